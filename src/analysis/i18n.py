@@ -1,0 +1,43 @@
+"""One translation table for every heading, caption and generated sentence.
+
+The table is the union of ``resources/i18n/*.yml`` (one file per part of the
+report, so that each module keeps its own texts). Each entry is
+``key: {sv: "...", en: "..."}``; a key may appear in only one file and must
+have both languages, which the tests check.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+LANGUAGES = ("sv", "en")
+
+
+@lru_cache(maxsize=1)
+def table() -> dict[str, dict[str, str]]:
+    merged: dict[str, dict[str, str]] = {}
+    folder = resources.files("analysis") / "resources" / "i18n"
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not entry.name.endswith(".yml"):
+            continue
+        data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        for key, texts in data.items():
+            if key in merged:
+                raise ValueError(f"translation key '{key}' defined twice (second in {entry.name})")
+            merged[key] = texts
+    return merged
+
+
+def t(key: str, lang: str = "sv", /, **fields: object) -> str:
+    """The text for ``key`` in ``lang``, with ``{fields}`` filled in.
+
+    Raises KeyError for an unknown key so that a missing translation fails the
+    tests instead of leaking an English fallback into a Swedish report.
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, got {lang!r}")
+    text = table()[key][lang]
+    return text.format(**fields) if fields else text

@@ -1,0 +1,103 @@
+"""pandera schemas of the processed tables in ``data/processed/<project>/``.
+
+These are the only tables the analysis notebooks read. Validation is lazy so one
+run reports every failure case. Extra columns (covariates and register outcomes
+named in project.yml) are allowed and must be numeric.
+
+Processed tables
+----------------
+participants.parquet   one row per kept enrolment (``person_key`` unique)
+comparison.parquet     one row per comparison person
+followups.parquet      one row per follow-up contact
+status_monthly.parquet one row per person and month
+survey.parquet         one row per respondent, wave and item
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from .config import EDUCATION, EXIT_STATUS, GENDER, INCOME, ORIGIN, PANEL_STATUS, REFERRED_BY, SURVEY_WAVES
+
+# A pseudonym: 20 lower-case hex characters (truncated HMAC-SHA-256) or, for projects
+# that deliver already pseudonymised ids, "x" followed by the project's own id.
+PSEUDONYM_REGEX = r"^([0-9a-f]{20}|x[A-Za-z0-9_.:-]{1,64})$"
+
+
+class _Base(pa.DataFrameModel):
+    class Config:
+        strict = False  # covariate/outcome columns are allowed beside the canonical ones
+        coerce = False
+
+
+class Participants(_Base):
+    person_key: Series[str] = pa.Field(str_matches=PSEUDONYM_REGEX, unique=True)
+    referral_date: Series[pd.Timestamp] = pa.Field(nullable=True)
+    start_date: Series[pd.Timestamp] = pa.Field(nullable=True)  # empty: referred, never enrolled
+    end_date: Series[pd.Timestamp] = pa.Field(nullable=True)  # empty: still enrolled
+    referred_by: Series[str] = pa.Field(isin=REFERRED_BY, nullable=True)
+    gender: Series[str] = pa.Field(isin=GENDER, nullable=True)
+    birth_year: Series[pd.Int64Dtype] = pa.Field(ge=1900, le=2030, nullable=True)
+    age_at_start: Series[pd.Int64Dtype] = pa.Field(ge=0, le=120, nullable=True)
+    origin: Series[str] = pa.Field(isin=ORIGIN, nullable=True)
+    education: Series[str] = pa.Field(isin=EDUCATION, nullable=True)
+    support_before_months: Series[float] = pa.Field(ge=0, nullable=True)
+    income_at_start: Series[str] = pa.Field(isin=INCOME, nullable=True)
+    income_at_exit: Series[str] = pa.Field(isin=INCOME, nullable=True)
+    track: Series[str] = pa.Field(nullable=True)
+    action_plan_date: Series[pd.Timestamp] = pa.Field(nullable=True)
+    exit_status: Series[str] = pa.Field(isin=EXIT_STATUS, nullable=True)
+
+    @pa.dataframe_check
+    def end_not_before_start(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~(df["end_date"] < df["start_date"])
+
+
+class Comparison(_Base):
+    person_key: Series[str] = pa.Field(str_matches=PSEUDONYM_REGEX, unique=True)
+    reference_date: Series[pd.Timestamp]
+    referred_by: Series[str] = pa.Field(isin=REFERRED_BY, nullable=True)
+    gender: Series[str] = pa.Field(isin=GENDER, nullable=True)
+    birth_year: Series[pd.Int64Dtype] = pa.Field(ge=1900, le=2030, nullable=True)
+    age_at_start: Series[pd.Int64Dtype] = pa.Field(ge=0, le=120, nullable=True)  # age at reference_date
+    origin: Series[str] = pa.Field(isin=ORIGIN, nullable=True)
+    education: Series[str] = pa.Field(isin=EDUCATION, nullable=True)
+    support_before_months: Series[float] = pa.Field(ge=0, nullable=True)
+    income_at_start: Series[str] = pa.Field(isin=INCOME, nullable=True)
+    exit_status: Series[str] = pa.Field(isin=EXIT_STATUS, nullable=True)
+
+
+class Followups(_Base):
+    person_key: Series[str] = pa.Field(str_matches=PSEUDONYM_REGEX)
+    followup_date: Series[pd.Timestamp] = pa.Field(nullable=True)
+    months_after_exit: Series[float] = pa.Field(ge=0, nullable=True)
+    status: Series[str] = pa.Field(isin=EXIT_STATUS, nullable=True)
+    income_source: Series[str] = pa.Field(isin=INCOME, nullable=True)
+
+
+class StatusMonthly(_Base):
+    person_key: Series[str] = pa.Field(str_matches=PSEUDONYM_REGEX)
+    month: Series[pd.Timestamp]  # first day of the month
+    status: Series[str] = pa.Field(isin=PANEL_STATUS)
+
+    class Config:
+        strict = True
+        unique = ["person_key", "month"]
+
+
+class Survey(_Base):
+    respondent_key: Series[str] = pa.Field(str_matches=PSEUDONYM_REGEX)
+    wave: Series[str] = pa.Field(isin=SURVEY_WAVES)
+    item: Series[str]
+    response: Series[float] = pa.Field(ge=1, nullable=True)  # 1..len(scale); free text never here
+
+
+SCHEMAS: dict[str, type[_Base]] = {
+    "participants": Participants,
+    "comparison": Comparison,
+    "followups": Followups,
+    "status_monthly": StatusMonthly,
+    "survey": Survey,
+}
