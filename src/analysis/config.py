@@ -154,6 +154,9 @@ class ProjectConfig(_Strict):
     region: str | None = None
     project_number: str | None = None
     period: Period
+    data_end: dt.date | None = Field(
+        default=None, description="last date the data cover; default: the latest date found in the data"
+    )
     budget_sek: float | None = Field(default=None, ge=0)
     esf_grant_sek: float | None = Field(default=None, ge=0)
     planned_participants: int | None = Field(default=None, ge=1)

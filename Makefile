@@ -1,0 +1,56 @@
+# foljeval: the entry points. `make report` and `make test` create and reuse .venv.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+JOBS ?= 2
+
+.PHONY: help report test test-fast lab clean lock examples check-examples benchmark
+
+help:
+	@echo "make report   build reports/<project>/report.html for every project and reports/index.html"
+	@echo "make test     run the test suite"
+	@echo "make lab      open JupyterLab on notebooks/ with the project's kernel"
+	@echo "make clean    remove generated files (data/processed, reports, caches); raw data is never touched"
+	@echo "make lock     re-resolve requirements.in into requirements.lock and environment.yml"
+	@echo "make examples regenerate the bundled synthetic example projects (byte for byte)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall when the lock or the package metadata changes.
+$(STAMP): requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/foljeval report --all --jobs $(JOBS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+examples: $(STAMP)
+	$(BIN)/python -m analysis.synthetic --out data/raw
+
+check-examples: $(STAMP)
+	$(BIN)/python -m analysis.synthetic --check
+
+lock: | $(BIN)/python
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -r requirements.in
+	{ echo "# Exact versions installed by \`make\`. Regenerate with \`make lock\` (resolves requirements.in in a fresh venv)."; \
+	  echo "# Python 3.11"; .lock-venv/bin/python -m pip freeze --exclude-editable; } > requirements.lock
+	rm -rf .lock-venv
+	$(BIN)/python tools/sync_environment.py
+
+clean:
+	rm -rf data/processed/* reports/* test-artifacts .pytest_cache .hypothesis
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
+	touch data/processed/.gitkeep reports/.gitkeep

@@ -1,0 +1,138 @@
+"""Readers for the raw exports: CSV (any delimiter, UTF-8 or Windows-1252), XLSX and SAV.
+
+Every reader returns the file's cells untouched as an object-dtype DataFrame
+(strings for CSV; Excel and SPSS keep their numbers and dates) plus a ``_row``
+column with the row number as the evaluator sees it in the file (CSV: line
+number, Excel: sheet row, SPSS: case number), so that every message can name
+the row. Nothing here interprets values; that is the cleaning step's job.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from .config import FileSpec
+from .errors import BadFileError
+
+ROW = "_row"
+_DELIMITERS = (";", ",", "\t", "|")
+
+
+def _decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
+    """Decode bytes as the given encoding, else UTF-8 (with or without BOM), else Windows-1252."""
+    candidates = [encoding] if encoding else ["utf-8-sig", "cp1252"]
+    last: UnicodeDecodeError | None = None
+    for enc in candidates:
+        try:
+            return raw.decode(enc), enc
+        except UnicodeDecodeError as err:
+            last = err
+        except LookupError:
+            raise BadFileError(path.name, f"unknown encoding '{enc}' in project.yml") from None
+    assert last is not None
+    line = raw[: last.start].count(b"\n") + 1
+    tried = " or ".join(candidates)
+    raise BadFileError(
+        path.name,
+        f"cannot be read as {tried} text (byte 0x{raw[last.start]:02x} at line {line}); "
+        "save it as UTF-8 or Windows-1252 CSV, or set files.<kind>.encoding in project.yml",
+        row=line,
+    )
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter that splits the header line into the most fields (outside quotes)."""
+    counts = {d: len(next(csv.reader([header_line], delimiter=d))) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: (counts[d], -_DELIMITERS.index(d)))
+    return best if counts[best] > 1 else ";"
+
+
+def read_csv(path: Path, spec: FileSpec) -> pd.DataFrame:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise BadFileError(path.name, "the file is empty")
+    if b"\x00" in raw[:4096]:
+        raise BadFileError(path.name, "looks like a binary file, not CSV text (an Excel file renamed to .csv?)")
+    text, _ = _decode(path, raw, spec.encoding)
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    delimiter = spec.delimiter or sniff_delimiter(first_line)
+    try:
+        df = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=True,
+            engine="c",
+        )
+    except pd.errors.ParserError as err:
+        # pandas says e.g. "Error tokenizing data. C error: Expected 5 fields in line 12, saw 6"
+        msg = str(err).split("C error: ")[-1].strip()
+        line = None
+        if " line " in msg:
+            try:
+                line = int(msg.split(" line ")[1].split(",")[0])
+            except ValueError:
+                line = None
+        raise BadFileError(path.name, f"malformed CSV ({msg}); check quotes and delimiters", row=line) from None
+    # Line numbers: header is line 1. Blank lines are skipped by pandas, so count them back in.
+    if "\n\n" in text.replace("\r", "") or '"' in text:
+        # Blank lines (skipped by pandas) or quoted fields that may span lines: count exactly.
+        lines = text.splitlines()
+        data_lines = [i + 1 for i, line in enumerate(lines) if line.strip()][1:]
+        rows = data_lines[: len(df)] if len(data_lines) >= len(df) else range(2, len(df) + 2)
+    else:
+        rows = range(2, len(df) + 2)
+    df.insert(0, ROW, rows)
+    return df
+
+
+def read_xlsx(path: Path, spec: FileSpec) -> pd.DataFrame:
+    sheet = spec.sheet if spec.sheet is not None else 0
+    try:
+        df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl", keep_default_na=False)
+    except ValueError as err:
+        raise BadFileError(path.name, f"sheet {sheet!r} not found ({err})") from None
+    except Exception as err:  # openpyxl raises many types for a corrupt zip
+        raise BadFileError(path.name, f"not a readable Excel .xlsx file ({type(err).__name__}: {err})") from None
+    df.columns = [str(c) for c in df.columns]
+    df = df.loc[~df.apply(lambda r: all(str(v).strip() == "" for v in r), axis=1)] if len(df) else df
+    df.insert(0, ROW, df.index.to_numpy() + 2)  # sheet row: header is row 1
+    return df.reset_index(drop=True)
+
+
+def read_sav(path: Path, spec: FileSpec) -> pd.DataFrame:
+    import pyreadstat
+
+    try:
+        df, _meta = pyreadstat.read_sav(str(path), apply_value_formats=True, formats_as_category=False)
+    except Exception as err:  # pyreadstat.ReadstatError and friends
+        raise BadFileError(path.name, f"not a readable SPSS .sav file ({err})") from None
+    df = df.astype(object)
+    df.insert(0, ROW, range(1, len(df) + 1))  # SPSS case number
+    return df
+
+
+READERS = {".csv": read_csv, ".txt": read_csv, ".xlsx": read_xlsx, ".xlsm": read_xlsx, ".sav": read_sav}
+
+
+def read_raw(path: Path, spec: FileSpec) -> pd.DataFrame:
+    """Read one raw export as it is, with a ``_row`` column of file row numbers.
+
+    Raises
+    ------
+    BadFileError
+        The file is missing, of an unknown type, unreadable or wrongly encoded.
+    """
+    if not path.is_file():
+        raise BadFileError(path.name, f"file not found in {path.parent} (named in project.yml)")
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise BadFileError(path.name, f"unknown file type '{path.suffix}'; use .csv, .xlsx or .sav")
+    df = reader(path, spec)
+    df.columns = [ROW] + [str(c).strip() for c in df.columns[1:]]
+    return df

@@ -1,0 +1,1 @@
+"""Report building: display helpers for notebooks, merging, HTML export, index page."""

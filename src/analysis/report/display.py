@@ -1,0 +1,42 @@
+"""What notebooks call to publish a table or a figure in the report.
+
+Tables and figures get a caption; numbering ("Tabell 3.", "Figur 2.") is added
+when the executed notebooks are merged into one report, so that numbers run
+through the whole report. Every table passed here must already have gone through
+``analysis.disclosure`` (the report build scans for small cells anyway).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import HTML, SVG, display
+
+
+def show_table(df: pd.DataFrame, caption: str, note: str | None = None, index: bool = True) -> None:
+    """Publish a (suppression-safe) table with a caption and an optional note under it."""
+    body = df.to_html(index=index, na_rep="–", border=0, classes="fe-table", escape=True)
+    parts = [f'<figure class="fe-table-figure"><figcaption class="fe-caption fe-caption-table">{html.escape(caption)}</figcaption>', body]
+    if note:
+        parts.append(f'<p class="fe-note">{html.escape(note)}</p>')
+    parts.append("</figure>")
+    display(HTML("".join(parts)))
+
+
+def show_figure(fig: plt.Figure, caption: str, note: str | None = None) -> None:
+    """Publish a matplotlib figure as deterministic SVG with a caption, then close it."""
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    display(HTML(f'<figure class="fe-figure">{buf.getvalue()}<figcaption class="fe-caption fe-caption-figure">{html.escape(caption)}</figcaption>'
+                 + (f'<p class="fe-note">{html.escape(note)}</p>' if note else "") + "</figure>"))
+
+
+def show_text(markdown_text: str) -> None:
+    """Publish generated prose (already translated) as Markdown."""
+    from IPython.display import Markdown
+
+    display(Markdown(markdown_text))
