@@ -1,0 +1,118 @@
+"""Outcomes: waves, follow-up rate, transitions, work or study; nobody followed up."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from analysis.outcomes import assign_waves, outcome_tables, wave_bands
+
+END = dt.date(2021, 12, 31)
+
+
+def frame(n=40):
+    statuses = ["work"] * 16 + ["study"] * 8 + ["job_seeking"] * 10 + ["dropped_out"] * 6
+    return pd.DataFrame({
+        "person_key": [f"x{i}" for i in range(n)],
+        "referral_date": pd.Timestamp("2020-01-01"), "start_date": pd.Timestamp("2020-01-10"),
+        "end_date": pd.Timestamp("2020-06-30"), "referred_by": ["soc", "af"] * (n // 2),
+        "gender": ["female"] * (n // 2) + ["male"] * (n // 2),
+        "age_at_start": pd.array([30] * n, dtype="Int64"), "origin": "sweden", "education": "compulsory",
+        "support_before_months": 12.0, "income_at_start": "income_support",
+        "income_at_exit": ["wage"] * 20 + ["income_support"] * 20, "track": None,
+        "action_plan_date": pd.NaT, "exit_status": statuses[:n],
+    })
+
+
+def followups(p):
+    # 30 of 40 followed up at ~6 months: 15 work, 15 job seeking
+    keys = p["person_key"][:30]
+    return pd.DataFrame({"person_key": keys, "followup_date": pd.NaT, "months_after_exit": 6.5,
+                         "status": ["work"] * 15 + ["job_seeking"] * 15,
+                         "income_source": ["wage"] * 15 + ["income_support"] * 15})
+
+
+def test_wave_bands():
+    assert wave_bands([6, 12]) == [(6, 3.0, 9.0), (12, 9.0, 15.0)]
+
+
+def test_assign_waves_from_dates_and_closest():
+    p = frame()
+    f = pd.DataFrame({"person_key": ["x0", "x0", "x1", "x2"],
+                      "followup_date": [pd.Timestamp("2020-12-20"), pd.Timestamp("2021-06-15"), pd.NaT,
+                                        pd.Timestamp("2020-07-15")],
+                      "months_after_exit": [np.nan, np.nan, 11.0, np.nan], "status": ["work", "study", "sick", "work"],
+                      "income_source": None})
+    w = assign_waves(f, p, END)
+    assert set(zip(w["person_key"], w["wave"])) == {("x0", 6), ("x0", 12), ("x1", 12)}  # x2: a contact, not a wave
+
+
+def test_exit_followup_work_or_study_and_rate():
+    p = frame()
+    res = outcome_tables(p, followups(p), END, min_cell=5)
+    ex = res.exit_status.table.set_index(["category", "group"])
+    assert ex.loc[("work", "count"), "count"] == 16 and ex.loc[("work", "count"), "n"] == 40
+    wos = {r["timepoint"]: r for r in res.work_or_study.rows}
+    assert wos["exit"]["all"].successes == 24 and wos["exit"]["all"].n == 40
+    assert wos["6"]["all"].successes == 15 and wos["6"]["all"].n == 40
+    assert wos["6"]["followed"].n == 30 and wos["6"]["rate"].share == 0.75
+    tr = res.waves[0].transitions.protected.counts
+    assert tr.loc["work", "work"] == 15 and tr.loc["__total__", "__total__"] == 30
+    inc = res.income.self_supporting
+    assert inc["exit"].successes == 20 and inc["6"].successes == 15
+    out = res.to_results()
+    assert out["waves"][0]["followup_rate"]["share"] == 0.75
+    summ = res.summary("sv")
+    assert "Bland alla: Antal" in summ["work_or_study"].columns
+    assert summ["exit_status"].loc["Arbete", "%"] == "40,0"
+
+
+def test_nobody_followed_up():
+    p = frame()
+    res = outcome_tables(p, None, END)
+    assert "no_followups" in res.notes
+    w = res.waves[0]
+    assert w.followed_up == 0 and w.transitions is None and w.rate.share == 0
+    row = {r["timepoint"]: r for r in res.work_or_study.rows}["6"]
+    assert row["followed"].n == 0 and row["followed"].hidden
+    res.summary("en")
+    res.to_results()
+
+
+def test_everyone_still_enrolled():
+    p = frame().assign(end_date=pd.NaT, exit_status=None, income_at_exit=None)
+    res = outcome_tables(p, None, END)
+    assert res.exit_status.protected.counts.loc["__total__", "count"] == 0
+    assert res.work_or_study.rows[0]["all"].hidden  # zero denominator: nothing to publish
+    res.summary("sv")
+
+
+def test_subgroups_and_small_cells_hidden():
+    p = frame()
+    res = outcome_tables(p, followups(p), END)
+    d = res.exit_status_by["gender"].to_results()
+    for g in d["groups"]:
+        for c in g["categories"]:
+            assert c["count"] is None or c["count"] == 0 or c["count"] >= 5
+            if c["suppressed"]:
+                assert c["share"] is None and c["lower"] is None
+    assert set(res.exit_status_by) == {"gender", "age_group", "referred_by"}  # no tracks
+
+
+def test_results_match_json_schema():
+    import json
+    from importlib import resources
+
+    import jsonschema
+
+    from analysis.results import _plain
+
+    schema = json.loads((resources.files("analysis") / "resources" / "schema" / "tables.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator({**schema, "$ref": "#/$defs/outcomes"})
+    validator.validate(_plain(_example_result()))
+
+
+def _example_result():
+    p = frame()
+    return outcome_tables(p, followups(p), END).to_results()
