@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import __version__, identity, labels
 from .config import FileSpec, Project
-from .dates import parse_dates, parse_month
+from .dates import months_between, parse_dates, parse_month
 from .errors import BadFileError, FoljevalError
 from .readers import ROW, read_raw
 from .schemas import SCHEMAS
@@ -475,7 +475,7 @@ def _cross_file_rules(kind: str, kept: pd.DataFrame, rows: pd.Series, problems: 
         kept = kept[~unknown]
         if kind == "followups":
             end = kept[key].map(ctx.end_by_person)
-            derived = ((kept["followup_date"] - end).dt.days / 30.4375).where(kept["followup_date"] >= end)
+            derived = months_between(end, kept["followup_date"]).where(kept["followup_date"] >= end)
             kept["months_after_exit"] = kept["months_after_exit"].where(kept["months_after_exit"].notna(), derived.round(1))
         if kind == "survey":
             dup = kept.duplicated([key, "wave", "item"], keep="first")

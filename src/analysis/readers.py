@@ -46,7 +46,12 @@ def _decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
 
 def sniff_delimiter(header_line: str) -> str:
     """The delimiter that splits the header line into the most fields (outside quotes)."""
-    counts = {d: len(next(csv.reader([header_line], delimiter=d))) for d in _DELIMITERS}
+    counts = {}
+    for d in _DELIMITERS:
+        try:
+            counts[d] = len(next(csv.reader([header_line], delimiter=d)))
+        except (csv.Error, StopIteration):
+            counts[d] = 0
     best = max(counts, key=lambda d: (counts[d], -_DELIMITERS.index(d)))
     return best if counts[best] > 1 else ";"
 
@@ -58,7 +63,8 @@ def read_csv(path: Path, spec: FileSpec) -> pd.DataFrame:
     if b"\x00" in raw[:4096]:
         raise BadFileError(path.name, "looks like a binary file, not CSV text (an Excel file renamed to .csv?)")
     text, _ = _decode(path, raw, spec.encoding)
-    first_line = text.split("\n", 1)[0].rstrip("\r")
+    lines = text.splitlines()
+    first_line = lines[0] if lines else ""
     delimiter = spec.delimiter or sniff_delimiter(first_line)
     try:
         df = pd.read_csv(

@@ -1,0 +1,216 @@
+"""Personnummer: validation, derived facts, keyed pseudonyms and leak scanning.
+
+A personnummer (or samordningsnummer, day + 60) is validated on its date and Luhn
+check digit, then replaced by HMAC-SHA-256(key, 12-digit number) cut to 20 hex
+characters. The key never lives in the repository: it comes from ``FOLJEVAL_KEY``,
+from the file named by ``FOLJEVAL_KEY_FILE`` (outside the repository) or from
+``~/.config/foljeval/key``. Only projects marked ``synthetic: true`` may fall back to
+the public demo key, so a real project can never be pseudonymised with a key that
+anyone can read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import KeyMissingError
+
+PSEUDONYM_LENGTH = 20
+DEMO_KEY = b"foljeval public demo key - synthetic example projects only"
+DEFAULT_KEY_FILE = Path("~/.config/foljeval/key")
+MIN_KEY_LENGTH = 32
+
+_SHAPE = re.compile(r"^(\d{2})?(\d{6})([-+]?)(\d{4})$")
+# In free text: 6 or 8 digits, optional -/+, 4 digits, not inside a longer word or number.
+_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(?:\d{2})?\d{6}[-+]?\d{4}(?![0-9A-Za-z])")
+_EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def luhn_ok(ten_digits: np.ndarray) -> np.ndarray:
+    """Luhn check over rows of a (n, 10) digit array."""
+    weights = np.array([2, 1, 2, 1, 2, 1, 2, 1, 2, 1])
+    prod = ten_digits * weights
+    prod = np.where(prod > 9, prod - 9, prod)
+    return prod.sum(axis=1) % 10 == 0
+
+
+def _century(yy: int, month: int, day: int, plus: bool, today: dt.date) -> int | None:
+    """The full year for a 10-digit number: the latest year not in the future ('+' = 100 years more)."""
+    year = today.year - (today.year - yy) % 100
+    try:
+        if dt.date(year, month, day) > today:
+            year -= 100
+    except ValueError:
+        year -= 0
+    return year - 100 if plus else year
+
+
+def parse_personnummer(ids: pd.Series, today: dt.date | None = None) -> pd.DataFrame:
+    """Validate personnummer and samordningsnummer.
+
+    Parameters
+    ----------
+    ids : pandas.Series
+        Raw ids: 10 or 12 digits, with or without ``-`` or ``+``. Missing values are invalid.
+    today : datetime.date, optional
+        Reference date for the century of 10-digit numbers (default: today).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``ids`` with ``valid`` (bool), ``reason`` (why not valid),
+        ``normalized`` (12 digits), ``birth_date``, ``gender`` (``female``/``male``)
+        and ``coordination`` (samordningsnummer).
+    """
+    today = today or dt.date.today()
+    uniq = pd.unique(ids.dropna().astype(str).str.strip())
+    rows = {u: _parse_one(u, today) for u in uniq}
+    empty = {"valid": False, "reason": "empty", "normalized": None, "birth_date": None, "gender": None, "coordination": False}
+    text = ids.astype(object).map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
+    records = [rows.get(v, empty) if v is not None else empty for v in text]
+    out = pd.DataFrame(records, index=ids.index,
+                       columns=["valid", "reason", "normalized", "birth_date", "gender", "coordination"])
+    out["valid"] = out["valid"].astype(bool)
+    out["birth_date"] = pd.to_datetime(out["birth_date"])
+    return out
+
+
+def _parse_one(text: str, today: dt.date) -> dict:
+    fail = lambda why: {"valid": False, "reason": why, "normalized": None, "birth_date": None, "gender": None, "coordination": False}  # noqa: E731
+    compact = text.replace(" ", "")
+    if compact.endswith(".0"):  # a number that went through a spreadsheet
+        compact = compact[:-2]
+    m = _SHAPE.match(compact)
+    if not m:
+        digits = re.sub(r"\D", "", compact)
+        if re.search(r"[A-Za-z]", compact):
+            return fail("contains letters")
+        return fail(f"wrong length ({len(digits)} digits; expected 10 or 12)")
+    head, date6, sign, tail = m.groups()
+    yy, month, day = int(date6[:2]), int(date6[2:4]), int(date6[4:6])
+    coordination = day > 60
+    real_day = day - 60 if coordination else day
+    if head is not None:
+        year = int(head) * 100 + yy
+    else:
+        year = _century(yy, month, real_day, sign == "+", today)
+    try:
+        birth = dt.date(year, month, real_day)
+    except (ValueError, TypeError):
+        return fail("not a valid date of birth")
+    if birth > today:
+        return fail("date of birth in the future")
+    ten = np.array([[int(c) for c in date6 + tail]])
+    if not luhn_ok(ten)[0]:
+        return fail("check digit does not match")
+    return {
+        "valid": True, "reason": None, "normalized": f"{year:04d}{date6[2:]}{tail}",
+        "birth_date": pd.Timestamp(birth), "gender": "female" if int(tail[2]) % 2 == 0 else "male",
+        "coordination": coordination,
+    }
+
+
+def pseudonymise(normalized: pd.Series, key: bytes) -> pd.Series:
+    """Keyed pseudonyms: the first 20 hex characters of HMAC-SHA-256(key, number).
+
+    The same person gets the same pseudonym in every file and project that shares a key,
+    so participants can be linked to follow-ups and register data; without the key the
+    pseudonym cannot be reversed by trying all ~10^7 possible numbers per birth date.
+    """
+    if not key:
+        raise KeyMissingError("no pseudonymisation key")
+    uniq = pd.unique(normalized.astype(str))
+    lookup = {u: hmac.new(key, u.encode("ascii"), hashlib.sha256).hexdigest()[:PSEUDONYM_LENGTH] for u in uniq}
+    return normalized.astype(str).map(lookup).astype(object)
+
+
+def pseudonymise_external_id(ids: pd.Series) -> pd.Series:
+    """Ids that a register holder already pseudonymised: kept, prefixed with ``x``.
+
+    Ids with other characters than letters, digits and ``_.:-``, or that look like a
+    personnummer, are refused (NA) so a mislabelled file cannot leak one.
+    """
+    text = ids.astype(object).map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
+    text = text.map(lambda v: v[:-2] if isinstance(v, str) and re.fullmatch(r"\d+\.0", v) else v)
+    ok = text.map(lambda v: isinstance(v, str) and bool(_EXTERNAL_ID.match(v)))
+    ok &= ~looks_like_personnummer(text.fillna(""))
+    return ("x" + text.where(ok, "")).where(ok, pd.NA).astype(object)
+
+
+def looks_like_personnummer(text: pd.Series) -> pd.Series:
+    """True where a value contains something shaped like a personnummer (10/12 digits).
+
+    Deliberately wide (no check-digit test): a mistyped personnummer is still personal data.
+    """
+    return text.astype(str).str.contains(_IN_TEXT, regex=True)
+
+
+def find_personnummer_in_text(text: str, today: dt.date | None = None) -> list[str]:
+    """Every valid personnummer or samordningsnummer in a text (date and check digit)."""
+    hits = _IN_TEXT.findall(text)
+    if not hits:
+        return []
+    parsed = parse_personnummer(pd.Series(hits), today=today)
+    return [h for h, ok in zip(hits, parsed["valid"]) if ok]
+
+
+def find_personnummer_shapes(text: str) -> list[str]:
+    """Everything in a text shaped like a personnummer, valid or not (for report scans)."""
+    return _IN_TEXT.findall(text)
+
+
+def resolve_key(synthetic: bool, env: Mapping[str, str], repo_root: Path) -> tuple[bytes, str]:
+    """Find the pseudonymisation key.
+
+    Order: ``FOLJEVAL_KEY`` (at least 32 characters), the file in ``FOLJEVAL_KEY_FILE``,
+    ``~/.config/foljeval/key``, and for synthetic projects only, the public demo key.
+
+    Returns
+    -------
+    (bytes, str)
+        The key and a description of where it came from (for the cleaning manifest).
+
+    Raises
+    ------
+    KeyMissingError
+        With the commands that set a key.
+    """
+    value = env.get("FOLJEVAL_KEY", "").strip()
+    if value:
+        if len(value) < MIN_KEY_LENGTH:
+            raise KeyMissingError(f"FOLJEVAL_KEY is too short ({len(value)} characters; use at least {MIN_KEY_LENGTH}, "
+                                  "e.g. python -c \"import secrets; print(secrets.token_hex(32))\")")
+        return value.encode("utf-8"), "FOLJEVAL_KEY"
+    file_value = env.get("FOLJEVAL_KEY_FILE", "").strip()
+    candidates = [(Path(file_value).expanduser(), "FOLJEVAL_KEY_FILE")] if file_value else []
+    home = env.get("HOME")
+    if home:
+        candidates.append((Path(home) / ".config" / "foljeval" / "key", "~/.config/foljeval/key"))
+    for path, label in candidates:
+        if not path.is_file():
+            if label == "FOLJEVAL_KEY_FILE":
+                raise KeyMissingError(f"FOLJEVAL_KEY_FILE points to {path}, which is not a file")
+            continue
+        resolved = path.resolve()
+        if resolved.is_relative_to(Path(repo_root).resolve()):
+            raise KeyMissingError(f"the key file {path} is inside the repository; move it outside so it is never committed")
+        key = resolved.read_text(encoding="utf-8").strip()
+        if len(key) < MIN_KEY_LENGTH:
+            raise KeyMissingError(f"the key in {path} is too short (use at least {MIN_KEY_LENGTH} characters)")
+        return key.encode("utf-8"), label
+    if synthetic:
+        return DEMO_KEY, "public demo key (synthetic project)"
+    raise KeyMissingError(
+        "no pseudonymisation key: this project has real personnummer (synthetic: false), so it needs a secret key. "
+        "Set one with\n  export FOLJEVAL_KEY=$(python -c \"import secrets; print(secrets.token_hex(32))\")\n"
+        "or put it in a file outside the repository and set FOLJEVAL_KEY_FILE to its path "
+        "(or use ~/.config/foljeval/key). Keep the key: the same key gives the same pseudonyms next time."
+    )
