@@ -1,0 +1,141 @@
+"""Personnummer validation, derived facts, keyed pseudonyms, key resolution and leak scanning."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis import identity
+from analysis.errors import KeyMissingError
+from conftest import bad_check_digit, make_pnr
+
+TODAY = dt.date(2026, 11, 24)
+
+
+def parse(values):
+    return identity.parse_personnummer(pd.Series(values, dtype=object), today=TODAY)
+
+
+def test_forms_of_the_same_number_normalise_alike():
+    twelve = make_pnr(dt.date(1990, 3, 15), 23, True)
+    ten = make_pnr(dt.date(1990, 3, 15), 23, True, digits=10)
+    p = parse([twelve, twelve.replace("-", ""), ten, ten.replace("-", ""), f" {ten} "])
+    assert p["valid"].all()
+    assert p["normalized"].nunique() == 1 and p["normalized"].iloc[0].startswith("19900315")
+    assert (p["gender"] == "female").all()
+    assert (p["birth_date"] == pd.Timestamp("1990-03-15")).all()
+
+
+def test_known_valid_number_from_skatteverket_examples():
+    # 811218-9876 is the check-digit example used in Skatteverket's description of the Luhn rule.
+    p = parse(["811218-9876", "19811218-9876"])
+    assert p["valid"].all() and (p["normalized"] == "198112189876").all() and (p["gender"] == "male").all()
+
+
+def test_samordningsnummer_day_plus_60():
+    s = make_pnr(dt.date(1985, 5, 5), 7, True, coordination=True)
+    p = parse([s])
+    assert p["valid"].iloc[0] and p["coordination"].iloc[0]
+    assert p["birth_date"].iloc[0] == pd.Timestamp("1985-05-05")
+
+
+def test_plus_sign_means_a_hundred_years_or_more():
+    ten = make_pnr(dt.date(1920, 6, 1), 11, False, digits=10)  # "200601-xxxx"
+    minus, plus = parse([ten, ten.replace("-", "+")])["birth_date"]
+    assert minus == pd.Timestamp("2020-06-01")
+    assert plus == pd.Timestamp("1920-06-01")
+
+
+def test_ten_digit_century_is_the_latest_not_in_the_future():
+    ten = make_pnr(dt.date(1930, 12, 31), 3, True, digits=10)  # 301231: 2030 would be in the future
+    assert parse([ten])["birth_date"].iloc[0] == pd.Timestamp("1930-12-31")
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("19900230-1234", "not a valid date"),
+    ("900101-123", "wrong length"),
+    ("1990010112345", "wrong length"),
+    ("abcdef-1234", "contains letters"),
+    ("", "wrong length"),
+])
+def test_invalid_numbers_have_a_reason(value, reason):
+    p = parse([value])
+    assert not p["valid"].iloc[0]
+    assert reason in p["reason"].iloc[0]
+
+
+def test_wrong_check_digit_is_invalid():
+    good = make_pnr(dt.date(1970, 1, 1), 45, False)
+    p = parse([good, bad_check_digit(good)])
+    assert p["valid"].tolist() == [True, False]
+    assert "check digit" in p["reason"].iloc[1]
+
+
+def test_missing_values_are_invalid_not_errors():
+    p = parse([None, float("nan")])
+    assert not p["valid"].any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(dt.date(1900, 1, 1), dt.date(2020, 12, 31)), st.integers(0, 99), st.booleans(), st.booleans())
+def test_every_generated_number_validates_and_roundtrips(birth, serial, female, coordination):
+    p = parse([make_pnr(birth, serial, female, coordination=coordination)])
+    assert p["valid"].iloc[0]
+    assert p["birth_date"].iloc[0] == pd.Timestamp(birth)
+    assert p["gender"].iloc[0] == ("female" if female else "male")
+    assert p["coordination"].iloc[0] == coordination
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(dt.date(1900, 1, 1), dt.date(2020, 12, 31)), st.integers(0, 99), st.booleans())
+def test_any_single_digit_change_is_detected(birth, serial, female):
+    good = make_pnr(birth, serial, female).replace("-", "")
+    last = good[:-1] + str((int(good[-1]) + 3) % 10)
+    assert not parse([last])["valid"].iloc[0]
+
+
+def test_pseudonyms_are_keyed_stable_and_short():
+    nums = pd.Series(["199003152346", "199003152346", "198112189876"])
+    a = identity.pseudonymise(nums, b"k" * 32)
+    b = identity.pseudonymise(nums, b"j" * 32)
+    assert a.iloc[0] == a.iloc[1] != a.iloc[2]
+    assert a.str.fullmatch(r"[0-9a-f]{20}").all()
+    assert set(a).isdisjoint(set(b))
+    # HMAC-SHA-256, not a bare hash: the documented construction
+    import hashlib
+    import hmac
+    assert a.iloc[2] == hmac.new(b"k" * 32, b"198112189876", hashlib.sha256).hexdigest()[:20]
+
+
+def test_external_ids_refuse_personnummer():
+    ids = pd.Series(["AB12", "811218-9876", "x y", "198112189876", "id.7:3"])
+    out = identity.pseudonymise_external_id(ids)
+    assert out.tolist()[0] == "xAB12" and out.tolist()[4] == "xid.7:3"
+    assert out.iloc[1:4].isna().all()
+
+
+def test_find_personnummer_in_text_only_valid_ones():
+    text = "a 811218-9876 b 811218-9875 c 19811218-9876 d 0123456789abcdef0123 e 1234567890123"
+    assert identity.find_personnummer_in_text(text, today=TODAY) == ["811218-9876", "19811218-9876"]
+
+
+def test_key_resolution_order(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    assert identity.resolve_key(False, {"FOLJEVAL_KEY": "s" * 40}, repo) == (b"s" * 40, "FOLJEVAL_KEY")
+    keyfile = tmp_path / "key"
+    keyfile.write_text("f" * 40 + "\n")
+    assert identity.resolve_key(False, {"FOLJEVAL_KEY_FILE": str(keyfile)}, repo)[0] == b"f" * 40
+    assert identity.resolve_key(True, {}, repo) == (identity.DEMO_KEY, "public demo key (synthetic project)")
+    with pytest.raises(KeyMissingError, match="FOLJEVAL_KEY"):
+        identity.resolve_key(False, {}, repo)
+    with pytest.raises(KeyMissingError, match="too short"):
+        identity.resolve_key(False, {"FOLJEVAL_KEY": "short"}, repo)
+    inside = repo / "key"
+    inside.write_text("i" * 40)
+    with pytest.raises(KeyMissingError, match="inside the repository"):
+        identity.resolve_key(False, {"FOLJEVAL_KEY_FILE": str(inside)}, repo)
