@@ -139,3 +139,13 @@ def test_key_resolution_order(tmp_path):
     inside.write_text("i" * 40)
     with pytest.raises(KeyMissingError, match="inside the repository"):
         identity.resolve_key(False, {"FOLJEVAL_KEY_FILE": str(inside)}, repo)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"\A(19[0-9]{2}|20[01][0-9])(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])-[0-9]{4}\Z"))
+def test_agrees_with_python_stdnum_on_personnummer(value):
+    """An independent implementation (python-stdnum) agrees on validity (stdnum has no samordningsnummer and accepts
+    dates of birth in the future, which we refuse)."""
+    from stdnum.se import personnummer as reference
+
+    assert parse([value])["valid"].iloc[0] == reference.is_valid(value)
