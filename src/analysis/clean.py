@@ -164,6 +164,11 @@ class CleanResult:
         (folder / "manifest.json").write_text(json.dumps(self.manifest(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def _sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 class _Problems:
     """Collects broken rules row by row, vectorised."""
 
@@ -198,6 +203,38 @@ def _mask_values(values: pd.Series, column: str) -> pd.Series:
     return text.where(~hit, "(personnummer hidden)")
 
 
+def _per_value(fn):
+    """Compute ``fn`` once per distinct value of a categorical column and expand by its codes.
+
+    Large CSV files arrive dictionary-encoded (see readers.LARGE_CSV_BYTES): a 36-million-row
+    panel has a few hundred thousand ids, 36 months and 7 labels, so every rule runs on the
+    distinct values and string results stay categorical instead of becoming millions of objects.
+    """
+    def wrapper(values: pd.Series, *args, **kwargs):
+        if not isinstance(values.dtype, pd.CategoricalDtype):
+            return fn(values, *args, **kwargs)
+        distinct = pd.Series(list(values.cat.categories) + [None], dtype=object)
+        codes = values.cat.codes.to_numpy()
+        take = np.where(codes < 0, len(distinct) - 1, codes)
+        return _expand(fn(distinct, *args, **kwargs), take, values.index)
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+def _expand(result, take: np.ndarray, index: pd.Index):
+    if isinstance(result, tuple):
+        return tuple(_expand(r, take, index) for r in result)
+    if isinstance(result, pd.DataFrame):
+        return pd.DataFrame({c: _expand(result[c], take, index) for c in result.columns}, index=index)
+    if result.dtype == object:
+        codes, uniques = pd.factorize(result, use_na_sentinel=True)
+        return pd.Series(pd.Categorical.from_codes(codes[take], categories=uniques), index=index)
+    return pd.Series(result.array.take(take), index=index)
+
+
+@_per_value
 def _blank(values: pd.Series) -> pd.Series:
     return values.isna() | values.astype(str).str.strip().isin(["", "nan", "NaN", "None", "NaT"])
 
@@ -228,6 +265,7 @@ def _map_headers(df: pd.DataFrame, spec: FileSpec, kind: str, extra: list[str]) 
     return out, ignored
 
 
+@_per_value
 def _categories(values: pd.Series, domain: str, project_map: dict[str, str]) -> tuple[pd.Series, pd.Series]:
     """Map labels to canonical codes. Returns (codes with NA for blanks, unknown mask)."""
     mapping = labels.value_map(domain)
@@ -242,6 +280,7 @@ def _categories(values: pd.Series, domain: str, project_map: dict[str, str]) -> 
     return codes.astype(object), unknown
 
 
+@_per_value
 def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Numbers with decimal comma and spaces as thousands separators. Returns (float, bad mask)."""
     if pd.api.types.is_numeric_dtype(values):
@@ -265,19 +304,36 @@ class _Context:
         self.participant_keys: pd.Index = pd.Index([])
         self.comparison_keys: pd.Index = pd.Index([])
         self.end_by_person: pd.Series = pd.Series(dtype="datetime64[ns]")
+        # Parsed ids by raw text: the panel repeats the ids of the person files, parse them once.
+        self.id_cache: pd.DataFrame | None = None
 
 
+@_per_value
 def _pseudonyms(ids: pd.Series, ctx: _Context) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Validate ids and return (parsed frame or None-like, pseudonym Series, reason Series for invalid)."""
     if ctx.config.id_type == "pseudonym":
         keys = identity.pseudonymise_external_id(ids)
         reason = pd.Series(np.where(keys.isna(), "not a usable pseudonymous id (letters, digits and _.:- only; a personnummer is refused)", None), index=ids.index, dtype=object)
         return pd.DataFrame(index=ids.index), keys, reason
-    parsed = identity.parse_personnummer(ids)
-    keys = pd.Series(pd.NA, index=ids.index, dtype=object)
+    text = ids.astype(object).where(ids.notna(), None)
+    cache = ctx.id_cache
+    known = cache.index.get_indexer(text) if cache is not None else np.full(len(text), -1)
+    new = pd.Index(text[(known < 0) & text.notna().to_numpy()].unique())
+    if len(new):
+        parsed_new = identity.parse_personnummer(pd.Series(new, index=new, dtype=object))
+        keys_new = pd.Series(pd.NA, index=new, dtype=object)
+        ok_new = parsed_new["valid"].to_numpy(bool)
+        if ok_new.any():
+            keys_new[ok_new] = identity.pseudonymise(parsed_new.loc[ok_new, "normalized"], ctx.key).to_numpy()
+        parsed_new["key"] = keys_new
+        cache = parsed_new if cache is None else pd.concat([cache, parsed_new])
+        ctx.id_cache = cache
+        known = cache.index.get_indexer(text)
+    empty = identity.parse_personnummer(pd.Series([None], dtype=object)).assign(key=pd.NA)
+    table = pd.concat([cache, empty]) if cache is not None else empty
+    parsed = table.iloc[np.where(known < 0, len(table) - 1, known)].set_axis(ids.index)
+    keys = parsed.pop("key").astype(object)
     ok = parsed["valid"].astype(bool)
-    if ok.any():
-        keys[ok] = identity.pseudonymise(parsed.loc[ok, "normalized"], ctx.key).to_numpy()
     reason = parsed["reason"].where(~ok, None)
     return parsed, keys, reason
 
@@ -312,20 +368,20 @@ def _clean_file(kind: str, path: Path, spec: FileSpec, ctx: _Context) -> tuple[p
     problems.add(row[empty_id], id_col, "empty_id", "empty id")
     parsed, keys, reason = _pseudonyms(ids.where(~empty_id, None), ctx)
     bad_id = ~empty_id & keys.isna()
-    for why, idx in reason[bad_id].groupby(reason[bad_id]).groups.items():
+    for why, idx in reason[bad_id].astype(object).groupby(reason[bad_id].astype(object)).groups.items():
         problems.add(row[idx], id_col, "invalid_id", f"invalid {'personnummer' if cfg.id_type == 'personnummer' else 'id'}: {why}", ids[idx])
-    out[PERSON_KEY[kind]] = keys.astype(object)
+    out[PERSON_KEY[kind]] = keys
 
     # Dates
     for c in cols["dates"]:
         if c in df.columns:
-            values, bad = parse_dates(df[c])
+            values, bad = _per_value(parse_dates)(df[c])
             problems.add(row[bad], c, "unreadable_date", "unreadable date", df[c][bad])
             out[c] = values
         else:
             out[c] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
     for c in cols.get("months", []):
-        values, bad = parse_month(df[c])
+        values, bad = _per_value(parse_month)(df[c])
         problems.add(row[bad], c, "unreadable_month", "unreadable month", df[c][bad])
         out[c] = values
         problems.add(row[_blank(df[c])], c, "empty_required", "empty required field")
@@ -365,7 +421,7 @@ def _clean_file(kind: str, path: Path, spec: FileSpec, ctx: _Context) -> tuple[p
     kept = out[keep].copy()
     kept, problems = _cross_file_rules(kind, kept, row[keep], problems, ctx)
     report = FileReport(
-        kind=kind, file=spec.path, sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        kind=kind, file=spec.path, sha256=_sha256(path),
         rows_read=rows_read, rows_kept=len(kept), rows_rejected=len(problems.rows()), ignored_columns=ignored,
     )
     return kept.reset_index(drop=True), problems, report
@@ -500,8 +556,18 @@ def _canonical_frame(kind: str, df: pd.DataFrame, ctx: _Context) -> pd.DataFrame
         # Free text stays out of the processed data: it is never analysed and may identify people.
         return df[["respondent_key", "wave", "item", "response"]].reset_index(drop=True)
     if kind == "status_monthly":
-        return df[["person_key", "month", "status"]].reset_index(drop=True)
-    return df[[c for c in schema_cols if c in df.columns] + extra].reset_index(drop=True)
+        # The panel stays dictionary-encoded (categorical): millions of rows, few distinct keys.
+        out = df[["person_key", "month", "status"]].reset_index(drop=True)
+        for c in ("person_key", "status"):
+            col = out[c] if isinstance(out[c].dtype, pd.CategoricalDtype) else out[c].astype("category")
+            out[c] = col.cat.remove_unused_categories()
+        out["month"] = out["month"].astype("datetime64[ns]")
+        return out
+    out = df[[c for c in schema_cols if c in df.columns] + extra].reset_index(drop=True)
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype(object).where(out[c].notna(), None)
+    return out
 
 
 def _data_end(ctx: _Context, tables: dict[str, pd.DataFrame]) -> dt.date:

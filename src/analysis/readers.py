@@ -13,6 +13,7 @@ import csv
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .config import FileSpec
@@ -56,7 +57,81 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] > 1 else ";"
 
 
+# Above this size a CSV is read with pyarrow into dictionary-encoded (categorical)
+# columns: a register panel repeats a few thousand distinct values millions of times.
+LARGE_CSV_BYTES = 16 * 1024 * 1024
+
+
+def _count_lines(path: Path) -> tuple[int, bool]:
+    """Number of non-empty lines and whether the file has quotes (read in blocks, not into memory)."""
+    lines, quoted, prev, blank = 0, False, b"\n", 0
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 24):
+            lines += block.count(b"\n")
+            blank += block.count(b"\n\n") + block.count(b"\n\r\n") + (1 if prev == b"\n" and block[:1] in (b"\n", b"\r") else 0)
+            quoted = quoted or b'"' in block
+            prev = block[-1:]
+    if prev not in (b"\n", b""):
+        lines += 1
+    return lines - blank, quoted
+
+
+def _read_csv_arrow(path: Path, spec: FileSpec) -> pd.DataFrame | None:
+    """Fast path for large CSV files; None when the file needs the exact (pandas) path."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    if b"\x00" in head[:4096]:
+        return None
+    n_lines, quoted = _count_lines(path)
+    if quoted:
+        return None  # quoted fields may span lines: row numbers need the exact path
+    encodings = [spec.encoding] if spec.encoding else ["utf-8", "cp1252"]
+    for enc in encodings:
+        try:
+            text_head = head.decode(enc if enc != "utf-8" else "utf-8-sig", errors="strict" if len(head) < (1 << 16) else "ignore")
+        except UnicodeDecodeError:
+            continue
+        lines = text_head.splitlines()
+        delimiter = spec.delimiter or sniff_delimiter(lines[0] if lines else "")
+        try:
+            table = pacsv.read_csv(
+                path,
+                read_options=pacsv.ReadOptions(encoding="utf8" if enc in ("utf-8", "utf-8-sig") else enc, block_size=1 << 26),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=True),
+                convert_options=pacsv.ConvertOptions(strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                                     column_types={}, include_missing_columns=False,
+                                                     auto_dict_encode=False, check_utf8=True),
+            )
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            continue
+        if table.num_rows != n_lines - 1:
+            return None
+        columns = {}
+        for name, col in zip(table.column_names, table.columns):
+            col = col.cast(pa.string()) if not pa.types.is_string(col.type) else col
+            if name.startswith("\ufeff"):
+                name = name[1:]
+            columns[name] = pd.Categorical.from_codes(*_dictionary(pc.dictionary_encode(col).combine_chunks()))
+        df = pd.DataFrame(columns)
+        df.insert(0, ROW, np.arange(2, len(df) + 2))
+        return df
+    return None
+
+
+def _dictionary(arr) -> tuple[np.ndarray, pd.Index]:
+    codes = arr.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    return codes, pd.Index(arr.dictionary.to_pylist(), dtype=object)
+
+
 def read_csv(path: Path, spec: FileSpec) -> pd.DataFrame:
+    if path.stat().st_size > LARGE_CSV_BYTES:
+        fast = _read_csv_arrow(path, spec)
+        if fast is not None:
+            return fast
     raw = path.read_bytes()
     if not raw.strip():
         raise BadFileError(path.name, "the file is empty")

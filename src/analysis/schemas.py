@@ -78,9 +78,10 @@ class Followups(_Base):
 
 
 class StatusMonthly(_Base):
-    person_key: Series[str] = pa.Field(str_matches=PSEUDONYM_REGEX)
+    # Categorical (dictionary-encoded in parquet): a register panel has millions of rows.
+    person_key: Series[pd.CategoricalDtype] = pa.Field(str_matches=PSEUDONYM_REGEX)
     month: Series[pd.Timestamp]  # first day of the month
-    status: Series[str] = pa.Field(isin=PANEL_STATUS)
+    status: Series[pd.CategoricalDtype] = pa.Field(isin=PANEL_STATUS)
 
     class Config:
         strict = True
