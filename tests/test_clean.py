@@ -102,3 +102,17 @@ def test_key_changes_pseudonyms(mini_project):
     a = clean_project(load_project(folder), env={"FOLJEVAL_KEY": "a" * 64}).tables["participants"]["person_key"]
     b = clean_project(load_project(folder), env={"FOLJEVAL_KEY": "b" * 64}).tables["participants"]["person_key"]
     assert set(a).isdisjoint(set(b))
+
+
+def test_large_file_path_gives_the_same_result(mini_project, monkeypatch):
+    """Register-size CSVs are read with pyarrow into categoricals; the result must not change."""
+    from analysis import readers
+
+    folder, _ = mini_project
+    exact = clean_project(load_project(folder))
+    monkeypatch.setattr(readers, "LARGE_CSV_BYTES", 0)
+    fast = clean_project(load_project(folder))
+    for name, table in exact.tables.items():
+        pd.testing.assert_frame_equal(fast.tables[name], table, check_categorical=False, obj=name)
+    pd.testing.assert_frame_equal(fast.problems, exact.problems)
+    assert fast.reconciliation.equals(exact.reconciliation)

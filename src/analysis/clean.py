@@ -506,14 +506,14 @@ def _cross_file_rules(kind: str, kept: pd.DataFrame, rows: pd.Series, problems: 
     kept = kept.assign(_row=rows.to_numpy())
     if kind == "participants":
         kept = kept.sort_values(["start_date", "_row"], na_position="last", kind="stable")
-        first_row = kept.groupby(key, sort=False)["_row"].transform("first")
-        first_start = kept.groupby(key, sort=False)["start_date"].transform("first")
+        first_row = kept.groupby(key, sort=False, observed=True)["_row"].transform("first")
+        first_start = kept.groupby(key, sort=False, observed=True)["start_date"].transform("first")
         dup = kept["_row"] != first_row
         same = dup & (kept["start_date"] == first_start)
         for mask, code, rule in ((same, "duplicate_enrolment", "duplicate enrolment (same person and start date as row {})"),
                            (dup & ~same, "re_enrolment", "re-enrolment of a person already enrolled in row {}; each person is counted once")):
             for first, idx in kept[mask].groupby(first_row[mask]).groups.items():
-                problems.add(kept.loc[idx, "_row"], "person_id", code, rule.format(first))
+                problems.add(kept.loc[idx, "_row"], "person_id", code, rule.format(int(first)))
         kept = kept[~dup].sort_values("_row")
         ctx.participant_keys = pd.Index(kept[key])
         ctx.end_by_person = kept.set_index(key)["end_date"]

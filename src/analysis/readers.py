@@ -123,7 +123,7 @@ def _read_csv_arrow(path: Path, spec: FileSpec) -> pd.DataFrame | None:
 
 
 def _dictionary(arr) -> tuple[np.ndarray, pd.Index]:
-    codes = arr.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    codes = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
     return codes, pd.Index(arr.dictionary.to_pylist(), dtype=object)
 
 
