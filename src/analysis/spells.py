@@ -201,7 +201,7 @@ def time_to_first(panel: pd.DataFrame, persons: pd.DataFrame, work_or_study: Ite
         The persons observed in the panel with ``time`` (months), ``event`` (0 =
         censored, 1 = work or study, 2 = competing exit) and ``entry`` (months
         from start to the first observed month; 0 unless observed late), plus the
-        columns of ``persons``.
+        columns of ``persons``. Risk sets are ``entry < t <= time`` (0 = from the start).
     """
     p = _prepare(panel, work_or_study, data_end)
     codes = p["keys"].get_indexer(persons["person_key"])
@@ -231,7 +231,8 @@ def time_to_first(panel: pd.DataFrame, persons: pd.DataFrame, work_or_study: Ite
     comp_hit = ~ws_hit & (x <= obs_end)
     time = np.where(ws_hit, f - a, np.where(comp_hit, x - a, obs_end - a))
     event = np.where(ws_hit, EVENT_WORK_OR_STUDY, np.where(comp_hit, EVENT_COMPETING, EVENT_CENSORED))
-    entry = np.minimum(np.maximum(first_obs - a, 0), np.maximum(time, 0))
+    # entry < t <= time: first observed in month a + k means at risk from time k on
+    entry = np.minimum(np.maximum(first_obs - a - 1, 0), np.maximum(time, 0))
     valid &= obs_end >= a  # observed at or after the start month
     out = persons.loc[valid].copy()
     out["time"] = time[valid].astype(np.int64)

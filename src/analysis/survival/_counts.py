@@ -15,7 +15,10 @@ import numpy as np
 class EventTable:
     """Counts per group (rows) and distinct time (columns).
 
-    ``at_risk[g, j]`` follows lifelines: persons with ``entry <= t_j <= duration``.
+    ``at_risk[g, j]`` follows lifelines' event table: persons with ``entry <= t_j <=
+    duration``. ``risk_set`` is what the estimators use: late entrants join the risk
+    set just after their entry time (``entry < t_j <= duration``), as in the counting
+    process and in lifelines' estimates; those entering at the first time count.
     """
 
     times: np.ndarray
@@ -24,6 +27,7 @@ class EventTable:
     censored: np.ndarray
     entered: np.ndarray
     by_cause: dict[int, np.ndarray]
+    risk_set: np.ndarray
 
 
 def as_arrays(durations, events=None, entry=None):
@@ -76,4 +80,6 @@ def event_table(durations, events=None, groups=None, entry=None, n_groups: int |
     # at risk at t_j = entered by t_j - removed before t_j
     at_risk = np.cumsum(entered, axis=1) - np.c_[np.zeros((n_g, 1)), np.cumsum(removed, axis=1)[:, :-1]]
     by_cause = {c: count(e == c) for c in causes}
-    return EventTable(times, at_risk, ev, removed - ev, entered, by_cause)
+    late = entered.copy()
+    late[:, 0] = 0
+    return EventTable(times, at_risk, ev, removed - ev, entered, by_cause, at_risk - late)

@@ -98,7 +98,7 @@ def aalen_johansen(durations, events, event_of_interest: int = 1, entry=None, al
         Late entry times.
     """
     tab = event_table(durations, events, entry=entry, causes=(int(event_of_interest),))
-    n, d, c = tab.at_risk[0], tab.events[0], tab.censored[0]
+    n, d, c = tab.risk_set[0], tab.events[0], tab.censored[0]
     dk = tab.by_cause[int(event_of_interest)][0]
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(n > 0, 1.0 - d / np.where(n > 0, n, 1.0), 1.0)
@@ -121,7 +121,7 @@ def aalen_johansen(durations, events, event_of_interest: int = 1, entry=None, al
     lower, upper = np.fmin(b1, b2), np.fmax(b1, b2)
     lower = np.where(f <= 0, 0.0, lower)
     upper = np.where(f <= 0, 0.0, upper)
-    return CumulativeIncidenceResult(tab.times, f, lower, upper, var, n, dk, d - dk, c, int(event_of_interest), alpha, label)
+    return CumulativeIncidenceResult(tab.times, f, lower, upper, var, tab.at_risk[0], dk, d - dk, c, int(event_of_interest), alpha, label)
 
 
 def aalen_johansen_by(durations, events, groups, event_of_interest: int = 1, entry=None, alpha: float = 0.05,

@@ -131,14 +131,15 @@ class KaplanMeierResult:
         return ax
 
 
-def _curve(times, n, d, c, alpha, label) -> KaplanMeierResult:
+def _curve(times, n, d, c, alpha, label, risk=None) -> KaplanMeierResult:
+    at_risk, n = n, (n if risk is None else risk)
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(n > 0, 1.0 - d / np.where(n > 0, n, 1.0), 1.0)
         s = np.cumprod(factor)
         gw = np.where((n > 0) & (n > d), d / (n * (n - d)), 0.0)  # lifelines: inf -> 0
     gw = np.cumsum(gw)
     lo, hi = _loglog_bounds(s, gw, float(norm.ppf(1 - alpha / 2)))
-    return KaplanMeierResult(times, s, lo, hi, gw, n, d, c, alpha, label)
+    return KaplanMeierResult(times, s, lo, hi, gw, at_risk, d, c, alpha, label)
 
 
 def kaplan_meier(durations, events=None, entry=None, alpha: float = 0.05, label: str = "KM") -> KaplanMeierResult:
@@ -151,12 +152,12 @@ def kaplan_meier(durations, events=None, entry=None, alpha: float = 0.05, label:
     events : array-like of {0, 1} or bool, optional
         1 = event observed (default: all observed).
     entry : array-like, optional
-        Late entry (left truncation) times; a person is at risk at ``t`` when ``entry <= t <= duration``.
+        Late entry (left truncation) times; a person is in the risk set at ``t`` when ``entry < t <= duration`` (those entering at the first time count from it, as in lifelines).
     alpha : float
         1 - level of the pointwise band.
     """
     tab = event_table(durations, events, entry=entry)
-    return _curve(tab.times, tab.at_risk[0], tab.events[0], tab.censored[0], alpha, label)
+    return _curve(tab.times, tab.at_risk[0], tab.events[0], tab.censored[0], alpha, label, tab.risk_set[0])
 
 
 @dataclass
@@ -232,6 +233,6 @@ def kaplan_meier_by(durations, events, groups, entry=None, alpha: float = 0.05, 
         present = (tab.events[i] + tab.censored[i] + tab.entered[i]) > 0
         present[0] = True
         curves[g] = _curve(tab.times[present], n[present], tab.events[i][present], tab.censored[i][present],
-                           alpha, str(g))
+                           alpha, str(g), tab.risk_set[i][present])
     counts = pd.Series({g: curves[g].n for g in levels})
     return KaplanMeierGroups(curves, alpha, title, counts)

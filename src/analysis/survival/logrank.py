@@ -80,9 +80,9 @@ def logrank_test(durations, events, groups, entry=None, order: Sequence | None =
                       entry=None if entry is None else np.asarray(entry, float)[keep], n_groups=len(levels),
                       add_zero=False)
     d = tab.events.sum(axis=0)
-    n = tab.at_risk.sum(axis=0)
+    n = tab.risk_set.sum(axis=0)
     use = (d > 0) & (n > 0)
-    nj, dj, d, n = tab.at_risk[:, use], tab.events[:, use], d[use], n[use]
+    nj, dj, d, n = tab.risk_set[:, use], tab.events[:, use], d[use], n[use]
     observed = dj.sum(axis=1)
     expected = (nj * (d / n)).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -1,0 +1,83 @@
+"""The survival section: spells -> estimators -> results.json, disclosure, and the notebook end to end."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.config import ProjectConfig
+from analysis.survival.analysis import survival_analysis
+from analysis.survival.plots import curve_figure
+
+from test_spells import simulate_panel
+
+CFG = {"name": "x", "owner": "y", "period": {"start": "2020-01-01", "end": "2023-12-31"}, "synthetic": True,
+       "bridge_gap_months": 0, "files": {"participants": {"path": "p.csv"}, "status_monthly": {"path": "s.csv"}},
+       "planted_truth": {"survival": {"leave_hazard_by_cohort": {2020: 0.08, 2021: 0.06, 2022: 0.04}}}}
+
+
+@pytest.fixture(scope="module")
+def tables():
+    panel, persons = simulate_panel(n=900, seed=5)
+    persons = persons.assign(gender=np.where(np.arange(len(persons)) % 2, "female", "male"),
+                             age_at_start=pd.array(20 + np.arange(len(persons)) % 40, dtype="Int64"), track=None)
+    return {"participants": persons.drop(columns="cohort"), "status_monthly": panel}
+
+
+def test_section_recovers_planted_hazards_and_is_json_safe(tables):
+    res = survival_analysis(tables, ProjectConfig.model_validate(CFG), pd.Timestamp("2023-12-31"))
+    assert res.available and set(res.km) >= {"all", "cohort", "gender"}
+    check = res.planted_check()
+    assert list(check.index) == ["2020", "2021", "2022"]
+    assert ((check["hazard"] - check["planted"]).abs() < 3 * check["se"]).all()
+    assert res.logrank["cohort"].p_value < 0.01 and res.logrank["cohort"].trend_p_value < 0.01
+    assert res.cox.hazard_ratios["cohort[2022]"] < 1
+    out = res.to_results()
+    json.dumps(out)  # plain values only
+    assert out["kaplan_meier"]["cohort"]["2020"]["survival"][1]["months"] == 12
+
+
+def test_no_panel_says_so(tables):
+    res = survival_analysis({"participants": tables["participants"]}, ProjectConfig.model_validate(CFG),
+                            pd.Timestamp("2023-12-31"))
+    assert not res.available and res.reason == "no_panel"
+    assert res.to_results() == {"available": False, "reason": "no_panel"}
+
+
+def test_small_groups_and_small_risk_sets_are_not_published(tables):
+    cfg = ProjectConfig.model_validate({**CFG, "min_cell": 20})
+    parts = tables["participants"].copy()
+    parts.loc[parts.index[:3], "gender"] = "x_small"  # a tiny group
+    res = survival_analysis({**tables, "participants": parts}, cfg, pd.Timestamp("2023-12-31"))
+    gender = res.survival_table("gender")
+    assert gender.loc["x_small"].drop("n").isna().all()
+    # each published S(t) has at least min_cell at risk
+    at = res.km["cohort"].survival_at(res.times, min_at_risk=20)
+    assert at.loc[at["survival"].notna(), "at_risk"].min() >= 20
+    fig, pg = curve_figure(res.km["gender"].curves, 20)
+    assert "x_small" in pg.dropped
+    ax = fig.axes[0]
+    # curves stop where fewer than min_cell remain at risk
+    for line, (g, c) in zip(ax.get_lines(), [(g, c) for g, c in res.km["gender"].curves.items() if g in pg.keep]):
+        assert line.get_xdata().max() <= c.timeline[c.cut(20)]
+    texts = [t.get_text() for t in fig.axes[1].texts]
+    assert all(not (s.isdigit() and 0 < int(s) < 20) for s in texts)
+    from analysis.results import _plain
+
+    res_json = _plain(res.to_results())["kaplan_meier"]["gender"]["x_small"]
+    assert res_json["n"] is None and all(v["survival"] is None for v in res_json["survival"])
+
+
+def test_publish_runs_in_both_languages(tables, capsys):
+    from analysis.plotting import set_style
+    from analysis.survival.publish import show_survival
+
+    set_style()
+    res = survival_analysis(tables, ProjectConfig.model_validate(CFG), pd.Timestamp("2023-12-31"))
+    for lang in ("sv", "en"):
+        show_survival(res, lang, "2023-12-31")
+    show_survival(survival_analysis({"participants": tables["participants"]}, ProjectConfig.model_validate(CFG),
+                                    pd.Timestamp("2023-12-31")), "sv")
