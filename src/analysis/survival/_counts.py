@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass
@@ -28,6 +29,17 @@ class EventTable:
     entered: np.ndarray
     by_cause: dict[int, np.ndarray]
     risk_set: np.ndarray
+
+
+def group_codes(groups, order=None) -> tuple[np.ndarray, list]:
+    """Integer codes 0..G-1 of group labels (-1 for missing or not in ``order``) and the level list."""
+    arr = np.asarray(groups)
+    codes, uniques = pd.factorize(arr, sort=False)
+    uniq = list(uniques)
+    levels = list(order) if order is not None else sorted(uniq, key=str)
+    pos = {v: i for i, v in enumerate(levels)}
+    remap = np.array([pos.get(u, -1) for u in uniq] + [-1], dtype=np.int64)
+    return remap[codes], levels  # code -1 (missing) picks the trailing -1
 
 
 def as_arrays(durations, events=None, entry=None):
@@ -59,12 +71,16 @@ def event_table(durations, events=None, groups=None, entry=None, n_groups: int |
     t, e, en = as_arrays(durations, events, entry)
     g = np.zeros(t.size, dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
     n_g = int(n_groups if n_groups is not None else (g.max() + 1 if g.size else 1))
-    grid = t if en is None else np.concatenate([t, en])
-    times = np.unique(grid)
-    if add_zero and (times.size == 0 or times[0] > 0):
-        times = np.r_[0.0, times]
+    if en is None:
+        times, ti = np.unique(t, return_inverse=True)
+        if add_zero and (times.size == 0 or times[0] > 0):
+            times, ti = np.r_[0.0, times], ti + 1
+    else:
+        times = np.unique(np.concatenate([t, en]))
+        if add_zero and (times.size == 0 or times[0] > 0):
+            times = np.r_[0.0, times]
+        ti = np.searchsorted(times, t)
     k = times.size
-    ti = np.searchsorted(times, t)
     flat = g * k + ti
 
     def count(mask):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ._counts import event_table
+from ._counts import event_table, group_codes
 
 
 def _loglog_bounds(s: np.ndarray, var_log: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
@@ -217,11 +217,8 @@ def kaplan_meier_by(durations, events, groups, entry=None, alpha: float = 0.05, 
 
     ``order`` fixes the order of the groups (default: sorted labels).
     """
-    groups = pd.Series(np.asarray(groups, dtype=object))
-    keep = groups.notna().to_numpy()
-    levels = list(order) if order is not None else sorted(groups[keep].unique().tolist(), key=str)
-    codes = pd.Categorical(groups, categories=levels).codes
-    keep &= codes >= 0
+    codes, levels = group_codes(groups, order)
+    keep = codes >= 0
     t = np.asarray(durations, dtype=float)[keep]
     e = None if events is None else np.asarray(events)[keep]
     en = None if entry is None else np.asarray(entry, dtype=float)[keep]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from ._counts import event_table
+from ._counts import event_table, group_codes
 
 
 @dataclass
@@ -70,12 +70,9 @@ def logrank_test(durations, events, groups, entry=None, order: Sequence | None =
     scores : sequence of float, optional
         Scores of the ordered groups for the trend test (default 0, 1, ..., k-1 when ``trend``).
     """
-    g = pd.Series(np.asarray(groups, dtype=object))
-    keep = g.notna().to_numpy()
-    levels = list(order) if order is not None else sorted(g[keep].unique().tolist(), key=str)
-    codes = pd.Categorical(g, categories=levels).codes
-    keep &= codes >= 0
-    e_all = np.ones(len(g), dtype=int) if events is None else np.asarray(events)
+    codes, levels = group_codes(groups, order)
+    keep = codes >= 0
+    e_all = np.ones(codes.size, dtype=int) if events is None else np.asarray(events)
     tab = event_table(np.asarray(durations, float)[keep], e_all[keep], groups=codes[keep],
                       entry=None if entry is None else np.asarray(entry, float)[keep], n_groups=len(levels),
                       add_zero=False)
