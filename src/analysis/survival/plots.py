@@ -44,7 +44,7 @@ def curve_figure(curves: dict, min_cell: int = 1, ticks: Sequence[float] | None 
     ticks = default_ticks(max_t) if ticks is None else np.asarray(ticks, dtype=float)
     rows = max(len(shown), 1)
     fig = plt.figure(figsize=(7.5, 4.2 + 0.28 * rows))
-    gs = fig.add_gridspec(2, 1, height_ratios=[4.2, 0.28 * rows + 0.35], hspace=0.32)
+    gs = fig.add_gridspec(2, 1, height_ratios=[4.2, 0.28 * rows + 0.35], hspace=0.5)
     ax = fig.add_subplot(gs[0])
     for i, g in enumerate(shown):
         curves[g].plot(ax=ax, min_at_risk=min_cell, color=PALETTE[i % len(PALETTE)], label=str(labels.get(g, g)))
