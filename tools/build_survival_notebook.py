@@ -13,7 +13,7 @@ log-rank, Cox (Efron ties) and the cumulative incidence of first work or study w
 (`analysis.survival`). Reads only `data/processed/<project>/`. Without a monthly panel the section says so."""),
     ("code", {"tags": ["parameters"]}, """project = ""  # folder under data/raw/
 root = ""  # repository root; empty = found from the working directory
-lang = ""  # sv or en; empty = project.yml's language"""),
+lang = ""  # sv or en; empty = the language in project.yml"""),
     ("code", {}, """from analysis.notebook import setup
 from analysis.results import save_section
 from analysis.survival.analysis import survival_analysis
