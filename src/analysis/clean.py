@@ -399,7 +399,9 @@ def _clean_file(kind: str, path: Path, spec: FileSpec, ctx: _Context) -> tuple[p
         problems.add(row[out["status"].isna() & _blank(df["status"])], "status", "empty_required", "empty required field")
 
     # Numbers (canonical and covariates/outcomes)
-    for c in [*cols["numbers"], *[e for e in extra if e in df.columns and e not in cols["numbers"]]]:
+    # Covariates may name canonical columns (gender, education, ...): those are parsed above, not as numbers.
+    canonical = set(cols["categories"]) | set(cols["dates"]) | set(cols["text"]) | set(cols["numbers"])
+    for c in [*cols["numbers"], *[e for e in extra if e in df.columns and e not in canonical]]:
         if c in df.columns:
             num, bad = _numbers(df[c])
             problems.add(row[bad], c, "not_a_number", "not a number", df[c][bad])
