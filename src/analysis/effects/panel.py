@@ -1,0 +1,203 @@
+"""Before/after and difference-in-differences on the monthly panel (event study).
+
+Event time ``k`` is the calendar month minus the month of time zero (start for
+participants, ``reference_date`` for the comparison group). For an outcome
+``y`` (0/1: in income support, in work or study) and a reference month
+``ref`` (default ``-1``, the month before start) the event-study coefficient is
+
+    delta_k = mean_participants(y_k - y_ref) - mean_comparison(y_k - y_ref)
+
+over persons observed in both months. This is the coefficient of the
+participant x event-time indicator in the saturated regression of
+``y_ik - y_i,ref`` on event-time and participant x event-time indicators;
+its covariance is the cluster-robust (by person, CR0) sandwich of that
+regression, computed here from per-person influence values in blocks so that
+memory stays linear. Pre-trend test: Wald test that all ``delta_k`` before
+``ref`` are zero. Without a comparison group the same numbers for
+participants alone are the descriptive before/after change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .design import _month_index
+from .result import Z975
+
+BLOCK = 100_000  # persons per block when accumulating the cluster covariance
+
+
+@dataclass
+class EventStudyResult:
+    """Shares by event time and group, and the event-study (or before/after) estimates.
+
+    Attributes
+    ----------
+    outcome : str
+        ``income_support`` or ``work_or_study``.
+    shares : DataFrame
+        ``group`` (1 participants, 0 comparison), ``k``, ``n``, ``successes``, ``share``.
+    estimates : DataFrame
+        Indexed by ``k``: ``estimate``, ``se``, ``lower``, ``upper``, ``n_treated``, ``n_control``;
+        differences-in-differences with a comparison group, else participants' change since ``ref``.
+    cov : ndarray
+        Cluster-robust covariance of ``estimates['estimate']``.
+    has_comparison : bool
+    pretrend : dict
+        ``statistic``, ``df``, ``p`` of the joint test of the pre-period estimates (None without any).
+    """
+
+    outcome: str
+    ref: int
+    shares: pd.DataFrame
+    estimates: pd.DataFrame
+    cov: np.ndarray
+    has_comparison: bool
+    pretrend: dict | None = None
+    min_cell: int = 5
+    n_persons: dict = field(default_factory=dict)
+
+    def summary(self) -> pd.DataFrame:
+        return self.estimates
+
+    def estimate_at(self, k: int) -> dict | None:
+        if k not in self.estimates.index:
+            return None
+        r = self.estimates.loc[k]
+        return {"k": int(k), "estimate": float(r["estimate"]), "se": float(r["se"]), "lower": float(r["lower"]),
+                "upper": float(r["upper"]), "n_treated": int(r["n_treated"]), "n_control": int(r["n_control"])}
+
+    def safe_shares(self) -> pd.DataFrame:
+        """Shares with points hidden where successes, failures or n are below ``min_cell`` (but not zero)."""
+        s = self.shares.copy()
+        m = self.min_cell
+        fail = s["n"] - s["successes"]
+        hide = ((s["successes"] > 0) & (s["successes"] < m)) | ((fail > 0) & (fail < m)) | (s["n"] < m)
+        s.loc[hide, ["share", "successes"]] = np.nan
+        s["suppressed"] = hide
+        return s
+
+    def plot_shares(self, ax=None, labels=("Participants", "Comparison"), xlabel="Months from start", ylabel="Share"):
+        """Share by event time for each group (points hidden by disclosure control are not drawn)."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 3.6))
+        s = self.safe_shares()
+        for g, lab, colour in ((1, labels[0], "#1f5f8b"), (0, labels[1], "#c8553d")):
+            part = s[s["group"] == g].sort_values("k")
+            if len(part):
+                ax.plot(part["k"], part["share"], color=colour, label=lab, lw=1.8)
+        ax.axvline(0, color="grey", lw=0.8, ls=":")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_ylim(0, 1)
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        ax.legend(frameon=False)
+        return ax
+
+    def plot(self, ax=None, xlabel="Months from start", ylabel="Difference (percentage points)"):
+        """Event-study plot: estimates with 95 % person-clustered confidence intervals."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 3.6))
+        e = self.estimates
+        ks = e.index.to_numpy()
+        ax.fill_between(ks, 100 * e["lower"], 100 * e["upper"], color="#1f5f8b", alpha=0.2, lw=0)
+        ax.plot(ks, 100 * e["estimate"], "o-", color="#1f5f8b", ms=3, lw=1.2)
+        ax.plot([self.ref], [0], "o", color="black", ms=4)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.axvline(self.ref + 0.5, color="grey", lw=0.8, ls=":")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        return ax
+
+
+def event_panel(frame: pd.DataFrame, panel: pd.DataFrame, statuses: Sequence[str],
+                window: tuple[int, int] = (-12, 24)) -> pd.DataFrame:
+    """Long table ``person, group, k, y`` of the panel rows inside the event window."""
+    keys = pd.Index(pd.unique(frame["person_key"].astype(str)))
+    pk = keys.get_indexer(panel["person_key"].astype(str))
+    ok = pk >= 0
+    person_of = keys.get_indexer(frame["person_key"].astype(str))
+    t0 = np.full(len(keys), -1, dtype=np.int64)
+    grp = np.zeros(len(keys), dtype=np.int8)
+    t0[person_of] = _month_index(frame["t0"])
+    grp[person_of] = frame["treated"].to_numpy()
+    p = pk[ok]
+    k = _month_index(panel["month"])[ok] - t0[p]
+    y = np.isin(panel["status"].astype(str).to_numpy()[ok], list(statuses)).astype(np.int8)
+    inside = (t0[p] >= 0) & (k >= window[0]) & (k <= window[1])
+    return pd.DataFrame({"person": p[inside], "group": grp[p[inside]], "k": k[inside], "y": y[inside]})
+
+
+def event_study(long: pd.DataFrame, outcome: str = "y", ref: int = -1, min_cell: int = 5,
+                min_per_cell: int | None = None) -> EventStudyResult:
+    """Event study (with a comparison group) or before/after (participants only) from :func:`event_panel` rows.
+
+    Parameters
+    ----------
+    long
+        Columns ``person`` (int), ``group`` (1/0), ``k``, ``y``.
+    ref
+        Reference event time; estimates are changes since then.
+    min_per_cell
+        Event times with fewer persons than this in a group are left out (default ``min_cell``).
+    """
+    min_per_cell = min_cell if min_per_cell is None else min_per_cell
+    g = long["group"].to_numpy()
+    has_comp = bool((g == 0).any())
+    shares = (long.groupby(["group", "k"], observed=True)["y"].agg(n="size", successes="sum").reset_index())
+    shares["share"] = shares["successes"] / shares["n"]
+    # changes since the reference month, for persons observed then
+    base = long[long["k"] == ref].drop_duplicates("person").set_index("person")["y"]
+    sub = long[(long["k"] != ref) & long["person"].isin(base.index)]
+    person = sub["person"].to_numpy()
+    delta = sub["y"].to_numpy(float) - base.reindex(person).to_numpy(float)
+    grp = sub["group"].to_numpy()
+    kk = sub["k"].to_numpy()
+    cells = pd.DataFrame({"k": kk, "g": grp, "delta": delta}).groupby(["k", "g"])["delta"].agg(["size", "mean"])
+    groups = (1, 0) if has_comp else (1,)
+    ks = sorted(k for k in set(kk) if all((k, gg) in cells.index and cells.loc[(k, gg), "size"] >= min_per_cell
+                                          for gg in groups))
+    K = len(ks)
+    kpos = pd.Index(ks)
+    col = kpos.get_indexer(kk)
+    use = col >= 0
+    person, delta, grp, col = person[use], delta[use], grp[use], col[use]
+    n_gk = {gg: cells["size"].reindex([(k, gg) for k in ks]).to_numpy(float) for gg in groups}
+    mean_gk = {gg: cells["mean"].reindex([(k, gg) for k in ks]).to_numpy(float) for gg in groups}
+    est = mean_gk[1] - (mean_gk[0] if has_comp else 0.0)
+    # influence value of each (person, k) observation on delta_k; summed within person
+    sign = np.where(grp == 1, 1.0, -1.0)
+    nn = np.where(grp == 1, n_gk[1][col], n_gk[0][col] if has_comp else np.nan)
+    mm = np.where(grp == 1, mean_gk[1][col], mean_gk[0][col] if has_comp else np.nan)
+    infl = sign * (delta - mm) / nn
+    cov = np.zeros((K, K))
+    uniq, pidx = np.unique(person, return_inverse=True)
+    for start in range(0, len(uniq), BLOCK):
+        sel = (pidx >= start) & (pidx < start + BLOCK)
+        block = np.zeros((min(BLOCK, len(uniq) - start), K))
+        np.add.at(block, (pidx[sel] - start, col[sel]), infl[sel])
+        cov += block.T @ block
+    se = np.sqrt(np.diag(cov))
+    estimates = pd.DataFrame({"estimate": est, "se": se, "lower": est - Z975 * se, "upper": est + Z975 * se,
+                              "n_treated": n_gk[1].astype(int),
+                              "n_control": n_gk[0].astype(int) if has_comp else np.zeros(K, int)},
+                             index=pd.Index(ks, name="k"))
+    pre = [i for i, k in enumerate(ks) if k < ref]
+    pretrend = None
+    if has_comp and pre:
+        b = est[pre]
+        V = cov[np.ix_(pre, pre)]
+        stat = float(b @ np.linalg.pinv(V) @ b)
+        df = int(np.linalg.matrix_rank(V))
+        pretrend = {"statistic": stat, "df": df, "p": float(stats.chi2.sf(stat, df)) if df else np.nan}
+    npers = {"treated": int(long.loc[g == 1, "person"].nunique()), "control": int(long.loc[g == 0, "person"].nunique())}
+    return EventStudyResult(outcome, ref, shares, estimates, cov, has_comp, pretrend, min_cell, npers)
