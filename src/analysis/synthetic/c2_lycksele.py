@@ -210,6 +210,7 @@ def _write_participants(rng, out: Path, persons) -> None:
         extra(Remissdatum="061020", Startdatum="2006-11-06", Slutdatum="2007-05-31"),        # start_outside_period
         extra(Avslutsorsak="Praktik"),                                                       # unknown_label
         extra(Remissdatum="", Startdatum=""),                                                # no_start_or_referral
+        extra(c.fmt_pnr(ghost.make(dt.date(2009, 3, 2), True), "12-")),                      # impossible_age (born after start)
     ]
     dup = list(rows[40]); dup[0] = c.fmt_pnr(persons[40]["pnr"], "12-")                      # duplicate_enrolment
     mess.append(dup)
@@ -242,6 +243,7 @@ def _write_survey(out: Path, survey, people) -> None:
     stranger = c.People(np.random.default_rng(SEED + 4)).make(dt.date(1979, 8, 8), True)
     for item in POSITIVE["exit"]:
         recs.append({"respondent": stranger, "omgang": 1.0, "fraga": item, "svar": 4.0, "kommentar": ""})  # unknown_person
+    recs.insert(80, dict(recs[79], fraga="q9"))                          # unknown_item
     df = pd.DataFrame(recs)
     labels = {"omgang": {1.0: "Avslut", 2.0: "Uppföljning"},
               "svar": {float(i + 1): lab for i, lab in enumerate(SCALE)} | {9.0: "Vet ej"}}
