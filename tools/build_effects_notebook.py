@@ -25,7 +25,7 @@ ctx = setup(project, root, lang)
 data_end = ctx.data_end.date()"""),
     ("code", {}, """effects = effects_analysis(ctx.tables, ctx.config, data_end)
 show_effects(effects, ctx.lang)
-save_section(ctx.report_dir, "effects", effects.to_results())"""),
+_ = save_section(ctx.report_dir, "effects", effects.to_results())"""),
 ]
 
 
