@@ -73,10 +73,10 @@ def report(
         _fail(f"no projects under {root / 'data' / 'raw'}; create one with `foljeval new NAME`")
     runs = run_reports(names, root=root, jobs=jobs, lang=lang, progress=sys.stderr.isatty())
     for run in runs:
-        out.print(run.summary_line(), highlight=False)
+        out.print(run.summary_line(), highlight=False, soft_wrap=True)
     index = root / "reports" / "index.html"
     if index.exists():
-        out.print(f"index: {index}", highlight=False)
+        out.print(f"index: {index}", highlight=False, soft_wrap=True)
     if not all(r.ok for r in runs):
         raise typer.Exit(1)
 

@@ -1,0 +1,119 @@
+"""Export the merged notebook to one self-contained, offline ``report.html``.
+
+The template (``templates/foljeval``) extends nbconvert's lab template but drops
+everything it would fetch from a CDN (require.js, MathJax, mermaid, widgets) and
+JupyterLab's CSS, which a report with hidden code does not need, in favour of a
+small theme (``foljeval.css``, also used by the index page). nbconvert has no
+table of contents and does not de-duplicate heading ids, so after the export the
+headings get unique ids (``1-deltagare``, ...) and a numbered table of contents is
+written into the page. Images are SVG inline or PNG as data URIs.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+import unicodedata
+from importlib import resources
+from pathlib import Path
+
+from nbconvert import HTMLExporter
+from traitlets.config import Config
+
+from ..i18n import t
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+TOC_PLACEHOLDER = "<!--FE-TOC-->"
+_HEADING = re.compile(r"<h([1-3])(\s[^>]*)?>(.*?)</h\1>", re.DOTALL)
+_ANCHOR = re.compile(r'<a class="anchor-link"[^>]*>.*?</a>', re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def css() -> str:
+    """The report theme (shared by the reports and the index page)."""
+    return (resources.files("analysis") / "report" / "templates" / "foljeval" / "foljeval.css").read_text(encoding="utf-8")
+
+
+def slug(text: str) -> str:
+    """An ASCII id from a heading text ("Mål och utfall" -> "mal-och-utfall")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "section"
+
+
+def add_toc(page: str, label: str) -> tuple[str, list[tuple[int, str, str]]]:
+    """Give h1-h3 unique ids and fill the table of contents (h1 and h2) in ``page``.
+
+    Returns the new page and the headings as (level, id, text).
+    """
+    headings: list[tuple[int, str, str]] = []
+    seen: dict[str, int] = {}
+
+    def repl(m: re.Match) -> str:
+        level, attrs, inner = int(m.group(1)), m.group(2) or "", m.group(3)
+        inner = _ANCHOR.sub("", inner)
+        text = html_lib.unescape(_TAG.sub("", inner)).strip()
+        base = slug(text)
+        seen[base] = seen.get(base, 0) + 1
+        hid = base if seen[base] == 1 else f"{base}-{seen[base]}"
+        attrs = re.sub(r'\sid="[^"]*"', "", attrs)
+        headings.append((level, hid, text))
+        return f'<h{level} id="{hid}"{attrs}>{inner}</h{level}>'
+
+    body_start = page.find("<main")
+    head, body = page[:body_start], page[body_start:]
+    body = _HEADING.sub(repl, body)
+    items, open_sub = [], False
+    for level, hid, text in headings:
+        if level > 2:
+            continue
+        link = f'<a href="#{hid}">{html_lib.escape(text)}</a>'
+        if level == 1:
+            if open_sub:
+                items.append("</ol></li>")
+                open_sub = False
+            elif items:
+                items.append("</li>")
+            items.append(f"<li>{link}")
+        else:
+            if not open_sub:
+                items.append("<ol>")
+                open_sub = True
+            items.append(f"<li>{link}</li>")
+    if items:
+        items.append("</ol></li>" if open_sub else "</li>")
+    toc = f"<h2>{html_lib.escape(label)}</h2>\n<ol>{''.join(items)}</ol>"
+    return head.replace(TOC_PLACEHOLDER, toc, 1) + body, headings
+
+
+def export_html(nb, out_path: Path, *, lang: str, title: str) -> Path:
+    """Write ``nb`` (a merged, executed notebook) as a self-contained report page."""
+    c = Config()
+    c.HTMLExporter.exclude_input = True
+    c.HTMLExporter.exclude_input_prompt = True
+    c.HTMLExporter.exclude_output_prompt = True
+    c.HTMLExporter.embed_images = True
+    c.TagRemovePreprocessor.enabled = True
+    c.TagRemovePreprocessor.remove_cell_tags = ("notebook-only",)
+    c.TagRemovePreprocessor.remove_input_tags = ("parameters", "injected-parameters")
+    exporter = HTMLExporter(config=c, template_name="foljeval", extra_template_basedirs=[str(TEMPLATE_DIR)])
+    res = {"foljeval": {"lang": lang, "title": title, "css": css(), "brand": "foljeval",
+                        "toc_label": t("rep_toc", lang), "footer": t("rep_footer", lang)},
+           "metadata": {"name": title}}
+    page, _ = exporter.from_notebook_node(nb, resources=res)
+    page, _ = add_toc(page, t("rep_toc", lang))
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(page, encoding="utf-8")
+    return out_path
+
+
+def simple_page(body_html: str, *, lang: str, title: str) -> str:
+    """A page in the report's look without a notebook (index, error reports)."""
+    return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8" />\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
+            f'<meta name="generator" content="foljeval">\n<title>{html_lib.escape(title)}</title>\n'
+            f'<style type="text/css">\n{css()}\n</style>\n</head>\n<body class="fe-report">\n'
+            f'<header class="fe-topbar"><span class="fe-brand">foljeval</span> '
+            f'<span class="fe-topbar-title">{html_lib.escape(title)}</span></header>\n'
+            f'<main class="fe-index">\n{body_html}\n</main>\n'
+            f'<footer class="fe-footer">{html_lib.escape(t("rep_footer", lang))}</footer>\n</body>\n</html>\n')

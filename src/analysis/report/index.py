@@ -1,0 +1,101 @@
+"""``reports/index.html``: the portfolio page over all projects.
+
+One row per project under ``data/raw/``: participants, targets met, the headline
+effect with its interval, survival in work or study at 12 months, and the status
+of the last run (from ``reports/<project>/run.json``, written by the runner), with
+a link to each report. A failed project gets a red row with the message that
+names the cause. The page uses the reports' CSS and holds no run timestamps, so
+it is byte-identical across reruns on unchanged input.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from ..i18n import t
+from .export import simple_page
+from .headlines import headlines
+
+RUN_FILE = "run.json"
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _project_meta(root: Path, name: str) -> dict:
+    """Name, owner and period from project.yml (without failing on an invalid one)."""
+    from ..config import load_project
+    from ..errors import FoljevalError
+
+    try:
+        c = load_project(root / "data" / "raw" / name).config
+        return {"name": c.name, "owner": c.owner, "period": f"{c.period.start.isoformat()} – {c.period.end.isoformat()}"}
+    except FoljevalError:
+        return {"name": name, "owner": "–", "period": "–"}
+
+
+def index_rows(root: Path, projects: list[str], lang: str) -> list[dict]:
+    rows = []
+    for name in projects:
+        rep = root / "reports" / name
+        run = _read_json(rep / RUN_FILE)
+        results = _read_json(rep / "results.json") or {}
+        meta = results.get("project") or _project_meta(root, name)
+        h = headlines(results)
+        status = "not_run" if run is None else ("ok" if run.get("ok") else "failed")
+        rows.append({
+            "id": name, "name": meta.get("name", name), "owner": meta.get("owner", "–"),
+            "period": meta.get("period") if isinstance(meta.get("period"), str) else
+            (f"{meta['period']['start']} – {meta['period']['end']}" if isinstance(meta.get("period"), dict) else "–"),
+            "status": status, "message": (run or {}).get("message") or "",
+            "link": f"{name}/report.html" if (rep / "report.html").is_file() else None,
+            "participants": h.fmt_count(h.enrolled) if status == "ok" else "–",
+            "targets": h.fmt_targets(lang) if status == "ok" else "–",
+            "effect": h.fmt_effect(lang) if status == "ok" else "–",
+            "survival": h.fmt_survival(lang) if status == "ok" else "–",
+            "median": ("–" if h.survival_median is None or status != "ok"
+                       else f"{h.survival_median:g}".replace(".", "," if lang == "sv" else ".")),
+        })
+    return rows
+
+
+def index_html(rows: list[dict], lang: str) -> str:
+    cols = [t("rep_index_project", lang), t("rep_index_owner", lang), t("rep_index_period", lang),
+            t("rep_kf_enrolled", lang), t("rep_kf_targets", lang), t("rep_kf_effect", lang),
+            t("rep_kf_survival12", lang), t("rep_index_median", lang), t("rep_index_status", lang)]
+    head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in cols)
+    body = []
+    for r in rows:
+        name = html.escape(r["name"])
+        cell = f'<a href="{html.escape(r["link"])}">{name}</a>' if r["link"] else name
+        status_text = t(f"rep_index_{r['status']}", lang)
+        status = f'<span class="fe-{"ok" if r["status"] == "ok" else "failed"}">{html.escape(status_text)}</span>'
+        if r["message"]:
+            status += f'<br><span class="fe-note">{html.escape(r["message"])}</span>'
+        cls = ' class="fe-row-failed"' if r["status"] == "failed" else ""
+        cells = [cell + f'<br><span class="fe-note">{html.escape(r["id"])}</span>', html.escape(r["owner"]),
+                 html.escape(r["period"]), r["participants"], html.escape(r["targets"]), html.escape(r["effect"]),
+                 html.escape(r["survival"]), r["median"], status]
+        body.append(f'<tr{cls} data-project="{html.escape(r["id"])}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return (f'<h1>{html.escape(t("rep_index_title", lang))}</h1><p>{html.escape(t("rep_index_intro", lang))}</p>'
+            f'<figure class="fe-table-figure fe-scroll"><table class="fe-table fe-index-table"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></figure><p class="fe-note">{html.escape(t("rep_index_note", lang))}</p>')
+
+
+def build_index(root: Path, projects: list[str] | None = None, lang: str = "sv") -> Path:
+    """Write ``reports/index.html`` over ``projects`` (default: every project under data/raw/)."""
+    root = Path(root)
+    if projects is None:
+        raw = root / "data" / "raw"
+        projects = sorted(p.name for p in raw.iterdir() if (p / "project.yml").is_file()) if raw.is_dir() else []
+    page = simple_page(index_html(index_rows(root, projects, lang), lang), lang=lang, title=t("rep_index_title", lang))
+    out = root / "reports" / "index.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    return out

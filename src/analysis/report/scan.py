@@ -1,0 +1,116 @@
+"""The publication scan: run on everything under ``reports/<project>/`` after a build.
+
+A report must not contain a personnummer, a disclosed count below ``min_cell`` or
+anything that makes the browser fetch from the network. The scan is mechanical:
+
+* personnummer / samordningsnummer: every value shaped like one in any published
+  text file (HTML, JSON, .ipynb, CSV) that passes the date and check-digit test
+  (:func:`analysis.identity.find_personnummer_in_text`);
+* small cells: every count in ``results.json`` (keys such as ``n``, ``count``,
+  ``successes``, ``events``, ``n_*``) with ``0 < value < min_cell``. The
+  ``cleaning`` section counts file rows, not persons, and is not checked. Counts
+  inside HTML tables cannot be told apart from other numbers mechanically, so
+  the tables rely on :mod:`analysis.disclosure` having run before ``show_table``;
+* network: a ``<script>``, ``<link>``, ``<img>``, ``<iframe>`` or CSS ``url()`` that
+  points at ``http(s)://`` or ``//`` in an HTML file, or the address of a known CDN.
+
+Findings never repeat a personnummer in full (it is masked), so that the error
+message itself can be printed and stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..identity import find_personnummer_in_text
+
+SCANNED_SUFFIXES = (".html", ".json", ".ipynb", ".csv", ".txt", ".md")
+COUNT_KEY = re.compile(r"^(n|count|counts|successes|events|at_risk|n_(?!suppressed$|hidden$)[a-z_]+)$")
+NOT_PERSON_COUNTS = {"cleaning", "project", "run"}
+_FETCHING_TAG = re.compile(
+    r"<(?:script|link|img|iframe|source|video|audio|embed|object)\b[^>]*?\b(?:src|href|data)\s*=\s*[\"']?\s*(?:https?:)?//",
+    re.IGNORECASE)
+_CSS_URL = re.compile(r"url\(\s*[\"']?\s*(?:https?:)?//", re.IGNORECASE)
+_CDN_HOSTS = re.compile(r"(?:cdnjs\.cloudflare\.com|cdn\.jsdelivr\.net|unpkg\.com|ajax\.googleapis\.com|fonts\.googleapis\.com|"
+                        r"code\.jquery\.com|cdn\.plot\.ly|mathjax\.org|cdn\.bokeh\.org)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a published file."""
+
+    file: str
+    kind: str  # "personnummer", "small_cell" or "network"
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.kind}: {self.detail}"
+
+
+def mask(value: str) -> str:
+    """Show only the shape of a personnummer: ``19900101-****``."""
+    return re.sub(r"\d{4}$", "****", value)
+
+
+def scan_text(text: str, name: str, html: bool | None = None) -> list[Finding]:
+    """Personnummer and (for HTML) network references in one text."""
+    found = [Finding(name, "personnummer", mask(p)) for p in sorted(set(find_personnummer_in_text(text)))]
+    if html is None:
+        html = name.endswith(".html")
+    if html:
+        for rx in (_FETCHING_TAG, _CSS_URL):
+            for m in rx.finditer(text):
+                found.append(Finding(name, "network", m.group(0)[:120]))
+    for m in sorted(set(_CDN_HOSTS.findall(text))):
+        found.append(Finding(name, "network", f"CDN address {m}"))
+    return found
+
+
+def _counts(node: Any, path: str) -> Iterator[tuple[str, int]]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            p = f"{path}.{k}" if path else str(k)
+            if COUNT_KEY.match(str(k)) and isinstance(v, int) and not isinstance(v, bool):
+                yield p, v
+            else:
+                yield from _counts(v, p)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _counts(v, f"{path}[{i}]")
+
+
+def small_cells(results: dict, min_cell: int) -> list[tuple[str, int]]:
+    """Counts in results.json with ``0 < value < min_cell`` (JSON path, value)."""
+    out = []
+    for section, body in results.items():
+        if section in NOT_PERSON_COUNTS:
+            continue
+        out.extend((p, v) for p, v in _counts(body, section) if 0 < v < min_cell)
+    return out
+
+
+def scan_report(report_dir: Path, min_cell: int) -> list[Finding]:
+    """Scan every published file of one project's report folder."""
+    report_dir = Path(report_dir)
+    findings: list[Finding] = []
+    for path in sorted(p for p in report_dir.rglob("*") if p.is_file() and p.suffix in SCANNED_SUFFIXES):
+        name = path.relative_to(report_dir.parent).as_posix()
+        text = path.read_text(encoding="utf-8", errors="replace")
+        # .ipynb files are the executed notebooks: their HTML outputs are not opened by a browser.
+        findings.extend(scan_text(text, name, html=path.suffix == ".html"))
+    results = report_dir / "results.json"
+    if results.is_file():
+        data = json.loads(results.read_text(encoding="utf-8"))
+        findings.extend(Finding(results.relative_to(report_dir.parent).as_posix(), "small_cell",
+                                f"{p} = {v} (below min_cell {min_cell})") for p, v in small_cells(data, min_cell))
+    return findings
+
+
+def scan_file(path: Path) -> list[Finding]:
+    """Scan one published file (e.g. ``reports/index.html``)."""
+    path = Path(path)
+    return scan_text(path.read_text(encoding="utf-8", errors="replace"), path.name)

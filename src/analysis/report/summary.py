@@ -1,0 +1,113 @@
+"""The title page and the summary of findings at the top of every report (notebook 00).
+
+Why notebook 00 runs last: its summary is generated from ``results.json``, which
+only exists once the analysis notebooks have saved their sections. The runner
+therefore executes ``00_summary`` after every other notebook and after merging
+the sections into ``results.json``, and places it first when it merges the
+executed notebooks into the report. The notebook stays an ordinary notebook: run
+by hand after the others it shows the same page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from IPython.display import HTML, display
+
+from ..i18n import t
+from .headlines import Headlines, headlines
+
+
+def fmt_sek(value: float | None, lang: str) -> str:
+    if value is None:
+        return "–"
+    grouped = f"{value:,.0f}".replace(",", "\u00a0")
+    return f"{grouped} kr" if lang == "sv" else f"SEK {grouped}"
+
+
+def fmt_date(d, lang: str) -> str:
+    return d.isoformat() if hasattr(d, "isoformat") else str(d)
+
+
+def load_results(report_dir: Path) -> dict:
+    path = Path(report_dir) / "results.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def facts(config, data_end, lang: str) -> list[tuple[str, str]]:
+    """The project facts of the title page, from project.yml and the cleaning manifest."""
+    rows = [
+        (t("rep_fact_owner", lang), config.owner),
+        (t("rep_fact_region", lang), config.region or "–"),
+        (t("rep_fact_project_number", lang), config.project_number or "–"),
+        (t("rep_fact_period", lang), f"{config.period.start.isoformat()} – {config.period.end.isoformat()}"),
+        (t("rep_fact_budget", lang), fmt_sek(config.budget_sek, lang)),
+        (t("rep_fact_esf", lang), fmt_sek(config.esf_grant_sek, lang)),
+        (t("rep_fact_planned", lang), "–" if config.planned_participants is None else str(config.planned_participants)),
+        (t("rep_fact_target_group", lang), config.target_group or "–"),
+        (t("rep_fact_data_end", lang), fmt_date(data_end, lang)),
+    ]
+    if config.synthetic:
+        rows.append((t("rep_fact_data", lang), t("rep_synthetic", lang)))
+    return rows
+
+
+def _facts_table(rows: list[tuple[str, str]]) -> str:
+    body = "".join(f"<tr><th scope=\"row\">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    return f'<table class="fe-facts">{body}</table>'
+
+
+def title_page_html(config, data_end, lang: str) -> str:
+    return (f'<section class="fe-title-page"><p class="fe-kicker">{html.escape(t("rep_kicker", lang))}</p>'
+            f"<h1>{html.escape(config.name)}</h1>{_facts_table(facts(config, data_end, lang))}</section>")
+
+
+def key_figures(h: Headlines, lang: str) -> list[tuple[str, str]]:
+    enrolled = h.fmt_count(h.enrolled)
+    if h.planned:
+        enrolled = t("rep_of_planned", lang, n=enrolled, planned=h.planned)
+    return [
+        (t("rep_kf_enrolled", lang), enrolled),
+        (t("rep_kf_targets", lang), h.fmt_targets(lang)),
+        (t("rep_kf_work_or_study", lang), h.fmt_work_or_study(lang)),
+        (t("rep_kf_effect", lang), h.fmt_effect(lang)),
+        (t("rep_kf_survival12", lang), h.fmt_survival(lang)),
+    ]
+
+
+def findings_sentences(h: Headlines, lang: str) -> list[str]:
+    """Generated sentences for the summary, each from the translation table."""
+    out = []
+    if h.enrolled is not None:
+        out.append(t("rep_sum_enrolled", lang, n=h.fmt_count(h.enrolled)))
+    for target in h.targets:
+        label = target.get(f"label_{lang}") or target.get("label_sv") or target.get("id")
+        status = target.get("status", "not_measurable")
+        out.append(t(f"rep_sum_target_{status}", lang, label=label))
+    if h.work_or_study_exit and not h.work_or_study_exit.get("suppressed"):
+        out.append(t("rep_sum_work_or_study", lang, value=h.fmt_work_or_study(lang)))
+    if h.effect:
+        out.append(t("rep_sum_effect", lang, value=h.fmt_effect(lang)))
+    elif "effects" in h.sections:
+        out.append(t("rep_sum_no_effect", lang))
+    if h.survival_12:
+        out.append(t("rep_sum_survival", lang, value=h.fmt_survival(lang)))
+    return out
+
+
+def summary_html(results: dict, lang: str) -> str:
+    h = headlines(results)
+    boxes = "".join(f'<div class="fe-keyfigure"><span class="fe-value">{html.escape(v)}</span>'
+                    f'<span class="fe-label">{html.escape(k)}</span></div>' for k, v in key_figures(h, lang))
+    sentences = findings_sentences(h, lang)
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences) or f"<li>{html.escape(t('rep_sum_nothing', lang))}</li>"
+    return (f'<h1>{html.escape(t("rep_summary_heading", lang))}</h1><div class="fe-keyfigures">{boxes}</div>'
+            f'<ul class="fe-findings">{items}</ul><p class="fe-note">{html.escape(t("rep_summary_note", lang))}</p>')
+
+
+def show_summary(ctx) -> None:
+    """Show the title page and the summary for a :class:`analysis.notebook.NotebookContext`."""
+    display(HTML(title_page_html(ctx.config, ctx.data_end.date(), ctx.lang)))
+    display(HTML(summary_html(load_results(ctx.report_dir), ctx.lang)))

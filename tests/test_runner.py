@@ -1,0 +1,120 @@
+"""The report runner: a full build, determinism, isolation of failures, parallel runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from analysis.runner import ProjectRun, execution_order, one_line, run_reports
+from report_fixtures import built_twice, make_mini, write_notebook
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory):
+    return built_twice(tmp_path_factory.getbasetemp() / "report-build")
+
+
+def test_build_writes_report_results_notebooks_and_index(build):
+    root, _, runs = build
+    assert [r.ok for r in runs] == [True], [r.message for r in runs]
+    rep = root / "reports" / "mini"
+    assert (rep / "report.html").stat().st_size > 10_000
+    assert sorted(p.name for p in (rep / "notebooks").glob("*.ipynb")) == [
+        "00_summary.ipynb", "01_clean.ipynb", "02_demo.ipynb", "99_appendix.ipynb"]
+    results = json.loads((rep / "results.json").read_text(encoding="utf-8"))
+    assert results["schema_version"] == 1
+    assert results["project"]["name"] == "Miniprojektet"
+    assert results["demo"] == {"participants_read": 3}  # the mini project keeps 3 of 12 rows
+    assert results["cleaning"]["files"][0]["rows_read"] == 12
+    assert (root / "reports" / "index.html").is_file()
+    assert "mini: 4 notebooks" in runs[0].summary_line()
+
+
+def test_rerun_is_byte_identical(build):
+    root, first, _ = build
+    second = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted((root / "reports").rglob("*")) if p.is_file()}
+    assert sorted(first) == sorted(second)
+    differing = [k for k in first if first[k] != second[k]]
+    assert differing == []
+
+
+def test_executed_notebooks_carry_no_timestamps(build):
+    root, _, _ = build
+    text = (root / "reports" / "mini" / "notebooks" / "01_clean.ipynb").read_text(encoding="utf-8")
+    for needle in ('"start_time"', '"end_time"', '"duration"', '"iopub.execute_input"', '"shell.execute_reply"'):
+        assert needle not in text
+    assert '"id": "01_clean-injected-parameters"' in text
+
+
+def test_summary_runs_last_and_sees_results(build):
+    """00_summary is executed after results.json exists and is placed first in the report."""
+    root, _, _ = build
+    html = (root / "reports" / "mini" / "report.html").read_text(encoding="utf-8")
+    title = html.index(">Miniprojektet</h1>")
+    assert title < html.index(">Sammanfattning</h1>") < html.index(">Data och datakvalitet</h1>") < html.index(">Hur rapporten gjordes</h1>")
+    summary = (root / "reports" / "mini" / "notebooks" / "00_summary.ipynb").read_text(encoding="utf-8")
+    assert "Inskrivna deltagare" in summary and "Testkommunen" in summary
+
+
+def test_execution_order_puts_summary_last(tmp_path):
+    names = ["00_summary.ipynb", "01_clean.ipynb", "05_survival.ipynb", "99_appendix.ipynb"]
+    paths = [tmp_path / n for n in names]
+    assert [p.name for p in execution_order(paths)] == names[1:] + names[:1]
+
+
+def test_one_line_masks_personnummer_and_colours(pnr):
+    import datetime as dt
+
+    p = pnr(dt.date(1990, 1, 1), 1, True)
+    out = one_line(f"\x1b[31mbad\x1b[0m value\n{p}\nin row 3")
+    assert out == f"bad value {p[:-4]}**** in row 3"
+
+
+def test_failure_is_isolated_and_parallel(tmp_path, capsys):
+    """A failing notebook stops only its project; jobs=2 runs both; the index shows the red row."""
+    root = tmp_path / "repo"
+    make_mini(root, "good")
+    make_mini(root, "bad")
+    nbdir = tmp_path / "nb"
+    nbdir.mkdir()
+    write_notebook(nbdir / "01_ok.ipynb", "ok", ["print('hello', project)"])
+    write_notebook(nbdir / "02_check.ipynb", "check", [
+        "x = 1",
+        "if project == 'bad':\n    raise ValueError('column kön has an unknown label in row 7')",
+    ])
+    runs = run_reports(["bad", "good"], jobs=2, root=root, notebooks_dir=nbdir)
+    bad, good = runs[:2]
+    assert (bad.project, good.project) == ("bad", "good")
+    assert good.ok and not bad.ok
+    assert bad.message == ("notebook 02_check.ipynb, cell check-03 (In [4]): ValueError: "
+                           "column kön has an unknown label in row 7")
+    assert "Traceback" not in bad.message and bad.summary_line().startswith("FAILED  bad: notebook 02_check.ipynb")
+    page = (root / "reports" / "bad" / "report.html").read_text(encoding="utf-8")
+    assert "Rapporten kunde inte byggas" in page and "unknown label in row 7" in page
+    assert json.loads((root / "reports" / "bad" / "run.json").read_text())["ok"] is False
+    assert (root / "reports" / "bad" / "notebooks" / "02_check.ipynb").is_file()  # the partial notebook is kept
+    index = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    assert 'class="fe-row-failed" data-project="bad"' in index
+    assert 'data-project="good"' in index and "good/report.html" in index
+
+
+def test_cli_exits_non_zero_when_a_project_fails(tmp_path):
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    root = tmp_path / "repo"
+    make_mini(root)
+    (root / "notebooks").mkdir()
+    write_notebook(root / "notebooks" / "01_fail.ipynb", "fail", ["raise RuntimeError('stop here')"])
+    result = CliRunner().invoke(app, ["report", "mini", "--root", str(root)])
+    assert result.exit_code == 1
+    assert "FAILED  mini: notebook 01_fail.ipynb, cell fail-02 (In [3]): RuntimeError: stop here" in result.output
+
+
+def test_unknown_project_fails_cleanly(tmp_path):
+    root = tmp_path / "repo"
+    make_mini(root)
+    run = run_reports(["nope"], root=root, notebooks_dir=tmp_path)[0]
+    assert isinstance(run, ProjectRun) and not run.ok and "project.yml" in run.message
