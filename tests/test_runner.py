@@ -118,3 +118,27 @@ def test_unknown_project_fails_cleanly(tmp_path):
     make_mini(root)
     run = run_reports(["nope"], root=root, notebooks_dir=tmp_path)[0]
     assert isinstance(run, ProjectRun) and not run.ok and "project.yml" in run.message
+
+
+def test_publication_scan_fails_the_project_and_removes_the_findings(tmp_path, pnr):
+    import datetime as dt
+
+    root = tmp_path / "repo"
+    make_mini(root)
+    p = pnr(dt.date(1979, 12, 24), 42, False)
+    nbdir = tmp_path / "nb"
+    nbdir.mkdir()
+    write_notebook(nbdir / "01_leak.ipynb", "leak", [
+        "import json, pathlib\n"
+        "d = pathlib.Path(root) / 'reports' / project / 'sections'\n"
+        "d.mkdir(parents=True, exist_ok=True)\n"
+        "(d / 'tiny.json').write_text(json.dumps({'n': 3}))",
+        f"print('person {p}')",
+    ])
+    run = run_reports(["mini"], root=root, notebooks_dir=nbdir)[0]
+    assert not run.ok
+    assert "the publication scan failed" in run.message and "small_cell: tiny.n = 3" in run.message
+    assert "personnummer" in run.message and p not in run.message
+    rep = root / "reports" / "mini"
+    assert not (rep / "results.json").exists() and not (rep / "notebooks" / "01_leak.ipynb").exists()
+    assert "Rapporten kunde inte byggas" in (rep / "report.html").read_text(encoding="utf-8")

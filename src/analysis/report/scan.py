@@ -6,9 +6,13 @@ anything that makes the browser fetch from the network. The scan is mechanical:
 * personnummer / samordningsnummer: every value shaped like one in any published
   text file (HTML, JSON, .ipynb, CSV) that passes the date and check-digit test
   (:func:`analysis.identity.find_personnummer_in_text`);
-* small cells: every count in ``results.json`` (keys such as ``n``, ``count``,
-  ``successes``, ``events``, ``n_*``) with ``0 < value < min_cell``. The
-  ``cleaning`` section counts file rows, not persons, and is not checked. Counts
+* small cells: every count of persons in ``results.json`` (the keys in
+  :data:`PERSON_COUNT_KEYS`: ``n``, ``count``, ``successes``, ``events``, the
+  participant flow, ``n_treated``/``n_control``, ...) with ``0 < value < min_cell``.
+  The ``cleaning`` section counts file rows, not persons, and is not checked;
+  neither are design diagnostics of the effect estimates (``n_imbalanced`` counts
+  covariates; ``n_unmatched``, ``n_trimmed``, ``n_outside_support`` say how many
+  persons an estimator left out, not how many have some attribute). Counts
   inside HTML tables cannot be told apart from other numbers mechanically, so
   the tables rely on :mod:`analysis.disclosure` having run before ``show_table``;
 * network: a ``<script>``, ``<link>``, ``<img>``, ``<iframe>`` or CSS ``url()`` that
@@ -29,7 +33,11 @@ from typing import Any, Iterator
 from ..identity import find_personnummer_in_text
 
 SCANNED_SUFFIXES = (".html", ".json", ".ipynb", ".csv", ".txt", ".md")
-COUNT_KEY = re.compile(r"^(n|count|counts|successes|events|at_risk|n_(?!suppressed$|hidden$)[a-z_]+)$")
+PERSON_COUNT_KEYS = frozenset({
+    "n", "count", "successes", "events", "at_risk", "n_at_risk", "n_events", "n_treated", "n_control",
+    "n_first_spells", "n_persons", "n_participants", "n_comparison", "n_respondents", "respondents",
+    "referred", "enrolled", "not_enrolled", "active", "exited", "eligible", "followed_up",
+})
 NOT_PERSON_COUNTS = {"cleaning", "project", "run"}
 _FETCHING_TAG = re.compile(
     r"<(?:script|link|img|iframe|source|video|audio|embed|object)\b[^>]*?\b(?:src|href|data)\s*=\s*[\"']?\s*(?:https?:)?//",
@@ -74,7 +82,7 @@ def _counts(node: Any, path: str) -> Iterator[tuple[str, int]]:
     if isinstance(node, dict):
         for k, v in node.items():
             p = f"{path}.{k}" if path else str(k)
-            if COUNT_KEY.match(str(k)) and isinstance(v, int) and not isinstance(v, bool):
+            if k in PERSON_COUNT_KEYS and isinstance(v, int) and not isinstance(v, bool):
                 yield p, v
             else:
                 yield from _counts(v, p)

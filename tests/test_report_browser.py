@@ -1,0 +1,139 @@
+"""Open built reports in Debian's headless Chromium (Playwright, no browser download).
+
+Checks: no console errors, no request outside file://, every image loads, every
+TOC link resolves to a heading, tables and SVG figures render. Screenshots are
+saved under test-artifacts/screenshots/. Runs on the mini report built by
+report_fixtures and, when they have been built (`make report`), on every example
+report under reports/ and on reports/index.html.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from report_fixtures import built_twice
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("FOLJEVAL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+
+
+def _skip_reason() -> str | None:
+    if not Path(CHROMIUM).is_file():
+        return ("browser test skipped: Debian's chromium is not installed "
+                "(apt-get install chromium; .ci/run installs it)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "browser test skipped: the playwright package is not installed"
+    return None
+
+
+if _skip_reason():
+    pytest.skip(_skip_reason(), allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def mini_report(tmp_path_factory):
+    root, _, runs = built_twice(tmp_path_factory.getbasetemp() / "report-build")
+    assert runs[0].ok, runs[0].message
+    return root
+
+
+def open_page(browser, path: Path, shot: str, width: int = 1280):
+    """Load ``path`` and return (page, console errors, requests that are not file://)."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors, foreign = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(("file://", "data:")) else None)
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=False)
+    return page, errors, foreign
+
+
+def check_report(browser, path: Path, shot: str, expect_figures: bool = True) -> None:
+    page, errors, foreign = open_page(browser, path, shot)
+    assert errors == [] and foreign == []
+    links = page.eval_on_selector_all("#fe-toc a", "els => els.map(e => e.getAttribute('href'))")
+    assert links, "the table of contents is empty"
+    for href in links:
+        assert href.startswith("#")
+        tag = page.eval_on_selector(f"[id='{href[1:]}']", "e => e.tagName")
+        assert tag in ("H1", "H2"), href
+    # a TOC click scrolls to the heading
+    page.click(f"#fe-toc a[href='{links[-1]}']")
+    assert page.evaluate(f"Math.abs(document.getElementById('{links[-1][1:]}').getBoundingClientRect().top) < 50")
+    assert page.evaluate("document.querySelectorAll('table').length") > 2
+    broken = page.evaluate("[...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).length")
+    assert broken == 0
+    if expect_figures:
+        size = page.evaluate("(() => { const s = document.querySelector('figure.fe-figure svg');"
+                             " const r = s.getBoundingClientRect(); return [r.width, r.height]; })()")
+        assert size[0] > 100 and size[1] > 50
+    # no code, no prompts, no tracebacks
+    text = page.inner_text("main")
+    for absent in ("Traceback", "In [", "from analysis", "setup(project"):
+        assert absent not in text
+    # tables do not overflow the page on a phone
+    page.set_viewport_size({"width": 390, "height": 800})
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1
+    page.screenshot(path=str(ARTIFACTS / f"{shot}-phone.png"))
+    page.close()
+
+
+def test_mini_report_in_chromium(browser, mini_report):
+    check_report(browser, mini_report / "reports" / "mini" / "report.html", "mini-report")
+
+
+def test_mini_index_in_chromium(browser, mini_report):
+    page, errors, foreign = open_page(browser, mini_report / "reports" / "index.html", "mini-index")
+    assert errors == [] and foreign == []
+    href = page.get_attribute("a[href$='report.html']", "href")
+    assert href == "mini/report.html"
+    page.click("a[href$='report.html']")
+    assert page.url.endswith("/reports/mini/report.html")
+    page.close()
+
+
+EXAMPLES = sorted(p.parent.name for p in (ROOT / "reports").glob("*/report.html")) if (ROOT / "reports").is_dir() else []
+
+
+@pytest.mark.parametrize("project", EXAMPLES or [pytest.param("none", marks=pytest.mark.skip(
+    reason="no example reports under reports/: run `make report` first"))])
+def test_example_report_in_chromium(browser, project):
+    import json
+
+    run = json.loads((ROOT / "reports" / project / "run.json").read_text(encoding="utf-8"))
+    if not run.get("ok"):
+        pytest.skip(f"{project} failed to build: {run.get('message')}")
+    check_report(browser, ROOT / "reports" / project / "report.html", f"example-{project}")
+
+
+def test_example_index_in_chromium(browser):
+    index = ROOT / "reports" / "index.html"
+    if not index.is_file():
+        pytest.skip("no reports/index.html: run `make report` first")
+    page, errors, foreign = open_page(browser, index, "example-index")
+    assert errors == [] and foreign == []
+    for href in page.eval_on_selector_all("a[href$='report.html']", "els => els.map(e => e.getAttribute('href'))"):
+        assert (index.parent / href).is_file(), href
+    page.close()
