@@ -65,11 +65,19 @@ def index_rows(root: Path, projects: list[str], lang: str) -> list[dict]:
     return rows
 
 
+def _with_interval(text: str) -> str:
+    main, sep, rest = text.partition(" (")
+    return html.escape(main) + (f'<br><span class="fe-note">({html.escape(rest)}</span>' if sep else "")
+
+
 def index_html(rows: list[dict], lang: str) -> str:
     cols = [t("rep_index_project", lang), t("rep_index_owner", lang), t("rep_index_period", lang),
             t("rep_kf_enrolled", lang), t("rep_kf_targets", lang), t("rep_kf_effect", lang),
             t("rep_kf_survival12", lang), t("rep_index_median", lang), t("rep_index_status", lang)]
-    head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in cols)
+    text_cols = {0, 1, 2, len(cols) - 1}
+    text_cls = ' class="fe-text"'
+    head = "".join(f'<th scope="col"{text_cls if i in text_cols else ""}>{html.escape(c)}</th>'
+                   for i, c in enumerate(cols))
     body = []
     for r in rows:
         name = html.escape(r["name"])
@@ -79,10 +87,13 @@ def index_html(rows: list[dict], lang: str) -> str:
         if r["message"]:
             status += f'<br><span class="fe-note">{html.escape(r["message"])}</span>'
         cls = ' class="fe-row-failed"' if r["status"] == "failed" else ""
-        cells = [cell + f'<br><span class="fe-note">{html.escape(r["id"])}</span>', html.escape(r["owner"]),
-                 html.escape(r["period"]), r["participants"], html.escape(r["targets"]), html.escape(r["effect"]),
-                 html.escape(r["survival"]), r["median"], status]
-        body.append(f'<tr{cls} data-project="{html.escape(r["id"])}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        period = "<br>".join(html.escape(x) for x in r["period"].split(" – "))
+        cells = [(cell + f'<br><span class="fe-note">{html.escape(r["id"])}</span>', "fe-text"),
+                 (html.escape(r["owner"]), "fe-text"), (period, "fe-text fe-nowrap"), (r["participants"], ""),
+                 (html.escape(r["targets"]), ""), (_with_interval(r["effect"]), ""), (_with_interval(r["survival"]), ""),
+                 (r["median"], ""), (status, "fe-text")]
+        body.append(f'<tr{cls} data-project="{html.escape(r["id"])}">'
+                    + "".join(f'<td class="{k}">{c}</td>' if k else f"<td>{c}</td>" for c, k in cells) + "</tr>")
     return (f'<h1>{html.escape(t("rep_index_title", lang))}</h1><p>{html.escape(t("rep_index_intro", lang))}</p>'
             f'<figure class="fe-table-figure fe-scroll"><table class="fe-table fe-index-table"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></figure><p class="fe-note">{html.escape(t("rep_index_note", lang))}</p>')

@@ -97,9 +97,16 @@ def findings_sentences(h: Headlines, lang: str) -> list[str]:
     return out
 
 
+def split_value(text: str) -> str:
+    """A formatted value as a big number with its interval (the part in brackets) in small type under it."""
+    main, sep, rest = text.partition(" (")
+    detail = f'<span class="fe-detail">({html.escape(rest)}</span>' if sep else ""
+    return f'<span class="fe-value">{html.escape(main)}</span>{detail}'
+
+
 def summary_html(results: dict, lang: str) -> str:
     h = headlines(results)
-    boxes = "".join(f'<div class="fe-keyfigure"><span class="fe-value">{html.escape(v)}</span>'
+    boxes = "".join(f'<div class="fe-keyfigure">{split_value(v)}'
                     f'<span class="fe-label">{html.escape(k)}</span></div>' for k, v in key_figures(h, lang))
     sentences = findings_sentences(h, lang)
     items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences) or f"<li>{html.escape(t('rep_sum_nothing', lang))}</li>"
