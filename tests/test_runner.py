@@ -72,15 +72,16 @@ def test_one_line_masks_personnummer_and_colours(pnr):
 
 
 def test_failure_is_isolated_and_parallel(tmp_path, capsys):
-    """A failing notebook stops only its project; jobs=2 runs both; the index shows the red row."""
+    """A failing notebook stops only its project; jobs=2 runs both; the index shows the red row;
+    the shared kernel starts each notebook with an empty namespace."""
     root = tmp_path / "repo"
     make_mini(root, "good")
     make_mini(root, "bad")
     nbdir = tmp_path / "nb"
     nbdir.mkdir()
-    write_notebook(nbdir / "01_ok.ipynb", "ok", ["print('hello', project)"])
+    write_notebook(nbdir / "01_ok.ipynb", "ok", ["leak = 1\nprint('hello', project)"])
     write_notebook(nbdir / "02_check.ipynb", "check", [
-        "x = 1",
+        "assert 'leak' not in globals(), 'the namespace of 01_ok leaked into 02_check'",
         "if project == 'bad':\n    raise ValueError('column kön has an unknown label in row 7')",
     ])
     runs = run_reports(["bad", "good"], jobs=2, root=root, notebooks_dir=nbdir)

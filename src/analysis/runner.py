@@ -27,7 +27,16 @@ A failing notebook stops its project with one line naming the notebook, the cell
 and the error (the exception's message, no traceback); ``report.html`` becomes a
 short error page, ``run.json`` records the failure for the red row of the index,
 and the other projects still finish. Projects run in parallel in a process pool
-(``jobs``); each notebook costs one kernel start.
+(``jobs``).
+
+**One kernel per project.** Starting a kernel and importing pandas, statsmodels
+and matplotlib costs a few seconds, more than most notebooks take to run. Each
+project therefore gets one kernel that runs all its notebooks in turn: before
+each notebook the kernel's namespace and execution counter are reset
+(``get_ipython().reset(new_session=True)``), so a notebook cannot use another's
+variables, while imported modules stay loaded. A notebook that changes global
+state of a library (e.g. matplotlib's rcParams) must set what it needs itself,
+which ``analysis.notebook.setup`` does.
 """
 
 from __future__ import annotations
@@ -131,8 +140,49 @@ def _error_cell(path: Path) -> tuple[str | None, int | None]:
     return None, None
 
 
-def run_notebook(src: Path, out: Path, project: str, root: Path, lang: str) -> None:
-    """Execute one notebook; raise FoljevalError with one line naming notebook, cell and error."""
+class ProjectKernel:
+    """One python3 kernel shared by a project's notebooks (see the module docstring)."""
+
+    RESET = "get_ipython().reset(new_session=True, aggressive=False)"
+
+    def __init__(self) -> None:
+        from jupyter_client.manager import KernelManager
+
+        self.km = KernelManager(kernel_name=KERNEL)
+        self.used = False
+
+    def __enter__(self) -> "ProjectKernel":
+        # ipykernel logs a warning about TCP without encryption (local kernel only) and
+        # KeyboardInterrupt at shutdown; neither helps, real errors surface in the cells.
+        self.km.start_kernel(extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+        return self
+
+    def fresh(self):
+        """The kernel manager, with an empty namespace and the execution counter at 1."""
+        if self.used:
+            kc = self.km.client()
+            kc.start_channels()
+            try:
+                kc.wait_for_ready(timeout=60)
+                reply = kc.execute_interactive(self.RESET, silent=True, store_history=False, timeout=60,
+                                               output_hook=lambda msg: None)
+                if reply["content"]["status"] != "ok":
+                    raise FoljevalError("could not reset the kernel between notebooks")
+            finally:
+                kc.stop_channels()
+        self.used = True
+        return self.km
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001 - the kernel may have died already
+            pass
+
+
+def run_notebook(src: Path, out: Path, project: str, root: Path, lang: str, km=None) -> None:
+    """Execute one notebook (in ``km``'s kernel when given); raise FoljevalError with one line
+    naming the notebook, the cell and the error."""
     import logging
 
     import papermill as pm
@@ -145,7 +195,7 @@ def run_notebook(src: Path, out: Path, project: str, root: Path, lang: str) -> N
         pm.execute_notebook(str(src.resolve()), str(out.resolve()), parameters={"project": project, "root": str(root), "lang": lang},
                             kernel_name=KERNEL, language="python", progress_bar=False, log_output=False,
                             request_save_on_cell_execute=False, record_timing=False,
-                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+                            **({"km": km} if km is not None else {"extra_arguments": ["--IPKernelApp.log_level=CRITICAL"]}))
     except PapermillExecutionError as e:
         cell_id, count = _error_cell(out)
         where = f"cell {cell_id}" if cell_id else f"cell {e.cell_index}"
@@ -221,14 +271,15 @@ def build_project(project: str, root: Path, lang: str | None = None, notebooks_d
         if not notebooks:
             raise FoljevalError(f"no notebooks NN_*.ipynb in {notebooks_dir or paths.notebooks_dir(root)}")
         results_written = False
-        for i, src in enumerate(execution_order(notebooks)):
-            if src.name.startswith(SUMMARY_PREFIX) and not results_written:
-                write_results(report_dir, proj)
-                results_written = True
-            step(src.name, i)
-            t0 = time.perf_counter()
-            run_notebook(src, report_dir / "notebooks" / src.name, project, root, language)
-            run.notebook_seconds[src.name] = time.perf_counter() - t0
+        with ProjectKernel() as kernel:
+            for i, src in enumerate(execution_order(notebooks)):
+                if src.name.startswith(SUMMARY_PREFIX) and not results_written:
+                    write_results(report_dir, proj)
+                    results_written = True
+                step(src.name, i)
+                t0 = time.perf_counter()
+                run_notebook(src, report_dir / "notebooks" / src.name, project, root, language, kernel.fresh())
+                run.notebook_seconds[src.name] = time.perf_counter() - t0
         if not results_written:
             write_results(report_dir, proj)
         step("report.html", len(notebooks))
