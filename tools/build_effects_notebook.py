@@ -14,8 +14,8 @@ estimate of the average effect on participants, with balance, overlap, E-values 
 panel. Reads only `data/processed/<project>/`. Without a comparison group the section says so and shows only the
 descriptive before/after."""),
     ("code", {"tags": ["parameters"]}, """project = ""  # folder under data/raw/
-root = ""  # repository root; empty = found from the working directory
-lang = ""  # sv or en; empty = the language in project.yml"""),
+root = ""  # repository root; empty means found from the working directory
+lang = ""  # sv or en; empty means the language in project.yml"""),
     ("code", {}, """from analysis.notebook import setup
 from analysis.results import save_section
 from analysis.effects.analysis import effects_analysis

@@ -12,8 +12,8 @@ Spells of work or study from the monthly panel (`analysis.spells`), Kaplan–Mei
 log-rank, Cox (Efron ties) and the cumulative incidence of first work or study with competing exits
 (`analysis.survival`). Reads only `data/processed/<project>/`. Without a monthly panel the section says so."""),
     ("code", {"tags": ["parameters"]}, """project = ""  # folder under data/raw/
-root = ""  # repository root; empty = found from the working directory
-lang = ""  # sv or en; empty = the language in project.yml"""),
+root = ""  # repository root; empty means found from the working directory
+lang = ""  # sv or en; empty means the language in project.yml"""),
     ("code", {}, """from analysis.notebook import setup
 from analysis.results import save_section
 from analysis.survival.analysis import survival_analysis

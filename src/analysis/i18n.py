@@ -25,6 +25,9 @@ def table() -> dict[str, dict[str, str]]:
             continue
         data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
         for key, texts in data.items():
+            if not isinstance(key, str):
+                # YAML 1.1 reads bare yes/no/on/off as booleans; such keys must be quoted
+                raise ValueError(f"translation key {key!r} in {entry.name} is not a string; quote it")
             if key in merged:
                 raise ValueError(f"translation key '{key}' defined twice (second in {entry.name})")
             merged[key] = texts
