@@ -112,3 +112,28 @@ def test_corrupt_sav(tmp_path):
     p.write_bytes(b"$FL2 garbage")
     with pytest.raises(BadFileError, match="not a readable SPSS"):
         read_raw(p, spec(p))
+
+
+@pytest.mark.parametrize("body, fast", [
+    ("id;month;status\r\n199001011234;2021-01;Arbete\r\n199001011234;2021-02;Studier\r\n", True),
+    ("id;month;status\n1;2021-01;Arbete\n\n2;2021-02;Studier\n", False),          # blank line: rows would shift
+    ('id;month;status\n1;2021-01;"Arbete; heltid"\n2;2021-02;Studier\n', False),  # quoted delimiter
+    ("id;month;status\n1;2021-01;Arbete;x\n2;2021-02;Studier\n", False),          # ragged row
+])
+def test_large_csv_fast_path_agrees_with_exact_path_or_steps_aside(tmp_path, monkeypatch, body, fast):
+    """Big files are read with pyarrow into categoricals; when row numbers could differ it returns None."""
+    from analysis import readers
+
+    p = tmp_path / "status.csv"
+    p.write_bytes(body.encode("cp1252"))
+    got = readers._read_csv_arrow(p, spec(p))
+    assert (got is not None) == fast
+    if fast:
+        exact = read_raw(p, spec(p))
+        assert got[ROW].tolist() == exact[ROW].tolist()
+        for c in exact.columns[1:]:
+            assert got[c].astype(object).tolist() == exact[c].tolist()
+        assert got["id"].astype(str).iloc[0] == "199001011234"  # never parsed as a number
+    monkeypatch.setattr(readers, "LARGE_CSV_BYTES", 0)
+    if fast:
+        assert isinstance(read_raw(p, spec(p))["status"].dtype, pd.CategoricalDtype)

@@ -62,22 +62,16 @@ def sniff_delimiter(header_line: str) -> str:
 LARGE_CSV_BYTES = 16 * 1024 * 1024
 
 
-def _count_lines(path: Path) -> tuple[int, bool]:
-    """Number of non-empty lines and whether the file has quotes (read in blocks, not into memory)."""
-    lines, quoted, prev, blank = 0, False, b"\n", 0
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 24):
-            lines += block.count(b"\n")
-            blank += block.count(b"\n\n") + block.count(b"\n\r\n") + (1 if prev == b"\n" and block[:1] in (b"\n", b"\r") else 0)
-            quoted = quoted or b'"' in block
-            prev = block[-1:]
-    if prev not in (b"\n", b""):
-        lines += 1
-    return lines - blank, quoted
-
-
 def _read_csv_arrow(path: Path, spec: FileSpec) -> pd.DataFrame | None:
-    """Fast path for large CSV files; None when the file needs the exact (pandas) path."""
+    """Fast path for large CSV files; None when the file needs the exact (pandas) path.
+
+    Every column is read straight into dictionary-encoded strings (no inference, so
+    a 12-digit id is never turned into an integer and back). Row numbers must be
+    the file's line numbers, so anything that could break that sends the file to
+    the exact path: an empty line (``ignore_empty_lines=False`` makes it a parse
+    error), a row with a different number of fields, or a quote character in any
+    value (quoted fields may hold the delimiter or a line break).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
@@ -86,9 +80,6 @@ def _read_csv_arrow(path: Path, spec: FileSpec) -> pd.DataFrame | None:
         head = fh.read(1 << 16)
     if b"\x00" in head[:4096]:
         return None
-    n_lines, quoted = _count_lines(path)
-    if quoted:
-        return None  # quoted fields may span lines: row numbers need the exact path
     encodings = [spec.encoding] if spec.encoding else ["utf-8", "cp1252"]
     for enc in encodings:
         try:
@@ -96,26 +87,38 @@ def _read_csv_arrow(path: Path, spec: FileSpec) -> pd.DataFrame | None:
         except UnicodeDecodeError:
             continue
         lines = text_head.splitlines()
-        delimiter = spec.delimiter or sniff_delimiter(lines[0] if lines else "")
+        if not lines:
+            return None
+        delimiter = spec.delimiter or sniff_delimiter(lines[0])
+        names = lines[0].split(delimiter)
+        if len(set(names)) != len(names) or any('"' in n for n in names):
+            return None
+        as_dictionary = pa.dictionary(pa.int32(), pa.string())
         try:
             table = pacsv.read_csv(
                 path,
-                read_options=pacsv.ReadOptions(encoding="utf8" if enc in ("utf-8", "utf-8-sig") else enc, block_size=1 << 26),
-                parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=True),
+                read_options=pacsv.ReadOptions(encoding="utf8" if enc in ("utf-8", "utf-8-sig") else enc, block_size=1 << 26,
+                                               column_names=names, skip_rows=1),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=False),
                 convert_options=pacsv.ConvertOptions(strings_can_be_null=False, quoted_strings_can_be_null=False,
-                                                     column_types={}, include_missing_columns=False,
-                                                     auto_dict_encode=False, check_utf8=True),
+                                                     column_types={n: as_dictionary for n in names},
+                                                     include_missing_columns=False, check_utf8=True),
             )
         except (pa.ArrowInvalid, UnicodeDecodeError):
             continue
-        if table.num_rows != n_lines - 1:
-            return None
+        table = table.unify_dictionaries()
         columns = {}
+        all_empty: np.ndarray | bool = True  # rows where every field is empty: a blank line
         for name, col in zip(table.column_names, table.columns):
-            col = col.cast(pa.string()) if not pa.types.is_string(col.type) else col
-            if name.startswith("\ufeff"):
-                name = name[1:]
-            columns[name] = pd.Categorical.from_codes(*_dictionary(pc.dictionary_encode(col).combine_chunks()))
+            col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+            if pc.any(pc.match_substring(col.dictionary, '"')).as_py():
+                return None
+            codes, categories = _dictionary(col)
+            empty_at = categories.get_indexer([""])[0]
+            all_empty = all_empty & (codes == empty_at) if empty_at >= 0 else False
+            columns[name] = pd.Categorical.from_codes(codes, categories)
+        if np.any(all_empty):
+            return None  # the exact path skips blank lines and keeps the file's line numbers
         df = pd.DataFrame(columns)
         df.insert(0, ROW, np.arange(2, len(df) + 2))
         return df
@@ -138,6 +141,8 @@ def read_csv(path: Path, spec: FileSpec) -> pd.DataFrame:
     if b"\x00" in raw[:4096]:
         raise BadFileError(path.name, "looks like a binary file, not CSV text (an Excel file renamed to .csv?)")
     text, _ = _decode(path, raw, spec.encoding)
+    if not text.lstrip("\ufeff").strip():
+        raise BadFileError(path.name, "the file is empty")
     lines = text.splitlines()
     first_line = lines[0] if lines else ""
     delimiter = spec.delimiter or sniff_delimiter(first_line)
@@ -150,6 +155,8 @@ def read_csv(path: Path, spec: FileSpec) -> pd.DataFrame:
             skip_blank_lines=True,
             engine="c",
         )
+    except pd.errors.EmptyDataError:
+        raise BadFileError(path.name, "the file has no header line") from None
     except pd.errors.ParserError as err:
         # pandas says e.g. "Error tokenizing data. C error: Expected 5 fields in line 12, saw 6"
         msg = str(err).split("C error: ")[-1].strip()

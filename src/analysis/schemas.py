@@ -15,6 +15,7 @@ survey.parquet         one row per respondent, wave and item
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -77,15 +78,39 @@ class Followups(_Base):
     income_source: Series[str] = pa.Field(isin=INCOME, nullable=True)
 
 
+def _per_category(s: pd.Series, ok_categories) -> pd.Series:
+    """Row-wise result of a check computed once per category (a missing value fails)."""
+    ok = np.append(np.asarray(ok_categories, dtype=bool), False)
+    return pd.Series(ok[s.cat.codes.to_numpy()], index=s.index)
+
+
 class StatusMonthly(_Base):
-    # Categorical (dictionary-encoded in parquet): a register panel has millions of rows.
-    person_key: Series[pd.CategoricalDtype] = pa.Field(str_matches=PSEUDONYM_REGEX)
+    # Categorical (dictionary-encoded in parquet): a register panel has tens of millions of
+    # rows but few distinct keys and labels, so the checks run on the categories and are
+    # expanded by the codes (a failing row is still reported as a row).
+    person_key: Series[pd.CategoricalDtype]
     month: Series[pd.Timestamp]  # first day of the month
-    status: Series[pd.CategoricalDtype] = pa.Field(isin=PANEL_STATUS)
+    status: Series[pd.CategoricalDtype]
 
     class Config:
         strict = True
-        unique = ["person_key", "month"]
+
+    @pa.check("person_key", name="pseudonym_format")
+    def _pseudonym_format(cls, s: pd.Series) -> pd.Series:
+        return _per_category(s, s.cat.categories.astype(str).str.fullmatch(PSEUDONYM_REGEX))
+
+    @pa.check("status", name="known_panel_status")
+    def _known_status(cls, s: pd.Series) -> pd.Series:
+        return _per_category(s, s.cat.categories.isin(PANEL_STATUS))
+
+    @pa.dataframe_check(name="one_row_per_person_and_month")
+    def _unique_person_month(cls, df: pd.DataFrame) -> pd.Series:
+        month = df["month"].to_numpy().astype("datetime64[M]").astype(np.int64)
+        span = int(month.max() - month.min() + 1) if len(month) else 1
+        pair = df["person_key"].cat.codes.to_numpy().astype(np.int64) * span + (month - (month.min() if len(month) else 0))
+        if len(pair) < 2 or (np.diff(pair) > 0).all():  # sorted by person and month: unique without hashing
+            return pd.Series(True, index=df.index)
+        return ~pd.Series(pair, index=df.index).duplicated(keep=False)
 
 
 class Survey(_Base):

@@ -175,8 +175,12 @@ def _evalues(o: OutcomeEffects, sample: Sample) -> None:
 
 
 def estimate_outcome(sample: Sample, spec: OutcomeSpec, min_cell: int = DEFAULT_MIN_CELL, k: int = 1,
-                     caliper: float | None = 0.2) -> OutcomeEffects:
-    """Every estimator for one outcome, with balance, overlap and E-values."""
+                     caliper: float | None = 0.2, propensity_cache: dict | None = None) -> OutcomeEffects:
+    """Every estimator for one outcome, with balance, overlap and E-values.
+
+    ``propensity_cache`` (a dict) lets outcomes observed for the same persons share
+    one propensity fit: the score depends only on who is in the sample.
+    """
     o = OutcomeEffects(spec, sample.n_treated, sample.n_control, sample=sample)
     if min(o.n_treated, o.n_control) < max(min_cell, 2):
         o.skipped = "too_few"
@@ -189,7 +193,12 @@ def estimate_outcome(sample: Sample, spec: OutcomeSpec, min_cell: int = DEFAULT_
         if s1.hidden or s0.hidden:
             o.suppressed = True
             return o
-    ps = fit_propensity(sample.X, sample.d)
+    signature = (sample.X.index.to_numpy().tobytes(), sample.d.tobytes(), tuple(sample.X.columns))
+    ps = propensity_cache.get(signature) if propensity_cache is not None else None
+    if ps is None:
+        ps = fit_propensity(sample.X, sample.d)
+        if propensity_cache is not None:
+            propensity_cache[signature] = ps
     o.propensity = ps
     results: list[EffectResult] = [unadjusted(sample)]
     calls = {"regression": lambda: regression_adjustment(sample), "matching": lambda: match_att(sample, ps, k=k, caliper=caliper),
@@ -236,9 +245,10 @@ def effects_analysis(tables: dict[str, pd.DataFrame], config, data_end: dt.date 
     X, complete = covariate_matrix(frame, covs, getattr(config, "propensity_formula", None))
     res.n_missing_covariates = int((~complete).sum())
     outcomes, specs = outcome_frame(frame, tables, config, data_end)
+    propensity_cache: dict = {}
     for spec in specs:
         sample = build_design(frame, outcomes, X, complete, spec)
-        res.outcomes[spec.name] = estimate_outcome(sample, spec, min_cell, k, caliper)
+        res.outcomes[spec.name] = estimate_outcome(sample, spec, min_cell, k, caliper, propensity_cache)
     ok = [n for n, o in res.outcomes.items() if o.ok]
     res.main_outcome = "wos_12m" if "wos_12m" in ok else (ok[0] if ok else None)
     res.available = bool(ok)

@@ -175,39 +175,81 @@ def covariate_matrix(frame: pd.DataFrame, covariates: Sequence[str], formula: st
 
 def _month_index(ts: pd.Series) -> np.ndarray:
     """Months since year 0 as integers (NaT -> -1)."""
-    t = pd.to_datetime(ts)
-    out = (t.dt.year * 12 + t.dt.month - 1).to_numpy(dtype="float64")
-    return np.where(np.isnan(out), -1, out).astype(np.int64)
+    arr = np.asarray(pd.to_datetime(ts), dtype="datetime64[ns]")
+    out = arr.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    return np.where(np.isnat(arr), -1, out)
+
+
+def _codes_of(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each value in ``index`` (-1 if absent), computed once per distinct value.
+
+    The panel has tens of millions of rows but few distinct keys and statuses: a
+    categorical column is looked up by its categories and expanded by its codes,
+    never turned into millions of Python strings.
+    """
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype("category")
+    lookup = index.get_indexer(values.cat.categories.astype(str))
+    codes = values.cat.codes.to_numpy()
+    return np.where(codes >= 0, np.append(lookup, -1)[codes], -1)
+
+
+def panel_codes(frame: pd.DataFrame, panel: pd.DataFrame, statuses: Sequence[str]):
+    """Integer view of the panel for the persons in ``frame``.
+
+    Returns ``keys`` (distinct person keys of ``frame``), the person code of each
+    frame row, and for the panel rows that belong to those persons: person code,
+    month number and whether the status is in ``statuses``.
+    """
+    keys = pd.Index(pd.unique(frame["person_key"].astype(str)))
+    pk = _codes_of(panel["person_key"], keys)
+    ok = pk >= 0
+    status = panel["status"] if isinstance(panel["status"].dtype, pd.CategoricalDtype) else panel["status"].astype("category")
+    wanted = np.append(status.cat.categories.astype(str).isin(list(statuses)), False)
+    hit = wanted[status.cat.codes.to_numpy()][ok]
+    pmonth = _month_index(panel["month"])[ok]
+    person = keys.get_indexer(frame["person_key"].astype(str)).astype(np.int64)
+    return keys, person, pk[ok].astype(np.int64), pmonth, hit
 
 
 def panel_status_at(frame: pd.DataFrame, panel: pd.DataFrame, months: Sequence[int], statuses: Sequence[str],
                     data_end: dt.date | pd.Timestamp) -> pd.DataFrame:
     """0/1 (NaN when unobserved) per person: status in ``statuses`` ``m`` months after time zero.
 
-    Vectorised: persons and panel rows are joined on integer (person code, month) keys.
+    Vectorised: the panel rows are scattered into a person x month grid (int8, -1 =
+    not observed) when that grid is small (persons x months of the panel's span;
+    1 M persons x 36 months is 36 MB), otherwise joined on sorted integer
+    (person, month) codes.
     """
     out = pd.DataFrame(index=frame.index)
-    keys = pd.Index(pd.unique(frame["person_key"].astype(str)))
-    pk = keys.get_indexer(panel["person_key"].astype(str))
-    ok = pk >= 0
-    pmonth = _month_index(panel["month"])[ok]
-    pk = pk[ok]
-    status = panel["status"].astype(str).to_numpy()[ok]
-    hit = np.isin(status, list(statuses))
-    span = np.int64(12 * 10000)
-    panel_code = pk.astype(np.int64) * span + pmonth
-    order = np.argsort(panel_code, kind="stable")
-    panel_code, hit = panel_code[order], hit[order]
-    person = keys.get_indexer(frame["person_key"].astype(str)).astype(np.int64)
+    keys, person, pk, pmonth, hit = panel_codes(frame, panel, statuses)
     t0 = _month_index(frame["t0"])
     end = int(pd.Timestamp(data_end).year * 12 + pd.Timestamp(data_end).month - 1)
+    if len(pk) == 0:
+        for m in months:
+            out[f"wos_{m}m"] = np.nan
+        return out
+    lo, hi = int(pmonth.min()), int(pmonth.max())
+    span = hi - lo + 1
+    if len(keys) * span <= 400_000_000:
+        grid = np.full((len(keys), span), -1, dtype=np.int8)
+        grid[pk, pmonth - lo] = hit  # duplicates cannot occur: the cleaning step quarantines them
+        lookup = lambda target: np.where((target >= lo) & (target <= hi) & (person >= 0),  # noqa: E731
+                                         grid[np.maximum(person, 0), np.clip(target - lo, 0, span - 1)], -1)
+    else:
+        code = pk * (span + 1) + (pmonth - lo)
+        order = np.argsort(code, kind="stable")
+        code, hit_sorted = code[order], hit[order]
+
+        def lookup(target):
+            want = person * (span + 1) + (target - lo)
+            pos = np.minimum(np.searchsorted(code, want), len(code) - 1)
+            found = (code[pos] == want) & (target >= lo) & (target <= hi) & (person >= 0)
+            return np.where(found, hit_sorted[pos].astype(np.int8), -1)
     for m in months:
         target = t0 + m
-        code = person * span + target
-        pos = np.searchsorted(panel_code, code)
-        pos_c = np.minimum(pos, max(len(panel_code) - 1, 0))
-        found = (len(panel_code) > 0) & (panel_code[pos_c] == code) if len(panel_code) else np.zeros(len(code), bool)
-        val = np.where(found, hit[pos_c] if len(hit) else False, np.nan).astype(float)
+        val = lookup(target).astype(float)
+        val[val < 0] = np.nan
         val[(target > end) | (t0 < 0)] = np.nan
         out[f"wos_{m}m"] = val
     return out

@@ -59,7 +59,18 @@ def _control_model(sample: Sample, Xd: np.ndarray):
 
     Returns predictions for everyone, the coefficient influence values (n x p; zero
     rows for treated) and the derivative of the prediction w.r.t. the coefficients (n x p).
+    The fit is kept on the sample: regression adjustment and AIPW use the same model,
+    and on a register-sized comparison group each logit fit costs seconds.
     """
+    cached = sample.__dict__.get("_control_fit")
+    if cached is not None and cached[0].shape == Xd.shape and np.array_equal(cached[0], Xd):
+        return cached[1]
+    fitted = _fit_control_model(sample, Xd)
+    sample.__dict__["_control_fit"] = (Xd, fitted)
+    return fitted
+
+
+def _fit_control_model(sample: Sample, Xd: np.ndarray):
     d0 = sample.d == 0
     y0, X0 = sample.y[d0], Xd[d0]
     n = len(sample.y)

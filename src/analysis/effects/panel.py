@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .design import _month_index
+from .design import _month_index, panel_codes
 from .result import Z975
 
 BLOCK = 100_000  # persons per block when accumulating the cluster covariance
@@ -122,19 +122,15 @@ class EventStudyResult:
 def event_panel(frame: pd.DataFrame, panel: pd.DataFrame, statuses: Sequence[str],
                 window: tuple[int, int] = (-12, 24)) -> pd.DataFrame:
     """Long table ``person, group, k, y`` of the panel rows inside the event window."""
-    keys = pd.Index(pd.unique(frame["person_key"].astype(str)))
-    pk = keys.get_indexer(panel["person_key"].astype(str))
-    ok = pk >= 0
-    person_of = keys.get_indexer(frame["person_key"].astype(str))
+    keys, person_of, p, pmonth, hit = panel_codes(frame, panel, statuses)
     t0 = np.full(len(keys), -1, dtype=np.int64)
     grp = np.zeros(len(keys), dtype=np.int8)
     t0[person_of] = _month_index(frame["t0"])
     grp[person_of] = frame["treated"].to_numpy()
-    p = pk[ok]
-    k = _month_index(panel["month"])[ok] - t0[p]
-    y = np.isin(panel["status"].astype(str).to_numpy()[ok], list(statuses)).astype(np.int8)
+    k = pmonth - t0[p]
     inside = (t0[p] >= 0) & (k >= window[0]) & (k <= window[1])
-    return pd.DataFrame({"person": p[inside], "group": grp[p[inside]], "k": k[inside], "y": y[inside]})
+    return pd.DataFrame({"person": p[inside].astype(np.int32), "group": grp[p[inside]], "k": k[inside].astype(np.int16),
+                         "y": hit[inside].astype(np.int8)})
 
 
 def event_study(long: pd.DataFrame, outcome: str = "y", ref: int = -1, min_cell: int = 5,
@@ -156,10 +152,18 @@ def event_study(long: pd.DataFrame, outcome: str = "y", ref: int = -1, min_cell:
     shares = (long.groupby(["group", "k"], observed=True)["y"].agg(n="size", successes="sum").reset_index())
     shares["share"] = shares["successes"] / shares["n"]
     # changes since the reference month, for persons observed then
-    base = long[long["k"] == ref].drop_duplicates("person").set_index("person")["y"]
-    sub = long[(long["k"] != ref) & long["person"].isin(base.index)]
+    person_all = long["person"].to_numpy()
+    at_ref = long["k"].to_numpy() == ref
+    # y at the reference month per person; the first row wins, as drop_duplicates did
+    size = int(person_all.max()) + 1 if len(person_all) else 0
+    base, has_base = np.zeros(size), np.zeros(size, bool)
+    ref_rows = np.flatnonzero(at_ref)[::-1]
+    base[person_all[ref_rows]] = long["y"].to_numpy(float)[ref_rows]
+    has_base[person_all[ref_rows]] = True
+    keep_rows = ~at_ref & has_base[person_all] if len(person_all) else np.zeros(0, bool)
+    sub = long[keep_rows]
     person = sub["person"].to_numpy()
-    delta = sub["y"].to_numpy(float) - base.reindex(person).to_numpy(float)
+    delta = sub["y"].to_numpy(float) - base[person]
     grp = sub["group"].to_numpy()
     kk = sub["k"].to_numpy()
     cells = pd.DataFrame({"k": kk, "g": grp, "delta": delta}).groupby(["k", "g"])["delta"].agg(["size", "mean"])
@@ -179,12 +183,18 @@ def event_study(long: pd.DataFrame, outcome: str = "y", ref: int = -1, min_cell:
     nn = np.where(grp == 1, n_gk[1][col], n_gk[0][col] if has_comp else np.nan)
     mm = np.where(grp == 1, mean_gk[1][col], mean_gk[0][col] if has_comp else np.nan)
     infl = sign * (delta - mm) / nn
+    # cluster (person) covariance: sum over persons of b_i b_i', b_i = the person's influence values by k,
+    # accumulated with bincount over blocks of persons so memory stays at BLOCK x K
     cov = np.zeros((K, K))
-    uniq, pidx = np.unique(person, return_inverse=True)
-    for start in range(0, len(uniq), BLOCK):
-        sel = (pidx >= start) & (pidx < start + BLOCK)
-        block = np.zeros((min(BLOCK, len(uniq) - start), K))
-        np.add.at(block, (pidx[sel] - start, col[sel]), infl[sel])
+    order = np.argsort(person, kind="stable")
+    person, col, infl = person[order], col[order], infl[order]
+    uniq, starts = np.unique(person, return_index=True)
+    bounds = np.append(starts, len(person))
+    for b in range(0, len(uniq), BLOCK):
+        lo, hi = bounds[b], bounds[min(b + BLOCK, len(uniq))]
+        rank = np.searchsorted(uniq[b:b + BLOCK], person[lo:hi])
+        block = np.bincount(rank * K + col[lo:hi], weights=infl[lo:hi], minlength=min(BLOCK, len(uniq) - b) * K)
+        block = block.reshape(-1, K)
         cov += block.T @ block
     se = np.sqrt(np.diag(cov))
     estimates = pd.DataFrame({"estimate": est, "se": se, "lower": est - Z975 * se, "upper": est + Z975 * se,
