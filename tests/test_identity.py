@@ -149,3 +149,15 @@ def test_agrees_with_python_stdnum_on_personnummer(value):
     from stdnum.se import personnummer as reference
 
     assert parse([value])["valid"].iloc[0] == reference.is_valid(value)
+
+
+@pytest.mark.parametrize("key", [b"k" * 32, b"a much longer key " * 8, bytes(range(64))])
+def test_fast_hmac_equals_the_standard_library(key):
+    import hashlib
+    import hmac
+
+    from analysis.identity import PSEUDONYM_LENGTH, _hmac_sha256
+
+    mac = _hmac_sha256(key)
+    for message in (b"199001011234", b"", b"x" * 200):
+        assert mac(message) == hmac.new(key, message, hashlib.sha256).hexdigest()[:PSEUDONYM_LENGTH]

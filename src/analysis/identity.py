@@ -76,55 +76,78 @@ def parse_personnummer(ids: pd.Series, today: dt.date | None = None) -> pd.DataF
     return out
 
 
+_SHAPE_NAMED = r"^(?P<century>\d{2})?(?P<date6>\d{6})(?P<sep>[-+]?)(?P<tail>\d{4})$"
+
+
+def _fixed_width_digits(arr, width: int) -> np.ndarray:
+    """(n, width) digit matrix of a pyarrow string array whose values are all ``width`` ASCII digits."""
+    import pyarrow as pa
+
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8) if len(arr) else np.zeros(0, np.uint8)
+    return data[offsets[0]:offsets[-1]].reshape(-1, width).astype(np.int64) - 48
+
+
 def _parse_unique(text: pd.Series, today: dt.date) -> pd.DataFrame:
-    """Parse distinct raw ids (vectorised)."""
+    """Parse distinct raw ids (vectorised with pyarrow string kernels and numpy digit arithmetic)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     n = len(text)
-    compact = text.str.strip().str.replace(" ", "", regex=False)
-    compact = compact.where(~compact.str.fullmatch(r"\d+\.0"), compact.str.slice(0, -2))
-    parts = compact.str.extract(_SHAPE)
-    shaped = parts[1].notna().to_numpy()
+    arr = pa.array(text.to_numpy(dtype=object), type=pa.string())
+    compact = pc.replace_substring(pc.utf8_trim_whitespace(arr), " ", "")
+    # SPSS and Excel deliver numbers as floats: "199001011234.0"
+    compact = pc.if_else(pc.match_substring_regex(compact, r"^\d+\.0$"), pc.utf8_slice_codeunits(compact, 0, -2), compact)
+    parts = pc.extract_regex(compact, _SHAPE_NAMED)
+    shaped = parts.is_valid().to_numpy(zero_copy_only=False)
     reason = np.full(n, None, dtype=object)
-    letters = compact.str.contains(r"[A-Za-z]", regex=True).to_numpy()
-    n_digits = compact.str.count(r"\d").to_numpy()
-    reason[~shaped] = [f"wrong length ({d} digits; expected 10 or 12)" for d in n_digits[~shaped]]
-    reason[~shaped & letters] = "contains letters"
+    if (~shaped).any():
+        letters = pc.match_substring_regex(compact, "[A-Za-z]").to_numpy(zero_copy_only=False)
+        n_digits = pc.count_substring_regex(compact, r"\d").to_numpy(zero_copy_only=False)
+        reason[~shaped] = [f"wrong length ({d} digits; expected 10 or 12)" for d in n_digits[~shaped]]
+        reason[~shaped & letters] = "contains letters"
     out = pd.DataFrame({"valid": np.zeros(n, bool), "reason": reason, "normalized": None,
                         "birth_date": pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]"),
                         "gender": None, "coordination": np.zeros(n, bool)})
     idx = np.flatnonzero(shaped)
     if idx.size == 0:
         return out
-    p = parts.iloc[idx]
-    date6 = p[1].to_numpy(dtype=str)
-    tail = p[3].to_numpy(dtype=str)
-    ten = np.frombuffer("".join(np.char.add(date6, tail)).encode("ascii"), dtype=np.uint8).reshape(-1, 10).astype(np.int64) - 48
+    p = parts.filter(pa.array(shaped))
+    ten = _fixed_width_digits(pc.binary_join_element_wise(pc.struct_field(p, "date6"), pc.struct_field(p, "tail"), ""), 10)
+    century = pc.struct_field(p, "century")
+    has_head = pc.not_equal(century, "").to_numpy(zero_copy_only=False)
+    head = pc.cast(pc.if_else(pa.array(has_head), century, "0"), pa.int64()).to_numpy(zero_copy_only=False)
+    plus = pc.equal(pc.struct_field(p, "sep"), "+").to_numpy(zero_copy_only=False)
     yy = ten[:, 0] * 10 + ten[:, 1]
     month = ten[:, 2] * 10 + ten[:, 3]
     day = ten[:, 4] * 10 + ten[:, 5]
     coordination = day > 60
     real_day = np.where(coordination, day - 60, day)
-    head = p[0]
-    has_head = head.notna().to_numpy()
-    year = np.where(has_head, pd.to_numeric(head, errors="coerce").fillna(0).to_numpy(int) * 100 + yy, 0)
     # 10 digits: the latest year ending in yy whose birthday is not after today; '+' = 100 years more.
     ty = today.year
     guess = ty - (ty - yy) % 100
     after_today = (guess > ty) | ((guess == ty) & ((month > today.month) | ((month == today.month) & (real_day > today.day))))
     guess = np.where(after_today, guess - 100, guess)
-    guess = np.where(p[2].to_numpy(dtype=str) == "+", guess - 100, guess)
-    year = np.where(has_head, year, guess)
-    birth = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": real_day}), errors="coerce")
-    ok_date = birth.notna().to_numpy()
-    future = ok_date & (birth.to_numpy() > np.datetime64(today))
+    guess = np.where(plus, guess - 100, guess)
+    year = np.where(has_head, head * 100 + yy, guess)
+    # a calendar date: month 1..12 and day 1..days in that month (leap years included)
+    ok_month = (month >= 1) & (month <= 12)
+    first = ((year - 1970) * 12 + np.clip(month, 1, 12) - 1).astype("datetime64[M]")
+    days_in_month = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(np.int64)
+    ok_date = ok_month & (real_day >= 1) & (real_day <= days_in_month) & (year >= 1678)
+    birth = np.where(ok_date, first.astype("datetime64[D]") + np.maximum(real_day - 1, 0), np.datetime64("NaT"))
+    future = ok_date & (birth > np.datetime64(today))
     ok_luhn = luhn_ok(ten)
     valid = ok_date & ~future & ok_luhn
     why = np.where(~ok_date, "not a valid date of birth",
                    np.where(future, "date of birth in the future", np.where(~ok_luhn, "check digit does not match", None)))
     out.loc[idx, "reason"] = why
     out.loc[idx, "valid"] = valid
-    normalized = pd.Series(year, dtype=str).str.zfill(4).to_numpy() + pd.Series(date6).str.slice(2).to_numpy() + tail
+    twelve = np.column_stack([year // 1000 % 10, year // 100 % 10, ten]).astype(np.uint8) + 48
+    normalized = np.ascontiguousarray(twelve).view("S12").ravel().astype("U12").astype(object)
     out.loc[idx, "normalized"] = np.where(valid, normalized, None)
-    out.loc[idx, "birth_date"] = birth.where(valid).to_numpy()
+    out.loc[idx, "birth_date"] = pd.DatetimeIndex(np.where(valid, birth, np.datetime64("NaT")).astype("datetime64[ns]"))
     out.loc[idx, "gender"] = np.where(valid, np.where(ten[:, 8] % 2 == 0, "female", "male"), None)
     out.loc[idx, "coordination"] = valid & coordination
     return out
@@ -139,9 +162,32 @@ def pseudonymise(normalized: pd.Series, key: bytes) -> pd.Series:
     """
     if not key:
         raise KeyMissingError("no pseudonymisation key")
-    uniq = pd.unique(normalized.astype(str))
-    lookup = {u: hmac.new(key, u.encode("ascii"), hashlib.sha256).hexdigest()[:PSEUDONYM_LENGTH] for u in uniq}
-    return normalized.astype(str).map(lookup).astype(object)
+    codes, uniq = pd.factorize(normalized.astype(str))
+    mac = _hmac_sha256(key)
+    keys = np.array([mac(u.encode("ascii")) for u in uniq], dtype=object)
+    return pd.Series(keys[codes] if len(codes) else np.array([], dtype=object), index=normalized.index, dtype=object)
+
+
+def _hmac_sha256(key: bytes):
+    """HMAC-SHA-256 (RFC 2104) as a function of the message, cut to the pseudonym length.
+
+    The same numbers as :func:`hmac.new`, about twice as fast on a million ids: the
+    padded-key states are hashed once and copied for every message.
+    """
+    block = 64
+    k = hashlib.sha256(key).digest() if len(key) > block else key
+    k = k.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in k))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in k))
+
+    def mac(message: bytes) -> str:
+        i = inner.copy()
+        i.update(message)
+        o = outer.copy()
+        o.update(i.digest())
+        return o.hexdigest()[:PSEUDONYM_LENGTH]
+
+    return mac
 
 
 def pseudonymise_external_id(ids: pd.Series) -> pd.Series:

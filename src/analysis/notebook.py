@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -19,7 +20,7 @@ class NotebookContext:
     project: Project
     lang: str
     root: Path
-    _tables: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
+    _tables: Any = field(default=None, repr=False)
 
     @property
     def config(self):
@@ -34,12 +35,12 @@ class NotebookContext:
         return paths.reports_dir(self.project.id, self.root)
 
     @property
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The processed tables (read once)."""
+    def tables(self):
+        """The processed tables, a read-only mapping that reads each one on first use."""
         if self._tables is None:
-            from .io import read_processed
+            from .io import ProcessedTables
 
-            self._tables = read_processed(self.processed_dir)
+            self._tables = ProcessedTables(self.processed_dir)
         return self._tables
 
     @property

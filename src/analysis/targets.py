@@ -96,7 +96,11 @@ def _within_months(config, tables, data_end, months: int, kind: str) -> tuple[in
     use_panel = panel is not None and not panel.empty and (kind == "work_or_study" or not (has_exit or has_fu))
     if use_panel:
         note = None if kind == "work_or_study" else "panel_proxy"
-        m = panel.merge(e[["person_key", "start_date"]], on="person_key", how="inner")
+        # select the participants' rows first (isin on a categorical works on its categories):
+        # a register panel has tens of millions of comparison rows that a merge would copy
+        mine = panel[panel["person_key"].isin(e["person_key"])]
+        mine = mine.assign(person_key=mine["person_key"].astype(object))
+        m = mine.merge(e[["person_key", "start_date"]], on="person_key", how="inner")
         first = m["start_date"].dt.to_period("M").dt.to_timestamp()
         last = (m["start_date"] + pd.DateOffset(months=months)).dt.to_period("M").dt.to_timestamp()
         m = m[(m["month"] >= first) & (m["month"] <= last)]
