@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..disclosure import DEFAULT_MIN_CELL, protect_share
 from .balance import BalanceResult, balance_table
-from .design import OutcomeSpec, Sample, build_design, covariate_matrix, outcome_frame, persons, resolve_covariates
+from .design import OutcomeSpec, Sample, build_design, clear_panel_cache, covariate_matrix, outcome_frame, persons, resolve_covariates
 from .estimators import aipw_att, ipw_att, match_att, regression_adjustment, unadjusted
 from .panel import EventStudyResult, event_panel, event_study
 from .propensity import PropensityResult, fit_propensity
@@ -218,6 +218,13 @@ def estimate_outcome(sample: Sample, spec: OutcomeSpec, min_cell: int = DEFAULT_
 def effects_analysis(tables: dict[str, pd.DataFrame], config, data_end: dt.date | pd.Timestamp, *, k: int = 1,
                      caliper: float | None = 0.2, window: tuple[int, int] = (-12, 24)) -> EffectsAnalysis:
     """Estimate the effects section for a project (see the module docstring of :mod:`analysis.effects`)."""
+    try:
+        return _effects_analysis(tables, config, data_end, k=k, caliper=caliper, window=window)
+    finally:
+        clear_panel_cache()
+
+
+def _effects_analysis(tables, config, data_end, *, k, caliper, window) -> EffectsAnalysis:
     min_cell = int(getattr(config, "min_cell", DEFAULT_MIN_CELL))
     frame = persons(tables)
     res = EffectsAnalysis(available=False, min_cell=min_cell, k=k, caliper=caliper)

@@ -25,7 +25,7 @@ import numpy as np
 import statsmodels.api as sm
 
 from .design import Sample
-from .propensity import PropensityResult, fit_propensity
+from .propensity import PropensityResult, fit_propensity, logit_start
 from .result import EffectResult
 
 TIE_TOL = 1e-10  # relative tolerance that makes equal distances ties despite rounding
@@ -78,7 +78,8 @@ def _fit_control_model(sample: Sample, Xd: np.ndarray):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                fit = sm.Logit(y0, X0).fit(disp=0, method="newton", maxiter=100)
+                start = logit_start(y0, X0.shape[1]) if np.allclose(X0[:, 0], 1) else None
+                fit = sm.Logit(y0, X0).fit(disp=0, method="newton", maxiter=100, start_params=start)
                 beta = np.asarray(fit.params)
                 if not np.all(np.isfinite(beta)) or np.abs(X0 @ beta).max() > 30:
                     raise np.linalg.LinAlgError

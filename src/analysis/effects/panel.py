@@ -149,53 +149,72 @@ def event_study(long: pd.DataFrame, outcome: str = "y", ref: int = -1, min_cell:
     min_per_cell = min_cell if min_per_cell is None else min_per_cell
     g = long["group"].to_numpy()
     has_comp = bool((g == 0).any())
-    shares = (long.groupby(["group", "k"], observed=True)["y"].agg(n="size", successes="sum").reset_index())
+    # cell counts by bincount on integer codes: a register panel gives tens of millions of rows
+    y_all = long["y"].to_numpy()
+    k_all = long["k"].to_numpy().astype(np.int64)
+    kmin = int(k_all.min()) if len(k_all) else 0
+    kspan = int(k_all.max()) - kmin + 1 if len(k_all) else 1
+    code = g.astype(np.int64) * kspan + (k_all - kmin)
+    n_cell = np.bincount(code, minlength=2 * kspan)
+    s_cell = np.bincount(code, weights=y_all.astype(float), minlength=2 * kspan)
+    nz = np.flatnonzero(n_cell)
+    successes = np.round(s_cell[nz]).astype(np.int64) if np.issubdtype(y_all.dtype, np.integer) else s_cell[nz]
+    shares = pd.DataFrame({"group": (nz // kspan).astype(g.dtype), "k": nz % kspan + kmin, "n": n_cell[nz],
+                           "successes": successes})
     shares["share"] = shares["successes"] / shares["n"]
     # changes since the reference month, for persons observed then
     person_all = long["person"].to_numpy()
-    at_ref = long["k"].to_numpy() == ref
+    at_ref = k_all == ref
     # y at the reference month per person; the first row wins, as drop_duplicates did
     size = int(person_all.max()) + 1 if len(person_all) else 0
     base, has_base = np.zeros(size), np.zeros(size, bool)
     ref_rows = np.flatnonzero(at_ref)[::-1]
-    base[person_all[ref_rows]] = long["y"].to_numpy(float)[ref_rows]
+    base[person_all[ref_rows]] = y_all[ref_rows].astype(float)
     has_base[person_all[ref_rows]] = True
     keep_rows = ~at_ref & has_base[person_all] if len(person_all) else np.zeros(0, bool)
-    sub = long[keep_rows]
-    person = sub["person"].to_numpy()
-    delta = sub["y"].to_numpy(float) - base[person]
-    grp = sub["group"].to_numpy()
-    kk = sub["k"].to_numpy()
-    cells = pd.DataFrame({"k": kk, "g": grp, "delta": delta}).groupby(["k", "g"])["delta"].agg(["size", "mean"])
+    person = person_all[keep_rows]
+    delta = y_all[keep_rows].astype(float) - base[person]
+    grp = g[keep_rows]
+    kk = k_all[keep_rows]
+    code2 = (kk - kmin) * 2 + grp
+    n2 = np.bincount(code2, minlength=2 * kspan).astype(float)
+    mean2 = np.bincount(code2, weights=delta, minlength=2 * kspan) / np.maximum(n2, 1)
     groups = (1, 0) if has_comp else (1,)
-    ks = sorted(k for k in set(kk) if all((k, gg) in cells.index and cells.loc[(k, gg), "size"] >= min_per_cell
-                                          for gg in groups))
+    threshold = max(min_per_cell, 1)
+    ks = [kmin + j for j in range(kspan) if all(n2[j * 2 + gg] >= threshold for gg in groups)]
     K = len(ks)
-    kpos = pd.Index(ks)
-    col = kpos.get_indexer(kk)
+    col_of = np.full(kspan, -1)
+    col_of[np.asarray(ks, dtype=np.int64) - kmin] = np.arange(K)
+    col = col_of[kk - kmin]
     use = col >= 0
     person, delta, grp, col = person[use], delta[use], grp[use], col[use]
-    n_gk = {gg: cells["size"].reindex([(k, gg) for k in ks]).to_numpy(float) for gg in groups}
-    mean_gk = {gg: cells["mean"].reindex([(k, gg) for k in ks]).to_numpy(float) for gg in groups}
+    slots = (np.asarray(ks, dtype=np.int64) - kmin) * 2
+    n_gk = {gg: n2[slots + gg] for gg in groups}
+    mean_gk = {gg: mean2[slots + gg] for gg in groups}
     est = mean_gk[1] - (mean_gk[0] if has_comp else 0.0)
     # influence value of each (person, k) observation on delta_k; summed within person
     sign = np.where(grp == 1, 1.0, -1.0)
     nn = np.where(grp == 1, n_gk[1][col], n_gk[0][col] if has_comp else np.nan)
     mm = np.where(grp == 1, mean_gk[1][col], mean_gk[0][col] if has_comp else np.nan)
     infl = sign * (delta - mm) / nn
-    # cluster (person) covariance: sum over persons of b_i b_i', b_i = the person's influence values by k,
-    # accumulated with bincount over blocks of persons so memory stays at BLOCK x K
+    # cluster (person) covariance: sum over persons of b_i b_i', b_i = the person's influence values by k.
+    # With persons x K small enough, one bincount gives every b_i at once; otherwise persons go in blocks.
     cov = np.zeros((K, K))
-    order = np.argsort(person, kind="stable")
-    person, col, infl = person[order], col[order], infl[order]
-    uniq, starts = np.unique(person, return_index=True)
-    bounds = np.append(starts, len(person))
-    for b in range(0, len(uniq), BLOCK):
-        lo, hi = bounds[b], bounds[min(b + BLOCK, len(uniq))]
-        rank = np.searchsorted(uniq[b:b + BLOCK], person[lo:hi])
-        block = np.bincount(rank * K + col[lo:hi], weights=infl[lo:hi], minlength=min(BLOCK, len(uniq) - b) * K)
-        block = block.reshape(-1, K)
-        cov += block.T @ block
+    n_persons = int(person.max()) + 1 if len(person) else 0
+    if n_persons * K <= 50_000_000:
+        B = np.bincount(person.astype(np.int64) * K + col, weights=infl, minlength=n_persons * K).reshape(n_persons, K)
+        cov = B.T @ B
+    else:
+        order = np.argsort(person, kind="stable")
+        person, col, infl = person[order], col[order], infl[order]
+        uniq, starts = np.unique(person, return_index=True)
+        bounds = np.append(starts, len(person))
+        for b in range(0, len(uniq), BLOCK):
+            lo, hi = bounds[b], bounds[min(b + BLOCK, len(uniq))]
+            rank = np.searchsorted(uniq[b:b + BLOCK], person[lo:hi])
+            block = np.bincount(rank * K + col[lo:hi], weights=infl[lo:hi], minlength=min(BLOCK, len(uniq) - b) * K)
+            block = block.reshape(-1, K)
+            cov += block.T @ block
     se = np.sqrt(np.diag(cov))
     estimates = pd.DataFrame({"estimate": est, "se": se, "lower": est - Z975 * se, "upper": est + Z975 * se,
                               "n_treated": n_gk[1].astype(int),
@@ -209,5 +228,6 @@ def event_study(long: pd.DataFrame, outcome: str = "y", ref: int = -1, min_cell:
         stat = float(b @ np.linalg.pinv(V) @ b)
         df = int(np.linalg.matrix_rank(V))
         pretrend = {"statistic": stat, "df": df, "p": float(stats.chi2.sf(stat, df)) if df else np.nan}
-    npers = {"treated": int(long.loc[g == 1, "person"].nunique()), "control": int(long.loc[g == 0, "person"].nunique())}
+    npers = {name: int(np.count_nonzero(np.bincount(person_all[g == gg]))) if (g == gg).any() else 0
+             for name, gg in (("treated", 1), ("control", 0))}
     return EventStudyResult(outcome, ref, shares, estimates, cov, has_comp, pretrend, min_cell, npers)
