@@ -180,3 +180,22 @@ def _add_months(s: pd.Series, months: pd.Series) -> pd.Series:
     last_day = first.dt.days_in_month
     day = pd.concat([s.dt.day, last_day], axis=1).min(axis=1)
     return first + pd.to_timedelta(day - 1, unit="D")
+
+
+def month_numbers(values, missing: int = -1) -> np.ndarray:
+    """Calendar month numbers ``year * 12 + month - 1`` of dates; ``missing`` where NaT.
+
+    A calendar conversion per element costs ~0.1 s per million values; a monthly
+    panel's dates span a few thousand days at most, so large arrays are mapped
+    through a day -> month table instead.
+    """
+    arr = np.asarray(pd.to_datetime(values), dtype="datetime64[ns]")
+    nat = np.isnat(arr)
+    if len(arr) >= 100_000 and not nat.all():
+        days = np.where(nat, 0, arr.view(np.int64) // 86_400_000_000_000)
+        lo, hi = int(days[~nat].min()), int(days[~nat].max())
+        if hi - lo < 200_000:
+            table = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
+            return np.where(nat, missing, table[np.clip(days - lo, 0, hi - lo)])
+    out = arr.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    return np.where(nat, missing, out)

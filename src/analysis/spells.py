@@ -58,15 +58,15 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from .dates import month_numbers
+
 EVENT_CENSORED, EVENT_WORK_OR_STUDY, EVENT_COMPETING = 0, 1, 2
 SPELL_COLUMNS = ["person_key", "spell_no", "start", "end", "months", "duration", "event", "left_censored"]
 
 
 def month_number(values) -> np.ndarray:
     """Calendar month numbers (year * 12 + month - 1) of dates; NaT -> minimum int64."""
-    arr = np.asarray(pd.to_datetime(values), dtype="datetime64[ns]")
-    months = arr.astype("datetime64[M]").astype(np.int64) + 1970 * 12
-    return np.where(np.isnat(arr), np.iinfo(np.int64).min, months)
+    return month_numbers(values, missing=np.iinfo(np.int64).min)
 
 
 def month_timestamp(numbers) -> pd.DatetimeIndex:

@@ -29,6 +29,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..dates import month_numbers
+
 CATEGORICAL = ("gender", "education", "origin", "referred_by", "income_at_start", "track")
 DEFAULT_COVARIATES = ("age_at_start", "gender", "education", "origin", "support_before_months")
 ALIASES = {"age": "age_at_start"}
@@ -174,23 +176,8 @@ def covariate_matrix(frame: pd.DataFrame, covariates: Sequence[str], formula: st
 
 
 def _month_index(ts: pd.Series) -> np.ndarray:
-    """Months since year 0 as integers (NaT -> -1).
-
-    A calendar conversion per element costs ~0.1 s per million values; a panel's
-    dates span a few hundred days, so the day numbers are mapped through a
-    day -> month table instead.
-    """
-    arr = np.asarray(pd.to_datetime(ts), dtype="datetime64[ns]")
-    nat = np.isnat(arr)
-    days = arr.astype("datetime64[D]").astype(np.int64) if len(arr) < 100_000 else \
-        np.where(nat, 0, arr.view(np.int64) // 86_400_000_000_000)
-    if len(arr) >= 100_000 and not nat.all():
-        lo, hi = int(days[~nat].min()), int(days[~nat].max())
-        if hi - lo < 200_000:
-            table = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
-            return np.where(nat, -1, table[np.clip(days - lo, 0, hi - lo)])
-    out = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
-    return np.where(nat, -1, out)
+    """Months since year 0 as integers (NaT -> -1)."""
+    return month_numbers(ts, missing=-1)
 
 
 def _codes_of(values: pd.Series, index: pd.Index) -> np.ndarray:
