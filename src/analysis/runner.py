@@ -377,8 +377,10 @@ def run_reports(projects: list[str], jobs: int = 1, lang: str | None = None, roo
             ctx = mp.get_context("spawn")
             with ctx.Manager() as manager, cf.ProcessPoolExecutor(max_workers=min(jobs, len(projects)), mp_context=ctx) as pool:
                 q = manager.Queue()
+                # longest first (raw data size as the proxy): the last project to start is a short one,
+                # so the workers finish together instead of one waiting for a late large project
                 futures = {pool.submit(_worker, p, str(root), lang, str(notebooks_dir) if notebooks_dir else None, q): p
-                           for p in projects}
+                           for p in sorted(projects, key=lambda p: -_raw_bytes(root, p))}
                 pending = set(futures)
                 while pending:
                     done, pending = cf.wait(pending, timeout=0.2)
@@ -397,6 +399,14 @@ def run_reports(projects: list[str], jobs: int = 1, lang: str | None = None, roo
         index.unlink()
         ordered.append(ProjectRun("index.html", ok=False, message="; ".join(map(str, findings[:5]))))
     return ordered
+
+
+def _raw_bytes(root: Path, project: str) -> int:
+    folder = paths.raw_dir(project, root)
+    try:
+        return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+    except OSError:
+        return 0
 
 
 def _drain(q, bar: _Bar) -> None:
