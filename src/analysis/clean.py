@@ -661,7 +661,7 @@ def _canonical_frame(kind: str, df: pd.DataFrame, ctx: _Context) -> pd.DataFrame
         out = df[["person_key", "month", "status"]].reset_index(drop=True)
         for c in ("person_key", "status"):
             col = out[c] if isinstance(out[c].dtype, pd.CategoricalDtype) else out[c].astype("category")
-            out[c] = col.cat.remove_unused_categories()
+            out[c] = _drop_unused_categories(col)
         out["month"] = out["month"].astype("datetime64[ns]")
         return out
     out = df[[c for c in schema_cols if c in df.columns] + extra].reset_index(drop=True)
@@ -669,6 +669,17 @@ def _canonical_frame(kind: str, df: pd.DataFrame, ctx: _Context) -> pd.DataFrame
         if isinstance(out[c].dtype, pd.CategoricalDtype):
             out[c] = out[c].astype(object).where(out[c].notna(), None)
     return out
+
+
+def _drop_unused_categories(col: pd.Series) -> pd.Series:
+    """``cat.remove_unused_categories`` by one bincount (pandas' version costs seconds at 36 M rows)."""
+    codes = col.cat.codes.to_numpy()
+    used = np.bincount(codes[codes >= 0], minlength=len(col.cat.categories)) > 0
+    if used.all():
+        return col
+    remap = np.cumsum(used) - 1
+    new = np.where(codes >= 0, remap[codes], -1).astype(codes.dtype)
+    return pd.Series(pd.Categorical.from_codes(new, col.cat.categories[used]), index=col.index, name=col.name)
 
 
 def _data_end(ctx: _Context, tables: dict[str, pd.DataFrame]) -> dt.date:

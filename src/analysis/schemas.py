@@ -57,17 +57,19 @@ class Participants(_Base):
 
 
 class Comparison(_Base):
-    person_key: Series[str] = pa.Field(str_matches=PSEUDONYM_REGEX, unique=True)
+    # A register comparison group has a million rows: each text column is checked by its isin or
+    # regex check (which only a string can pass) instead of a per-value type check as well.
+    person_key: Series[object] = pa.Field(str_matches=PSEUDONYM_REGEX, unique=True)
     reference_date: Series[pd.Timestamp]
-    referred_by: Series[str] = pa.Field(isin=REFERRED_BY, nullable=True)
-    gender: Series[str] = pa.Field(isin=GENDER, nullable=True)
+    referred_by: Series[object] = pa.Field(isin=REFERRED_BY, nullable=True)
+    gender: Series[object] = pa.Field(isin=GENDER, nullable=True)
     birth_year: Series[pd.Int64Dtype] = pa.Field(ge=1900, le=2030, nullable=True)
     age_at_start: Series[pd.Int64Dtype] = pa.Field(ge=0, le=120, nullable=True)  # age at reference_date
-    origin: Series[str] = pa.Field(isin=ORIGIN, nullable=True)
-    education: Series[str] = pa.Field(isin=EDUCATION, nullable=True)
+    origin: Series[object] = pa.Field(isin=ORIGIN, nullable=True)
+    education: Series[object] = pa.Field(isin=EDUCATION, nullable=True)
     support_before_months: Series[float] = pa.Field(ge=0, nullable=True)
-    income_at_start: Series[str] = pa.Field(isin=INCOME, nullable=True)
-    exit_status: Series[str] = pa.Field(isin=EXIT_STATUS, nullable=True)
+    income_at_start: Series[object] = pa.Field(isin=INCOME, nullable=True)
+    exit_status: Series[object] = pa.Field(isin=EXIT_STATUS, nullable=True)
 
 
 class Followups(_Base):
