@@ -69,3 +69,19 @@ def test_month_index_day_table_equals_calendar_conversion():
     slow = np.concatenate([_month_index(ts.iloc[i:i + 50_000]) for i in range(0, len(ts), 50_000)])
     assert len(ts) >= 100_000 and (fast == slow).all()
     assert fast[0] == -1 and _month_index(pd.Series(pd.to_datetime(["2021-03-31"])))[0] == 2021 * 12 + 2
+
+
+@pytest.mark.parametrize("comparison", [True, False])
+def test_grid_and_long_computations_agree(comparison):
+    """Register-sized panels use a persons x event-time array; it must give the row-by-row numbers."""
+    long = panel(n=400, seed=5)
+    if not comparison:
+        long = long[long.group == 1]
+    grid = event_study(long, ref=-1, min_cell=5, method="grid")
+    rows = event_study(long, ref=-1, min_cell=5, method="long")
+    pd.testing.assert_frame_equal(grid.estimates, rows.estimates, check_exact=False, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(grid.cov, rows.cov, rtol=1e-9, atol=1e-15)
+    pd.testing.assert_frame_equal(grid.shares, rows.shares)
+    # a duplicated (person, k) row makes the grid step aside; the result is the row-by-row one
+    dup = pd.concat([long, long.iloc[[3]]], ignore_index=True)
+    np.testing.assert_allclose(event_study(dup, ref=-1).cov, event_study(dup, ref=-1, method="long").cov)

@@ -133,37 +133,67 @@ def event_panel(frame: pd.DataFrame, panel: pd.DataFrame, statuses: Sequence[str
                          "y": hit[inside].astype(np.int8)})
 
 
-def event_study(long: pd.DataFrame, outcome: str = "y", ref: int = -1, min_cell: int = 5,
-                min_per_cell: int | None = None) -> EventStudyResult:
-    """Event study (with a comparison group) or before/after (participants only) from :func:`event_panel` rows.
+def _core_grid(person, g, k, y, ref, groups, threshold):
+    """The same numbers as :func:`_core_long` from a dense persons x event-time array.
 
-    Parameters
-    ----------
-    long
-        Columns ``person`` (int), ``group`` (1/0), ``k``, ``y``.
-    ref
-        Reference event time; estimates are changes since then.
-    min_per_cell
-        Event times with fewer persons than this in a group are left out (default ``min_cell``).
+    A register panel gives ~30 million (person, k) rows; as a persons x months array
+    (float32 for a 0/1 outcome, the comparison group's rows after the participants')
+    every step is a pass over contiguous memory and the covariance is accumulated
+    over blocks of persons. Returns None when a person has two rows for one event
+    time or rows in both groups (then the long rows are used).
     """
-    min_per_cell = min_cell if min_per_cell is None else min_per_cell
-    g = long["group"].to_numpy()
-    has_comp = bool((g == 0).any())
-    # cell counts by bincount on integer codes: a register panel gives tens of millions of rows
-    y_all = long["y"].to_numpy()
-    k_all = long["k"].to_numpy().astype(np.int64)
-    kmin = int(k_all.min()) if len(k_all) else 0
-    kspan = int(k_all.max()) - kmin + 1 if len(k_all) else 1
-    code = g.astype(np.int64) * kspan + (k_all - kmin)
-    n_cell = np.bincount(code, minlength=2 * kspan)
-    s_cell = np.bincount(code, weights=y_all.astype(float), minlength=2 * kspan)
-    nz = np.flatnonzero(n_cell)
-    successes = np.round(s_cell[nz]).astype(np.int64) if np.issubdtype(y_all.dtype, np.integer) else s_cell[nz]
-    shares = pd.DataFrame({"group": (nz // kspan).astype(g.dtype), "k": nz % kspan + kmin, "n": n_cell[nz],
-                           "successes": successes})
-    shares["share"] = shares["successes"] / shares["n"]
-    # changes since the reference month, for persons observed then
-    person_all = long["person"].to_numpy()
+    if len(person) == 0:
+        return None
+    kmin, kspan = int(k.min()), int(k.max() - k.min()) + 1
+    n_persons = int(person.max()) + 1
+    if n_persons * kspan > 200_000_000:
+        return None
+    group_of = np.full(n_persons, -1, dtype=np.int8)
+    group_of[person] = g
+    if not (group_of[person] == g).all():
+        return None
+    # rows of the grid: participants first, then the comparison group, persons without rows left out
+    present = np.zeros(n_persons, bool)
+    present[person] = True
+    order = [np.flatnonzero(present & (group_of == gg)) for gg in groups]
+    position = np.full(n_persons, -1, dtype=np.int64)
+    bounds = np.cumsum([0] + [len(o) for o in order])
+    for o, start in zip(order, bounds):
+        position[o] = start + np.arange(len(o))
+    dtype = np.float32 if np.issubdtype(y.dtype, np.integer) or np.isin(y, (0, 1)).all() else np.float64
+    grid = np.full(bounds[-1] * kspan, np.nan, dtype=dtype)
+    flat = position[person] * kspan + (k - kmin)
+    grid[flat] = y
+    if np.count_nonzero(~np.isnan(grid)) != np.count_nonzero(~np.isnan(y)):
+        return None  # duplicate (person, k)
+    grid = grid.reshape(-1, kspan)
+    r = ref - kmin
+    if not 0 <= r < kspan:
+        return [], {gg: np.zeros(0) for gg in groups}, np.zeros(0), np.zeros((0, 0))
+    grid -= grid[:, [r]]  # change since the reference month; NaN where either is unobserved
+    grid[:, r] = np.nan
+    n, mean = {}, {}
+    for gg, lo, hi in zip(groups, bounds[:-1], bounds[1:]):
+        part = grid[lo:hi]
+        n[gg] = np.count_nonzero(~np.isnan(part), axis=0).astype(float)
+        mean[gg] = np.nansum(part, axis=0, dtype=np.float64) / np.maximum(n[gg], 1)
+    keep = np.all([n[gg] >= threshold for gg in groups], axis=0)
+    cols = np.flatnonzero(keep)
+    ks = [kmin + int(c) for c in cols]
+    est = mean[1][cols] - (mean[0][cols] if len(groups) == 2 else 0.0)
+    cov = np.zeros((len(cols), len(cols)))
+    for gg, lo, hi in zip(groups, bounds[:-1], bounds[1:]):
+        sign = 1.0 if gg == 1 else -1.0
+        for b in range(lo, hi, BLOCK):
+            block = (grid[b:min(b + BLOCK, hi)][:, cols].astype(np.float64) - mean[gg][cols]) * (sign / n[gg][cols])
+            np.nan_to_num(block, copy=False)  # unobserved (person, k): no influence
+            cov += block.T @ block
+    return ks, {gg: n[gg][cols] for gg in groups}, est, cov
+
+
+def _core_long(person_all, g, k_all, y_all, ref, kmin, kspan, groups, threshold):
+    """Event-study estimates and cluster covariance from the long rows (any layout)."""
+    has_comp = len(groups) == 2
     at_ref = k_all == ref
     # y at the reference month per person; the first row wins, as drop_duplicates did
     size = int(person_all.max()) + 1 if len(person_all) else 0
@@ -179,8 +209,6 @@ def event_study(long: pd.DataFrame, outcome: str = "y", ref: int = -1, min_cell:
     code2 = (kk - kmin) * 2 + grp
     n2 = np.bincount(code2, minlength=2 * kspan).astype(float)
     mean2 = np.bincount(code2, weights=delta, minlength=2 * kspan) / np.maximum(n2, 1)
-    groups = (1, 0) if has_comp else (1,)
-    threshold = max(min_per_cell, 1)
     ks = [kmin + j for j in range(kspan) if all(n2[j * 2 + gg] >= threshold for gg in groups)]
     K = len(ks)
     col_of = np.full(kspan, -1)
@@ -215,6 +243,49 @@ def event_study(long: pd.DataFrame, outcome: str = "y", ref: int = -1, min_cell:
             block = np.bincount(rank * K + col[lo:hi], weights=infl[lo:hi], minlength=min(BLOCK, len(uniq) - b) * K)
             block = block.reshape(-1, K)
             cov += block.T @ block
+    return ks, n_gk, est, cov
+
+
+def event_study(long: pd.DataFrame, outcome: str = "y", ref: int = -1, min_cell: int = 5,
+                min_per_cell: int | None = None, method: str = "auto") -> EventStudyResult:
+    """Event study (with a comparison group) or before/after (participants only) from :func:`event_panel` rows.
+
+    Parameters
+    ----------
+    long
+        Columns ``person`` (int), ``group`` (1/0), ``k``, ``y``.
+    ref
+        Reference event time; estimates are changes since then.
+    min_per_cell
+        Event times with fewer persons than this in a group are left out (default ``min_cell``).
+    method
+        ``"grid"`` (a persons x event-time array; used by ``"auto"`` when each person has at
+        most one row per event time) or ``"long"`` (row by row). Both give the same numbers.
+    """
+    min_per_cell = min_cell if min_per_cell is None else min_per_cell
+    g = long["group"].to_numpy()
+    has_comp = bool((g == 0).any())
+    # cell counts by bincount on integer codes: a register panel gives tens of millions of rows
+    y_all = long["y"].to_numpy()
+    k_all = long["k"].to_numpy().astype(np.int64)
+    kmin = int(k_all.min()) if len(k_all) else 0
+    kspan = int(k_all.max()) - kmin + 1 if len(k_all) else 1
+    code = g.astype(np.int64) * kspan + (k_all - kmin)
+    n_cell = np.bincount(code, minlength=2 * kspan)
+    s_cell = np.bincount(code, weights=y_all.astype(float), minlength=2 * kspan)
+    nz = np.flatnonzero(n_cell)
+    successes = np.round(s_cell[nz]).astype(np.int64) if np.issubdtype(y_all.dtype, np.integer) else s_cell[nz]
+    shares = pd.DataFrame({"group": (nz // kspan).astype(g.dtype), "k": nz % kspan + kmin, "n": n_cell[nz],
+                           "successes": successes})
+    shares["share"] = shares["successes"] / shares["n"]
+    person_all = long["person"].to_numpy()
+    groups = (1, 0) if has_comp else (1,)
+    threshold = max(min_per_cell, 1)
+    core = _core_grid(person_all, g, k_all, y_all, ref, groups, threshold) if method in ("auto", "grid") else None
+    if core is None:
+        core = _core_long(person_all, g, k_all, y_all, ref, kmin, kspan, groups, threshold)
+    ks, n_gk, est, cov = core
+    K = len(ks)
     se = np.sqrt(np.diag(cov))
     estimates = pd.DataFrame({"estimate": est, "se": se, "lower": est - Z975 * se, "upper": est + Z975 * se,
                               "n_treated": n_gk[1].astype(int),
