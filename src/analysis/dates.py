@@ -189,7 +189,11 @@ def month_numbers(values, missing: int = -1) -> np.ndarray:
     panel's dates span a few thousand days at most, so large arrays are mapped
     through a day -> month table instead.
     """
-    arr = np.asarray(pd.to_datetime(values), dtype="datetime64[ns]")
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind == "M":
+        arr = np.asarray(values).astype("datetime64[ns]", copy=False)
+    else:
+        arr = np.asarray(pd.to_datetime(values), dtype="datetime64[ns]")
     nat = np.isnat(arr)
     if len(arr) >= 100_000 and not nat.all():
         days = np.where(nat, 0, arr.view(np.int64) // 86_400_000_000_000)

@@ -82,8 +82,30 @@ def _codes(keys: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(np.int64), pd.Index(uniques)
 
 
+_PREPARED: list = []  # one entry: (panel, work_or_study, data_end, prepared arrays)
+
+
+def clear_cache() -> None:
+    """Drop the cached integer view of the last panel (a few arrays of the panel's length)."""
+    _PREPARED.clear()
+
+
 def _prepare(panel: pd.DataFrame, work_or_study: Iterable[str], data_end) -> dict:
-    """Person codes, month numbers and a work-or-study flag, sorted by (person, month)."""
+    """Person codes, month numbers and a work-or-study flag, sorted by (person, month).
+
+    Spells and time-to-first both start from this view of the same panel; it is kept
+    for the last panel seen (by identity) so that a register panel is converted once.
+    """
+    wos = tuple(sorted(work_or_study))
+    end = None if data_end is None else pd.Timestamp(data_end)
+    if _PREPARED and _PREPARED[0][0] is panel and _PREPARED[0][1] == wos and _PREPARED[0][2] == end:
+        return _PREPARED[0][3]
+    prepared = _prepare_uncached(panel, wos, data_end)
+    _PREPARED[:] = [(panel, wos, end, prepared)]
+    return prepared
+
+
+def _prepare_uncached(panel: pd.DataFrame, work_or_study: Iterable[str], data_end) -> dict:
     person, keys = _codes(panel["person_key"])
     month = month_number(panel["month"])
     status = panel["status"]

@@ -196,6 +196,17 @@ def _sorted_levels(s: pd.Series) -> list:
 
 def survival_analysis(tables: dict[str, pd.DataFrame], config, data_end: dt.date | pd.Timestamp,
                       times: Sequence[int] = TIMES) -> SurvivalAnalysis:
+    """Build spells and fit every estimator of the survival section (see :func:`_survival_analysis`)."""
+    from .. import spells as spells_module
+
+    try:
+        return _survival_analysis(tables, config, data_end, times)
+    finally:
+        spells_module.clear_cache()
+
+
+def _survival_analysis(tables: dict[str, pd.DataFrame], config, data_end: dt.date | pd.Timestamp,
+                       times: Sequence[int] = TIMES) -> SurvivalAnalysis:
     """Build spells and fit every estimator of the survival section.
 
     Parameters
