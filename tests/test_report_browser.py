@@ -3,8 +3,8 @@
 Checks: no console errors, no request outside file://, every image loads, every
 TOC link resolves to a heading, tables and SVG figures render. Screenshots are
 saved under test-artifacts/screenshots/. Runs on the mini report built by
-report_fixtures and, when they have been built (`make report`), on every example
-report under reports/ and on reports/index.html.
+report_fixtures and on the five example reports and their index, built once per
+test run by tests/example_reports.py (so CI always opens them).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from example_reports import EXAMPLES, built_examples
 from report_fixtures import built_twice
 
 pytestmark = pytest.mark.browser
@@ -114,26 +115,26 @@ def test_mini_index_in_chromium(browser, mini_report):
     page.close()
 
 
-EXAMPLES = sorted(p.parent.name for p in (ROOT / "reports").glob("*/report.html")) if (ROOT / "reports").is_dir() else []
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory):
+    root, status = built_examples(tmp_path_factory)
+    return root, status
 
 
-@pytest.mark.parametrize("project", EXAMPLES or [pytest.param("none", marks=pytest.mark.skip(
-    reason="no example reports under reports/: run `make report` first"))])
-def test_example_report_in_chromium(browser, project):
-    import json
-
-    run = json.loads((ROOT / "reports" / project / "run.json").read_text(encoding="utf-8"))
-    if not run.get("ok"):
-        pytest.skip(f"{project} failed to build: {run.get('message')}")
-    check_report(browser, ROOT / "reports" / project / "report.html", f"example-{project}")
+@pytest.mark.parametrize("project", EXAMPLES)
+def test_example_report_in_chromium(browser, examples, project):
+    root, status = examples
+    assert status[project]["ok"], status[project]["message"]
+    check_report(browser, root / "reports" / project / "report.html", f"example-{project}")
 
 
-def test_example_index_in_chromium(browser):
-    index = ROOT / "reports" / "index.html"
-    if not index.is_file():
-        pytest.skip("no reports/index.html: run `make report` first")
+def test_example_index_in_chromium(browser, examples):
+    root, _ = examples
+    index = root / "reports" / "index.html"
     page, errors, foreign = open_page(browser, index, "example-index")
     assert errors == [] and foreign == []
-    for href in page.eval_on_selector_all("a[href$='report.html']", "els => els.map(e => e.getAttribute('href'))"):
+    hrefs = page.eval_on_selector_all("a[href$='report.html']", "els => els.map(e => e.getAttribute('href'))")
+    assert len(hrefs) == len(EXAMPLES)
+    for href in hrefs:
         assert (index.parent / href).is_file(), href
     page.close()

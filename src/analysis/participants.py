@@ -122,6 +122,8 @@ class Flow:
         safe = self.protected.safe()
         out = {k: safe[k] for k in FLOW_KEYS}
         out["suppressed"] = [k for k in FLOW_KEYS if self.protected.hidden[k]]
+        shown = self.protected.display()
+        out["shown"] = {k: shown[k] for k in out["suppressed"]}  # the markers the report shows
         out["planned"] = self.planned
         out["data_end"] = pd.Timestamp(self.data_end).date().isoformat()
         return out

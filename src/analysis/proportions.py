@@ -251,6 +251,7 @@ class Distribution:
         if self.by is None:
             safe = safe.assign(group="all")
         groups = []
+        display = self.protected.display  # what the report shows: a number, "<5" or ".."
         for g, sub in safe.groupby("group", sort=False):
             col = "count" if self.by is None else g
             n_hidden = bool(self.protected.hidden.loc[TOTAL, col])
@@ -259,16 +260,21 @@ class Distribution:
             for _, r in sub.iterrows():
                 if r["category"] == TOTAL:
                     continue
-                cats.append({
+                entry = {
                     "category": str(r["category"]),
                     "count": None if r["suppressed"] else int(r["count"]),
                     "share": _f(r["share"]),
                     "lower": _f(r["lower"]),
                     "upper": _f(r["upper"]),
                     "suppressed": bool(r["suppressed"]),
-                })
-            groups.append({"group": "total" if g == TOTAL else str(g), "n": n_val, "n_suppressed": n_hidden,
-                           "categories": cats})
+                }
+                if r["suppressed"]:  # the marker the report shows instead (readers of the HTML know it too)
+                    entry["shown"] = str(display.loc[r["category"], col])
+                cats.append(entry)
+            group = {"group": "total" if g == TOTAL else str(g), "n": n_val, "n_suppressed": n_hidden, "categories": cats}
+            if n_hidden:
+                group["n_shown"] = str(display.loc[TOTAL, col])
+            groups.append(group)
         return {"variable": self.variable, "by": self.by, "population": self.population,
                 "min_cell": self.min_cell, "groups": groups}
 

@@ -189,13 +189,16 @@ class SurveyResult:
         items = []
         for iw in self.items:
             safe = iw.counts.safe_counts()["count"]
+            shown = iw.counts.display["count"]  # "<5" / ".." where the report hides a count
             items.append({
                 "item": iw.item, "wave": iw.wave, "scale": iw.scale,
                 "n": None if iw.n_hidden else iw.n,
                 "agree": iw.agree.to_results(),
                 "median": None if iw.median is None or iw.n_hidden or iw.n < self.min_cell else float(iw.median),
                 "distribution": [{"value": int(v), "count": None if pd.isna(safe.loc[v]) else int(safe.loc[v]),
-                                  "suppressed": bool(pd.isna(safe.loc[v]))} for v in safe.index if v != TOTAL],
+                                  "suppressed": bool(pd.isna(safe.loc[v])),
+                                  **({"shown": str(shown.loc[v])} if pd.isna(safe.loc[v]) else {})}
+                                 for v in safe.index if v != TOTAL],
             })
         rates = []
         for w, resp in self.respondents.items():
