@@ -36,7 +36,7 @@ def test_network_references_are_found():
     assert kinds.count("network") == 5  # script, link, img, css url() and the CDN host
 
 
-def test_small_cells_in_results_skip_cleaning_and_suppressed_flags():
+def test_small_cells_in_results_skip_cleaning_covariate_counts_and_suppressed_flags():
     results = {
         "cleaning": {"files": [{"rows_read": 3, "n": 2}]},  # file rows, not persons
         "participants": {"flow": {"enrolled": 40, "n": 3, "n_suppressed": True},
@@ -45,7 +45,8 @@ def test_small_cells_in_results_skip_cleaning_and_suppressed_flags():
         "effects": {"n_treated": 120, "n_control": 1, "n_unmatched": 2, "n_imbalanced": 1},
     }
     assert small_cells(results, 5) == [("participants.flow.n", 3), ("participants.tables[1].count", 4),
-                                       ("survival.kaplan_meier.all.all.events", 2), ("effects.n_control", 1)]
+                                       ("survival.kaplan_meier.all.all.events", 2), ("effects.n_control", 1),
+                                       ("effects.n_unmatched", 2)]  # persons left out are persons too
     assert small_cells(results, 2) == [("effects.n_control", 1)]
 
 

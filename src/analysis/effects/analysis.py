@@ -143,8 +143,8 @@ class EffectsAnalysis:
                 if o.balance is not None:
                     info["balance"] = o.balance.to_results()
             outcomes[name] = info
-        out["estimates"] = est
-        out["outcomes"] = outcomes
+        out["estimates"] = [_coarsen(e, self.min_cell) for e in est]
+        out["outcomes"] = {k: _coarsen(v, self.min_cell) for k, v in outcomes.items()}
         out["warnings"] = self.warnings()
         out["headline"] = self.headline()
         out["panel"] = {}
@@ -156,6 +156,26 @@ class EffectsAnalysis:
         if self.planted:
             out["planted"] = self.planted
         return out
+
+
+DESIGN_COUNTS = ("n_unmatched", "n_trimmed", "n_outside_support")
+
+
+def _coarsen(node, min_cell: int):
+    """Persons an estimator left out (unmatched, trimmed, outside the common support) are counts of
+    persons too: below ``min_cell`` (but not zero) they are published as null with ``<key>_shown: "<5"``,
+    as the report shows them."""
+    if isinstance(node, dict):
+        out = {}
+        for k, v in node.items():
+            if k in DESIGN_COUNTS and isinstance(v, (int, np.integer)) and 0 < v < min_cell:
+                out[k], out[f"{k}_shown"] = None, f"<{min_cell}"
+            else:
+                out[k] = _coarsen(v, min_cell)
+        return out
+    if isinstance(node, list):
+        return [_coarsen(v, min_cell) for v in node]
+    return node
 
 
 def _evalues(o: OutcomeEffects, sample: Sample) -> None:

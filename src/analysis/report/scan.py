@@ -10,9 +10,9 @@ anything that makes the browser fetch from the network. The scan is mechanical:
   :data:`PERSON_COUNT_KEYS`: ``n``, ``count``, ``successes``, ``events``, the
   participant flow, ``n_treated``/``n_control``, ...) with ``0 < value < min_cell``.
   The ``cleaning`` section counts file rows, not persons, and is not checked;
-  neither are design diagnostics of the effect estimates (``n_imbalanced`` counts
-  covariates; ``n_unmatched``, ``n_trimmed``, ``n_outside_support`` say how many
-  persons an estimator left out, not how many have some attribute). Counts
+  neither is ``n_imbalanced`` (it counts covariates). The persons an estimator
+  left out (``n_unmatched``, ``n_trimmed``, ``n_outside_support``) are counts of
+  persons and are checked (the effects section coarsens them). Counts
   inside HTML tables cannot be told apart from other numbers mechanically, so
   the tables rely on :mod:`analysis.disclosure` having run before ``show_table``;
 * network: a ``<script>``, ``<link>``, ``<img>``, ``<iframe>`` or CSS ``url()`` that
@@ -37,6 +37,7 @@ PERSON_COUNT_KEYS = frozenset({
     "n", "count", "successes", "events", "at_risk", "n_at_risk", "n_events", "n_treated", "n_control",
     "n_first_spells", "n_persons", "n_participants", "n_comparison", "n_respondents", "respondents",
     "referred", "enrolled", "not_enrolled", "active", "exited", "eligible", "followed_up",
+    "n_unmatched", "n_trimmed", "n_outside_support",
 })
 NOT_PERSON_COUNTS = {"cleaning", "project", "run"}
 _FETCHING_TAG = re.compile(
