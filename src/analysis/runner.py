@@ -306,9 +306,18 @@ def build_project(project: str, root: Path, lang: str | None = None, notebooks_d
     return run
 
 
+# With several projects in parallel, each kernel gets one thread for BLAS and Arrow: the
+# projects already fill the cores, and two kernels each spinning two BLAS threads on two
+# cores cost more CPU time than they save.
+SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                     "NUMEXPR_NUM_THREADS": "1", "ARROW_NUM_THREADS": "1"}
+
+
 def _worker(project: str, root: str, lang: str | None, notebooks_dir: str | None, q) -> ProjectRun:
     def progress(p: str, name: str, done: int, total: int) -> None:
         q.put((p, name, done, total))
+
+    os.environ.update(SINGLE_THREAD_ENV)  # inherited by the project's kernel
 
     return build_project(project, Path(root), lang, Path(notebooks_dir) if notebooks_dir else None, progress)
 
