@@ -81,3 +81,21 @@ def test_publish_runs_in_both_languages(tables, capsys):
         show_survival(res, lang, "2023-12-31")
     show_survival(survival_analysis({"participants": tables["participants"]}, ProjectConfig.model_validate(CFG),
                                     pd.Timestamp("2023-12-31")), "sv")
+
+
+def test_framtidsjobb_planted_hazards_are_found_and_recovered():
+    """The example's planted truth nests one hazard per cohort; the report's planted check must find it."""
+    from pathlib import Path
+
+    from analysis.clean import clean_project
+    from analysis.config import load_project
+    from analysis.survival.analysis import survival_analysis
+
+    raw = Path(__file__).resolve().parents[1] / "data" / "raw" / "framtidsjobb-avesta"
+    proj = load_project(raw)
+    cleaned = clean_project(proj)
+    res = survival_analysis(cleaned.tables, proj.config, cleaned.data_end)
+    check = res.planted_check()
+    assert check is not None and list(check.index.astype(str)) == ["2016", "2017", "2018"]
+    assert list(check["planted"]) == [0.08, 0.06, 0.04]
+    assert ((check["lower"] <= check["planted"]) & (check["planted"] <= check["upper"])).all()

@@ -177,6 +177,18 @@ def _find_planted_hazards(obj, word: str) -> dict | None:
         if word in str(key).lower() and isinstance(val, dict) and val and all(
                 isinstance(v, (int, float)) for v in val.values()):
             return val
+    # {cohort: {..., "monthly_hazard_leaving": 0.08, ...}}: one hazard per cohort, one level down
+    if obj and all(isinstance(v, dict) for v in obj.values()):
+        per_cohort = {}
+        for cohort, facts in obj.items():
+            hits = [v for k, v in facts.items() if word in str(k).lower() and "hazard" in str(k).lower()
+                    and isinstance(v, (int, float)) and not isinstance(v, bool)]
+            if len(hits) != 1:
+                per_cohort = {}
+                break
+            per_cohort[cohort] = hits[0]
+        if per_cohort:
+            return per_cohort
     for val in obj.values():
         found = _find_planted_hazards(val, word)
         if found:
