@@ -124,6 +124,6 @@ def test_index_rows_and_red_row(project, tmp_path):
     (bad_dir / "run.json").write_text(json.dumps({"ok": False, "message": "deltagare.csv, column 'Kön': unknown"}), encoding="utf-8")
     page = build_index(root, lang="sv").read_text(encoding="utf-8")
     assert '<a href="mini/report.html">Miniprojektet</a>' in page
-    assert "+10,2 procentenheter<br>" in page and "65,3 %<br>" in page and "1 av 3" in page and ">40<" in page
+    assert "+10,2 procentenheter<br>" in page and "65,3 %<br>" in page and "1 av 2 (1 ej mätbart än)" in page and ">40<" in page
     assert 'class="fe-row-failed" data-project="other"' in page and "column &#x27;Kön&#x27;: unknown" in page
     assert build_index(root, lang="sv").read_text(encoding="utf-8") == page

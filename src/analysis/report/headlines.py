@@ -55,7 +55,11 @@ class Headlines:
     def fmt_targets(self, lang: str) -> str:
         if not self.targets:
             return "–"
-        return t("rep_targets_met_of", lang, met=self.targets_met, n=len(self.targets))
+        measurable = len(self.targets) - self.targets_not_measurable
+        text = t("rep_targets_met_of", lang, met=self.targets_met, n=measurable)
+        if self.targets_not_measurable:  # "0 av 2 (1 ej mätbart än)": not yet measurable is not failure
+            text += " " + t("rep_targets_not_yet", lang, k=self.targets_not_measurable)
+        return text
 
     def fmt_effect(self, lang: str) -> str:
         e = self.effect
