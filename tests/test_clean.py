@@ -116,3 +116,33 @@ def test_large_file_path_gives_the_same_result(mini_project, monkeypatch):
         pd.testing.assert_frame_equal(fast.tables[name], table, check_categorical=False, obj=name)
     pd.testing.assert_frame_equal(fast.problems, exact.problems)
     assert fast.reconciliation.equals(exact.reconciliation)
+
+
+def test_panel_with_pseudonymous_ids(tmp_path):
+    """Register holders often deliver pseudonymised ids: the panel path keeps them (prefixed x),
+    refuses a personnummer in the id column and quarantines persons not kept, with file rows."""
+    import textwrap
+
+    d = tmp_path / "data" / "raw" / "pseud"
+    d.mkdir(parents=True)
+    (d / "project.yml").write_text(textwrap.dedent("""
+        name: Pseudonymer
+        owner: Testkommunen
+        period: {start: 2020-01-01, end: 2021-12-31}
+        data_end: 2021-12-31
+        synthetic: true
+        id_type: pseudonym
+        files:
+          participants: {path: p.csv}
+          status_monthly: {path: s.csv}
+    """), encoding="utf-8")
+    (d / "p.csv").write_text("person_id;start_date;gender;birth_year\nA1;2020-02-01;female;1990\nB-2;2020-03-01;male;1985\n",
+                             encoding="utf-8")
+    (d / "s.csv").write_text("person_id;month;status\nA1;2020-01;work\nA1;2020-02;study\nB-2;2020-03;income_support\n"
+                             "C3;2020-03;work\n199001011239;2020-03;work\nB-2;2020-03;work\n", encoding="utf-8")
+    res = clean_project(load_project(d), env={})
+    panel = res.tables["status_monthly"]
+    assert sorted(panel["person_key"].astype(str).unique()) == ["xA1", "xB-2"] and len(panel) == 3
+    rej = res.problems[res.problems["file"] == "s.csv"].set_index("row")["rule"].to_dict()
+    assert rej == {5: "unknown_person", 6: "invalid_id", 7: "duplicate_month"}
+    assert res.balanced
