@@ -67,3 +67,20 @@ def test_many_rows_parse_through_unique_values():
 def test_months_between(a, b, months):
     out = months_between(pd.Series([pd.Timestamp(a)]), pd.Series([pd.Timestamp(b)]))
     assert out.iloc[0] == pytest.approx(months)
+
+
+def test_month_numbers_day_table_equals_calendar_conversion():
+    """Large arrays take a day -> month lookup table; it must give the calendar's months."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis.dates import month_numbers
+
+    rng = np.random.default_rng(3)
+    days = rng.integers(-20000, 25000, 150_000)
+    ts = pd.Series((np.datetime64("1970-01-01") + days).astype("datetime64[ns]"))
+    ts[::1000] = pd.NaT
+    fast = month_numbers(ts)
+    slow = np.concatenate([month_numbers(ts.iloc[i:i + 50_000]) for i in range(0, len(ts), 50_000)])
+    assert len(ts) >= 100_000 and (fast == slow).all()
+    assert fast[0] == -1 and month_numbers(pd.Series(pd.to_datetime(["2021-03-31"])))[0] == 2021 * 12 + 2

@@ -54,22 +54,6 @@ def test_before_after_without_comparison():
     assert (es.estimates["n_control"] == 0).all()
 
 
-def test_month_index_day_table_equals_calendar_conversion():
-    """Large arrays take a day -> month lookup table; it must give the calendar's months."""
-    import numpy as np
-    import pandas as pd
-
-    from analysis.effects.design import _month_index
-
-    rng = np.random.default_rng(3)
-    days = rng.integers(-20000, 25000, 150_000)
-    ts = pd.Series((np.datetime64("1970-01-01") + days).astype("datetime64[ns]"))
-    ts[::1000] = pd.NaT
-    fast = _month_index(ts)
-    slow = np.concatenate([_month_index(ts.iloc[i:i + 50_000]) for i in range(0, len(ts), 50_000)])
-    assert len(ts) >= 100_000 and (fast == slow).all()
-    assert fast[0] == -1 and _month_index(pd.Series(pd.to_datetime(["2021-03-31"])))[0] == 2021 * 12 + 2
-
 
 @pytest.mark.parametrize("comparison", [True, False])
 def test_grid_and_long_computations_agree(comparison):

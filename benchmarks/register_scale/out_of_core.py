@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,7 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import Sampler, _label, stage_table  # noqa: E402
+from run import Sampler, ensure_project, stage_table  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,11 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
 
-    data = args.data or HERE / "data" / f"register-{_label(args.persons)}"
-    if not (data / "project.yml").is_file():
-        print(f"generating {data} ...", flush=True)
-        subprocess.run([sys.executable, str(HERE / "generate.py"), "--persons", str(args.persons), "--out", str(data)],
-                       check=True, stdout=subprocess.DEVNULL)
+    data = ensure_project(args.persons, args.data)
 
     import numpy as np
     import pandas as pd

@@ -218,6 +218,16 @@ def _label(n: int) -> str:
     return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1000}k"
 
 
+def ensure_project(persons: int, data: Path | None = None) -> Path:
+    """The generated project folder for ``persons``, generated first if it is missing (not timed)."""
+    data = data or HERE / "data" / f"register-{_label(persons)}"
+    if not (data / "project.yml").is_file():
+        print(f"generating {data} ...", flush=True)
+        subprocess.run([sys.executable, str(HERE / "generate.py"), "--persons", str(persons), "--out", str(data)],
+                       check=True, stdout=subprocess.DEVNULL)
+    return data
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--persons", type=int, default=1_000_000, help="persons in the register (default 1,000,000)")
@@ -227,11 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="also write the measurements here")
     args = ap.parse_args(argv)
 
-    data = args.data or HERE / "data" / f"register-{_label(args.persons)}"
-    if not (data / "project.yml").is_file():
-        print(f"generating {data} ...", flush=True)
-        subprocess.run([sys.executable, str(HERE / "generate.py"), "--persons", str(args.persons), "--out", str(data)],
-                       check=True, stdout=subprocess.DEVNULL)
+    data = ensure_project(args.persons, args.data)
     work = (args.work or Path("/tmp/foljeval-bench")).resolve()
     name = prepare_root(data, work)
 

@@ -339,6 +339,7 @@ def _pseudonyms(ids: pd.Series, ctx: _Context) -> tuple[pd.DataFrame, pd.Series,
 
 
 def _clean_file(kind: str, path: Path, spec: FileSpec, ctx: _Context) -> tuple[pd.DataFrame, _Problems, FileReport]:
+    """Every person-level file (the monthly panel has its own path, :func:`_clean_panel`)."""
     cols = FILE_COLUMNS[kind]
     cfg = ctx.config
     raw = read_raw(path, spec)
@@ -380,11 +381,6 @@ def _clean_file(kind: str, path: Path, spec: FileSpec, ctx: _Context) -> tuple[p
             out[c] = values
         else:
             out[c] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
-    for c in cols.get("months", []):
-        values, bad = _per_value(parse_month)(df[c])
-        problems.add(row[bad], c, "unreadable_month", "unreadable month", df[c][bad])
-        out[c] = values
-        problems.add(row[_blank(df[c])], c, "empty_required", "empty required field")
 
     # Categories
     for c, domain in cols["categories"].items():
@@ -395,8 +391,6 @@ def _clean_file(kind: str, path: Path, spec: FileSpec, ctx: _Context) -> tuple[p
             out[c] = codes
         else:
             out[c] = pd.Series(None, index=df.index, dtype=object)
-    if kind == "status_monthly":
-        problems.add(row[out["status"].isna() & _blank(df["status"])], "status", "empty_required", "empty required field")
 
     # Numbers (canonical and covariates/outcomes)
     # Covariates may name canonical columns (gender, education, ...): those are parsed above, not as numbers.
@@ -638,14 +632,6 @@ def _cross_file_rules(kind: str, kept: pd.DataFrame, rows: pd.Series, problems: 
             dup = kept.duplicated([key, "wave", "item"], keep="first")
             problems.add(kept.loc[dup, "_row"], "item", "duplicate_answer", "duplicate answer (same respondent, wave and item)")
             kept = kept[~dup]
-    elif kind == "status_monthly":
-        known = ctx.participant_keys.append(ctx.comparison_keys)
-        unknown = ~kept[key].isin(known)
-        problems.add(kept.loc[unknown, "_row"], "person_id", "unknown_person", "person not among the kept participants or comparison group")
-        kept = kept[~unknown]
-        dup = kept.duplicated([key, "month"], keep="first")
-        problems.add(kept.loc[dup, "_row"], "month", "duplicate_month", "duplicate month for the same person")
-        kept = kept[~dup]
     return kept.drop(columns="_row"), problems
 
 

@@ -73,10 +73,7 @@ def read_processed(folder: str | Path) -> dict[str, pd.DataFrame]:
     FoljevalError
         When the folder has not been built by the cleaning step.
     """
-    folder = Path(folder)
-    if not (folder / "participants.parquet").is_file():
-        raise FoljevalError(f"{folder}: no processed data; run `foljeval clean {folder.name}` first")
-    return {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES if (folder / f"{name}.parquet").is_file()}
+    return dict(ProcessedTables(folder))
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any]:

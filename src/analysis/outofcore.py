@@ -33,6 +33,7 @@ Steps
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,12 +187,9 @@ def panel_to_parquet(csv_path: Path, out_dir: Path, known_ids: dict[str, str], *
     # Per bucket: the first row of each (person, month) is kept, later ones quarantined.
     t0 = time.perf_counter()
     if out_dir.exists():
-        import shutil
-
         shutil.rmtree(out_dir)
     dataset = out_dir / "panel"
     dataset.mkdir(parents=True)
-    dup_total = 0
     for b in range(int(buckets)):
         folder = dataset / f"bucket={b}"
         folder.mkdir()
@@ -202,7 +200,6 @@ def panel_to_parquet(csv_path: Path, out_dir: Path, known_ids: dict[str, str], *
             FROM mapped WHERE reason IS NULL AND bucket = {b}""")
         con.execute(f"""COPY (SELECT person_key, month, status FROM part WHERE nth = 1 ORDER BY person_key, month)
                         TO '{(folder / "part.parquet").as_posix()}' (FORMAT parquet)""")
-        dup_total += con.execute("SELECT count(*) FROM part WHERE nth > 1").fetchone()[0]
         con.execute(f"INSERT INTO mapped SELECT line, NULL, NULL, NULL, 'duplicate_month', -1 FROM part WHERE nth > 1")
     con.execute("DROP TABLE IF EXISTS part")
     quarantine = out_dir / QUARANTINE
@@ -231,6 +228,28 @@ def _buckets(dataset: Path) -> list[Path]:
     return sorted((p for p in Path(dataset).glob("bucket=*") if p.is_dir()), key=lambda p: int(p.name.split("=")[1]))
 
 
+def _per_bucket(dataset: Path, persons: pd.DataFrame, date_col: str, work_or_study: Iterable[str], data_end,
+                memory_limit: str, threads: int, temp_dir: Path | None, query: str, columns: list[str]) -> pd.DataFrame:
+    """Run ``query`` on every bucket and stack the results.
+
+    ``query`` may use the CTE ``p`` (``person_key, m`` = month number, ``ws`` = in work or study,
+    months after ``data_end`` dropped) and the registered table ``persons_ref`` (``person_key, a`` =
+    month number of the person's ``date_col``).
+    """
+    statuses = ", ".join("'" + s.replace("'", "''") + "'" for s in work_or_study)
+    cut = "" if data_end is None else \
+        f"WHERE {_month_number_sql('month')} <= {pd.Timestamp(data_end).year * 12 + pd.Timestamp(data_end).month - 1}"
+    con = connect(None, memory_limit, threads, temp_dir)
+    _persons_table(con, persons, date_col)
+    parts = []
+    for folder in _buckets(dataset):
+        src = f"read_parquet('{(folder / '*.parquet').as_posix()}')"
+        p = f"p AS (SELECT person_key, {_month_number_sql('month')} AS m, status IN ({statuses}) AS ws FROM {src} {cut})"
+        parts.append(con.execute(f"WITH {p}, {query}").df())
+    con.close()
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
 def first_spells_out_of_core(dataset: Path, persons: pd.DataFrame, work_or_study: Iterable[str] = ("work", "study"),
                              bridge_gap_months: int = 1, data_end: dt.date | pd.Timestamp | None = None,
                              date_col: str = "start_date", memory_limit: str = "3GB", threads: int = 2,
@@ -243,16 +262,7 @@ def first_spells_out_of_core(dataset: Path, persons: pd.DataFrame, work_or_study
     persons' columns.
     """
     g = int(bridge_gap_months)
-    statuses = ", ".join("'" + s.replace("'", "''") + "'" for s in work_or_study)
-    end_m = None if data_end is None else pd.Timestamp(data_end).year * 12 + pd.Timestamp(data_end).month - 1
-    cut = "" if end_m is None else f"WHERE {_month_number_sql('month')} <= {end_m}"
-    con = connect(None, memory_limit, threads, temp_dir)
-    _persons_table(con, persons, date_col)
-    parts = []
-    for folder in _buckets(dataset):
-        src = f"read_parquet('{(folder / '*.parquet').as_posix()}')"
-        parts.append(con.execute(f"""
-            WITH p AS (SELECT person_key, {_month_number_sql('month')} AS m, status IN ({statuses}) AS ws FROM {src} {cut}),
+    out = _per_bucket(dataset, persons, date_col, work_or_study, data_end, memory_limit, threads, temp_dir, f"""
             obs AS (SELECT person_key, min(m) AS first_m, max(m) AS last_m FROM p GROUP BY person_key),
             w AS (SELECT person_key, m, lag(m) OVER (PARTITION BY person_key ORDER BY m) AS prev FROM p WHERE ws),
             runs AS (SELECT person_key, m,
@@ -270,11 +280,8 @@ def first_spells_out_of_core(dataset: Path, persons: pd.DataFrame, work_or_study
                    m.s = m.first_m AS left_censored
             FROM marked m JOIN persons_ref r USING (person_key)
             WHERE m.s >= r.a AND m.s <> m.first_m
-            QUALIFY row_number() OVER (PARTITION BY m.person_key ORDER BY m.spell_no) = 1
-        """).df())
-    con.close()
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["person_key", "spell_no", "s", "e", "months", "duration", "event", "left_censored"])
+            QUALIFY row_number() OVER (PARTITION BY m.person_key ORDER BY m.spell_no) = 1""",
+                      ["person_key", "spell_no", "s", "e", "months", "duration", "event", "left_censored"])
     out = out.sort_values("person_key", kind="stable").reset_index(drop=True)
     to_ts = lambda m: pd.to_datetime(pd.DataFrame({"year": m // 12, "month": m % 12 + 1, "day": 1}))  # noqa: E731
     result = pd.DataFrame({
@@ -295,28 +302,17 @@ def time_to_first_out_of_core(dataset: Path, persons: pd.DataFrame, work_or_stud
     date_col)``: ``time``, ``event`` (1 work or study, 0 censored), ``entry``, for the persons
     observed at or after their start month, with the persons' columns.
     """
-    statuses = ", ".join("'" + s.replace("'", "''") + "'" for s in work_or_study)
-    end_m = None if data_end is None else pd.Timestamp(data_end).year * 12 + pd.Timestamp(data_end).month - 1
-    cut = "" if end_m is None else f"WHERE {_month_number_sql('month')} <= {end_m}"
-    con = connect(None, memory_limit, threads, temp_dir)
-    _persons_table(con, persons, date_col)
-    parts = []
-    for folder in _buckets(dataset):
-        src = f"read_parquet('{(folder / '*.parquet').as_posix()}')"
-        parts.append(con.execute(f"""
-            WITH p AS (SELECT person_key, {_month_number_sql('month')} AS m, status IN ({statuses}) AS ws FROM {src} {cut}),
+    out = _per_bucket(dataset, persons, date_col, work_or_study, data_end, memory_limit, threads, temp_dir, """
             j AS (SELECT p.person_key, p.m, p.ws, r.a FROM p JOIN persons_ref r USING (person_key)),
             agg AS (SELECT person_key, any_value(a) AS a, min(m) AS first_m, max(m) AS last_m,
                            min(m) FILTER (WHERE ws AND m >= a) AS f
-                    FROM j GROUP BY person_key)
-            SELECT person_key,
-                   CASE WHEN f IS NOT NULL AND f <= last_m THEN f - a ELSE last_m - a END AS time,
-                   CASE WHEN f IS NOT NULL AND f <= last_m THEN 1 ELSE 0 END AS event,
-                   least(greatest(first_m - a - 1, 0),
-                         greatest(CASE WHEN f IS NOT NULL AND f <= last_m THEN f - a ELSE last_m - a END, 0)) AS entry
-            FROM agg WHERE last_m >= a""").df())
-    con.close()
-    out = pd.concat(parts, ignore_index=True)
+                    FROM j GROUP BY person_key),
+            t AS (SELECT person_key, a, first_m, last_m, f IS NOT NULL AND f <= last_m AS hit,
+                         CASE WHEN f IS NOT NULL AND f <= last_m THEN f - a ELSE last_m - a END AS time
+                  FROM agg WHERE last_m >= a)
+            SELECT person_key, time, CAST(hit AS INTEGER) AS event,
+                   least(greatest(first_m - a - 1, 0), greatest(time, 0)) AS entry
+            FROM t""", ["person_key", "time", "event", "entry"])
     out = out.astype({"time": np.int64, "event": np.int64, "entry": np.int64})
     keep = persons.merge(out, on="person_key", how="inner")
     return keep.reset_index(drop=True)

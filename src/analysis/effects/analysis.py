@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..disclosure import DEFAULT_MIN_CELL, protect_share
+from ..disclosure import DEFAULT_MIN_CELL, primary_marker, protect_share
 from .balance import BalanceResult, balance_table
 from .design import OutcomeSpec, Sample, build_design, clear_panel_cache, covariate_matrix, outcome_frame, persons, resolve_covariates
 from .estimators import aipw_att, ipw_att, match_att, regression_adjustment, unadjusted
@@ -169,7 +169,7 @@ def _coarsen(node, min_cell: int):
         out = {}
         for k, v in node.items():
             if k in DESIGN_COUNTS and isinstance(v, (int, np.integer)) and 0 < v < min_cell:
-                out[k], out[f"{k}_shown"] = None, f"<{min_cell}"
+                out[k], out[f"{k}_shown"] = None, primary_marker(min_cell)
             else:
                 out[k] = _coarsen(v, min_cell)
         return out

@@ -175,11 +175,6 @@ def covariate_matrix(frame: pd.DataFrame, covariates: Sequence[str], formula: st
     return X, complete
 
 
-def _month_index(ts: pd.Series) -> np.ndarray:
-    """Months since year 0 as integers (NaT -> -1)."""
-    return month_numbers(ts, missing=-1)
-
-
 def _codes_of(values: pd.Series, index: pd.Index) -> np.ndarray:
     """Position of each value in ``index`` (-1 if absent), computed once per distinct value.
 
@@ -206,7 +201,7 @@ def _panel_integers(frame: pd.DataFrame, panel: pd.DataFrame):
     ok = pk >= 0
     status = panel["status"] if isinstance(panel["status"].dtype, pd.CategoricalDtype) else panel["status"].astype("category")
     person = keys.get_indexer(frame["person_key"].astype(str)).astype(np.int64)
-    codes = (keys, person, pk[ok].astype(np.int64), _month_index(panel["month"])[ok],
+    codes = (keys, person, pk[ok].astype(np.int64), month_numbers(panel["month"])[ok],
              status.cat.codes.to_numpy()[ok], status.cat.categories.astype(str))
     _PANEL_CACHE[:] = [(frame, panel, codes)]
     return codes
@@ -242,7 +237,7 @@ def panel_status_at(frame: pd.DataFrame, panel: pd.DataFrame, months: Sequence[i
     """
     out = pd.DataFrame(index=frame.index)
     keys, person, pk, pmonth, hit = panel_codes(frame, panel, statuses)
-    t0 = _month_index(frame["t0"])
+    t0 = month_numbers(frame["t0"])
     end = int(pd.Timestamp(data_end).year * 12 + pd.Timestamp(data_end).month - 1)
     if len(pk) == 0:
         for m in months:

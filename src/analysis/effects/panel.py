@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .design import _month_index, panel_codes
+from ..dates import month_numbers
+from .design import panel_codes
 from .result import Z975
 
 BLOCK = 100_000  # persons per block when accumulating the cluster covariance
@@ -125,7 +126,7 @@ def event_panel(frame: pd.DataFrame, panel: pd.DataFrame, statuses: Sequence[str
     keys, person_of, p, pmonth, hit = panel_codes(frame, panel, statuses)
     t0 = np.full(len(keys), -1, dtype=np.int64)
     grp = np.zeros(len(keys), dtype=np.int8)
-    t0[person_of] = _month_index(frame["t0"])
+    t0[person_of] = month_numbers(frame["t0"])
     grp[person_of] = frame["treated"].to_numpy()
     k = pmonth - t0[p]
     inside = (t0[p] >= 0) & (k >= window[0]) & (k <= window[1])
