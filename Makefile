@@ -6,11 +6,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: help report test test-fast lab clean lock examples check-examples benchmark
+.PHONY: help report test test-fast lint lab clean lock examples check-examples benchmark
 
 help:
 	@echo "make report   build reports/<project>/report.html for every project and reports/index.html"
-	@echo "make test     run the test suite"
+	@echo "make test     lint, format check, type check and the whole test suite"
+	@echo "make test-fast  the unit tests only (no example report builds), under a minute"
+	@echo "make lint     ruff (lint + format check) and mypy on src/"
+	@echo "make benchmark  list the benchmarks; make benchmark NAME=<name> runs one"
 	@echo "make lab      open JupyterLab on notebooks/ with the project's kernel"
 	@echo "make clean    remove generated files (data/processed, reports, caches); raw data is never touched"
 	@echo "make lock     re-resolve requirements.in into requirements.lock and environment.yml"
@@ -29,17 +32,27 @@ $(STAMP): requirements.lock pyproject.toml | $(BIN)/python
 report: $(STAMP)
 	$(BIN)/foljeval report --all --jobs $(JOBS)
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) -q -m "not slow and not browser"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(NAME)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 examples: $(STAMP)
-	$(BIN)/python -m analysis.synthetic --out data/raw
+	$(BIN)/python -m examples --out data/raw
 
 check-examples: $(STAMP)
-	$(BIN)/python -m analysis.synthetic --check
+	$(BIN)/python -m examples --check
 
 lock: | $(BIN)/python
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

@@ -19,7 +19,9 @@ def luhn_digit(nine: str) -> int:
     return (10 - total % 10) % 10
 
 
-def make_pnr(birth: dt.date, serial: int, female: bool, *, coordination: bool = False, sep: str = "-", digits: int = 12) -> str:
+def make_pnr(
+    birth: dt.date, serial: int, female: bool, *, coordination: bool = False, sep: str = "-", digits: int = 12
+) -> str:
     """A synthetic, check-digit-valid personnummer (or samordningsnummer) for tests."""
     serial = serial % 100
     third = (serial % 5) * 2 + (0 if female else 1)  # even = female
@@ -80,23 +82,44 @@ def mini_project(tmp_path):
         f"{ok[4]};Kvinna;1990;2019-05-01;2020-04-01;Arbete;Studiespåret;1;1;1",  # start outside period
         f"{ok[0]};Kvinna;1990;2020-02-01;2020-08-31;Arbete;Studiespåret;12,5;1;1",  # duplicate enrolment
         f"{ok[5]};Okänt kön;1990;2020-02-01;;;Studiespåret;1;1;1",  # unknown label
-        f";Kvinna;1990;2020-02-01;;;Studiespåret;1;1;1",  # empty id
+        ";Kvinna;1990;2020-02-01;;;Studiespåret;1;1;1",  # empty id
         f"{ok[6]};Kvinna;1990;;;;Studiespåret;1;1;1",  # no start and no referral date
         f"{ok[7]};Man;1990;2020-06-01;;;Cykelspåret;1;1;1",  # unknown track
         f"{ok[6][2:]};Man;1990;2020-07-01;;;Arbetsspåret;x;1;1",  # 10-digit form of ok[6]: not a number in support
     ]
     (d / "deltagare.csv").write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode("cp1252"))
-    fu = ["Personnummer;Uppföljningsdatum;Status;Försörjning",
-          f"{ok[0]};2021-02-28;Arbete;Lön",  # kept, 6 months after exit
-          f"{ok[4]};2021-02-28;Arbete;Lön",  # person was rejected -> unknown person
-          f"{ok[1]};;Arbete;Lön"]  # neither date nor months
+    fu = [
+        "Personnummer;Uppföljningsdatum;Status;Försörjning",
+        f"{ok[0]};2021-02-28;Arbete;Lön",  # kept, 6 months after exit
+        f"{ok[4]};2021-02-28;Arbete;Lön",  # person was rejected -> unknown person
+        f"{ok[1]};;Arbete;Lön",
+    ]  # neither date nor months
     (d / "uppfoljning.csv").write_text("\n".join(fu) + "\n", encoding="utf-8")
-    st = ["person_id,month,status", f"{ok[0]},2020-01,Försörjningsstöd", f"{ok[0]},2020-02,arbete", f"{ok[0]},2020-02,arbete",
-          f"{ok[1]},202003,study", f"{ok[1]},2020-13,study"]
+    st = [
+        "person_id,month,status",
+        f"{ok[0]},2020-01,Försörjningsstöd",
+        f"{ok[0]},2020-02,arbete",
+        f"{ok[0]},2020-02,arbete",
+        f"{ok[1]},202003,study",
+        f"{ok[1]},2020-13,study",
+    ]
     (d / "status.csv").write_text("\n".join(st) + "\n", encoding="utf-8")
     expected = {
-        "participants": {"read": 12, "kept": 3, "rules": {"invalid_id", "end_before_start", "start_outside_period", "duplicate_enrolment",
-                                                           "unknown_label", "empty_id", "no_start_or_referral", "unknown_track", "not_a_number"}},
+        "participants": {
+            "read": 12,
+            "kept": 3,
+            "rules": {
+                "invalid_id",
+                "end_before_start",
+                "start_outside_period",
+                "duplicate_enrolment",
+                "unknown_label",
+                "empty_id",
+                "no_start_or_referral",
+                "unknown_track",
+                "not_a_number",
+            },
+        },
         "followups": {"read": 3, "kept": 1},
         "status_monthly": {"read": 5, "kept": 3},
         "ids": ok + [samord],

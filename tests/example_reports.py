@@ -5,7 +5,7 @@ build happens under a file lock in a folder shared by the run (the parent of the
 workers' temporary folders) and the second worker waits and reuses it. The build
 root links ``data/raw/<project>`` to the committed examples (raw data are never
 written) and ``notebooks/`` to the repository's notebooks, then runs the same
-:func:`analysis.runner.run_reports` as ``make report``.
+:func:`analysis.pipeline.runner.run_reports` as ``make report``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def built_examples(tmp_path_factory) -> tuple[Path, dict[str, dict]]:
     with open(shared / "example-reports.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not marker.is_file():
-            from analysis.runner import run_reports
+            from analysis.pipeline.runner import run_reports
 
             raw = root / "data" / "raw"
             raw.mkdir(parents=True, exist_ok=True)
@@ -39,5 +39,7 @@ def built_examples(tmp_path_factory) -> tuple[Path, dict[str, dict]]:
             if not (root / "notebooks").exists():
                 (root / "notebooks").symlink_to(ROOT / "notebooks")
             runs = run_reports(EXAMPLES, jobs=1, root=root)
-            marker.write_text(json.dumps({r.project: {"ok": r.ok, "message": r.message} for r in runs}), encoding="utf-8")
+            marker.write_text(
+                json.dumps({r.project: {"ok": r.ok, "message": r.message} for r in runs}), encoding="utf-8"
+            )
     return root, json.loads(marker.read_text(encoding="utf-8"))

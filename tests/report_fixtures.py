@@ -16,15 +16,17 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from conftest import ROOT, mini_project
 
 PARAMS = 'project = ""  # folder under data/raw/\nroot = ""  # repository root\nlang = ""  # sv or en'
-KERNELSPEC = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-              "language_info": {"name": "python"}}
+KERNELSPEC = {
+    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+    "language_info": {"name": "python"},
+}
 
-DEMO = '''
+DEMO = """
 import matplotlib.pyplot as plt
 import pandas as pd
-from analysis.notebook import setup
+from analysis.pipeline.notebook import setup
 from analysis.report.display import show_figure, show_table, show_text
-from analysis.results import save_section
+from analysis.report.results import save_section
 
 ctx = setup(project, root, lang)
 n = len(ctx.tables["participants"])
@@ -36,14 +38,16 @@ ax.plot([0, 1, 2], [1, 3, 2])
 show_figure(fig, "Demofigur")
 show_text("## Del")  # a duplicate heading: its id must be made unique
 save_section(ctx.report_dir, "demo", {"participants_read": n})
-'''
+"""
 
 
 def write_notebook(path: Path, prefix: str, code: list[str], note: str = "notes") -> Path:
     nb = new_notebook()
     nb.metadata = dict(KERNELSPEC)
-    cells = [new_markdown_cell(note, metadata={"tags": ["notebook-only"]}),
-             new_code_cell(PARAMS, metadata={"tags": ["parameters"]})] + [new_code_cell(c) for c in code]
+    cells = [
+        new_markdown_cell(note, metadata={"tags": ["notebook-only"]}),
+        new_code_cell(PARAMS, metadata={"tags": ["parameters"]}),
+    ] + [new_code_cell(c) for c in code]
     for i, c in enumerate(cells):
         c.id = f"{prefix}-{i:02d}"
     nb.cells = cells
@@ -79,7 +83,7 @@ def built_twice(base: Path) -> tuple[Path, dict[str, bytes], list]:
     """
     import os
 
-    from analysis.runner import run_reports
+    from analysis.pipeline.runner import run_reports
 
     key = str(base)
     if key not in _BUILT:
@@ -88,7 +92,9 @@ def built_twice(base: Path) -> tuple[Path, dict[str, bytes], list]:
         nbdir = tiny_notebooks(base / "notebooks")
         os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
         run_reports(["mini"], root=root, notebooks_dir=nbdir)
-        first = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted((root / "reports").rglob("*")) if p.is_file()}
+        first = {
+            p.relative_to(root).as_posix(): p.read_bytes() for p in sorted((root / "reports").rglob("*")) if p.is_file()
+        }
         runs = run_reports(["mini"], root=root, notebooks_dir=nbdir)
         _BUILT[key] = (root, first, runs)
     return _BUILT[key]

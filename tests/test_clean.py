@@ -8,10 +8,10 @@ import re
 import pandas as pd
 import pytest
 
-from analysis.clean import clean_project
-from analysis.config import load_project
-from analysis.errors import BadFileError, FoljevalError, KeyMissingError
-from analysis.identity import find_personnummer_in_text
+from analysis.clean.identity import find_personnummer_in_text
+from analysis.clean.run import clean_project
+from analysis.project.config import load_project
+from analysis.project.errors import BadFileError, KeyMissingError
 
 
 def digest(folder):
@@ -28,8 +28,14 @@ def test_every_row_kept_or_quarantined_with_its_rule(mini_project):
         assert rec.loc[kind, "rows_read"] == rec.loc[kind, "rows_kept"] + rec.loc[kind, "rows_rejected"]
     part_rules = set(result.problems.loc[result.problems["file"] == "deltagare.csv", "rule"])
     assert part_rules == exp["participants"]["rules"]
-    assert set(result.problems.loc[result.problems["file"] == "status.csv", "rule"]) == {"duplicate_month", "unreadable_month"}
-    assert set(result.problems.loc[result.problems["file"] == "uppfoljning.csv", "rule"]) == {"unknown_person", "no_followup_time"}
+    assert set(result.problems.loc[result.problems["file"] == "status.csv", "rule"]) == {
+        "duplicate_month",
+        "unreadable_month",
+    }
+    assert set(result.problems.loc[result.problems["file"] == "uppfoljning.csv", "rule"]) == {
+        "unknown_person",
+        "no_followup_time",
+    }
     # row numbers are file line numbers (header = line 1)
     dup = result.problems[result.problems["rule"] == "duplicate_enrolment"]
     assert dup["row"].tolist() == [8] and "row 2" in dup["message"].iloc[0]
@@ -42,7 +48,11 @@ def test_values_are_canonical_and_derived(mini_project):
     assert p["gender"].tolist() == ["female", "male", "female"]  # row 3 derived from the personnummer
     assert p["birth_year"].tolist() == [1990, 1990, 1985]
     assert p["support_before_months"].tolist()[:2] == [12.5, 3.0]
-    assert p["start_date"].tolist() == [pd.Timestamp("2020-02-01"), pd.Timestamp("2020-03-01"), pd.Timestamp("2020-03-01")]
+    assert p["start_date"].tolist() == [
+        pd.Timestamp("2020-02-01"),
+        pd.Timestamp("2020-03-01"),
+        pd.Timestamp("2020-03-01"),
+    ]
     assert p["earnings_before"].tolist() == [100000.0, 0.0, 1.0]
     assert p["person_key"].str.fullmatch(r"[0-9a-f]{20}").all()
 
@@ -106,7 +116,7 @@ def test_key_changes_pseudonyms(mini_project):
 
 def test_large_file_path_gives_the_same_result(mini_project, monkeypatch):
     """Register-size CSVs are read with pyarrow into categoricals; the result must not change."""
-    from analysis import readers
+    from analysis.clean import readers
 
     folder, _ = mini_project
     exact = clean_project(load_project(folder))
@@ -125,7 +135,8 @@ def test_panel_with_pseudonymous_ids(tmp_path):
 
     d = tmp_path / "data" / "raw" / "pseud"
     d.mkdir(parents=True)
-    (d / "project.yml").write_text(textwrap.dedent("""
+    (d / "project.yml").write_text(
+        textwrap.dedent("""
         name: Pseudonymer
         owner: Testkommunen
         period: {start: 2020-01-01, end: 2021-12-31}
@@ -135,11 +146,18 @@ def test_panel_with_pseudonymous_ids(tmp_path):
         files:
           participants: {path: p.csv}
           status_monthly: {path: s.csv}
-    """), encoding="utf-8")
-    (d / "p.csv").write_text("person_id;start_date;gender;birth_year\nA1;2020-02-01;female;1990\nB-2;2020-03-01;male;1985\n",
-                             encoding="utf-8")
-    (d / "s.csv").write_text("person_id;month;status\nA1;2020-01;work\nA1;2020-02;study\nB-2;2020-03;income_support\n"
-                             "C3;2020-03;work\n199001011239;2020-03;work\nB-2;2020-03;work\n", encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
+    (d / "p.csv").write_text(
+        "person_id;start_date;gender;birth_year\nA1;2020-02-01;female;1990\nB-2;2020-03-01;male;1985\n",
+        encoding="utf-8",
+    )
+    (d / "s.csv").write_text(
+        "person_id;month;status\nA1;2020-01;work\nA1;2020-02;study\nB-2;2020-03;income_support\n"
+        "C3;2020-03;work\n199001011239;2020-03;work\nB-2;2020-03;work\n",
+        encoding="utf-8",
+    )
     res = clean_project(load_project(d), env={})
     panel = res.tables["status_monthly"]
     assert sorted(panel["person_key"].astype(str).unique()) == ["xA1", "xB-2"] and len(panel) == 3

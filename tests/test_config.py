@@ -4,8 +4,8 @@ import textwrap
 
 import pytest
 
-from analysis.config import load_project
-from analysis.errors import ConfigError
+from analysis.project.config import load_project
+from analysis.project.errors import ConfigError
 
 MINIMAL = """
 name: Test
@@ -32,7 +32,9 @@ def test_minimal_project_gets_defaults(tmp_path):
 
 
 def test_every_error_is_listed_with_its_field(tmp_path):
-    bad = MINIMAL + """
+    bad = (
+        MINIMAL
+        + """
 language: de
 min_cell: 0
 work_or_study: [work, jobb]
@@ -41,6 +43,7 @@ targets:
   - {id: t1, metric: share_work_or_study_within_months, threshold: 50}
   - {id: t1, metric: action_plan_within_days, threshold: 0.9}
 """
+    )
     with pytest.raises(ConfigError) as e:
         load_project(write(tmp_path, bad))
     msg = str(e.value)
@@ -71,11 +74,14 @@ def test_participants_file_required(tmp_path):
 
 
 def test_survey_items_need_known_scales(tmp_path):
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
 survey:
   scales: {agree5: {labels_sv: [a, b, c, d, e], agree_from: 4}}
   items: [{id: q1, text_sv: Fråga, scale: agree7}]
 """
+    )
     with pytest.raises(ConfigError, match="agree7"):
         load_project(write(tmp_path, text))
 

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from analysis.disclosure import (
+from analysis.disclosure.suppression import (
     SECONDARY_MARKER,
     TOTAL,
     plot_groups,
@@ -18,7 +18,9 @@ from analysis.disclosure import (
 )
 
 
-def lp_ranges(full: np.ndarray, hidden: np.ndarray, lower: np.ndarray | None = None) -> list[tuple[float, float, float]]:
+def lp_ranges(
+    full: np.ndarray, hidden: np.ndarray, lower: np.ndarray | None = None
+) -> list[tuple[float, float, float]]:
     """Independent audit: min and max of each hidden cell of an (R+1)x(C+1) table with margins,
     given every published cell, all row/column sums and non-negativity (or ``lower`` bounds)."""
     R, C = full.shape[0] - 1, full.shape[1] - 1
@@ -54,8 +56,13 @@ def lp_ranges(full: np.ndarray, hidden: np.ndarray, lower: np.ndarray | None = N
     return out
 
 
-tables = st.integers(1, 5).flatmap(lambda r: st.integers(1, 5).flatmap(lambda c: st.lists(
-    st.lists(st.one_of(st.integers(0, 6), st.integers(0, 40)), min_size=c, max_size=c), min_size=r, max_size=r)))
+tables = st.integers(1, 5).flatmap(
+    lambda r: st.integers(1, 5).flatmap(
+        lambda c: st.lists(
+            st.lists(st.one_of(st.integers(0, 6), st.integers(0, 40)), min_size=c, max_size=c), min_size=r, max_size=r
+        )
+    )
+)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -103,9 +110,21 @@ def test_without_margins_only_primary():
 def test_shares_from_hidden_cells_are_hidden():
     t = pd.DataFrame({"f": [3, 12, 9], "m": [10, 11, 14]}, index=["w", "s", "o"])
     p = protect_counts(t)
-    tidy = pd.DataFrame([{"category": c, "group": g, "count": t.loc[c, g], "n": t[g].sum(),
-                          "share": t.loc[c, g] / t[g].sum(), "lower": 0.0, "upper": 1.0}
-                         for c in t.index for g in t.columns])
+    tidy = pd.DataFrame(
+        [
+            {
+                "category": c,
+                "group": g,
+                "count": t.loc[c, g],
+                "n": t[g].sum(),
+                "share": t.loc[c, g] / t[g].sum(),
+                "lower": 0.0,
+                "upper": 1.0,
+            }
+            for c in t.index
+            for g in t.columns
+        ]
+    )
     out = protect_shares(tidy, p)
     hidden_cells = {(c, g) for c in t.index for g in t.columns if p.hidden.loc[c, g]}
     for r in out.itertuples():
@@ -118,8 +137,10 @@ def test_shares_from_hidden_cells_are_hidden():
 
 
 def test_linked_flow():
-    pc = protect_linked({"referred": 174, "not_enrolled": 21, "enrolled": 153, "active": 3, "exited": 150},
-                        [(["active", "exited"], "enrolled"), (["enrolled", "not_enrolled"], "referred")])
+    pc = protect_linked(
+        {"referred": 174, "not_enrolled": 21, "enrolled": 153, "active": 3, "exited": 150},
+        [(["active", "exited"], "enrolled"), (["enrolled", "not_enrolled"], "referred")],
+    )
     assert pc.display()["active"] == "<5"
     assert pc.hidden["exited"] or pc.hidden["enrolled"]
     with pytest.raises(ValueError):

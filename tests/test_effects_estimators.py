@@ -22,8 +22,12 @@ def simulate(n=4000, seed=0, binary=False, tau=2.0):
         y = rng.binomial(1, np.clip(base + tau * d, 0, 1)).astype(float)
     else:
         y = 1 + 2 * x1 + 1.5 * x2 + tau * d + rng.normal(size=n)
-    return Sample(y=y, d=d.astype(np.int8), X=pd.DataFrame({"x1": x1, "x2": x2.astype(float)}),
-                  kind="binary" if binary else "continuous")
+    return Sample(
+        y=y,
+        d=d.astype(np.int8),
+        X=pd.DataFrame({"x1": x1, "x2": x2.astype(float)}),
+        kind="binary" if binary else "continuous",
+    )
 
 
 @pytest.mark.parametrize("binary,tau", [(False, 2.0), (True, 0.10)])
@@ -76,9 +80,9 @@ def brute_force_matching(st, sc, yt, yc, k, caliper):
     r = np.sort(D, axis=1)[:, k - 1]
     if caliper is not None:
         r = np.minimum(r, caliper)
-    M = D <= r[:, None] * (1 + 1e-10) + 1e-12
+    M = r[:, None] * (1 + 1e-10) + 1e-12 >= D
     if caliper is not None:
-        M &= D <= caliper * (1 + 1e-10) + 1e-12
+        M &= caliper * (1 + 1e-10) + 1e-12 >= D
     m = M.sum(axis=1)
     ok = m > 0
     yhat = (M * yc[None, :]).sum(axis=1)[ok] / m[ok]
@@ -86,7 +90,9 @@ def brute_force_matching(st, sc, yt, yc, k, caliper):
     return float(np.mean(yt[ok] - yhat)), K, int((~ok).sum())
 
 
-@pytest.mark.parametrize("k,caliper,ties", [(1, None, False), (3, None, False), (1, 0.05, False), (2, None, True), (4, 0.1, True)])
+@pytest.mark.parametrize(
+    "k,caliper,ties", [(1, None, False), (3, None, False), (1, 0.05, False), (2, None, True), (4, 0.1, True)]
+)
 def test_matching_equals_brute_force(k, caliper, ties):
     rng = np.random.default_rng(k * 10 + ties)
     n1, n0 = 60, 200
@@ -95,7 +101,11 @@ def test_matching_equals_brute_force(k, caliper, ties):
         st, sc = np.round(st * 8) / 8, np.round(sc * 8) / 8
     yt, yc = rng.normal(size=n1), rng.normal(size=n0)
     tau, K, unmatched = brute_force_matching(st, sc, yt, yc, k, caliper)
-    s = Sample(y=np.concatenate([yt, yc]), d=np.r_[np.ones(n1), np.zeros(n0)].astype(np.int8), X=pd.DataFrame(index=range(n1 + n0)))
+    s = Sample(
+        y=np.concatenate([yt, yc]),
+        d=np.r_[np.ones(n1), np.zeros(n0)].astype(np.int8),
+        X=pd.DataFrame(index=range(n1 + n0)),
+    )
     score = np.concatenate([st, sc])
     cal_sd = None if caliper is None else caliper / np.std(score)
     r = match_att(s, k=k, caliper=cal_sd, score=score)

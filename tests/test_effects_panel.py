@@ -29,10 +29,14 @@ def test_equals_clustered_ols():
     sub = long[long.k != -1].copy()
     sub["delta"] = sub["y"] - base.reindex(sub["person"]).to_numpy()
     ks = sorted(sub.k.unique())
-    X = pd.concat([pd.get_dummies(sub.k, prefix="k", dtype=float)] +
-                  [(sub.group * (sub.k == k)).rename(f"gk{k}").astype(float) for k in ks], axis=1)
-    fit = sm.OLS(sub["delta"].to_numpy(), X.to_numpy()).fit(cov_type="cluster", cov_kwds={"groups": sub["person"].to_numpy(),
-                                                                                           "use_correction": False})
+    X = pd.concat(
+        [pd.get_dummies(sub.k, prefix="k", dtype=float)]
+        + [(sub.group * (sub.k == k)).rename(f"gk{k}").astype(float) for k in ks],
+        axis=1,
+    )
+    fit = sm.OLS(sub["delta"].to_numpy(), X.to_numpy()).fit(
+        cov_type="cluster", cov_kwds={"groups": sub["person"].to_numpy(), "use_correction": False}
+    )
     gk = [X.columns.get_loc(f"gk{k}") for k in ks]
     np.testing.assert_allclose(es.estimates["estimate"].to_numpy(), fit.params[gk], atol=1e-10)
     np.testing.assert_allclose(es.estimates["se"].to_numpy(), fit.bse[gk], rtol=1e-8)
@@ -52,7 +56,6 @@ def test_before_after_without_comparison():
     es = event_study(long[long.group == 1], ref=-1)
     assert not es.has_comparison and es.pretrend is None
     assert (es.estimates["n_control"] == 0).all()
-
 
 
 @pytest.mark.parametrize("comparison", [True, False])

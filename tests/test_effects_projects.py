@@ -14,16 +14,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from analysis.clean import clean_project
-from analysis.config import load_project
+from analysis.clean.run import clean_project
 from analysis.effects.analysis import ADJUSTED, effects_analysis
-from analysis.effects.publish import show_effects
+from analysis.project.config import load_project
+from analysis.report.sections.effects import show_effects
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "projects"))
-from nsw_jtrain import write_project  # noqa: E402
+from nsw_jtrain import write_project
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARK = 1.794
@@ -67,8 +66,9 @@ def test_alv_vast_recovers_planted_effects(tmp_path):
         pytest.skip("alv-vast example not generated")
     proj = load_project(raw)
     cleaned = clean_project(proj)
-    res = effects_analysis(cleaned.tables, proj.config, proj.config.data_end or max(
-        cleaned.tables["status_monthly"]["month"]).date())
+    res = effects_analysis(
+        cleaned.tables, proj.config, proj.config.data_end or max(cleaned.tables["status_monthly"]["month"]).date()
+    )
     assert res.planted == {"wos_12m": 0.10, "earnings_after": 12000.0}
     for outcome, truth in res.planted.items():
         est = {r.estimator: r for r in res.outcomes[outcome].estimates.results}
@@ -92,8 +92,10 @@ def test_no_comparison_group_says_so(mini_project):
 def test_design_counts_below_min_cell_are_coarsened_in_results():
     from analysis.effects.analysis import _coarsen
 
-    node = {"estimates": [{"estimator": "matching", "n_unmatched": 3, "n_trimmed": 0}],
-            "outcomes": {"y": {"overlap": {"n_outside_support": 12}}}}
+    node = {
+        "estimates": [{"estimator": "matching", "n_unmatched": 3, "n_trimmed": 0}],
+        "outcomes": {"y": {"overlap": {"n_outside_support": 12}}},
+    }
     out = _coarsen(node, 5)
     assert out["estimates"][0]["n_unmatched"] is None and out["estimates"][0]["n_unmatched_shown"] == "<5"
     assert out["estimates"][0]["n_trimmed"] == 0 and out["outcomes"]["y"]["overlap"]["n_outside_support"] == 12

@@ -33,7 +33,7 @@ def test_every_top_level_package_is_pinned_identically():
                 if "==" in p:
                     name, version = p.split("==", 1)
                     pinned[name.lower()] = version
-    wanted = [l.split("#")[0].strip() for l in (ROOT / "requirements.in").read_text().splitlines()]
+    wanted = [line.split("#")[0].strip() for line in (ROOT / "requirements.in").read_text().splitlines()]
     wanted = [w.lower() for w in wanted if w]
     for name in wanted:
         assert name in lock, f"{name} is in requirements.in but not in requirements.lock"

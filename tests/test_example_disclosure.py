@@ -32,6 +32,8 @@ from scipy.optimize import linprog
 
 from example_reports import EXAMPLES, built_examples
 
+pytestmark = pytest.mark.slow  # builds reports (runs the notebooks); not in `make test-fast`
+
 
 @pytest.fixture(scope="module")
 def examples(tmp_path_factory):
@@ -83,7 +85,9 @@ class Reader:
         if coefs:
             self.lines.append((coefs, rhs))
         else:
-            assert abs(rhs) < 1e-9, "a fully published relation does not add up: the table is not what the check assumes"
+            assert abs(rhs) < 1e-9, (
+                "a fully published relation does not add up: the table is not what the check assumes"
+            )
 
     def ranges(self) -> list[tuple[str, float, float]]:
         n = len(self.bounds)
@@ -146,10 +150,21 @@ def recovered(reader: Reader) -> list[str]:
 
 # --------------------------------------------------------------------------- the check can fail
 def test_the_check_finds_a_cell_pinned_by_its_total():
-    table = {"by": None, "groups": [{"group": "all", "n": 40, "n_suppressed": False, "categories": [
-        {"category": "a", "count": 30, "suppressed": False},
-        {"category": "b", "count": None, "suppressed": True, "shown": "<5"},
-        {"category": "c", "count": 7, "suppressed": False}]}]}
+    table = {
+        "by": None,
+        "groups": [
+            {
+                "group": "all",
+                "n": 40,
+                "n_suppressed": False,
+                "categories": [
+                    {"category": "a", "count": 30, "suppressed": False},
+                    {"category": "b", "count": None, "suppressed": True, "shown": "<5"},
+                    {"category": "c", "count": 7, "suppressed": False},
+                ],
+            }
+        ],
+    }
     assert recovered(distribution_reader(table, 5)) == ["all: b is pinned to 3"]
     # with a complementary cell the same table is safe
     table["groups"][0]["categories"][2].update(count=None, suppressed=True, shown="..")
@@ -158,13 +173,35 @@ def test_the_check_finds_a_cell_pinned_by_its_total():
 
 def test_the_check_uses_cross_group_totals():
     """Hidden in one group, but the category's total and the other group are shown: pinned."""
-    table = {"by": "gender", "groups": [
-        {"group": "f", "n": 20, "categories": [{"category": "a", "count": None, "shown": "<5"},
-                                                {"category": "b", "count": None, "shown": ".."}]},
-        {"group": "m", "n": 20, "categories": [{"category": "a", "count": 10, "shown": None},
-                                                {"category": "b", "count": 10, "shown": None}]},
-        {"group": "total", "n": 40, "categories": [{"category": "a", "count": 12, "shown": None},
-                                                    {"category": "b", "count": 28, "shown": None}]}]}
+    table = {
+        "by": "gender",
+        "groups": [
+            {
+                "group": "f",
+                "n": 20,
+                "categories": [
+                    {"category": "a", "count": None, "shown": "<5"},
+                    {"category": "b", "count": None, "shown": ".."},
+                ],
+            },
+            {
+                "group": "m",
+                "n": 20,
+                "categories": [
+                    {"category": "a", "count": 10, "shown": None},
+                    {"category": "b", "count": 10, "shown": None},
+                ],
+            },
+            {
+                "group": "total",
+                "n": 40,
+                "categories": [
+                    {"category": "a", "count": 12, "shown": None},
+                    {"category": "b", "count": 28, "shown": None},
+                ],
+            },
+        ],
+    }
     assert sorted(recovered(distribution_reader(table, 5))) == ["f: a is pinned to 2", "f: b is pinned to 18"]
 
 
@@ -178,7 +215,7 @@ def test_every_example_report_built(examples):
 
 @pytest.mark.parametrize("project", EXAMPLES)
 def test_publication_scan_finds_nothing(examples, project):
-    from analysis.config import load_project
+    from analysis.project.config import load_project
     from analysis.report.scan import scan_report
 
     root, _ = examples
@@ -190,8 +227,8 @@ def test_publication_scan_finds_nothing(examples, project):
 def test_no_small_count_in_any_html_table(examples, project):
     from bs4 import BeautifulSoup
 
-    from analysis.config import load_project
-    from analysis.i18n import t
+    from analysis.project.config import load_project
+    from analysis.project.i18n import t
 
     root, _ = examples
     config = load_project(root / "data" / "raw" / project).config
@@ -218,7 +255,7 @@ def test_no_small_count_in_any_html_table(examples, project):
 
 @pytest.mark.parametrize("project", EXAMPLES)
 def test_no_suppressed_cell_can_be_recovered(examples, project):
-    from analysis.config import load_project
+    from analysis.project.config import load_project
 
     root, _ = examples
     config = load_project(root / "data" / "raw" / project).config
@@ -230,7 +267,10 @@ def test_no_suppressed_cell_can_be_recovered(examples, project):
     # the participant flow: referred = enrolled + not enrolled; enrolled = active + exited
     flow = results["participants"]["flow"]
     r = Reader(config.min_cell)
-    cell = {k: r.cell(k, flow[k], flow.get("shown", {}).get(k)) for k in ("referred", "enrolled", "not_enrolled", "active", "exited")}
+    cell = {
+        k: r.cell(k, flow[k], flow.get("shown", {}).get(k))
+        for k in ("referred", "enrolled", "not_enrolled", "active", "exited")
+    }
     r.relation([cell["enrolled"], cell["not_enrolled"]], cell["referred"])
     r.relation([cell["active"], cell["exited"]], cell["enrolled"])
     problems += [f"participants/flow: {p}" for p in recovered(r)]
@@ -238,13 +278,17 @@ def test_no_suppressed_cell_can_be_recovered(examples, project):
     scales = {i.id: config.survey.scales[i.scale] for i in config.survey.items} if config.survey else {}
     for item in (results.get("survey") or {}).get("items", []):
         r = Reader(config.min_cell)
-        answers = {a["value"]: r.cell(f"{item['item']}/{item['wave']}: {a['value']}", a["count"], a.get("shown"))
-                   for a in item["distribution"]}
+        answers = {
+            a["value"]: r.cell(f"{item['item']}/{item['wave']}: {a['value']}", a["count"], a.get("shown"))
+            for a in item["distribution"]
+        }
         if item["n"] is not None:
             r.relation(list(answers.values()), ("k", item["n"]))
         agree = item.get("agree") or {}
         if agree.get("successes") is not None and item["item"] in scales:
-            r.relation([c for v, c in answers.items() if v >= scales[item["item"]].agree_from], ("k", agree["successes"]))
+            r.relation(
+                [c for v, c in answers.items() if v >= scales[item["item"]].agree_from], ("k", agree["successes"])
+            )
         problems += [f"survey: {p}" for p in recovered(r)]
     assert problems == []
 
@@ -255,5 +299,7 @@ def test_the_examples_do_have_suppressed_cells(examples):
     total = 0
     for project in EXAMPLES:
         results = json.loads((root / "reports" / project / "results.json").read_text(encoding="utf-8"))
-        total += sum(sum(c["count"] is None for g in t["groups"] for c in g["categories"]) for _, t in distributions(results))
+        total += sum(
+            sum(c["count"] is None for g in t["groups"] for c in g["categories"]) for _, t in distributions(results)
+        )
     assert total > 50

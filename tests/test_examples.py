@@ -5,17 +5,16 @@ recovered from the processed data."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import synthetic
-from analysis.clean import clean_project
-from analysis.config import load_project
-from analysis.identity import find_personnummer_in_text
-
-from pathlib import Path
+import examples as synthetic
+from analysis.clean.identity import find_personnummer_in_text
+from analysis.clean.run import clean_project
+from analysis.project.config import load_project
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,8 +24,15 @@ PROJECTS = list(synthetic.PROJECTS)
 # The mess each example carries (data/raw/README.md): file -> rules that must be quarantined.
 EXPECTED_RULES = {
     "c2-lycksele": {
-        "deltagare.csv": {"invalid_id", "end_before_start", "start_outside_period", "unknown_label",
-                          "no_start_or_referral", "duplicate_enrolment", "impossible_age"},
+        "deltagare.csv": {
+            "invalid_id",
+            "end_before_start",
+            "start_outside_period",
+            "unknown_label",
+            "no_start_or_referral",
+            "duplicate_enrolment",
+            "impossible_age",
+        },
         "uppfoljning.csv": {"unknown_person", "no_followup_time", "unknown_label"},
         "enkat.sav": {"response_off_scale", "duplicate_answer", "unknown_person", "unknown_item"},
     },
@@ -39,14 +45,26 @@ EXPECTED_RULES = {
         "status_manad.csv": {"unknown_label", "empty_required"},
     },
     "alv-vast": {
-        "deltagare.csv": {"invalid_id", "end_before_start", "start_outside_period", "unknown_label", "empty_id",
-                          "unknown_track", "duplicate_enrolment"},
+        "deltagare.csv": {
+            "invalid_id",
+            "end_before_start",
+            "start_outside_period",
+            "unknown_label",
+            "empty_id",
+            "unknown_track",
+            "duplicate_enrolment",
+        },
         "jamforelsegrupp.sav": {"comparison_is_participant", "duplicate_comparison", "invalid_id"},
         "status_manad.csv": {"unknown_label", "unreadable_month", "duplicate_month", "unknown_person"},
     },
     "etableringsresurs-vasteras": {
-        "deltagare.xlsx": {"invalid_id", "end_after_period", "unknown_track", "no_start_or_referral",
-                           "duplicate_enrolment"},
+        "deltagare.xlsx": {
+            "invalid_id",
+            "end_after_period",
+            "unknown_track",
+            "no_start_or_referral",
+            "duplicate_enrolment",
+        },
     },
 }
 
@@ -59,6 +77,7 @@ def cleaned():
         if pid not in cache:
             cache[pid] = clean_project(load_project(RAW / pid), env={})
         return cache[pid]
+
     return get
 
 
@@ -81,11 +100,15 @@ def test_expected_mess_is_quarantined(cleaned, pid):
 
 
 def test_every_cleaning_rule_is_exercised(cleaned):
-    import analysis.clean as clean_module
+    from analysis.project.contract import FILE_COLUMNS
 
-    source = (ROOT / "src" / "analysis" / "clean.py").read_text(encoding="utf-8")
+    source = "".join(
+        p.read_text(encoding="utf-8")
+        for p in sorted((ROOT / "src" / "analysis" / "clean").glob("*.py"))
+        if p.name != "labels.py"
+    )
     # a rule code is the snake_case literal followed by its message (which has spaces)
-    rules = set(re.findall(r'"([a-z]+(?:_[a-z]+)+)", f?"[^"]* ', source)) - set(clean_module.FILE_COLUMNS)
+    rules = set(re.findall(r'"([a-z]+(?:_[a-z]+)+)",\s*f?"[^"]* ', source)) - set(FILE_COLUMNS)
     used = set().union(*(set(cleaned(p).problems["rule"]) for p in PROJECTS))
     assert {"invalid_id", "duplicate_enrolment", "end_before_start"} <= rules  # the scan finds the rule codes
     assert rules <= used, f"rules no example exercises: {sorted(rules - used)}"
@@ -141,7 +164,10 @@ def test_alv_vast_naive_shares_and_adjusted_effects(cleaned):
     assert yc.mean() == pytest.approx(truth["naive_share_work_or_study_12m_comparison"], abs=1e-4)
     a = pd.concat([p.assign(D=1.0, y=yp.astype(float)), c.assign(D=0.0, y=yc.astype(float))], ignore_index=True)
     rhs = " ~ D + age_at_start + C(gender) + C(education) + C(origin) + support_before_months + earnings_before"
-    for outcome, effect in (("y", truth["effect_work_or_study_12m"]), ("earnings_after", truth["effect_earnings_after_sek"])):
+    for outcome, effect in (
+        ("y", truth["effect_work_or_study_12m"]),
+        ("earnings_after", truth["effect_earnings_after_sek"]),
+    ):
         fit = smf.ols(outcome + rhs, a).fit(cov_type="HC1")
         assert abs(fit.params["D"] - effect) < 2.5 * fit.bse["D"], outcome
     # selection makes the naive difference a biased estimate (participants have a worse prognosis)
@@ -150,7 +176,7 @@ def test_alv_vast_naive_shares_and_adjusted_effects(cleaned):
 
 
 def test_framtidsjobb_cohort_survival(cleaned):
-    from analysis.spells import build_spells, first_spell_after, time_to_first
+    from analysis.survival.spells import build_spells, first_spell_after, time_to_first
 
     r = cleaned("framtidsjobb-avesta")
     cfg, truth = r.project.config, r.project.config.planted_truth
@@ -170,7 +196,7 @@ def test_framtidsjobb_cohort_survival(cleaned):
     assert hazards[0] > hazards[1] > hazards[2]  # 2016 leaves fastest, 2018 stays longest
     ttf = time_to_first(r.tables["status_monthly"], p, cfg.panel_work_or_study, data_end=r.data_end)
     share12 = ((ttf["event"] == 1) & (ttf["time"] <= 12)).mean()
-    expected = 1 - 0.95 ** 13
+    expected = 1 - 0.95**13
     assert abs(share12 - expected) < 3 * np.sqrt(expected * (1 - expected) / len(ttf))
     assert share12 == pytest.approx(truth["time_to_first_work_or_study"]["sample_share_within_12_months"], abs=0.01)
 
@@ -188,8 +214,8 @@ def test_barnfamiljer_leave_income_support(cleaned):
 
 
 def test_c2_lycksele_counts_and_targets(cleaned):
-    from analysis.participants import populations
-    from analysis.targets import evaluate_target
+    from analysis.tables.participants import populations
+    from analysis.tables.targets import evaluate_target
 
     r = cleaned("c2-lycksele")
     cfg, truth = r.project.config, r.project.config.planted_truth
@@ -208,7 +234,7 @@ def test_c2_lycksele_counts_and_targets(cleaned):
 
 
 def test_etableringsresurs_share_at_exit(cleaned):
-    from analysis.targets import evaluate_target
+    from analysis.tables.targets import evaluate_target
 
     r = cleaned("etableringsresurs-vasteras")
     cfg, truth = r.project.config, r.project.config.planted_truth

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import identity
-from analysis.errors import KeyMissingError
+from analysis.clean import identity
+from analysis.project.errors import KeyMissingError
 from conftest import bad_check_digit, make_pnr
 
 TODAY = dt.date(2026, 11, 24)
@@ -55,13 +55,16 @@ def test_ten_digit_century_is_the_latest_not_in_the_future():
     assert parse([ten])["birth_date"].iloc[0] == pd.Timestamp("1930-12-31")
 
 
-@pytest.mark.parametrize("value, reason", [
-    ("19900230-1234", "not a valid date"),
-    ("900101-123", "wrong length"),
-    ("1990010112345", "wrong length"),
-    ("abcdef-1234", "contains letters"),
-    ("", "wrong length"),
-])
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        ("19900230-1234", "not a valid date"),
+        ("900101-123", "wrong length"),
+        ("1990010112345", "wrong length"),
+        ("abcdef-1234", "contains letters"),
+        ("", "wrong length"),
+    ],
+)
 def test_invalid_numbers_have_a_reason(value, reason):
     p = parse([value])
     assert not p["valid"].iloc[0]
@@ -108,6 +111,7 @@ def test_pseudonyms_are_keyed_stable_and_short():
     # HMAC-SHA-256, not a bare hash: the documented construction
     import hashlib
     import hmac
+
     assert a.iloc[2] == hmac.new(b"k" * 32, b"198112189876", hashlib.sha256).hexdigest()[:20]
 
 
@@ -156,7 +160,7 @@ def test_fast_hmac_equals_the_standard_library(key):
     import hashlib
     import hmac
 
-    from analysis.identity import PSEUDONYM_LENGTH, _hmac_sha256
+    from analysis.clean.identity import PSEUDONYM_LENGTH, _hmac_sha256
 
     mac = _hmac_sha256(key)
     for message in (b"199001011234", b"", b"x" * 200):

@@ -2,15 +2,28 @@
 
 import pytest
 
-from analysis import config, labels
+from analysis.clean import labels
+from analysis.project import codes as config
 
 
-@pytest.mark.parametrize("header,canonical", [
-    ("Personnummer", "person_id"), ("  KÖN ", "gender"), ("Startdatum", "start_date"), ("Avslutsorsak", "exit_status"),
-    ("Remitterande myndighet", "referred_by"), ("Födelseår", "birth_year"), ("Utbildningsnivå", "education"),
-    ("Försörjning vid start", "income_at_start"), ("start_date", "start_date"), ("start date", "start_date"),
-    ("Månad", "month"), ("Spår", "track"), ("Handlingsplan upprättad", "action_plan_date"),
-])
+@pytest.mark.parametrize(
+    "header,canonical",
+    [
+        ("Personnummer", "person_id"),
+        ("  KÖN ", "gender"),
+        ("Startdatum", "start_date"),
+        ("Avslutsorsak", "exit_status"),
+        ("Remitterande myndighet", "referred_by"),
+        ("Födelseår", "birth_year"),
+        ("Utbildningsnivå", "education"),
+        ("Försörjning vid start", "income_at_start"),
+        ("start_date", "start_date"),
+        ("start date", "start_date"),
+        ("Månad", "month"),
+        ("Spår", "track"),
+        ("Handlingsplan upprättad", "action_plan_date"),
+    ],
+)
 def test_headers(header, canonical):
     assert labels.canonical_header(header) == canonical
 
@@ -19,21 +32,40 @@ def test_unknown_header_is_none():
     assert labels.canonical_header("Favoritfärg") is None
 
 
-@pytest.mark.parametrize("domain,label,code", [
-    ("gender", "Kvinna", "female"), ("gender", "MAN", "male"), ("exit_status", "Arbete", "work"),
-    ("exit_status", "Subventionerat arbete", "subsidised_work"), ("exit_status", "Studier", "study"),
-    ("referred_by", "Arbetsförmedlingen", "af"), ("referred_by", "Socialtjänsten", "soc"),
-    ("income", "Försörjningsstöd", "income_support"), ("income", "Lön", "wage"), ("origin", "Utanför Europa", "outside_europe"),
-    ("education", "Gymnasial", "upper_secondary"), ("panel_status", "Arbete", "work"), ("wave", "Uppföljning", "followup"),
-    ("exit_status", "work", "work"),
-])
+@pytest.mark.parametrize(
+    "domain,label,code",
+    [
+        ("gender", "Kvinna", "female"),
+        ("gender", "MAN", "male"),
+        ("exit_status", "Arbete", "work"),
+        ("exit_status", "Subventionerat arbete", "subsidised_work"),
+        ("exit_status", "Studier", "study"),
+        ("referred_by", "Arbetsförmedlingen", "af"),
+        ("referred_by", "Socialtjänsten", "soc"),
+        ("income", "Försörjningsstöd", "income_support"),
+        ("income", "Lön", "wage"),
+        ("origin", "Utanför Europa", "outside_europe"),
+        ("education", "Gymnasial", "upper_secondary"),
+        ("panel_status", "Arbete", "work"),
+        ("wave", "Uppföljning", "followup"),
+        ("exit_status", "work", "work"),
+    ],
+)
 def test_values(domain, label, code):
     assert labels.value_map(domain)[labels.normalise(label)] == code
 
 
 def test_every_alias_maps_to_a_valid_code():
-    codes = {"gender": config.GENDER, "referred_by": config.REFERRED_BY, "origin": config.ORIGIN, "education": config.EDUCATION,
-             "income": config.INCOME, "exit_status": config.EXIT_STATUS, "panel_status": config.PANEL_STATUS, "wave": config.SURVEY_WAVES}
+    codes = {
+        "gender": config.GENDER,
+        "referred_by": config.REFERRED_BY,
+        "origin": config.ORIGIN,
+        "education": config.EDUCATION,
+        "income": config.INCOME,
+        "exit_status": config.EXIT_STATUS,
+        "panel_status": config.PANEL_STATUS,
+        "wave": config.SURVEY_WAVES,
+    }
     for domain, mapping in labels.VALUE_ALIASES.items():
         assert set(mapping.values()) <= set(codes[domain]), domain
 

@@ -5,31 +5,46 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from analysis.outcomes import assign_waves, outcome_tables, wave_bands
+from analysis.tables.outcomes import assign_waves, outcome_tables, wave_bands
 
 END = dt.date(2021, 12, 31)
 
 
 def frame(n=40):
     statuses = ["work"] * 16 + ["study"] * 8 + ["job_seeking"] * 10 + ["dropped_out"] * 6
-    return pd.DataFrame({
-        "person_key": [f"x{i}" for i in range(n)],
-        "referral_date": pd.Timestamp("2020-01-01"), "start_date": pd.Timestamp("2020-01-10"),
-        "end_date": pd.Timestamp("2020-06-30"), "referred_by": ["soc", "af"] * (n // 2),
-        "gender": ["female"] * (n // 2) + ["male"] * (n // 2),
-        "age_at_start": pd.array([30] * n, dtype="Int64"), "origin": "sweden", "education": "compulsory",
-        "support_before_months": 12.0, "income_at_start": "income_support",
-        "income_at_exit": ["wage"] * 20 + ["income_support"] * 20, "track": None,
-        "action_plan_date": pd.NaT, "exit_status": statuses[:n],
-    })
+    return pd.DataFrame(
+        {
+            "person_key": [f"x{i}" for i in range(n)],
+            "referral_date": pd.Timestamp("2020-01-01"),
+            "start_date": pd.Timestamp("2020-01-10"),
+            "end_date": pd.Timestamp("2020-06-30"),
+            "referred_by": ["soc", "af"] * (n // 2),
+            "gender": ["female"] * (n // 2) + ["male"] * (n // 2),
+            "age_at_start": pd.array([30] * n, dtype="Int64"),
+            "origin": "sweden",
+            "education": "compulsory",
+            "support_before_months": 12.0,
+            "income_at_start": "income_support",
+            "income_at_exit": ["wage"] * 20 + ["income_support"] * 20,
+            "track": None,
+            "action_plan_date": pd.NaT,
+            "exit_status": statuses[:n],
+        }
+    )
 
 
 def followups(p):
     # 30 of 40 followed up at ~6 months: 15 work, 15 job seeking
     keys = p["person_key"][:30]
-    return pd.DataFrame({"person_key": keys, "followup_date": pd.NaT, "months_after_exit": 6.5,
-                         "status": ["work"] * 15 + ["job_seeking"] * 15,
-                         "income_source": ["wage"] * 15 + ["income_support"] * 15})
+    return pd.DataFrame(
+        {
+            "person_key": keys,
+            "followup_date": pd.NaT,
+            "months_after_exit": 6.5,
+            "status": ["work"] * 15 + ["job_seeking"] * 15,
+            "income_source": ["wage"] * 15 + ["income_support"] * 15,
+        }
+    )
 
 
 def test_wave_bands():
@@ -38,11 +53,20 @@ def test_wave_bands():
 
 def test_assign_waves_from_dates_and_closest():
     p = frame()
-    f = pd.DataFrame({"person_key": ["x0", "x0", "x1", "x2"],
-                      "followup_date": [pd.Timestamp("2020-12-20"), pd.Timestamp("2021-06-15"), pd.NaT,
-                                        pd.Timestamp("2020-07-15")],
-                      "months_after_exit": [np.nan, np.nan, 11.0, np.nan], "status": ["work", "study", "sick", "work"],
-                      "income_source": None})
+    f = pd.DataFrame(
+        {
+            "person_key": ["x0", "x0", "x1", "x2"],
+            "followup_date": [
+                pd.Timestamp("2020-12-20"),
+                pd.Timestamp("2021-06-15"),
+                pd.NaT,
+                pd.Timestamp("2020-07-15"),
+            ],
+            "months_after_exit": [np.nan, np.nan, 11.0, np.nan],
+            "status": ["work", "study", "sick", "work"],
+            "income_source": None,
+        }
+    )
     w = assign_waves(f, p, END)
     assert set(zip(w["person_key"], w["wave"])) == {("x0", 6), ("x0", 12), ("x1", 12)}  # x2: a contact, not a wave
 
@@ -105,7 +129,7 @@ def test_results_match_json_schema():
 
     import jsonschema
 
-    from analysis.results import _plain
+    from analysis.report.results import _plain
 
     schema = json.loads((resources.files("analysis") / "resources" / "schema" / "tables.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)

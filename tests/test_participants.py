@@ -4,7 +4,7 @@ import datetime as dt
 
 import pandas as pd
 
-from analysis.participants import age_groups, participant_flow, participant_tables, populations
+from analysis.tables.participants import age_groups, participant_flow, participant_tables, populations
 
 END = dt.date(2020, 12, 31)
 
@@ -12,13 +12,31 @@ END = dt.date(2020, 12, 31)
 def frame(n_enrolled=30, n_exited=12, n_referred_only=6, n_late=2):
     rows = []
     for i in range(n_enrolled + n_referred_only + n_late):
-        start = pd.Timestamp("2020-01-15") if i < n_enrolled else (pd.Timestamp("2021-02-01") if i >= n_enrolled + n_referred_only else pd.NaT)
+        start = (
+            pd.Timestamp("2020-01-15")
+            if i < n_enrolled
+            else (pd.Timestamp("2021-02-01") if i >= n_enrolled + n_referred_only else pd.NaT)
+        )
         end = pd.Timestamp("2020-09-30") if i < n_exited else pd.NaT
-        rows.append({"person_key": f"x{i}", "referral_date": pd.Timestamp("2020-01-01"), "start_date": start,
-                     "end_date": end, "referred_by": "soc" if i % 3 else "af", "gender": "female" if i % 2 else "male",
-                     "age_at_start": 20 + i, "origin": "sweden", "education": "compulsory",
-                     "support_before_months": float(i), "income_at_start": "income_support", "income_at_exit": None,
-                     "track": None, "action_plan_date": pd.NaT, "exit_status": "work" if end is not pd.NaT else None})
+        rows.append(
+            {
+                "person_key": f"x{i}",
+                "referral_date": pd.Timestamp("2020-01-01"),
+                "start_date": start,
+                "end_date": end,
+                "referred_by": "soc" if i % 3 else "af",
+                "gender": "female" if i % 2 else "male",
+                "age_at_start": 20 + i,
+                "origin": "sweden",
+                "education": "compulsory",
+                "support_before_months": float(i),
+                "income_at_start": "income_support",
+                "income_at_exit": None,
+                "track": None,
+                "action_plan_date": pd.NaT,
+                "exit_status": "work" if end is not pd.NaT else None,
+            }
+        )
     df = pd.DataFrame(rows)
     df["age_at_start"] = df["age_at_start"].astype("Int64")
     return df
@@ -80,7 +98,7 @@ def test_results_match_json_schema():
 
     import jsonschema
 
-    from analysis.results import _plain
+    from analysis.report.results import _plain
 
     schema = json.loads((resources.files("analysis") / "resources" / "schema" / "tables.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)

@@ -6,12 +6,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.proportions import binary_shares, distribution, fmt_pct, share_table, wilson_interval
+from analysis.disclosure.intervals import share_table, wilson_interval
+from analysis.disclosure.proportions import binary_shares, distribution, fmt_pct
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 5000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
-       st.sampled_from([0.05, 0.1, 0.01]))
+@given(
+    st.integers(1, 5000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))), st.sampled_from([0.05, 0.1, 0.01])
+)
 def test_wilson_equals_statsmodels(kn, alpha):
     k, n = kn
     lo, hi = wilson_interval(k, n, alpha)

@@ -5,9 +5,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from analysis.config import FileSpec
-from analysis.errors import BadFileError
-from analysis.readers import ROW, read_raw, sniff_delimiter
+from analysis.clean.readers import ROW, read_raw, sniff_delimiter
+from analysis.project.config import FileSpec
+from analysis.project.errors import BadFileError
 
 
 def spec(path, **kw):
@@ -84,7 +84,9 @@ def test_missing_and_unknown_type(tmp_path):
 
 def test_xlsx_keeps_serial_numbers_and_rows(tmp_path):
     p = tmp_path / "d.xlsx"
-    pd.DataFrame({"Personnummer": ["a", "b"], "Startdatum": [42430, 42431], "Slutdatum": [dt.datetime(2016, 5, 1), None]}).to_excel(p, index=False)
+    pd.DataFrame(
+        {"Personnummer": ["a", "b"], "Startdatum": [42430, 42431], "Slutdatum": [dt.datetime(2016, 5, 1), None]}
+    ).to_excel(p, index=False)
     df = read_raw(p, spec(p))
     assert df[ROW].tolist() == [2, 3]
     assert df["Startdatum"].tolist() == [42430, 42431]
@@ -101,7 +103,9 @@ def test_sav_with_value_labels(tmp_path):
     pyreadstat = pytest.importorskip("pyreadstat")
     p = tmp_path / "s.sav"
     df = pd.DataFrame({"kon": [1.0, 2.0, 1.0], "svar": [4.0, 5.0, 1.0]})
-    pyreadstat.write_sav(df, str(p), column_labels=["Kön", "Svar"], variable_value_labels={"kon": {1.0: "Kvinna", 2.0: "Man"}})
+    pyreadstat.write_sav(
+        df, str(p), column_labels=["Kön", "Svar"], variable_value_labels={"kon": {1.0: "Kvinna", 2.0: "Man"}}
+    )
     out = read_raw(p, spec(p))
     assert out["kon"].tolist() == ["Kvinna", "Man", "Kvinna"]
     assert out[ROW].tolist() == [1, 2, 3]
@@ -114,15 +118,18 @@ def test_corrupt_sav(tmp_path):
         read_raw(p, spec(p))
 
 
-@pytest.mark.parametrize("body, fast", [
-    ("id;month;status\r\n199001011234;2021-01;Arbete\r\n199001011234;2021-02;Studier\r\n", True),
-    ("id;month;status\n1;2021-01;Arbete\n\n2;2021-02;Studier\n", False),          # blank line: rows would shift
-    ('id;month;status\n1;2021-01;"Arbete; heltid"\n2;2021-02;Studier\n', False),  # quoted delimiter
-    ("id;month;status\n1;2021-01;Arbete;x\n2;2021-02;Studier\n", False),          # ragged row
-])
+@pytest.mark.parametrize(
+    "body, fast",
+    [
+        ("id;month;status\r\n199001011234;2021-01;Arbete\r\n199001011234;2021-02;Studier\r\n", True),
+        ("id;month;status\n1;2021-01;Arbete\n\n2;2021-02;Studier\n", False),  # blank line: rows would shift
+        ('id;month;status\n1;2021-01;"Arbete; heltid"\n2;2021-02;Studier\n', False),  # quoted delimiter
+        ("id;month;status\n1;2021-01;Arbete;x\n2;2021-02;Studier\n", False),  # ragged row
+    ],
+)
 def test_large_csv_fast_path_agrees_with_exact_path_or_steps_aside(tmp_path, monkeypatch, body, fast):
     """Big files are read with pyarrow into categoricals; when row numbers could differ it returns None."""
-    from analysis import readers
+    from analysis.clean import readers
 
     p = tmp_path / "status.csv"
     p.write_bytes(body.encode("cp1252"))

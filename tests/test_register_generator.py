@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis.clean import clean_project
-from analysis.config import load_project
-from analysis.identity import parse_personnummer
-from analysis.spells import build_spells, first_spell_after, month_number
+from analysis.clean.identity import parse_personnummer
+from analysis.clean.run import clean_project
+from analysis.project.config import load_project
 from analysis.survival.analysis import _find_planted_hazards, monthly_hazard
+from analysis.survival.spells import build_spells, first_spell_after, month_number
 from conftest import luhn_digit
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "register_scale"
@@ -124,10 +124,20 @@ def test_cleaning_reconciles_with_the_planted_bad_rows(project):
 
 def _in_work_or_study(panel: pd.DataFrame, persons: pd.DataFrame, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Per person observed in month start + k: (row index into persons, in work or study)."""
-    pm = pd.DataFrame({"person_key": panel["person_key"].astype(str).to_numpy(), "m": month_number(panel["month"]),
-                       "ws": panel["status"].isin(["work", "study"]).to_numpy()})
-    look = pd.DataFrame({"person_key": persons["person_key"].to_numpy(), "m": month_number(persons["start_date"]) + k,
-                         "i": np.arange(len(persons))})
+    pm = pd.DataFrame(
+        {
+            "person_key": panel["person_key"].astype(str).to_numpy(),
+            "m": month_number(panel["month"]),
+            "ws": panel["status"].isin(["work", "study"]).to_numpy(),
+        }
+    )
+    look = pd.DataFrame(
+        {
+            "person_key": persons["person_key"].to_numpy(),
+            "m": month_number(persons["start_date"]) + k,
+            "i": np.arange(len(persons)),
+        }
+    )
     j = look.merge(pm, on=["person_key", "m"], how="inner")
     return j["i"].to_numpy(), j["ws"].to_numpy(float)
 
@@ -140,15 +150,19 @@ def _check_mean(x: np.ndarray, target: float, label: str) -> None:
 def test_planted_effects_recovered_from_cleaned_data(project):
     _, _, result = project
     t = result.tables
-    groups = {"participants": (t["participants"], True),
-              "comparison": (t["comparison"].rename(columns={"reference_date": "start_date"}), False)}
+    groups = {
+        "participants": (t["participants"], True),
+        "comparison": (t["comparison"].rename(columns={"reference_date": "start_date"}), False),
+    }
     for name, (persons, treated) in groups.items():
         for k in (6, 12):
             idx, ws = _in_work_or_study(t["status_monthly"], persons, k)
             assert idx.size > 0.95 * len(persons)  # every start leaves 12 months of panel
             # Observed minus the exact untreated expectation given X: the ATT for participants, 0 otherwise.
             resid = ws - truth.untreated_work_or_study(persons.iloc[idx], k)
-            _check_mean(resid, truth.effect_on_work_or_study(k) if treated else 0.0, f"{name} work or study at {k} months")
+            _check_mean(
+                resid, truth.effect_on_work_or_study(k) if treated else 0.0, f"{name} work or study at {k} months"
+            )
         resid = persons["earnings_after"].to_numpy(float) - truth.untreated_earnings(persons)
         _check_mean(resid, truth.EFFECT_EARNINGS if treated else 0.0, f"{name} earnings_after")
     # Selection on observables: participants' untreated chances are lower, so the raw difference understates the effect.
@@ -161,8 +175,12 @@ def test_planted_survival_recovered(project):
     _, _, result = project
     t = result.tables
     spells = build_spells(t["status_monthly"], ["work", "study"], 1, result.data_end)
-    persons = pd.concat([t["participants"][["person_key", "start_date"]],
-                         t["comparison"].rename(columns={"reference_date": "start_date"})[["person_key", "start_date"]]])
+    persons = pd.concat(
+        [
+            t["participants"][["person_key", "start_date"]],
+            t["comparison"].rename(columns={"reference_date": "start_date"})[["person_key", "start_date"]],
+        ]
+    )
     first = first_spell_after(spells, persons)
     assert len(first) > 0.5 * PERSONS
     h = monthly_hazard(first["duration"], first["event"])

@@ -19,7 +19,7 @@ from conftest import ROOT
 from example_reports import EXAMPLES, built_examples
 from report_fixtures import built_twice
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = os.environ.get("FOLJEVAL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
@@ -27,8 +27,9 @@ ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 
 def _skip_reason() -> str | None:
     if not Path(CHROMIUM).is_file():
-        return ("browser test skipped: Debian's chromium is not installed "
-                "(apt-get install chromium; .ci/run installs it)")
+        return (
+            "browser test skipped: Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)"
+        )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -86,8 +87,10 @@ def check_report(browser, path: Path, shot: str, expect_figures: bool = True) ->
     broken = page.evaluate("[...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).length")
     assert broken == 0
     if expect_figures:
-        size = page.evaluate("(() => { const s = document.querySelector('figure.fe-figure svg');"
-                             " const r = s.getBoundingClientRect(); return [r.width, r.height]; })()")
+        size = page.evaluate(
+            "(() => { const s = document.querySelector('figure.fe-figure svg');"
+            " const r = s.getBoundingClientRect(); return [r.width, r.height]; })()"
+        )
         assert size[0] > 100 and size[1] > 50
     # no code, no prompts, no tracebacks
     text = page.inner_text("main")

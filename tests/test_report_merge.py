@@ -26,22 +26,37 @@ def _html_output(html):
 
 @pytest.fixture
 def two_notebooks(tmp_path):
-    a = _nb(tmp_path / "01_a.ipynb", [
-        new_markdown_cell("notes", metadata={"tags": ["notebook-only"]}),
-        new_code_cell("project = ''", metadata={"tags": ["parameters"]}),
-        new_code_cell("x = 1"),  # no output: dropped
-        new_code_cell("show()", outputs=[
-            _html_output('<figure><figcaption class="fe-caption fe-caption-table">Ålder</figcaption></figure>'),
-            new_output("stream", name="stderr", text="FutureWarning: ..."),
-        ]),
-        new_markdown_cell("# Mål"),
-    ])
-    b = _nb(tmp_path / "02_b.ipynb", [
-        new_code_cell("show()", outputs=[
-            _html_output('<figure><svg></svg><figcaption class="fe-caption fe-caption-figure">Kurva</figcaption></figure>'
-                         '<figure><figcaption class="fe-caption fe-caption-table">Kön</figcaption></figure>')]),
-        new_markdown_cell("# Mål\n\n## Del"),
-    ])
+    a = _nb(
+        tmp_path / "01_a.ipynb",
+        [
+            new_markdown_cell("notes", metadata={"tags": ["notebook-only"]}),
+            new_code_cell("project = ''", metadata={"tags": ["parameters"]}),
+            new_code_cell("x = 1"),  # no output: dropped
+            new_code_cell(
+                "show()",
+                outputs=[
+                    _html_output('<figure><figcaption class="fe-caption fe-caption-table">Ålder</figcaption></figure>'),
+                    new_output("stream", name="stderr", text="FutureWarning: ..."),
+                ],
+            ),
+            new_markdown_cell("# Mål"),
+        ],
+    )
+    b = _nb(
+        tmp_path / "02_b.ipynb",
+        [
+            new_code_cell(
+                "show()",
+                outputs=[
+                    _html_output(
+                        '<figure><svg></svg><figcaption class="fe-caption fe-caption-figure">Kurva</figcaption></figure>'
+                        '<figure><figcaption class="fe-caption fe-caption-table">Kön</figcaption></figure>'
+                    )
+                ],
+            ),
+            new_markdown_cell("# Mål\n\n## Del"),
+        ],
+    )
     return [a, b]
 
 
@@ -61,8 +76,10 @@ def test_captions_are_numbered_through_the_report(two_notebooks):
 
 def test_slug_and_unique_heading_ids():
     assert slug("Hur länge stannar deltagarna?") == "hur-lange-stannar-deltagarna"
-    page = ('<nav><!--FE-TOC--></nav><main><h1 id="Mål">Mål<a class="anchor-link" href="#Mål">¶</a></h1>'
-            "<h2>Del</h2><h1>Mål</h1><h3>Detalj</h3></main>")
+    page = (
+        '<nav><!--FE-TOC--></nav><main><h1 id="Mål">Mål<a class="anchor-link" href="#Mål">¶</a></h1>'
+        "<h2>Del</h2><h1>Mål</h1><h3>Detalj</h3></main>"
+    )
     out, heads = add_toc(page, "Innehåll")
     assert [h[1] for h in heads] == ["mal", "del", "mal-2", "detalj"]
     assert '<a href="#mal">Mål</a><ol><li><a href="#del">Del</a></li></ol></li><li><a href="#mal-2">Mål</a></li>' in out
@@ -74,11 +91,22 @@ def test_export_is_offline_hides_code_and_has_a_toc(two_notebooks, tmp_path):
     out = export_html(nb, tmp_path / "r.html", lang="sv", title="Projektet")
     page = out.read_text(encoding="utf-8")
     assert '<html lang="sv">' in page and "<title>Projektet</title>" in page
-    for absent in ("require.js", "mathjax", "MathJax", "mermaid", "cdnjs", "show()", "project = ''", "jp-InputArea-editor"):
+    for absent in (
+        "require.js",
+        "mathjax",
+        "MathJax",
+        "mermaid",
+        "cdnjs",
+        "show()",
+        "project = ''",
+        "jp-InputArea-editor",
+    ):
         assert absent not in page, absent
     assert '<a href="#mal">Mål</a>' in page and 'id="mal-2"' in page
     from analysis.report.scan import scan_text
 
     assert scan_text(page, "r.html") == []
-    again = export_html(merge_notebooks(two_notebooks, "sv", "Projektet"), tmp_path / "r2.html", lang="sv", title="Projektet")
+    again = export_html(
+        merge_notebooks(two_notebooks, "sv", "Projektet"), tmp_path / "r2.html", lang="sv", title="Projektet"
+    )
     assert again.read_bytes() == out.read_bytes()

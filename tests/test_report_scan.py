@@ -29,9 +29,11 @@ def test_wrong_check_digit_and_numbers_are_not_findings(pnr):
 
 
 def test_network_references_are_found():
-    page = ('<script src="https://cdnjs.cloudflare.com/ajax/libs/require.js/2.1.10/require.min.js"></script>'
-            '<link rel="stylesheet" href="//fonts.example.org/a.css"><img src="http://x.org/a.png">'
-            '<style>body{background:url("https://x.org/b.png")}</style>')
+    page = (
+        '<script src="https://cdnjs.cloudflare.com/ajax/libs/require.js/2.1.10/require.min.js"></script>'
+        '<link rel="stylesheet" href="//fonts.example.org/a.css"><img src="http://x.org/a.png">'
+        '<style>body{background:url("https://x.org/b.png")}</style>'
+    )
     kinds = [f.kind for f in scan_text(page, "r.html")]
     assert kinds.count("network") == 5  # script, link, img, css url() and the CDN host
 
@@ -39,14 +41,20 @@ def test_network_references_are_found():
 def test_small_cells_in_results_skip_cleaning_covariate_counts_and_suppressed_flags():
     results = {
         "cleaning": {"files": [{"rows_read": 3, "n": 2}]},  # file rows, not persons
-        "participants": {"flow": {"enrolled": 40, "n": 3, "n_suppressed": True},
-                         "tables": [{"count": 0}, {"count": 4}, {"count": None}, {"count": 5}]},
+        "participants": {
+            "flow": {"enrolled": 40, "n": 3, "n_suppressed": True},
+            "tables": [{"count": 0}, {"count": 4}, {"count": None}, {"count": 5}],
+        },
         "survival": {"kaplan_meier": {"all": {"all": {"n": 30, "events": 2}}}},
         "effects": {"n_treated": 120, "n_control": 1, "n_unmatched": 2, "n_imbalanced": 1},
     }
-    assert small_cells(results, 5) == [("participants.flow.n", 3), ("participants.tables[1].count", 4),
-                                       ("survival.kaplan_meier.all.all.events", 2), ("effects.n_control", 1),
-                                       ("effects.n_unmatched", 2)]  # persons left out are persons too
+    assert small_cells(results, 5) == [
+        ("participants.flow.n", 3),
+        ("participants.tables[1].count", 4),
+        ("survival.kaplan_meier.all.all.events", 2),
+        ("effects.n_control", 1),
+        ("effects.n_unmatched", 2),
+    ]  # persons left out are persons too
     assert small_cells(results, 2) == [("effects.n_control", 1)]
 
 

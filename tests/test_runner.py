@@ -6,8 +6,10 @@ import json
 
 import pytest
 
-from analysis.runner import ProjectRun, execution_order, one_line, run_reports
+from analysis.pipeline.runner import ProjectRun, execution_order, one_line, run_reports
 from report_fixtures import built_twice, make_mini, write_notebook
+
+pytestmark = pytest.mark.slow  # builds reports (runs the notebooks); not in `make test-fast`
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +23,11 @@ def test_build_writes_report_results_notebooks_and_index(build):
     rep = root / "reports" / "mini"
     assert (rep / "report.html").stat().st_size > 10_000
     assert sorted(p.name for p in (rep / "notebooks").glob("*.ipynb")) == [
-        "00_summary.ipynb", "01_clean.ipynb", "02_demo.ipynb", "99_appendix.ipynb"]
+        "00_summary.ipynb",
+        "01_clean.ipynb",
+        "02_demo.ipynb",
+        "99_appendix.ipynb",
+    ]
     results = json.loads((rep / "results.json").read_text(encoding="utf-8"))
     assert results["schema_version"] == 1
     assert results["project"]["name"] == "Miniprojektet"
@@ -33,7 +39,9 @@ def test_build_writes_report_results_notebooks_and_index(build):
 
 def test_rerun_is_byte_identical(build):
     root, first, _ = build
-    second = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted((root / "reports").rglob("*")) if p.is_file()}
+    second = {
+        p.relative_to(root).as_posix(): p.read_bytes() for p in sorted((root / "reports").rglob("*")) if p.is_file()
+    }
     assert sorted(first) == sorted(second)
     differing = [k for k in first if first[k] != second[k]]
     assert differing == []
@@ -52,7 +60,12 @@ def test_summary_runs_last_and_sees_results(build):
     root, _, _ = build
     html = (root / "reports" / "mini" / "report.html").read_text(encoding="utf-8")
     title = html.index(">Miniprojektet</h1>")
-    assert title < html.index(">Sammanfattning</h1>") < html.index(">Data och datakvalitet</h1>") < html.index(">Hur rapporten gjordes</h1>")
+    assert (
+        title
+        < html.index(">Sammanfattning</h1>")
+        < html.index(">Data och datakvalitet</h1>")
+        < html.index(">Hur rapporten gjordes</h1>")
+    )
     summary = (root / "reports" / "mini" / "notebooks" / "00_summary.ipynb").read_text(encoding="utf-8")
     assert "Inskrivna deltagare" in summary and "Testkommunen" in summary
 
@@ -80,16 +93,21 @@ def test_failure_is_isolated_and_parallel(tmp_path, capsys):
     nbdir = tmp_path / "nb"
     nbdir.mkdir()
     write_notebook(nbdir / "01_ok.ipynb", "ok", ["leak = 1\nprint('hello', project)"])
-    write_notebook(nbdir / "02_check.ipynb", "check", [
-        "assert 'leak' not in globals(), 'the namespace of 01_ok leaked into 02_check'",
-        "if project == 'bad':\n    raise ValueError('column kön has an unknown label in row 7')",
-    ])
+    write_notebook(
+        nbdir / "02_check.ipynb",
+        "check",
+        [
+            "assert 'leak' not in globals(), 'the namespace of 01_ok leaked into 02_check'",
+            "if project == 'bad':\n    raise ValueError('column kön has an unknown label in row 7')",
+        ],
+    )
     runs = run_reports(["bad", "good"], jobs=2, root=root, notebooks_dir=nbdir)
     bad, good = runs[:2]
     assert (bad.project, good.project) == ("bad", "good")
     assert good.ok and not bad.ok
-    assert bad.message == ("notebook 02_check.ipynb, cell check-03 (In [4]): ValueError: "
-                           "column kön has an unknown label in row 7")
+    assert bad.message == (
+        "notebook 02_check.ipynb, cell check-03 (In [4]): ValueError: column kön has an unknown label in row 7"
+    )
     assert "Traceback" not in bad.message and bad.summary_line().startswith("FAILED  bad: notebook 02_check.ipynb")
     page = (root / "reports" / "bad" / "report.html").read_text(encoding="utf-8")
     assert "Rapporten kunde inte byggas" in page and "unknown label in row 7" in page
@@ -103,7 +121,7 @@ def test_failure_is_isolated_and_parallel(tmp_path, capsys):
 def test_cli_exits_non_zero_when_a_project_fails(tmp_path):
     from typer.testing import CliRunner
 
-    from analysis.cli import app
+    from analysis.pipeline.cli import app
 
     root = tmp_path / "repo"
     make_mini(root)
@@ -129,13 +147,17 @@ def test_publication_scan_fails_the_project_and_removes_the_findings(tmp_path, p
     p = pnr(dt.date(1979, 12, 24), 42, False)
     nbdir = tmp_path / "nb"
     nbdir.mkdir()
-    write_notebook(nbdir / "01_leak.ipynb", "leak", [
-        "import json, pathlib\n"
-        "d = pathlib.Path(root) / 'reports' / project / 'sections'\n"
-        "d.mkdir(parents=True, exist_ok=True)\n"
-        "(d / 'tiny.json').write_text(json.dumps({'n': 3}))",
-        f"print('person {p}')",
-    ])
+    write_notebook(
+        nbdir / "01_leak.ipynb",
+        "leak",
+        [
+            "import json, pathlib\n"
+            "d = pathlib.Path(root) / 'reports' / project / 'sections'\n"
+            "d.mkdir(parents=True, exist_ok=True)\n"
+            "(d / 'tiny.json').write_text(json.dumps({'n': 3}))",
+            f"print('person {p}')",
+        ],
+    )
     run = run_reports(["mini"], root=root, notebooks_dir=nbdir)[0]
     assert not run.ok
     assert "the publication scan failed" in run.message and "small_cell: tiny.n = 3" in run.message

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.spells import build_spells, month_number, time_to_first
+from analysis.survival.spells import build_spells, month_number, time_to_first
 
 BASE = pd.Timestamp("2020-01-01")
 STATUSES = ["work", "study", "job_seeking", "sick", "income_support"]
@@ -24,7 +24,7 @@ def month(k: int) -> pd.Timestamp:
 
 
 def brute_spells(panel: pd.DataFrame, gap: int) -> pd.DataFrame:
-    """The rules of analysis.spells written as a plain loop over persons and months."""
+    """The rules of analysis.survival.spells written as a plain loop over persons and months."""
     rows = []
     for pk, d in panel.groupby("person_key", sort=True):
         m = dict(zip(month_number(d["month"]), d["status"]))
@@ -44,14 +44,22 @@ def brute_spells(panel: pd.DataFrame, gap: int) -> pd.DataFrame:
             later = i + 1 < len(spells)
             event = later or (hi - e > gap)
             months = e - s + 1
-            rows.append({"person_key": pk, "spell_no": i + 1, "months": months, "event": int(event),
-                         "duration": months if event else max(hi - gap - s, 0), "left_censored": s == lo,
-                         "start": s, "end": e})
+            rows.append(
+                {
+                    "person_key": pk,
+                    "spell_no": i + 1,
+                    "months": months,
+                    "event": int(event),
+                    "duration": months if event else max(hi - gap - s, 0),
+                    "left_censored": s == lo,
+                    "start": s,
+                    "end": e,
+                }
+            )
     return pd.DataFrame(rows)
 
 
-panels = st.lists(
-    st.tuples(st.integers(0, 5), st.integers(0, 14), st.sampled_from(STATUSES)), min_size=1, max_size=80)
+panels = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 14), st.sampled_from(STATUSES)), min_size=1, max_size=80)
 
 
 @settings(max_examples=150, deadline=None)
@@ -80,7 +88,7 @@ def brute_first(panel, persons, competing, data_end):
             continue
         mm = dict(zip(month_number(d["month"]), d["status"]))
         a = month_number([p["start_date"]])[0]
-        hi, lo = max(mm), min(mm)
+        hi = max(mm)
         if hi < a:
             continue
         x = None
@@ -101,15 +109,25 @@ def brute_first(panel, persons, competing, data_end):
 
 
 @settings(max_examples=120, deadline=None)
-@given(panels, st.lists(st.tuples(st.integers(0, 12), st.sampled_from(["moved", "work", "sick", None]),
-                                  st.integers(0, 8)), min_size=6, max_size=6))
+@given(
+    panels,
+    st.lists(
+        st.tuples(st.integers(0, 12), st.sampled_from(["moved", "work", "sick", None]), st.integers(0, 8)),
+        min_size=6,
+        max_size=6,
+    ),
+)
 def test_time_to_first_equals_brute_force(rows, starts):
     df = pd.DataFrame(rows, columns=["p", "m", "status"]).drop_duplicates(["p", "m"])
     panel = pd.DataFrame({"person_key": df["p"].map(key), "month": df["m"].map(month), "status": df["status"]})
-    persons = pd.DataFrame({"person_key": [key(i) for i in range(6)],
-                            "start_date": [month(s) + pd.Timedelta(days=9) for s, _, _ in starts],
-                            "exit_status": [x for _, x, _ in starts],
-                            "end_date": [month(s + d) + pd.Timedelta(days=3) for s, _, d in starts]})
+    persons = pd.DataFrame(
+        {
+            "person_key": [key(i) for i in range(6)],
+            "start_date": [month(s) + pd.Timedelta(days=9) for s, _, _ in starts],
+            "exit_status": [x for _, x, _ in starts],
+            "end_date": [month(s + d) + pd.Timedelta(days=3) for s, _, d in starts],
+        }
+    )
     data_end = month(12) + pd.Timedelta(days=20)
     ours = time_to_first(panel, persons, WS, ("moved", "sick"), data_end)
     ref = brute_first(panel, persons, ("moved", "sick"), data_end)
@@ -133,8 +151,13 @@ def test_bridged_gap_and_censoring_example():
 
 
 def test_categorical_input_and_data_end():
-    panel = pd.DataFrame({"person_key": pd.Categorical([key(0)] * 4), "month": [month(i) for i in range(4)],
-                          "status": pd.Categorical(["job_seeking", "work", "work", "job_seeking"])})
+    panel = pd.DataFrame(
+        {
+            "person_key": pd.Categorical([key(0)] * 4),
+            "month": [month(i) for i in range(4)],
+            "status": pd.Categorical(["job_seeking", "work", "work", "job_seeking"]),
+        }
+    )
     sp = build_spells(panel, WS, 0)
     assert sp[["months", "event"]].iloc[0].tolist() == [2, 1]
     cut = build_spells(panel, WS, 0, data_end=month(2))
@@ -155,17 +178,29 @@ def simulate_panel(n=2000, seed=0, h_leave=(0.08, 0.06, 0.04), h_enter=0.05, mon
         ws = np.where(active & ~ws, u < h_enter, np.where(active & ws, u >= hl, ws))
         status[:, m] = np.where(ws, "work", np.where(active, "job_seeking", "income_support"))
     keys = np.array([key(i) for i in range(n)])
-    panel = pd.DataFrame({"person_key": np.repeat(keys, months), "month": np.tile([month(m) for m in range(months)], n),
-                          "status": status.ravel()})
-    persons = pd.DataFrame({"person_key": keys, "start_date": [month(s) for s in start], "cohort": cohort,
-                            "end_date": pd.NaT, "exit_status": None})
+    panel = pd.DataFrame(
+        {
+            "person_key": np.repeat(keys, months),
+            "month": np.tile([month(m) for m in range(months)], n),
+            "status": status.ravel(),
+        }
+    )
+    persons = pd.DataFrame(
+        {
+            "person_key": keys,
+            "start_date": [month(s) for s in start],
+            "cohort": cohort,
+            "end_date": pd.NaT,
+            "exit_status": None,
+        }
+    )
     return panel, persons
 
 
 def test_planted_hazards_recovered():
-    from analysis.spells import first_spell_after
     from analysis.survival import aalen_johansen
     from analysis.survival.analysis import monthly_hazard
+    from analysis.survival.spells import first_spell_after
 
     panel, persons = simulate_panel()
     spells = first_spell_after(build_spells(panel, WS, 0), persons)
@@ -182,11 +217,13 @@ def test_planted_hazards_recovered():
 
 @pytest.mark.parametrize("gap", [0, 1])
 def test_first_spell_ignores_left_censored_and_earlier_spells(gap):
-    from analysis.spells import first_spell_after
+    from analysis.survival.spells import first_spell_after
 
     seq = "WWJJJWWWJJJJ"
-    panel = pd.DataFrame([(key(0), month(i), "work" if c == "W" else "sick") for i, c in enumerate(seq)],
-                         columns=["person_key", "month", "status"])
+    panel = pd.DataFrame(
+        [(key(0), month(i), "work" if c == "W" else "sick") for i, c in enumerate(seq)],
+        columns=["person_key", "month", "status"],
+    )
     persons = pd.DataFrame({"person_key": [key(0)], "start_date": [month(1)]})
     f = first_spell_after(build_spells(panel, WS, gap), persons)
     assert month_number(f["start"]).tolist() == month_number([month(5)]).tolist()

@@ -5,31 +5,49 @@ import json
 
 import pandas as pd
 
-from analysis.config import SurveySpec
-from analysis.survey import summarise_survey
+from analysis.project.config import SurveySpec
+from analysis.tables.survey import summarise_survey
 
-SPEC = SurveySpec.model_validate({
-    "scales": {"a5": {"labels_sv": ["Inte alls", "Lite", "Varken", "Ganska", "Helt"], "agree_from": 4}},
-    "items": [{"id": "q1", "text_sv": "Bra stöd", "text_en": "Good support", "scale": "a5"},
-              {"id": "q2", "text_sv": "Nöjd", "scale": "a5"}],
-})
+SPEC = SurveySpec.model_validate(
+    {
+        "scales": {"a5": {"labels_sv": ["Inte alls", "Lite", "Varken", "Ganska", "Helt"], "agree_from": 4}},
+        "items": [
+            {"id": "q1", "text_sv": "Bra stöd", "text_en": "Good support", "scale": "a5"},
+            {"id": "q2", "text_sv": "Nöjd", "scale": "a5"},
+        ],
+    }
+)
 
 
 def data():
     rows = []
     answers = [1, 1, 2, 2, 3, 4, 4, 4, 5, 5, 5, 5]  # 12 answers, 7 agree, 5 not, median 4
     for i, a in enumerate(answers):
-        rows.append({"respondent_key": f"x{i}", "wave": "exit", "item": "q1", "response": float(a),
-                     "free_text": "HEMLIG kommentar"})
+        rows.append(
+            {
+                "respondent_key": f"x{i}",
+                "wave": "exit",
+                "item": "q1",
+                "response": float(a),
+                "free_text": "HEMLIG kommentar",
+            }
+        )
     for i in range(3):  # too few to show
-        rows.append({"respondent_key": f"x{i}", "wave": "followup", "item": "q1", "response": 5.0,
-                     "free_text": "HEMLIG"})
+        rows.append(
+            {"respondent_key": f"x{i}", "wave": "followup", "item": "q1", "response": 5.0, "free_text": "HEMLIG"}
+        )
     return pd.DataFrame(rows)
 
 
 def participants(n=24):
-    return pd.DataFrame({"person_key": [f"x{i}" for i in range(n)], "referral_date": pd.Timestamp("2020-01-01"),
-                         "start_date": pd.Timestamp("2020-01-01"), "end_date": pd.Timestamp("2020-06-01")})
+    return pd.DataFrame(
+        {
+            "person_key": [f"x{i}" for i in range(n)],
+            "referral_date": pd.Timestamp("2020-01-01"),
+            "start_date": pd.Timestamp("2020-01-01"),
+            "end_date": pd.Timestamp("2020-06-01"),
+        }
+    )
 
 
 def test_summary_known_values():
@@ -72,8 +90,14 @@ def test_no_survey():
 
 
 def test_share_hidden_when_complement_small():
-    d = pd.DataFrame({"respondent_key": [f"x{i}" for i in range(12)], "wave": "exit", "item": "q2",
-                      "response": [5.0] * 9 + [1.0] * 3})
+    d = pd.DataFrame(
+        {
+            "respondent_key": [f"x{i}" for i in range(12)],
+            "wave": "exit",
+            "item": "q2",
+            "response": [5.0] * 9 + [1.0] * 3,
+        }
+    )
     res = summarise_survey(d, SPEC)
     assert res.summary("en").iloc[0]["Agreeing, %"] == "–"  # 3 disagreeing would be revealed
 
@@ -84,7 +108,7 @@ def test_results_match_json_schema():
 
     import jsonschema
 
-    from analysis.results import _plain
+    from analysis.report.results import _plain
 
     schema = json.loads((resources.files("analysis") / "resources" / "schema" / "tables.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)

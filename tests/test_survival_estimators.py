@@ -26,8 +26,9 @@ def tied_data(n=400, seed=3):
     lam = 0.05 * np.exp(0.5 * x1 - 0.7 * x2)
     t = np.ceil(rng.exponential(1 / lam))
     c = rng.integers(1, 40, n)
-    return pd.DataFrame({"T": np.minimum(t, c), "E": (t <= c).astype(int), "x1": x1, "x2": x2,
-                         "g": rng.choice(["a", "b", "c"], n)})
+    return pd.DataFrame(
+        {"T": np.minimum(t, c), "E": (t <= c).astype(int), "x1": x1, "x2": x2, "g": rng.choice(["a", "b", "c"], n)}
+    )
 
 
 # ---------------------------------------------------------------- Kaplan–Meier
@@ -102,10 +103,13 @@ def test_logrank_detects_planted_difference_and_not_a_null_one():
 
 # ---------------------------------------------------------------- Cox
 # Fox & Weisberg (2002/2011), "Cox Proportional-Hazards Regression for Survival Data in R", Table: coef and se(coef)
-ROSSI_PUBLISHED = pd.DataFrame({
-    "coef": [-0.3794, -0.0574, 0.3139, -0.1498, -0.4337, -0.0849, 0.0915],
-    "se": [0.1914, 0.0220, 0.3080, 0.2122, 0.3819, 0.1958, 0.0286],
-}, index=["fin", "age", "race", "wexp", "mar", "paro", "prio"])
+ROSSI_PUBLISHED = pd.DataFrame(
+    {
+        "coef": [-0.3794, -0.0574, 0.3139, -0.1498, -0.4337, -0.0849, 0.0915],
+        "se": [0.1914, 0.0220, 0.3080, 0.2122, 0.3819, 0.1958, 0.0286],
+    },
+    index=["fin", "age", "race", "wexp", "mar", "paro", "prio"],
+)
 
 
 def test_cox_rossi_published_and_lifelines():

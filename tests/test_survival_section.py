@@ -8,22 +8,30 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.config import ProjectConfig
+from analysis.project.config import ProjectConfig
 from analysis.survival.analysis import survival_analysis
 from analysis.survival.plots import curve_figure
-
 from test_spells import simulate_panel
 
-CFG = {"name": "x", "owner": "y", "period": {"start": "2020-01-01", "end": "2023-12-31"}, "synthetic": True,
-       "bridge_gap_months": 0, "files": {"participants": {"path": "p.csv"}, "status_monthly": {"path": "s.csv"}},
-       "planted_truth": {"survival": {"leave_hazard_by_cohort": {2020: 0.08, 2021: 0.06, 2022: 0.04}}}}
+CFG = {
+    "name": "x",
+    "owner": "y",
+    "period": {"start": "2020-01-01", "end": "2023-12-31"},
+    "synthetic": True,
+    "bridge_gap_months": 0,
+    "files": {"participants": {"path": "p.csv"}, "status_monthly": {"path": "s.csv"}},
+    "planted_truth": {"survival": {"leave_hazard_by_cohort": {2020: 0.08, 2021: 0.06, 2022: 0.04}}},
+}
 
 
 @pytest.fixture(scope="module")
 def tables():
     panel, persons = simulate_panel(n=900, seed=5)
-    persons = persons.assign(gender=np.where(np.arange(len(persons)) % 2, "female", "male"),
-                             age_at_start=pd.array(20 + np.arange(len(persons)) % 40, dtype="Int64"), track=None)
+    persons = persons.assign(
+        gender=np.where(np.arange(len(persons)) % 2, "female", "male"),
+        age_at_start=pd.array(20 + np.arange(len(persons)) % 40, dtype="Int64"),
+        track=None,
+    )
     return {"participants": persons.drop(columns="cohort"), "status_monthly": panel}
 
 
@@ -41,8 +49,9 @@ def test_section_recovers_planted_hazards_and_is_json_safe(tables):
 
 
 def test_no_panel_says_so(tables):
-    res = survival_analysis({"participants": tables["participants"]}, ProjectConfig.model_validate(CFG),
-                            pd.Timestamp("2023-12-31"))
+    res = survival_analysis(
+        {"participants": tables["participants"]}, ProjectConfig.model_validate(CFG), pd.Timestamp("2023-12-31")
+    )
     assert not res.available and res.reason == "no_panel"
     assert res.to_results() == {"available": False, "reason": "no_panel"}
 
@@ -61,34 +70,38 @@ def test_small_groups_and_small_risk_sets_are_not_published(tables):
     assert "x_small" in pg.dropped
     ax = fig.axes[0]
     # curves stop where fewer than min_cell remain at risk
-    for line, (g, c) in zip(ax.get_lines(), [(g, c) for g, c in res.km["gender"].curves.items() if g in pg.keep]):
+    for line, (_g, c) in zip(ax.get_lines(), [(g, c) for g, c in res.km["gender"].curves.items() if g in pg.keep]):
         assert line.get_xdata().max() <= c.timeline[c.cut(20)]
     texts = [t.get_text() for t in fig.axes[1].texts]
     assert all(not (s.isdigit() and 0 < int(s) < 20) for s in texts)
-    from analysis.results import _plain
+    from analysis.report.results import _plain
 
     res_json = _plain(res.to_results())["kaplan_meier"]["gender"]["x_small"]
     assert res_json["n"] is None and all(v["survival"] is None for v in res_json["survival"])
 
 
 def test_publish_runs_in_both_languages(tables, capsys):
-    from analysis.plotting import set_style
-    from analysis.survival.publish import show_survival
+    from analysis.project.style import set_style
+    from analysis.report.sections.survival import show_survival
 
     set_style()
     res = survival_analysis(tables, ProjectConfig.model_validate(CFG), pd.Timestamp("2023-12-31"))
     for lang in ("sv", "en"):
         show_survival(res, lang, "2023-12-31")
-    show_survival(survival_analysis({"participants": tables["participants"]}, ProjectConfig.model_validate(CFG),
-                                    pd.Timestamp("2023-12-31")), "sv")
+    show_survival(
+        survival_analysis(
+            {"participants": tables["participants"]}, ProjectConfig.model_validate(CFG), pd.Timestamp("2023-12-31")
+        ),
+        "sv",
+    )
 
 
 def test_framtidsjobb_planted_hazards_are_found_and_recovered():
     """The example's planted truth nests one hazard per cohort; the report's planted check must find it."""
     from pathlib import Path
 
-    from analysis.clean import clean_project
-    from analysis.config import load_project
+    from analysis.clean.run import clean_project
+    from analysis.project.config import load_project
     from analysis.survival.analysis import survival_analysis
 
     raw = Path(__file__).resolve().parents[1] / "data" / "raw" / "framtidsjobb-avesta"

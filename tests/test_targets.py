@@ -5,30 +5,47 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from analysis.config import ProjectConfig
-from analysis.targets import evaluate_targets
+from analysis.project.config import ProjectConfig
+from analysis.tables.targets import evaluate_targets
 
 END = dt.date(2021, 12, 31)
 
 
 def config(targets, **kw):
-    return ProjectConfig.model_validate({"name": "t", "owner": "o", "period": {"start": "2020-01-01", "end": "2022-06-30"},
-                                         "files": {"participants": {"path": "p.csv"}}, "targets": targets,
-                                         "planned_participants": 40, **kw})
+    return ProjectConfig.model_validate(
+        {
+            "name": "t",
+            "owner": "o",
+            "period": {"start": "2020-01-01", "end": "2022-06-30"},
+            "files": {"participants": {"path": "p.csv"}},
+            "targets": targets,
+            "planned_participants": 40,
+            **kw,
+        }
+    )
 
 
 def frame(n=20):
     start = pd.Timestamp("2020-01-01")
-    return pd.DataFrame({
-        "person_key": [f"x{i}" for i in range(n)], "referral_date": start, "start_date": start,
-        "end_date": [pd.Timestamp("2020-10-01")] * 10 + [pd.NaT] * (n - 10),
-        "referred_by": "soc", "gender": "female", "age_at_start": pd.array([30] * n, dtype="Int64"),
-        "origin": "sweden", "education": "compulsory", "support_before_months": 1.0,
-        "income_at_start": "income_support", "income_at_exit": ["wage"] * 6 + ["income_support"] * 4 + [None] * (n - 10),
-        "track": None,
-        "action_plan_date": [start + pd.Timedelta(days=d) for d in [3] * 14 + [30] * 6],
-        "exit_status": ["work"] * 7 + ["job_seeking"] * 3 + [None] * (n - 10),
-    })
+    return pd.DataFrame(
+        {
+            "person_key": [f"x{i}" for i in range(n)],
+            "referral_date": start,
+            "start_date": start,
+            "end_date": [pd.Timestamp("2020-10-01")] * 10 + [pd.NaT] * (n - 10),
+            "referred_by": "soc",
+            "gender": "female",
+            "age_at_start": pd.array([30] * n, dtype="Int64"),
+            "origin": "sweden",
+            "education": "compulsory",
+            "support_before_months": 1.0,
+            "income_at_start": "income_support",
+            "income_at_exit": ["wage"] * 6 + ["income_support"] * 4 + [None] * (n - 10),
+            "track": None,
+            "action_plan_date": [start + pd.Timedelta(days=d) for d in [3] * 14 + [30] * 6],
+            "exit_status": ["work"] * 7 + ["job_seeking"] * 3 + [None] * (n - 10),
+        }
+    )
 
 
 def by_id(res):
@@ -46,9 +63,19 @@ def test_every_metric_known_answers():
     ]
     p = frame()
     # contacts every 2 months for x0..x9 during enrolment, none for the others
-    fu = pd.DataFrame([{"person_key": f"x{i}", "followup_date": pd.Timestamp("2020-01-01") + pd.DateOffset(months=m),
-                        "months_after_exit": np.nan, "status": None, "income_source": None}
-                       for i in range(10) for m in (2, 4, 6, 8)])
+    fu = pd.DataFrame(
+        [
+            {
+                "person_key": f"x{i}",
+                "followup_date": pd.Timestamp("2020-01-01") + pd.DateOffset(months=m),
+                "months_after_exit": np.nan,
+                "status": None,
+                "income_source": None,
+            }
+            for i in range(10)
+            for m in (2, 4, 6, 8)
+        ]
+    )
     res = evaluate_targets(config(targets), {"participants": p, "followups": fu}, END)
     t = by_id(res)
     assert (t.loc["wos12", "successes"], t.loc["wos12", "n"]) == (7, 20)
@@ -68,16 +95,26 @@ def test_every_metric_known_answers():
 
 
 def test_clearly_met_with_interval():
-    res = evaluate_targets(config([{"id": "plan", "metric": "action_plan_within_days", "days": 14, "threshold": 0.3}]),
-                           {"participants": frame()}, END)
+    res = evaluate_targets(
+        config([{"id": "plan", "metric": "action_plan_within_days", "days": 14, "threshold": 0.3}]),
+        {"participants": frame()},
+        END,
+    )
     assert by_id(res).loc["plan", "ci_verdict"] == "clearly_met"
 
 
 def test_not_measurable_no_data_and_too_few():
-    targets = [{"id": "plan", "metric": "action_plan_within_days", "days": 14, "threshold": 0.5},
-               {"id": "contact", "metric": "followup_contact_every_months", "months": 3, "threshold": 0.5},
-               {"id": "wos", "metric": "share_work_or_study_within_months", "months": 12, "threshold": 0.5,
-                "min_observed": 50}]
+    targets = [
+        {"id": "plan", "metric": "action_plan_within_days", "days": 14, "threshold": 0.5},
+        {"id": "contact", "metric": "followup_contact_every_months", "months": 3, "threshold": 0.5},
+        {
+            "id": "wos",
+            "metric": "share_work_or_study_within_months",
+            "months": 12,
+            "threshold": 0.5,
+            "min_observed": 50,
+        },
+    ]
     p = frame().assign(action_plan_date=pd.NaT)
     res = evaluate_targets(config(targets), {"participants": p, "followups": None, "status_monthly": None}, END)
     t = by_id(res)
@@ -90,9 +127,11 @@ def test_not_measurable_no_data_and_too_few():
 
 def test_everyone_censored_zero_denominator():
     p = frame().assign(start_date=pd.Timestamp("2021-11-01"), end_date=pd.NaT, exit_status=None, income_at_exit=None)
-    targets = [{"id": "wos", "metric": "share_work_or_study_within_months", "months": 12, "threshold": 0.5},
-               {"id": "exit", "metric": "share_work_or_study_at_exit", "threshold": 0.5},
-               {"id": "reach", "metric": "participants_reached", "threshold": 100}]
+    targets = [
+        {"id": "wos", "metric": "share_work_or_study_within_months", "months": 12, "threshold": 0.5},
+        {"id": "exit", "metric": "share_work_or_study_at_exit", "threshold": 0.5},
+        {"id": "reach", "metric": "participants_reached", "threshold": 100},
+    ]
     res = evaluate_targets(config(targets), {"participants": p}, END)
     t = by_id(res)
     assert (t["status"] == "not_measurable").all()
@@ -103,11 +142,28 @@ def test_everyone_censored_zero_denominator():
 def test_panel_used_when_present():
     p = frame(20)
     months = pd.date_range("2020-01-01", "2021-06-01", freq="MS")
-    panel = pd.DataFrame([{"person_key": f"x{i}", "month": m, "status": "work" if (i < 6 and m.month == 5) else "income_support"}
-                          for i in range(20) for m in months])
-    res = evaluate_targets(config([{"id": "w", "metric": "share_work_or_study_within_months", "months": 6,
-                                    "threshold": 0.5, "min_observed": 5}]),
-                           {"participants": p, "status_monthly": panel}, END)
+    panel = pd.DataFrame(
+        [
+            {"person_key": f"x{i}", "month": m, "status": "work" if (i < 6 and m.month == 5) else "income_support"}
+            for i in range(20)
+            for m in months
+        ]
+    )
+    res = evaluate_targets(
+        config(
+            [
+                {
+                    "id": "w",
+                    "metric": "share_work_or_study_within_months",
+                    "months": 6,
+                    "threshold": 0.5,
+                    "min_observed": 5,
+                }
+            ]
+        ),
+        {"participants": p, "status_monthly": panel},
+        END,
+    )
     t = by_id(res)
     assert (t.loc["w", "successes"], t.loc["w", "n"]) == (6, 20) and t.loc["w", "status"] == "not_met"
     assert res.to_results()["targets"][0]["value"] == 0.3
@@ -119,7 +175,7 @@ def test_results_match_json_schema():
 
     import jsonschema
 
-    from analysis.results import _plain
+    from analysis.report.results import _plain
 
     schema = json.loads((resources.files("analysis") / "resources" / "schema" / "tables.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -128,6 +184,8 @@ def test_results_match_json_schema():
 
 
 def _example_result():
-    targets = [{"id": "wos12", "metric": "share_work_or_study_within_months", "months": 12, "threshold": 0.3},
-               {"id": "reach", "metric": "participants_reached", "threshold": 15}]
+    targets = [
+        {"id": "wos12", "metric": "share_work_or_study_within_months", "months": 12, "threshold": 0.3},
+        {"id": "reach", "metric": "participants_reached", "threshold": 15},
+    ]
     return evaluate_targets(config(targets), {"participants": frame()}, END).to_results()

@@ -6,7 +6,7 @@ For each example project (default: all five) this times
 
 * ``runner``: the notebooks executed as ``foljeval report`` does (one kernel per project,
   papermill, scrubbing), without the HTML export, i.e. the per-notebook seconds that
-  :func:`analysis.runner.build_project` records;
+  :func:`analysis.pipeline.runner.build_project` records;
 * ``plain``: the code cells of the same notebooks, with the same parameters, executed
   with ``exec`` one after the other in a fresh Python process (imports included, outputs
   discarded, a non-interactive matplotlib backend).
@@ -25,16 +25,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = ["alv-vast", "barnfamiljer-goteborg", "c2-lycksele", "etableringsresurs-vasteras", "framtidsjobb-avesta"]
 
-PLAIN = r'''
+PLAIN = r"""
 import io, json, sys, time, contextlib
 t0 = time.perf_counter()
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import nbformat
-from analysis.runner import execution_order, notebook_paths
+from analysis.pipeline.runner import execution_order, notebook_paths
 from analysis.report.results_file import write_results
-from analysis.config import load_project
+from analysis.project.config import load_project
 from analysis import paths
 project, root = sys.argv[1], sys.argv[2]
 root_p = __import__("pathlib").Path(root)
@@ -55,7 +55,7 @@ for nb_path in notebooks:
             exec(compile(cell.source, str(nb_path), "exec"), ns)
         plt.close("all")
 print(json.dumps({"seconds": time.perf_counter() - t0}))
-'''
+"""
 
 
 def main(argv: list[str]) -> int:
@@ -65,25 +65,39 @@ def main(argv: list[str]) -> int:
     for project in projects:
         # the plain process first: it also (re)writes data/processed, as the cleaning notebook does
         t0 = time.perf_counter()
-        done = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c", PLAIN, project, str(REPO)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [str(REPO / ".venv" / "bin" / "python"), "-c", PLAIN, project, str(REPO)], capture_output=True, text=True
+        )
         if done.returncode != 0:
             sys.exit(f"{project}: plain run failed\n{done.stderr[-2000:]}")
         plain = time.perf_counter() - t0
         t0 = time.perf_counter()
-        out = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c",
-                              "import json,sys; from analysis.runner import build_project; "
-                              "r = build_project(sys.argv[1], sys.argv[2]); "
-                              "print(json.dumps({'ok': r.ok, 'notebooks': sum(r.notebook_seconds.values()), 'total': r.seconds}))",
-                              project, str(REPO)], capture_output=True, text=True)
+        out = subprocess.run(
+            [
+                str(REPO / ".venv" / "bin" / "python"),
+                "-c",
+                "import json,sys; from analysis.pipeline.runner import build_project; "
+                "r = build_project(sys.argv[1], sys.argv[2]); "
+                "print(json.dumps({'ok': r.ok, 'notebooks': sum(r.notebook_seconds.values()), 'total': r.seconds}))",
+                project,
+                str(REPO),
+            ],
+            capture_output=True,
+            text=True,
+        )
         runner_wall = time.perf_counter() - t0
         r = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append((project, plain, r["notebooks"], runner_wall))
-        print(f"{project:<28} plain process {plain:6.1f} s | runner: notebooks {r['notebooks']:6.1f} s, "
-              f"whole process incl. HTML export {runner_wall:6.1f} s | overhead of papermill+kernel "
-              f"{r['notebooks'] - plain:+5.1f} s", flush=True)
+        print(
+            f"{project:<28} plain process {plain:6.1f} s | runner: notebooks {r['notebooks']:6.1f} s, "
+            f"whole process incl. HTML export {runner_wall:6.1f} s | overhead of papermill+kernel "
+            f"{r['notebooks'] - plain:+5.1f} s",
+            flush=True,
+        )
     tp, tn = sum(r[1] for r in rows), sum(r[2] for r in rows)
-    print(f"{'all':<28} plain {tp:.1f} s, runner notebooks {tn:.1f} s: overhead {tn - tp:+.1f} s ({(tn / tp - 1) * 100:+.0f} %)")
+    print(
+        f"{'all':<28} plain {tp:.1f} s, runner notebooks {tn:.1f} s: overhead {tn - tp:+.1f} s ({(tn / tp - 1) * 100:+.0f} %)"
+    )
     return 0
 
 

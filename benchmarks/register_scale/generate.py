@@ -26,7 +26,6 @@ of the panel rows carry a status label no dictionary knows.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 import time
@@ -38,7 +37,7 @@ import pyarrow.csv as pacsv
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import truth  # noqa: E402
+import truth
 
 SEED = 20240808
 FIRST_MONTH = (2021, 1)  # first month of the panel
@@ -51,12 +50,23 @@ BAD_STATUS_LABELS = ("parental_leave", "Föräldraledig")
 
 EDUCATION = (("compulsory", 0.32), ("upper_secondary", 0.43), ("post_secondary", 0.20), ("unknown", 0.05))
 ORIGIN = (("sweden", 0.55), ("nordic", 0.04), ("europe", 0.11), ("outside_europe", 0.27), ("unknown", 0.03))
-INCOME_AT_START = (("income_support", 0.45), ("activity_support", 0.20), ("sickness_benefit", 0.10),
-                   ("unemployment_insurance", 0.10), ("none", 0.10), ("other", 0.05))
+INCOME_AT_START = (
+    ("income_support", 0.45),
+    ("activity_support", 0.20),
+    ("sickness_benefit", 0.10),
+    ("unemployment_insurance", 0.10),
+    ("none", 0.10),
+    ("other", 0.05),
+)
 REFERRED_BY = (("soc", 0.40), ("af", 0.30), ("fk", 0.15), ("region", 0.10), ("other", 0.05))
 EXIT_NOT_WS = (("job_seeking", 0.50), ("other_programme", 0.20), ("sick", 0.10), ("dropped_out", 0.20))
-INCOME_NOT_WS = (("income_support", 0.45), ("activity_support", 0.25), ("unemployment_insurance", 0.15),
-                 ("sickness_benefit", 0.10), ("other", 0.05))
+INCOME_NOT_WS = (
+    ("income_support", 0.45),
+    ("activity_support", 0.25),
+    ("unemployment_insurance", 0.15),
+    ("sickness_benefit", 0.10),
+    ("other", 0.05),
+)
 WRITE = pacsv.WriteOptions(include_header=False, delimiter=";", quoting_style="none")
 
 
@@ -161,9 +171,16 @@ def draw_persons(n: int, months: int, seed: int = SEED, participant_share: float
     zero_earn = rng.random(n) < np.clip(0.30 + 0.004 * support, 0, 0.9)
     earn_mean = np.maximum(90_000 + 40_000 * (education == 2) + 15_000 * (education == 1) - 800 * support, 20_000)
     earnings_before = np.where(zero_earn, 0, np.round(rng.gamma(1.5, earn_mean / 1.5) / 100) * 100).astype(np.int64)
-    cov = pd.DataFrame({"age_at_start": age, "gender": np.where(male, "male", "female"),
-                        "education": _labels(EDUCATION, education), "origin": _labels(ORIGIN, origin),
-                        "support_before_months": support, "earnings_before": earnings_before})
+    cov = pd.DataFrame(
+        {
+            "age_at_start": age,
+            "gender": np.where(male, "male", "female"),
+            "education": _labels(EDUCATION, education),
+            "origin": _labels(ORIGIN, origin),
+            "support_before_months": support,
+            "earnings_before": earnings_before,
+        }
+    )
     terms = truth.design(cov)
     eta_p = truth.linear(terms, truth.PROPENSITY)
     alpha = _calibrate_intercept(eta_p, participant_share)
@@ -177,11 +194,25 @@ def draw_persons(n: int, months: int, seed: int = SEED, participant_share: float
     entry = np.where(finder, entry_finder, entry_late)
     study = rng.random(n) < np.where(age < 25, 0.45, 0.15)  # in work or study: which of the two
     mu0 = truth.earnings_mean0(cov)
-    earnings_after = np.round(rng.gamma(2.0, mu0 / 2.0) + truth.EARNINGS_FINDER * finder
-                              + truth.earnings_direct() * treated).astype(np.int64)
-    return {"n": n, "start_month": start_month, "start": start, "male": male, "birth": birth, "cov": cov,
-            "treated": treated, "propensity": propensity, "alpha": alpha, "finder": finder, "entry": entry,
-            "study": study, "earnings_after": earnings_after, "income_at_start": _choice(rng, INCOME_AT_START, n)}
+    earnings_after = np.round(
+        rng.gamma(2.0, mu0 / 2.0) + truth.EARNINGS_FINDER * finder + truth.earnings_direct() * treated
+    ).astype(np.int64)
+    return {
+        "n": n,
+        "start_month": start_month,
+        "start": start,
+        "male": male,
+        "birth": birth,
+        "cov": cov,
+        "treated": treated,
+        "propensity": propensity,
+        "alpha": alpha,
+        "finder": finder,
+        "entry": entry,
+        "study": study,
+        "earnings_after": earnings_after,
+        "income_at_start": _choice(rng, INCOME_AT_START, n),
+    }
 
 
 def simulate_panel_chunk(persons: dict, lo: int, hi: int, months: int, seed: int) -> np.ndarray:
@@ -211,8 +242,11 @@ def simulate_panel_chunk(persons: dict, lo: int, hi: int, months: int, seed: int
         new[(state == 0) & (k == entry)] = 1
         state = np.where(k > 0, new, state)  # nothing happens before the first month after the start
         v = rng.random(n)
-        out_code = np.where(k < 0, before[np.searchsorted(cum_before, v * cum_before[-1], side="right").clip(0, before.size - 1)],
-                            after[np.searchsorted(cum_after, v * cum_after[-1], side="right").clip(0, after.size - 1)])
+        out_code = np.where(
+            k < 0,
+            before[np.searchsorted(cum_before, v * cum_before[-1], side="right").clip(0, before.size - 1)],
+            after[np.searchsorted(cum_after, v * cum_after[-1], side="right").clip(0, after.size - 1)],
+        )
         codes[:, m] = np.where(state == 1, ws_code, out_code)
     bad = rng.random(codes.shape) < BAD_STATUS_SHARE
     if bad.any():
@@ -238,8 +272,14 @@ def _date_strings(d: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     return pa.array(text, type=pa.string(), mask=mask)
 
 
-def generate(out: Path, persons: int = 1_000_000, months: int = 36, seed: int = SEED,
-             participant_share: float = truth.PARTICIPANT_SHARE, name: str | None = None) -> dict:
+def generate(
+    out: Path,
+    persons: int = 1_000_000,
+    months: int = 36,
+    seed: int = SEED,
+    participant_share: float = truth.PARTICIPANT_SHARE,
+    name: str | None = None,
+) -> dict:
     """Write the project folder ``out`` and return a summary (counts, bad rows, timings).
 
     Parameters
@@ -284,11 +324,13 @@ def generate(out: Path, persons: int = 1_000_000, months: int = 36, seed: int = 
             em = np.minimum(end_month[lo:hi], last_month)
             end_status[lo:hi] = np.where(ended[lo:hi], codes[rows, em], -1)
             idx = np.repeat(np.arange(lo, hi), months)
-            table = pa.table({
-                "person_id": pnr_arrow.take(pa.array(idx)).cast(pa.string()),
-                "month": month_text.take(pa.array(np.tile(np.arange(months), hi - lo))),
-                "status": status_dict.take(pa.array(codes.ravel().astype(np.int64))),
-            })
+            table = pa.table(
+                {
+                    "person_id": pnr_arrow.take(pa.array(idx)).cast(pa.string()),
+                    "month": month_text.take(pa.array(np.tile(np.arange(months), hi - lo))),
+                    "status": status_dict.take(pa.array(codes.ravel().astype(np.int64))),
+                }
+            )
             pacsv.write_csv(table, sink, WRITE)
     t_panel = time.perf_counter()
 
@@ -325,22 +367,28 @@ def generate(out: Path, persons: int = 1_000_000, months: int = 36, seed: int = 
     has_end = ended[part]
     exit_status = np.where(has_end, np.where(ws_exit != None, ws_exit, other_exit), None)  # noqa: E711
     income_exit = np.where(has_end, np.where(es == 0, "wage", np.where(es == 1, "student_aid", other_income)), None)
-    _write_table(out / "participants.csv", {
-        "person_id": id_text.take(pa.array(part)),
-        "referral_date": _date_strings(referral[part]),
-        "start_date": _date_strings(start[part]),
-        "end_date": _date_strings(end_date[part], has_end),
-        "action_plan_date": _date_strings(plan[part]),
-        "referred_by": _labels(REFERRED_BY, _choice(rng, REFERRED_BY, n))[part],
-        **common(part),
-        "income_at_exit": pa.array(income_exit, type=pa.string()),
-        "exit_status": pa.array(exit_status, type=pa.string()),
-    })
-    _write_table(out / "comparison.csv", {
-        "person_id": id_text.take(pa.array(comp)),
-        "reference_date": _date_strings(start[comp]),
-        **common(comp),
-    })
+    _write_table(
+        out / "participants.csv",
+        {
+            "person_id": id_text.take(pa.array(part)),
+            "referral_date": _date_strings(referral[part]),
+            "start_date": _date_strings(start[part]),
+            "end_date": _date_strings(end_date[part], has_end),
+            "action_plan_date": _date_strings(plan[part]),
+            "referred_by": _labels(REFERRED_BY, _choice(rng, REFERRED_BY, n))[part],
+            **common(part),
+            "income_at_exit": pa.array(income_exit, type=pa.string()),
+            "exit_status": pa.array(exit_status, type=pa.string()),
+        },
+    )
+    _write_table(
+        out / "comparison.csv",
+        {
+            "person_id": id_text.take(pa.array(comp)),
+            "reference_date": _date_strings(start[comp]),
+            **common(comp),
+        },
+    )
     t_files = time.perf_counter()
 
     data_end = (_month_start(np.array([months])) - np.timedelta64(1, "D"))[0].item()
@@ -349,8 +397,12 @@ def generate(out: Path, persons: int = 1_000_000, months: int = 36, seed: int = 
     planted = truth.planted_truth(cohorts, months)
     planted["selection"]["participant_share"] = participant_share
     planted["selection"]["propensity_intercept_calibrated"] = round(float(p["alpha"]), 6)
-    planted["generator"] = {"command": f"benchmarks/register_scale/generate.py --persons {persons} --months {months} --seed {seed}",
-                            "seed": seed, "persons": persons, "months": months}
+    planted["generator"] = {
+        "command": f"benchmarks/register_scale/generate.py --persons {persons} --months {months} --seed {seed}",
+        "seed": seed,
+        "persons": persons,
+        "months": months,
+    }
     n_part = int(tr.sum())
     config = {
         "name": name or f"Register scale benchmark ({persons:,} persons x {months} months)".replace(",", " "),
@@ -367,12 +419,26 @@ def generate(out: Path, persons: int = 1_000_000, months: int = 36, seed: int = 
         "outcomes": ["earnings_after"],
         "followup_months": [6, 12, 24],
         "targets": [
-            {"id": "reached", "metric": "participants_reached", "threshold": max(1, round(persons * participant_share)),
-             "label_en": "Participants reached"},
-            {"id": "work_or_study_12m", "metric": "share_work_or_study_within_months", "months": 12, "threshold": 0.5,
-             "label_en": "Half in work or study within 12 months"},
-            {"id": "action_plan", "metric": "action_plan_within_days", "days": 14, "threshold": 0.8,
-             "label_en": "Action plan within 14 days"},
+            {
+                "id": "reached",
+                "metric": "participants_reached",
+                "threshold": max(1, round(persons * participant_share)),
+                "label_en": "Participants reached",
+            },
+            {
+                "id": "work_or_study_12m",
+                "metric": "share_work_or_study_within_months",
+                "months": 12,
+                "threshold": 0.5,
+                "label_en": "Half in work or study within 12 months",
+            },
+            {
+                "id": "action_plan",
+                "metric": "action_plan_within_days",
+                "days": 14,
+                "threshold": 0.8,
+                "label_en": "Action plan within 14 days",
+            },
         ],
         "planted_truth": planted,
         "files": {
@@ -383,16 +449,27 @@ def generate(out: Path, persons: int = 1_000_000, months: int = 36, seed: int = 
     }
     (out / "project.yml").write_text(
         "# Generated by benchmarks/register_scale/generate.py: synthetic register-scale data, do not edit.\n"
-        + yaml.dump(config, Dumper=_NoAliases, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        + yaml.dump(config, Dumper=_NoAliases, sort_keys=False, allow_unicode=True),
+        encoding="utf-8",
+    )
     t_end = time.perf_counter()
     bad_part = int((bad_id & tr).sum())
     bad_comp = int((bad_id & ~tr).sum())
     return {
-        "persons": n, "months": months, "participants": n_part, "comparison": n - n_part,
-        "panel_rows": n * months, "bad_id_participants": bad_part, "bad_id_comparison": bad_comp,
+        "persons": n,
+        "months": months,
+        "participants": n_part,
+        "comparison": n - n_part,
+        "panel_rows": n * months,
+        "bad_id_participants": bad_part,
+        "bad_id_comparison": bad_comp,
         "bad_status_rows": bad_status_rows,
-        "seconds": {"persons": round(t_persons - t0, 2), "panel": round(t_panel - t_persons, 2),
-                    "person_files": round(t_files - t_panel, 2), "total": round(t_end - t0, 2)},
+        "seconds": {
+            "persons": round(t_persons - t0, 2),
+            "panel": round(t_panel - t_persons, 2),
+            "person_files": round(t_files - t_panel, 2),
+            "total": round(t_end - t0, 2),
+        },
         "bytes": {f.name: f.stat().st_size for f in sorted(out.iterdir()) if f.is_file()},
     }
 
@@ -403,7 +480,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--months", type=int, default=36)
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--participant-share", type=float, default=truth.PARTICIPANT_SHARE)
-    ap.add_argument("--out", type=Path, required=True, help="project folder to write (e.g. benchmarks/register_scale/data/register-1m)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="project folder to write (e.g. benchmarks/register_scale/data/register-1m)",
+    )
     args = ap.parse_args(argv)
     summary = generate(args.out, args.persons, args.months, args.seed, args.participant_share)
     print(json.dumps(summary, indent=2))

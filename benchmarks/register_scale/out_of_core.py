@@ -8,11 +8,11 @@ Generates the project with ``generate.py`` if missing (not timed), then in one p
    memory by :func:`analysis.clean.clean_project` (person-level data fit in memory
    at any register size); their raw ids are parsed and pseudonymised to give the
    id -> key map of the kept persons;
-2. ``panel``: :func:`analysis.outofcore.panel_to_parquet` cleans the panel CSV in
+2. ``panel``: :func:`analysis.clean.outofcore.panel_to_parquet` cleans the panel CSV in
    DuckDB under ``--memory-limit`` into parquet partitioned by person, with the
    quarantine reconciled;
 3. ``spells``: first spells after the start month and time to first work or study
-   (:mod:`analysis.outofcore`, bucket by bucket);
+   (:mod:`analysis.clean.outofcore`, bucket by bucket);
 4. ``survival``: Kaplan–Meier by group, log-rank and Cox (Efron) with foljeval's
    in-memory estimators on the person-level spells.
 
@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--persons", type=int, default=5_000_000)
     ap.add_argument("--data", type=Path, help="project folder (default benchmarks/register_scale/data/register-<size>)")
-    ap.add_argument("--work", type=Path, default=Path("/tmp/foljeval-ooc"), help="scratch folder for parquet and spill files")
+    ap.add_argument(
+        "--work", type=Path, default=Path("/tmp/foljeval-ooc"), help="scratch folder for parquet and spill files"
+    )
     ap.add_argument("--memory-limit", default="3GB", help="DuckDB memory limit (default 3GB)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--buckets", type=int, default=32)
@@ -53,17 +55,22 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import pandas as pd
 
-    from analysis import identity
-    from analysis.clean import clean_project
-    from analysis.config import load_project
-    from analysis.outofcore import first_spells_out_of_core, panel_to_parquet, time_to_first_out_of_core
-    from analysis.paths import repo_root
+    from analysis.clean import identity
+    from analysis.clean.outofcore import first_spells_out_of_core, panel_to_parquet, time_to_first_out_of_core
+    from analysis.clean.run import clean_project
+    from analysis.project.config import load_project
+    from analysis.project.paths import repo_root
     from analysis.survival.cox import cox_ph
     from analysis.survival.km import kaplan_meier_by
     from analysis.survival.logrank import logrank_test
 
-    out: dict = {"project": data.name, "date": time.strftime("%Y-%m-%d"), "memory_limit": args.memory_limit,
-                 "threads": args.threads, "buckets": args.buckets}
+    out: dict = {
+        "project": data.name,
+        "date": time.strftime("%Y-%m-%d"),
+        "memory_limit": args.memory_limit,
+        "threads": args.threads,
+        "buckets": args.buckets,
+    }
     t_start = time.perf_counter()
     with Sampler() as sampler:
         sampler.mark("persons")
@@ -83,57 +90,108 @@ def main(argv: list[str] | None = None) -> int:
             known.update((r, k) for r, k in zip(raw[ok], keys) if k in kept)
         part = cleaned.tables["participants"].assign(group=1)
         comp = cleaned.tables["comparison"].rename(columns={"reference_date": "start_date"}).assign(group=0)
-        persons = pd.concat([part[["person_key", "start_date", "group", "age_at_start", "gender"]],
-                             comp[["person_key", "start_date", "group", "age_at_start", "gender"]]], ignore_index=True)
+        persons = pd.concat(
+            [
+                part[["person_key", "start_date", "group", "age_at_start", "gender"]],
+                comp[["person_key", "start_date", "group", "age_at_start", "gender"]],
+            ],
+            ignore_index=True,
+        )
         del cleaned, part, comp
 
         sampler.mark("panel")
-        conv = panel_to_parquet(data / cfg.files["status_monthly"].path, args.work, known, key=key,
-                                status_values=cfg.files["status_monthly"].values.get("status", {}),
-                                buckets=args.buckets, memory_limit=args.memory_limit, threads=args.threads)
+        conv = panel_to_parquet(
+            data / cfg.files["status_monthly"].path,
+            args.work,
+            known,
+            key=key,
+            status_values=cfg.files["status_monthly"].values.get("status", {}),
+            buckets=args.buckets,
+            memory_limit=args.memory_limit,
+            threads=args.threads,
+        )
         del known
 
         sampler.mark("spells")
-        firsts = first_spells_out_of_core(conv.dataset, persons, cfg.panel_work_or_study, cfg.bridge_gap_months,
-                                          cfg.data_end, memory_limit=args.memory_limit, threads=args.threads)
-        first = time_to_first_out_of_core(conv.dataset, persons, cfg.panel_work_or_study, cfg.data_end,
-                                          memory_limit=args.memory_limit, threads=args.threads)
+        firsts = first_spells_out_of_core(
+            conv.dataset,
+            persons,
+            cfg.panel_work_or_study,
+            cfg.bridge_gap_months,
+            cfg.data_end,
+            memory_limit=args.memory_limit,
+            threads=args.threads,
+        )
+        first = time_to_first_out_of_core(
+            conv.dataset,
+            persons,
+            cfg.panel_work_or_study,
+            cfg.data_end,
+            memory_limit=args.memory_limit,
+            threads=args.threads,
+        )
 
         sampler.mark("survival")
         d, e, g = firsts["duration"].to_numpy(float), firsts["event"].to_numpy(int), firsts["group"].to_numpy(int)
         km = kaplan_meier_by(d, e, g, order=[1, 0])
         lr = logrank_test(d, e, g, order=[1, 0])
         firsts = firsts.dropna(subset=["age_at_start", "gender"])
-        x = pd.DataFrame({"participant": firsts["group"].astype(float), "age_10y": firsts["age_at_start"].astype(float) / 10,
-                          "female": (firsts["gender"] == "female").astype(float)})
+        x = pd.DataFrame(
+            {
+                "participant": firsts["group"].astype(float),
+                "age_10y": firsts["age_at_start"].astype(float) / 10,
+                "female": (firsts["gender"] == "female").astype(float),
+            }
+        )
         cox = cox_ph(x, firsts["duration"].to_numpy(float), firsts["event"].to_numpy(int), concordance=False)
         sampler.mark(None)
     total = time.perf_counter() - t_start
 
     hazard = float(e.sum() / d.sum())
+
     def at(curve, t):  # the step function's value at t
         i = np.searchsorted(curve.timeline, t, side="right") - 1
         return float(curve.survival[i]) if i >= 0 else 1.0
 
     s12 = {k: at(c, 12) for k, c in km.curves.items()}
-    out.update({
-        "seconds_total": total, "peak_rss": sampler.overall_peak, "stages": stage_table(sampler.stages),
-        "panel": {"rows_read": conv.rows_read, "rows_kept": conv.rows_kept, "quarantined": conv.quarantined,
-                  "balanced": conv.balanced, "seconds": conv.seconds},
-        "first_spells": int(len(d)), "time_to_first_persons": int(len(first)),
-        "monthly_hazard": hazard, "planted_hazard": 0.05, "survival_12": s12, "planted_survival_12": 0.95 ** 12,
-        "logrank_p": float(lr.p_value), "cox_hazard_ratio_participant": float(np.exp(cox.params["participant"])),
-    })
-    print(f"\n{data.name}: persons -> panel parquet -> spells -> survival in {total:.1f} s, "
-          f"peak RSS {sampler.overall_peak / 2**30:.2f} GiB (DuckDB limit {args.memory_limit}, {args.threads} threads)")
+    out.update(
+        {
+            "seconds_total": total,
+            "peak_rss": sampler.overall_peak,
+            "stages": stage_table(sampler.stages),
+            "panel": {
+                "rows_read": conv.rows_read,
+                "rows_kept": conv.rows_kept,
+                "quarantined": conv.quarantined,
+                "balanced": conv.balanced,
+                "seconds": conv.seconds,
+            },
+            "first_spells": int(len(d)),
+            "time_to_first_persons": int(len(first)),
+            "monthly_hazard": hazard,
+            "planted_hazard": 0.05,
+            "survival_12": s12,
+            "planted_survival_12": 0.95**12,
+            "logrank_p": float(lr.p_value),
+            "cox_hazard_ratio_participant": float(np.exp(cox.params["participant"])),
+        }
+    )
+    print(
+        f"\n{data.name}: persons -> panel parquet -> spells -> survival in {total:.1f} s, "
+        f"peak RSS {sampler.overall_peak / 2**30:.2f} GiB (DuckDB limit {args.memory_limit}, {args.threads} threads)"
+    )
     print(f"{'stage':<10}{'wall s':>9}{'peak RSS GiB':>14}")
     for s in out["stages"]:
         print(f"{s['stage']:<10}{s['seconds']:>9.1f}{s['peak_rss'] / 2**30:>14.2f}")
-    print(f"panel rows read {conv.rows_read:,} = kept {conv.rows_kept:,} + quarantined {conv.rows_quarantined:,} "
-          f"{conv.quarantined}; balanced: {conv.balanced}")
-    print(f"first spells {len(d):,}: monthly hazard of leaving {hazard:.4f} (planted 0.05); S(12) participants "
-          f"{s12.get(1, float('nan')):.4f}, comparison {s12.get(0, float('nan')):.4f} (planted {0.95 ** 12:.4f}); "
-          f"Cox HR participant {out['cox_hazard_ratio_participant']:.3f} (planted 1)")
+    print(
+        f"panel rows read {conv.rows_read:,} = kept {conv.rows_kept:,} + quarantined {conv.rows_quarantined:,} "
+        f"{conv.quarantined}; balanced: {conv.balanced}"
+    )
+    print(
+        f"first spells {len(d):,}: monthly hazard of leaving {hazard:.4f} (planted 0.05); S(12) participants "
+        f"{s12.get(1, float('nan')):.4f}, comparison {s12.get(0, float('nan')):.4f} (planted {0.95**12:.4f}); "
+        f"Cox HR participant {out['cox_hazard_ratio_participant']:.3f} (planted 1)"
+    )
     if args.json:
         args.json.write_text(json.dumps(out, indent=2, default=str) + "\n", encoding="utf-8")
     return 0 if conv.balanced else 1

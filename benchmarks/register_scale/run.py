@@ -7,7 +7,7 @@ One command (see README.md)::
 1. Generates the project with ``generate.py`` if its folder does not exist yet
    (not part of the timed pipeline).
 2. Runs the project's notebooks exactly as ``foljeval report`` does
-   (:func:`analysis.runner.build_project`: one kernel, papermill, nbconvert, the
+   (:func:`analysis.pipeline.runner.build_project`: one kernel, papermill, nbconvert, the
    publication scan) in a scratch root whose ``data/raw/<name>`` points at the
    generated files. Stages are the notebooks: ``01_clean`` (raw -> processed),
    ``02_participants`` + ``03_outcomes`` (tables), ``04_effects``, ``05_survival``,
@@ -114,8 +114,13 @@ class Sampler:
 
 
 # --------------------------------------------------------------------------- pipeline
-STAGE_OF = {"01_clean.ipynb": "clean", "02_participants.ipynb": "tables", "03_outcomes.ipynb": "tables",
-            "04_effects.ipynb": "effects", "05_survival.ipynb": "survival"}
+STAGE_OF = {
+    "01_clean.ipynb": "clean",
+    "02_participants.ipynb": "tables",
+    "03_outcomes.ipynb": "tables",
+    "04_effects.ipynb": "effects",
+    "05_survival.ipynb": "survival",
+}
 
 
 def prepare_root(data: Path, work: Path) -> str:
@@ -130,7 +135,7 @@ def prepare_root(data: Path, work: Path) -> str:
 
 
 def run_pipeline(name: str, work: Path, sampler: Sampler) -> dict:
-    from analysis.runner import build_project
+    from analysis.pipeline.runner import build_project
 
     sampler.mark("start-up")
 
@@ -180,10 +185,10 @@ def reference_effects(work: Path, name: str, sampler: Sampler) -> dict:
     import numpy as np
     import statsmodels.api as sm
 
-    from analysis.config import load_project
+    from analysis.clean.store import read_processed
     from analysis.effects.analysis import effects_analysis
     from analysis.effects.estimators import ipw_att
-    from analysis.io import read_processed
+    from analysis.project.config import load_project
 
     sampler.mark("ref:effects-foljeval")
     proj = load_project(work / "data" / "raw" / name)
@@ -206,11 +211,18 @@ def reference_effects(work: Path, name: str, sampler: Sampler) -> dict:
     wls = sm.WLS(y, sm.add_constant(d), weights=w).fit()
     t_sm = time.perf_counter() - t0
     sampler.mark(None)
-    return {"outcome": main.spec.name, "n_treated": int(d.sum()), "n_control": int((1 - d).sum()),
-            "effects_analysis_s": t_all, "ipw_foljeval_s": t_ours, "ipw_statsmodels_s": t_sm,
-            "ipw_att_foljeval": float(ours.estimate), "ipw_att_statsmodels": float(wls.params[1]),
-            "agree": abs(float(ours.estimate) - float(wls.params[1])) < 5e-5,
-            "estimates": {r.estimator: round(float(r.estimate), 5) for r in main.estimates.results}}
+    return {
+        "outcome": main.spec.name,
+        "n_treated": int(d.sum()),
+        "n_control": int((1 - d).sum()),
+        "effects_analysis_s": t_all,
+        "ipw_foljeval_s": t_ours,
+        "ipw_statsmodels_s": t_sm,
+        "ipw_att_foljeval": float(ours.estimate),
+        "ipw_att_statsmodels": float(wls.params[1]),
+        "agree": abs(float(ours.estimate) - float(wls.params[1])) < 5e-5,
+        "estimates": {r.estimator: round(float(r.estimate), 5) for r in main.estimates.results},
+    }
 
 
 # --------------------------------------------------------------------------- main
@@ -223,16 +235,23 @@ def ensure_project(persons: int, data: Path | None = None) -> Path:
     data = data or HERE / "data" / f"register-{_label(persons)}"
     if not (data / "project.yml").is_file():
         print(f"generating {data} ...", flush=True)
-        subprocess.run([sys.executable, str(HERE / "generate.py"), "--persons", str(persons), "--out", str(data)],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(HERE / "generate.py"), "--persons", str(persons), "--out", str(data)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return data
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--persons", type=int, default=1_000_000, help="persons in the register (default 1,000,000)")
     ap.add_argument("--data", type=Path, help="project folder (default benchmarks/register_scale/data/register-<size>)")
-    ap.add_argument("--work", type=Path, help="scratch root for data/processed and reports (default /tmp/foljeval-bench)")
+    ap.add_argument(
+        "--work", type=Path, help="scratch root for data/processed and reports (default /tmp/foljeval-bench)"
+    )
     ap.add_argument("--no-reference", action="store_true", help="skip the lifelines/statsmodels side-by-side stage")
     ap.add_argument("--json", type=Path, help="also write the measurements here")
     args = ap.parse_args(argv)
@@ -241,8 +260,12 @@ def main(argv: list[str] | None = None) -> int:
     work = (args.work or Path("/tmp/foljeval-bench")).resolve()
     name = prepare_root(data, work)
 
-    results: dict = {"project": name, "date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
-                     "python": platform.python_version()}
+    results: dict = {
+        "project": name,
+        "date": time.strftime("%Y-%m-%d"),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
     with Sampler() as sampler:
         results["pipeline"] = run_pipeline(name, work, sampler)
         pipeline_peak = sampler.overall_peak
@@ -254,22 +277,30 @@ def main(argv: list[str] | None = None) -> int:
     results["stages"] = stages
     results["reference_stages"] = [s for s in stage_table(sampler.stages) if s["stage"] == "ref"]
 
-    print(f"\n{name}: raw files -> report.html in {results['pipeline']['seconds']:.1f} s, "
-          f"peak RSS {pipeline_peak / 2**30:.2f} GiB (process tree)")
+    print(
+        f"\n{name}: raw files -> report.html in {results['pipeline']['seconds']:.1f} s, "
+        f"peak RSS {pipeline_peak / 2**30:.2f} GiB (process tree)"
+    )
     print(f"{'stage':<12}{'wall s':>9}{'peak RSS GiB':>14}")
     for s in stages:
         print(f"{s['stage']:<12}{s['seconds']:>9.1f}{s['peak_rss'] / 2**30:>14.2f}")
     if "survival_reference" in results:
         r = results["survival_reference"]
-        print(f"\nsurvival on {r['first_spells']:,} first spells: foljeval {r['foljeval_s']:.2f} s, lifelines "
-              f"{r['lifelines_s']:.2f} s ({r['speedup']:.1f}x); agree to 4 decimals: {r['agree']}")
+        print(
+            f"\nsurvival on {r['first_spells']:,} first spells: foljeval {r['foljeval_s']:.2f} s, lifelines "
+            f"{r['lifelines_s']:.2f} s ({r['speedup']:.1f}x); agree to 4 decimals: {r['agree']}"
+        )
         e = results["effects_reference"]
-        print(f"effects ({e['outcome']}, {e['n_treated']:,} treated vs {e['n_control']:,} controls): whole analysis "
-              f"{e['effects_analysis_s']:.1f} s; IPW ATT foljeval {e['ipw_att_foljeval']:.5f} in {e['ipw_foljeval_s']:.2f} s, "
-              f"statsmodels Logit+WLS {e['ipw_att_statsmodels']:.5f} in {e['ipw_statsmodels_s']:.2f} s; agree: {e['agree']}")
+        print(
+            f"effects ({e['outcome']}, {e['n_treated']:,} treated vs {e['n_control']:,} controls): whole analysis "
+            f"{e['effects_analysis_s']:.1f} s; IPW ATT foljeval {e['ipw_att_foljeval']:.5f} in {e['ipw_foljeval_s']:.2f} s, "
+            f"statsmodels Logit+WLS {e['ipw_att_statsmodels']:.5f} in {e['ipw_statsmodels_s']:.2f} s; agree: {e['agree']}"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
-    ok = results.get("survival_reference", {}).get("agree", True) and results.get("effects_reference", {}).get("agree", True)
+    ok = results.get("survival_reference", {}).get("agree", True) and results.get("effects_reference", {}).get(
+        "agree", True
+    )
     return 0 if ok else 1
 
 

@@ -18,13 +18,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.spells import build_spells, first_spell_after
 from analysis.survival import cox as fe_cox
 from analysis.survival import km as fe_km
 from analysis.survival import logrank as fe_logrank
+from analysis.survival.spells import build_spells, first_spell_after
 
 
-def spells_frame(processed: Path, work_or_study=("work", "study"), bridge_gap_months: int = 1) -> tuple[pd.DataFrame, dict]:
+def spells_frame(
+    processed: Path, work_or_study=("work", "study"), bridge_gap_months: int = 1
+) -> tuple[pd.DataFrame, dict]:
     """First spells of participants and comparison persons with covariates, and timings."""
     t0 = time.perf_counter()
     panel = pd.read_parquet(processed / "status_monthly.parquet")
@@ -44,8 +46,14 @@ def spells_frame(processed: Path, work_or_study=("work", "study"), bridge_gap_mo
     firsts["age_10y"] = firsts["age_at_start"].astype(float) / 10
     firsts["female"] = (firsts["gender"] == "female").astype(float)
     t3 = time.perf_counter()
-    return firsts, {"read_panel_s": t1 - t0, "spells_s": t2 - t1, "first_spells_s": t3 - t2,
-                    "panel_rows": len(panel), "spells": len(spells), "first_spells": len(firsts)}
+    return firsts, {
+        "read_panel_s": t1 - t0,
+        "spells_s": t2 - t1,
+        "first_spells_s": t3 - t2,
+        "panel_rows": len(panel),
+        "spells": len(spells),
+        "first_spells": len(firsts),
+    }
 
 
 def compare(firsts: pd.DataFrame, decimals: int = 4) -> dict:
@@ -83,10 +91,18 @@ def compare(firsts: pd.DataFrame, decimals: int = 4) -> dict:
     diffs["cox_coef"] = float(np.max(np.abs(cox.params.to_numpy() - ll_cox.params_.to_numpy())))
     diffs["cox_se"] = float(np.max(np.abs(cox.standard_errors.to_numpy() - ll_cox.standard_errors_.to_numpy())))
     diffs["cox_loglik_rel"] = abs(cox.log_likelihood - ll_cox.log_likelihood_) / abs(ll_cox.log_likelihood_)
-    tol = 0.5 * 10 ** -decimals
-    return {"foljeval_s": t_fe, "lifelines_s": t_ll, "speedup": t_ll / t_fe, "max_abs_differences": diffs,
-            "agree_to_decimals": decimals, "agree": all(v <= tol for v in diffs.values()),
-            "n": len(d), "events": int(e.sum()), "cox_params": cox.params.round(6).to_dict()}
+    tol = 0.5 * 10**-decimals
+    return {
+        "foljeval_s": t_fe,
+        "lifelines_s": t_ll,
+        "speedup": t_ll / t_fe,
+        "max_abs_differences": diffs,
+        "agree_to_decimals": decimals,
+        "agree": all(v <= tol for v in diffs.values()),
+        "n": len(d),
+        "events": int(e.sum()),
+        "cox_params": cox.params.round(6).to_dict(),
+    }
 
 
 def main(argv: list[str]) -> int:

@@ -22,7 +22,7 @@ Staying in work or study
     participants and comparison persons, every cohort and every spell.
 After leaving
     at least ``bridge_gap_months + 1 = 2`` months out of work or study (so the
-    spell rules of ``analysis.spells`` see a leaving, not a gap), then a new spell
+    spell rules of ``analysis.survival.spells`` see a leaving, not a gap), then a new spell
     starts each further month with probability ``REENTRY_HAZARD``.
 
 Because what happens after the first entry does not depend on ``X`` or ``D``,
@@ -58,12 +58,27 @@ PARTICIPANT_SHARE = 0.02
 # logit-linear in the covariates. Participants are younger, more often born outside
 # Europe, with compulsory schooling only and longer support, so an unadjusted
 # comparison understates the effect.
-PROPENSITY = {"age_minus_35": -0.035, "female": 0.10, "education_compulsory": 0.35, "education_post_secondary": -0.30,
-              "origin_europe": 0.20, "origin_outside_europe": 0.50, "support_before_months": 0.015,
-              "earnings_before_100k": -0.40}
-FINDER = {"intercept": 0.30, "age_minus_35": -0.025, "female": -0.10, "education_upper_secondary": 0.25,
-          "education_post_secondary": 0.55, "origin_europe": -0.20, "origin_outside_europe": -0.45,
-          "support_before_months": -0.025, "earnings_before_100k": 0.40}
+PROPENSITY = {
+    "age_minus_35": -0.035,
+    "female": 0.10,
+    "education_compulsory": 0.35,
+    "education_post_secondary": -0.30,
+    "origin_europe": 0.20,
+    "origin_outside_europe": 0.50,
+    "support_before_months": 0.015,
+    "earnings_before_100k": -0.40,
+}
+FINDER = {
+    "intercept": 0.30,
+    "age_minus_35": -0.025,
+    "female": -0.10,
+    "education_upper_secondary": 0.25,
+    "education_post_secondary": 0.55,
+    "origin_europe": -0.20,
+    "origin_outside_europe": -0.45,
+    "support_before_months": -0.025,
+    "earnings_before_100k": 0.40,
+}
 
 STATUSES = ("work", "study", "income_support", "job_seeking", "sick", "other", "unknown")
 # Monthly status out of work or study (i.i.d. by month): before the start, and after it.
@@ -160,8 +175,13 @@ def untreated_work_or_study(df: pd.DataFrame, k: int) -> np.ndarray:
 def earnings_mean0(df: pd.DataFrame) -> np.ndarray:
     """``mu0(X)``: mean of the non-finder, non-participant earnings component."""
     t = design(df)
-    mu = 25_000 + 0.6 * t["earnings_before_100k"] * 100_000 + 15_000 * t["education_post_secondary"] \
-        + 5_000 * t["education_upper_secondary"] - 300 * t["support_before_months"]
+    mu = (
+        25_000
+        + 0.6 * t["earnings_before_100k"] * 100_000
+        + 15_000 * t["education_post_secondary"]
+        + 5_000 * t["education_upper_secondary"]
+        - 300 * t["support_before_months"]
+    )
     return np.maximum(mu, 15_000.0)
 
 
@@ -185,7 +205,7 @@ def planted_truth(cohorts: list[int], months: int) -> dict:
     med = int(np.argmax(survival(np.arange(1, 200)) <= 0.5) + 1)
     return {
         "description": "Register-scale benchmark (benchmarks/register_scale). Effects are ATTs of taking part; "
-                       "months are counted from start_date (participants) or reference_date (comparison).",
+        "months are counted from start_date (participants) or reference_date (comparison).",
         "effects": {
             **{f"work_or_study_{k}m": round(float(effect_on_work_or_study(k)), 6) for k in horizons},
             "earnings_after": EFFECT_EARNINGS,
@@ -204,6 +224,9 @@ def planted_truth(cohorts: list[int], months: int) -> dict:
             "finder_logit": FINDER,
             "finder_shift_delta": round(finder_shift(), 6),
         },
-        "entry": {"finder_entry_hazard_months_1_12": ENTRY_HAZARD, "late_entry_hazard_from_month_13": LATE_ENTRY_HAZARD,
-                  "reentry_hazard_after_2_months_out": REENTRY_HAZARD},
+        "entry": {
+            "finder_entry_hazard_months_1_12": ENTRY_HAZARD,
+            "late_entry_hazard_from_month_13": LATE_ENTRY_HAZARD,
+            "reentry_hazard_after_2_months_out": REENTRY_HAZARD,
+        },
     }

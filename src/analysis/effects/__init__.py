@@ -13,15 +13,30 @@ analysis     the whole section for one project (what the notebook calls)
 publish      prose, tables and figures of the section in the report language
 """
 
-from .balance import BalanceResult, balance_table
-from .design import Sample, build_design, covariate_matrix, outcome_frame
-from .estimators import aipw_att, ipw_att, match_att, regression_adjustment, unadjusted
-from .propensity import PropensityResult, fit_propensity
-from .result import EffectResult, EffectTable
-from .sensitivity import evalue_rd, evalue_rr, evalue_smd
+from analysis.effects.balance import BalanceResult, balance_table
+from analysis.effects.design import Sample, build_design, covariate_matrix, outcome_frame
+from analysis.effects.estimators import aipw_att, ipw_att, match_att, regression_adjustment, unadjusted
+from analysis.effects.propensity import PropensityResult, fit_propensity
+from analysis.effects.result import EffectResult, EffectTable
+from analysis.effects.sensitivity import evalue_rd, evalue_rr, evalue_smd
 
 __all__ = [
-    "BalanceResult", "EffectResult", "EffectTable", "PropensityResult", "Sample", "aipw_att", "balance_table",
-    "build_design", "covariate_matrix", "evalue_rd", "evalue_rr", "evalue_smd", "fit_propensity", "ipw_att",
-    "match_att", "outcome_frame", "regression_adjustment", "unadjusted",
+    "BalanceResult",
+    "EffectResult",
+    "EffectTable",
+    "PropensityResult",
+    "Sample",
+    "aipw_att",
+    "balance_table",
+    "build_design",
+    "covariate_matrix",
+    "evalue_rd",
+    "evalue_rr",
+    "evalue_smd",
+    "fit_propensity",
+    "ipw_att",
+    "match_att",
+    "outcome_frame",
+    "regression_adjustment",
+    "unadjusted",
 ]

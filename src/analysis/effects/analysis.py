@@ -14,14 +14,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..disclosure import DEFAULT_MIN_CELL, primary_marker, protect_share
-from .balance import BalanceResult, balance_table
-from .design import OutcomeSpec, Sample, build_design, clear_panel_cache, covariate_matrix, outcome_frame, persons, resolve_covariates
-from .estimators import aipw_att, ipw_att, match_att, regression_adjustment, unadjusted
-from .panel import EventStudyResult, event_panel, event_study
-from .propensity import PropensityResult, fit_propensity
-from .result import EffectResult, EffectTable
-from .sensitivity import evalue_rd, evalue_smd
+from analysis.disclosure.suppression import DEFAULT_MIN_CELL, primary_marker, protect_share
+from analysis.effects.balance import BalanceResult, balance_table
+from analysis.effects.design import (
+    OutcomeSpec,
+    Sample,
+    build_design,
+    clear_panel_cache,
+    covariate_matrix,
+    outcome_frame,
+    persons,
+    resolve_covariates,
+)
+from analysis.effects.estimators import aipw_att, ipw_att, match_att, regression_adjustment, unadjusted
+from analysis.effects.panel import EventStudyResult, event_panel, event_study
+from analysis.effects.propensity import PropensityResult, fit_propensity
+from analysis.effects.result import EffectResult, EffectTable
+from analysis.effects.sensitivity import evalue_rd, evalue_smd
 
 ESTIMATORS = ("unadjusted", "regression", "matching", "ipw", "aipw")
 ADJUSTED = ("regression", "matching", "ipw", "aipw")
@@ -99,8 +108,9 @@ class EffectsAnalysis:
             if m.propensity.separated:
                 out.append("separation")
         ipw = next((r for r in m.estimates.results if r.estimator == "ipw"), None)
-        if ipw is not None and (ipw.details.get("ess_control", np.inf) < 2 * self.min_cell
-                                or ipw.details.get("max_weight_share", 0) > 0.1):
+        if ipw is not None and (
+            ipw.details.get("ess_control", np.inf) < 2 * self.min_cell or ipw.details.get("max_weight_share", 0) > 0.1
+        ):
             out.append("weights")
         mt = next((r for r in m.estimates.results if r.estimator == "matching"), None)
         if mt is not None and mt.details.get("n_unmatched", 0) > 0:
@@ -115,20 +125,39 @@ class EffectsAnalysis:
         if r is None:
             return None
         lo, hi = r.ci
-        return {"estimate": r.estimate, "lower": lo, "upper": hi, "outcome": m.spec.name, "method": "aipw",
-                "scale": "risk_difference" if m.spec.kind == "binary" else "difference"}
+        return {
+            "estimate": r.estimate,
+            "lower": lo,
+            "upper": hi,
+            "outcome": m.spec.name,
+            "method": "aipw",
+            "scale": "risk_difference" if m.spec.kind == "binary" else "difference",
+        }
 
     def to_results(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"available": self.available, "reason": self.reason, "covariates": self.covariates,
-                               "min_cell": self.min_cell, "main_outcome": self.main_outcome,
-                               "matching": {"k": self.k, "caliper_sd": self.caliper}}
+        out: dict[str, Any] = {
+            "available": self.available,
+            "reason": self.reason,
+            "covariates": self.covariates,
+            "min_cell": self.min_cell,
+            "main_outcome": self.main_outcome,
+            "matching": {"k": self.k, "caliper_sd": self.caliper},
+        }
         est, outcomes = [], {}
         for name, o in self.outcomes.items():
-            info: dict[str, Any] = {"kind": o.spec.kind, "months": o.spec.months, "suppressed": o.suppressed,
-                                    "skipped": o.skipped}
+            info: dict[str, Any] = {
+                "kind": o.spec.kind,
+                "months": o.spec.months,
+                "suppressed": o.suppressed,
+                "skipped": o.skipped,
+            }
             if o.ok:
-                info.update(n_treated=o.n_treated, n_control=o.n_control, mean_treated=o.mean_treated,
-                            mean_control=o.mean_control)
+                info.update(
+                    n_treated=o.n_treated,
+                    n_control=o.n_control,
+                    mean_treated=o.mean_treated,
+                    mean_control=o.mean_control,
+                )
                 for r in o.estimates.results:
                     row = r.to_results()
                     if o.balance is not None:
@@ -138,8 +167,10 @@ class EffectsAnalysis:
                         row["evalue"] = o.evalues[r.estimator]
                     est.append(row)
                 if o.propensity is not None:
-                    info["overlap"] = {"n_outside_support": o.propensity.n_outside_support,
-                                       "separated": o.propensity.separated}
+                    info["overlap"] = {
+                        "n_outside_support": o.propensity.n_outside_support,
+                        "separated": o.propensity.separated,
+                    }
                 if o.balance is not None:
                     info["balance"] = o.balance.to_results()
             outcomes[name] = info
@@ -150,7 +181,9 @@ class EffectsAnalysis:
         out["panel"] = {}
         for name, es in self.panel.items():
             out["panel"][name] = {
-                "has_comparison": es.has_comparison, "ref": es.ref, "pretrend": es.pretrend,
+                "has_comparison": es.has_comparison,
+                "ref": es.ref,
+                "pretrend": es.pretrend,
                 "estimates": [es.estimate_at(k) for k in es.estimates.index],
             }
         if self.planted:
@@ -186,7 +219,11 @@ def _evalues(o: OutcomeEffects, sample: Sample) -> None:
         if sample.kind == "binary":
             w = r.weights
             t = sample.d == 1
-            p1 = float(np.average(sample.y[t], weights=w[t])) if w is not None and w[t].sum() > 0 else float(sample.y[t].mean())
+            p1 = (
+                float(np.average(sample.y[t], weights=w[t]))
+                if w is not None and w[t].sum() > 0
+                else float(sample.y[t].mean())
+            )
             o.evalues[r.estimator] = evalue_rd(p1, r.estimate, lo, hi)
         else:
             sd = float(sample.y[sample.d == 0].std(ddof=1))
@@ -194,8 +231,14 @@ def _evalues(o: OutcomeEffects, sample: Sample) -> None:
                 o.evalues[r.estimator] = evalue_smd(r.estimate / sd, r.se / sd)
 
 
-def estimate_outcome(sample: Sample, spec: OutcomeSpec, min_cell: int = DEFAULT_MIN_CELL, k: int = 1,
-                     caliper: float | None = 0.2, propensity_cache: dict | None = None) -> OutcomeEffects:
+def estimate_outcome(
+    sample: Sample,
+    spec: OutcomeSpec,
+    min_cell: int = DEFAULT_MIN_CELL,
+    k: int = 1,
+    caliper: float | None = 0.2,
+    propensity_cache: dict | None = None,
+) -> OutcomeEffects:
     """Every estimator for one outcome, with balance, overlap and E-values.
 
     ``propensity_cache`` (a dict) lets outcomes observed for the same persons share
@@ -221,8 +264,12 @@ def estimate_outcome(sample: Sample, spec: OutcomeSpec, min_cell: int = DEFAULT_
             propensity_cache[signature] = ps
     o.propensity = ps
     results: list[EffectResult] = [unadjusted(sample)]
-    calls = {"regression": lambda: regression_adjustment(sample), "matching": lambda: match_att(sample, ps, k=k, caliper=caliper),
-             "ipw": lambda: ipw_att(sample, ps), "aipw": lambda: aipw_att(sample, ps)}
+    calls = {
+        "regression": lambda: regression_adjustment(sample),
+        "matching": lambda: match_att(sample, ps, k=k, caliper=caliper),
+        "ipw": lambda: ipw_att(sample, ps),
+        "aipw": lambda: aipw_att(sample, ps),
+    }
     for name, call in calls.items():
         try:
             results.append(call())
@@ -235,8 +282,15 @@ def estimate_outcome(sample: Sample, spec: OutcomeSpec, min_cell: int = DEFAULT_
     return o
 
 
-def effects_analysis(tables: dict[str, pd.DataFrame], config, data_end: dt.date | pd.Timestamp, *, k: int = 1,
-                     caliper: float | None = 0.2, window: tuple[int, int] = (-12, 24)) -> EffectsAnalysis:
+def effects_analysis(
+    tables: dict[str, pd.DataFrame],
+    config,
+    data_end: dt.date | pd.Timestamp,
+    *,
+    k: int = 1,
+    caliper: float | None = 0.2,
+    window: tuple[int, int] = (-12, 24),
+) -> EffectsAnalysis:
     """Estimate the effects section for a project (see the module docstring of :mod:`analysis.effects`)."""
     try:
         return _effects_analysis(tables, config, data_end, k=k, caliper=caliper, window=window)

@@ -54,12 +54,23 @@ class BalanceResult:
         return self.table
 
     def to_results(self) -> dict:
-        return {s: {"max_abs_smd": self.max_abs_smd(s), "n_imbalanced": self.n_imbalanced(s),
-                    "balanced": self.balanced(s), **({"ess_control": self.ess[s]} if s in self.ess else {})}
-                for s in self.stages}
+        return {
+            s: {
+                "max_abs_smd": self.max_abs_smd(s),
+                "n_imbalanced": self.n_imbalanced(s),
+                "balanced": self.balanced(s),
+                **({"ess_control": self.ess[s]} if s in self.ess else {}),
+            }
+            for s in self.stages
+        }
 
-    def plot(self, ax=None, labels: dict[str, str] | None = None, stage_labels: dict[str, str] | None = None,
-             xlabel: str = "|Standardised mean difference|"):
+    def plot(
+        self,
+        ax=None,
+        labels: dict[str, str] | None = None,
+        stage_labels: dict[str, str] | None = None,
+        xlabel: str = "|Standardised mean difference|",
+    ):
         """Love plot: |SMD| per covariate, one marker per stage, with the 0.1 limit."""
         import matplotlib.pyplot as plt
 
@@ -70,8 +81,15 @@ class BalanceResult:
         markers = ["o", "s", "^", "D", "v"]
         colours = ["#c8553d", "#1f5f8b", "#3a8d5c", "#7b4fa0", "#b08a2e"]
         for i, s in enumerate(self.stages):
-            ax.plot(tab[f"smd_{s}"].abs().to_numpy(), ys, markers[i % 5], color=colours[i % 5],
-                    label=(stage_labels or {}).get(s, s), alpha=0.85, ms=5)
+            ax.plot(
+                tab[f"smd_{s}"].abs().to_numpy(),
+                ys,
+                markers[i % 5],
+                color=colours[i % 5],
+                label=(stage_labels or {}).get(s, s),
+                alpha=0.85,
+                ms=5,
+            )
         ax.axvline(SMD_LIMIT, color="grey", ls="--", lw=1)
         ax.set_yticks(ys)
         ax.set_yticklabels([(labels or {}).get(c, c) for c in tab.index])
@@ -100,8 +118,12 @@ def balance_table(X: pd.DataFrame, d: np.ndarray, weights: dict[str, np.ndarray]
     pooled = np.sqrt((v1 + v0) / 2)
     pooled[pooled == 0] = np.nan
     binary = np.array([set(np.unique(Xa[:, j])) <= {0.0, 1.0} for j in range(Xa.shape[1])]) if Xa.size else np.array([])
-    data = {"mean_treated": mu1, "mean_control": mu0, "smd_before": (mu1 - mu0) / pooled,
-            "vr_before": np.where(binary, np.nan, v1 / np.where(v0 > 0, v0, np.nan))}
+    data = {
+        "mean_treated": mu1,
+        "mean_control": mu0,
+        "smd_before": (mu1 - mu0) / pooled,
+        "vr_before": np.where(binary, np.nan, v1 / np.where(v0 > 0, v0, np.nan)),
+    }
     stages = ["before"]
     ess = {}
     for name, w in (weights or {}).items():
@@ -112,5 +134,5 @@ def balance_table(X: pd.DataFrame, d: np.ndarray, weights: dict[str, np.ndarray]
         data[f"vr_{name}"] = np.where(binary, np.nan, s1 / np.where(s0 > 0, s0, np.nan))
         stages.append(name)
         wc = w[~t]
-        ess[name] = float(wc.sum() ** 2 / np.sum(wc ** 2)) if wc.sum() > 0 else 0.0
+        ess[name] = float(wc.sum() ** 2 / np.sum(wc**2)) if wc.sum() > 0 else 0.0
     return BalanceResult(pd.DataFrame(data, index=X.columns), stages, ess)

@@ -23,13 +23,13 @@ with a missing numeric covariate are left out (complete cases), and counted.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..dates import month_numbers
+from analysis.project.dates import month_numbers
 
 CATEGORICAL = ("gender", "education", "origin", "referred_by", "income_at_start", "track")
 DEFAULT_COVARIATES = ("age_at_start", "gender", "education", "origin", "support_before_months")
@@ -101,7 +101,7 @@ def resolve_covariates(config, frame: pd.DataFrame) -> list[str]:
     """The covariate columns to adjust for (project.yml ``covariates`` or the standard ones present)."""
     listed = [ALIASES.get(c, c) for c in (getattr(config, "covariates", None) or [])]
     if listed:
-        return [c for c in dict.fromkeys(listed)]
+        return list(dict.fromkeys(listed))
     out = []
     for c in DEFAULT_COVARIATES:
         if c in frame and frame[c].notna().any():
@@ -116,8 +116,9 @@ def _is_categorical(frame: pd.DataFrame, col: str) -> bool:
     return col in CATEGORICAL or not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
 
 
-def covariate_matrix(frame: pd.DataFrame, covariates: Sequence[str], formula: str | None = None
-                     ) -> tuple[pd.DataFrame, np.ndarray]:
+def covariate_matrix(
+    frame: pd.DataFrame, covariates: Sequence[str], formula: str | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The design matrix (no intercept) and the mask of rows with complete covariates.
 
     Parameters
@@ -199,10 +200,20 @@ def _panel_integers(frame: pd.DataFrame, panel: pd.DataFrame):
     keys = pd.Index(pd.unique(frame["person_key"].astype(str)))
     pk = _codes_of(panel["person_key"], keys)
     ok = pk >= 0
-    status = panel["status"] if isinstance(panel["status"].dtype, pd.CategoricalDtype) else panel["status"].astype("category")
+    status = (
+        panel["status"]
+        if isinstance(panel["status"].dtype, pd.CategoricalDtype)
+        else panel["status"].astype("category")
+    )
     person = keys.get_indexer(frame["person_key"].astype(str)).astype(np.int64)
-    codes = (keys, person, pk[ok].astype(np.int64), month_numbers(panel["month"])[ok],
-             status.cat.codes.to_numpy()[ok], status.cat.categories.astype(str))
+    codes = (
+        keys,
+        person,
+        pk[ok].astype(np.int64),
+        month_numbers(panel["month"])[ok],
+        status.cat.codes.to_numpy()[ok],
+        status.cat.categories.astype(str),
+    )
     _PANEL_CACHE[:] = [(frame, panel, codes)]
     return codes
 
@@ -226,8 +237,13 @@ def panel_codes(frame: pd.DataFrame, panel: pd.DataFrame, statuses: Sequence[str
     return keys, person, pk, pmonth, hit
 
 
-def panel_status_at(frame: pd.DataFrame, panel: pd.DataFrame, months: Sequence[int], statuses: Sequence[str],
-                    data_end: dt.date | pd.Timestamp) -> pd.DataFrame:
+def panel_status_at(
+    frame: pd.DataFrame,
+    panel: pd.DataFrame,
+    months: Sequence[int],
+    statuses: Sequence[str],
+    data_end: dt.date | pd.Timestamp,
+) -> pd.DataFrame:
     """0/1 (NaN when unobserved) per person: status in ``statuses`` ``m`` months after time zero.
 
     Vectorised: the panel rows are scattered into a person x month grid (int8, -1 =
@@ -248,8 +264,13 @@ def panel_status_at(frame: pd.DataFrame, panel: pd.DataFrame, months: Sequence[i
     if len(keys) * span <= 400_000_000:
         grid = np.full((len(keys), span), -1, dtype=np.int8)
         grid[pk, pmonth - lo] = hit  # duplicates cannot occur: the cleaning step quarantines them
-        lookup = lambda target: np.where((target >= lo) & (target <= hi) & (person >= 0),  # noqa: E731
-                                         grid[np.maximum(person, 0), np.clip(target - lo, 0, span - 1)], -1)
+
+        def lookup(target):
+            return np.where(
+                (target >= lo) & (target <= hi) & (person >= 0),
+                grid[np.maximum(person, 0), np.clip(target - lo, 0, span - 1)],
+                -1,
+            )
     else:
         code = pk * (span + 1) + (pmonth - lo)
         order = np.argsort(code, kind="stable")
@@ -260,6 +281,7 @@ def panel_status_at(frame: pd.DataFrame, panel: pd.DataFrame, months: Sequence[i
             pos = np.minimum(np.searchsorted(code, want), len(code) - 1)
             found = (code[pos] == want) & (target >= lo) & (target <= hi) & (person >= 0)
             return np.where(found, hit_sorted[pos].astype(np.int8), -1)
+
     for m in months:
         target = t0 + m
         val = lookup(target).astype(float)
@@ -269,8 +291,9 @@ def panel_status_at(frame: pd.DataFrame, panel: pd.DataFrame, months: Sequence[i
     return out
 
 
-def outcome_frame(frame: pd.DataFrame, tables: dict[str, pd.DataFrame], config,
-                  data_end: dt.date | pd.Timestamp) -> tuple[pd.DataFrame, list[OutcomeSpec]]:
+def outcome_frame(
+    frame: pd.DataFrame, tables: dict[str, pd.DataFrame], config, data_end: dt.date | pd.Timestamp
+) -> tuple[pd.DataFrame, list[OutcomeSpec]]:
     """Every outcome column for the persons in ``frame`` and their specifications."""
     specs: list[OutcomeSpec] = []
     out = pd.DataFrame(index=frame.index)
@@ -297,8 +320,9 @@ def outcome_frame(frame: pd.DataFrame, tables: dict[str, pd.DataFrame], config,
     return out, specs
 
 
-def build_design(frame: pd.DataFrame, outcomes: pd.DataFrame, X: pd.DataFrame, complete: np.ndarray,
-                 spec: OutcomeSpec) -> Sample:
+def build_design(
+    frame: pd.DataFrame, outcomes: pd.DataFrame, X: pd.DataFrame, complete: np.ndarray, spec: OutcomeSpec
+) -> Sample:
     """The complete-case :class:`Sample` for one outcome."""
     y_all = outcomes[spec.name].to_numpy(dtype=float)
     rows = complete & ~np.isnan(y_all)
@@ -306,7 +330,12 @@ def build_design(frame: pd.DataFrame, outcomes: pd.DataFrame, X: pd.DataFrame, c
     # indicators that are constant within the outcome sample carry no information
     Xs = Xs.loc[:, Xs.std(axis=0, ddof=0) > 0]
     return Sample(
-        y=y_all[rows], d=frame["treated"].to_numpy()[rows].astype(np.int8), X=Xs, outcome=spec.name, kind=spec.kind,
+        y=y_all[rows],
+        d=frame["treated"].to_numpy()[rows].astype(np.int8),
+        X=Xs,
+        outcome=spec.name,
+        kind=spec.kind,
         keys=frame["person_key"].astype(str).to_numpy()[rows],
-        n_missing_covariates=int((~complete).sum()), n_missing_outcome=int((complete & np.isnan(y_all)).sum()),
+        n_missing_covariates=int((~complete).sum()),
+        n_missing_outcome=int((complete & np.isnan(y_all)).sum()),
     )

@@ -24,9 +24,9 @@ import warnings
 import numpy as np
 import statsmodels.api as sm
 
-from .design import Sample
-from .propensity import PropensityResult, fit_propensity, logit_start
-from .result import EffectResult
+from analysis.effects.design import Sample
+from analysis.effects.propensity import PropensityResult, fit_propensity, logit_start
+from analysis.effects.result import EffectResult
 
 TIE_TOL = 1e-10  # relative tolerance that makes equal distances ties despite rounding
 
@@ -40,19 +40,29 @@ def _as_design(X) -> np.ndarray:
 # unadjusted
 # --------------------------------------------------------------------------
 
+
 def unadjusted(sample: Sample) -> EffectResult:
     """Raw difference in means between participants and the comparison group (Welch standard error)."""
     y, d = sample.y, sample.d == 1
     y1, y0 = y[d], y[~d]
     est = y1.mean() - y0.mean()
     se = np.sqrt(y1.var(ddof=1) / len(y1) + y0.var(ddof=1) / len(y0))
-    return EffectResult("unadjusted", sample.outcome, float(est), float(se), len(y1), len(y0), "Welch",
-                        {"mean_treated": float(y1.mean()), "mean_control": float(y0.mean())})
+    return EffectResult(
+        "unadjusted",
+        sample.outcome,
+        float(est),
+        float(se),
+        len(y1),
+        len(y0),
+        "Welch",
+        {"mean_treated": float(y1.mean()), "mean_control": float(y0.mean())},
+    )
 
 
 # --------------------------------------------------------------------------
 # outcome model for the comparison group (regression adjustment, AIPW)
 # --------------------------------------------------------------------------
+
 
 def _control_model(sample: Sample, Xd: np.ndarray):
     """Fit E[y | X, d=0]: OLS (continuous) or logit (binary) on the comparison group.
@@ -84,7 +94,9 @@ def _fit_control_model(sample: Sample, Xd: np.ndarray):
                 if not np.all(np.isfinite(beta)) or np.abs(X0 @ beta).max() > 30:
                     raise np.linalg.LinAlgError
             except Exception:  # noqa: BLE001 - separation: tiny penalty keeps predictions finite
-                beta = np.asarray(sm.Logit(y0, X0).fit_regularized(alpha=1e-4 * len(y0), disp=0, trim_mode="off").params)
+                beta = np.asarray(
+                    sm.Logit(y0, X0).fit_regularized(alpha=1e-4 * len(y0), disp=0, trim_mode="off").params
+                )
         eta = Xd @ beta
         m = 1 / (1 + np.exp(-eta))
         dm = (m * (1 - m))[:, None] * Xd  # d m / d beta
@@ -122,16 +134,24 @@ def regression_adjustment(sample: Sample) -> EffectResult:
     p = n1 / n
     grad = dm[d].sum(axis=0) / n  # E[D * dm/dbeta]
     phi = (d * (resid - est) - infl_beta @ grad) / p
-    se = np.sqrt(np.sum(phi ** 2)) / n
+    se = np.sqrt(np.sum(phi**2)) / n
     model = "logit" if sample.kind == "binary" else "OLS"
-    return EffectResult("regression", sample.outcome, float(est), float(se), n1, n - n1, f"sandwich ({model})",
-                        {"outcome_model": model, "mean_treated": float(sample.y[d].mean()),
-                         "mean_counterfactual": float(m[d].mean())})
+    return EffectResult(
+        "regression",
+        sample.outcome,
+        float(est),
+        float(se),
+        n1,
+        n - n1,
+        f"sandwich ({model})",
+        {"outcome_model": model, "mean_treated": float(sample.y[d].mean()), "mean_counterfactual": float(m[d].mean())},
+    )
 
 
 # --------------------------------------------------------------------------
 # weighting
 # --------------------------------------------------------------------------
+
 
 def _propensity(sample: Sample, ps: PropensityResult | None) -> PropensityResult:
     return ps if ps is not None else fit_propensity(sample.X, sample.d)
@@ -171,13 +191,20 @@ def ipw_att(sample: Sample, ps: PropensityResult | None = None, trim: bool = Tru
     phi1 = t * (y - mu1) / p_t
     phi0 = (r * (y - mu0) + corr * (d.astype(float) - e)) / c0
     phi = phi1 - phi0
-    se = np.sqrt(np.sum(phi ** 2)) / n
+    se = np.sqrt(np.sum(phi**2)) / n
     w = np.where(t, 1.0, 0.0) + r / r.sum() * t.sum()
-    ess = r.sum() ** 2 / np.sum(r ** 2)
-    return EffectResult("ipw", sample.outcome, float(est), float(se), int(t.sum()), int((~d).sum()),
-                        "influence function (incl. propensity score)",
-                        {"n_trimmed": int((d & ~keep).sum()), "ess_control": float(ess),
-                         "max_weight_share": float(r.max() / r.sum())}, weights=w)
+    ess = r.sum() ** 2 / np.sum(r**2)
+    return EffectResult(
+        "ipw",
+        sample.outcome,
+        float(est),
+        float(se),
+        int(t.sum()),
+        int((~d).sum()),
+        "influence function (incl. propensity score)",
+        {"n_trimmed": int((d & ~keep).sum()), "ess_control": float(ess), "max_weight_share": float(r.max() / r.sum())},
+        weights=w,
+    )
 
 
 def aipw_att(sample: Sample, ps: PropensityResult | None = None, trim: bool = True) -> EffectResult:
@@ -203,15 +230,24 @@ def aipw_att(sample: Sample, ps: PropensityResult | None = None, trim: bool = Tr
     a0 = np.sum(r * R) / np.sum(r)
     est = a1 - a0
     phi = t * (R - a1) / t.mean() - r * (R - a0) / r.mean()
-    se = np.sqrt(np.sum(phi ** 2)) / n
-    return EffectResult("aipw", sample.outcome, float(est), float(se), int(t.sum()), int((~d).sum()),
-                        "efficient influence function", {"n_trimmed": int((d & ~keep).sum())},
-                        weights=np.where(t, 1.0, 0.0) + r / r.sum() * t.sum())
+    se = np.sqrt(np.sum(phi**2)) / n
+    return EffectResult(
+        "aipw",
+        sample.outcome,
+        float(est),
+        float(se),
+        int(t.sum()),
+        int((~d).sum()),
+        "efficient influence function",
+        {"n_trimmed": int((d & ~keep).sum())},
+        weights=np.where(t, 1.0, 0.0) + r / r.sum() * t.sum(),
+    )
 
 
 # --------------------------------------------------------------------------
 # matching
 # --------------------------------------------------------------------------
+
 
 def _kth_distance(sorted_c: np.ndarray, s: np.ndarray, k: int, exclude_self: bool = False) -> np.ndarray:
     """Distance from each ``s`` to its k-th nearest value in ``sorted_c`` (window search, O(len(s) * k))."""
@@ -277,8 +313,15 @@ def nearest_neighbours(score_t: np.ndarray, score_c: np.ndarray, k: int = 1, cal
     return order, lo, hi
 
 
-def match_att(sample: Sample, ps: PropensityResult | None = None, k: int = 1, caliper: float | None = 0.2,
-              on: str = "logit", variance_neighbours: int = 2, score: np.ndarray | None = None) -> EffectResult:
+def match_att(
+    sample: Sample,
+    ps: PropensityResult | None = None,
+    k: int = 1,
+    caliper: float | None = 0.2,
+    on: str = "logit",
+    variance_neighbours: int = 2,
+    score: np.ndarray | None = None,
+) -> EffectResult:
     """ATT by nearest-neighbour matching with replacement on the propensity score.
 
     Parameters
@@ -341,17 +384,30 @@ def match_att(sample: Sample, ps: PropensityResult | None = None, k: int = 1, ca
         cnt = hi_j - lo_j - 1  # the control itself is always inside its own range
         mean_nb = (_range_sum(cum, lo_j, hi_j) - yc_s[pos]) / cnt
         sigma2[pos] = cnt / (cnt + 1.0) * (yc_s[pos] - mean_nb) ** 2
-    var = (np.sum((yt[matched] - yhat0[matched] - tau) ** 2) + np.sum((K ** 2 - K2) * sigma2)) / n1 ** 2
+    var = (np.sum((yt[matched] - yhat0[matched] - tau) ** 2) + np.sum((K**2 - K2) * sigma2)) / n1**2
     se = float(np.sqrt(var))
     # weights aligned with the sample rows, for balance diagnostics
     weights = np.zeros(len(y))
     weights[np.flatnonzero(d)[matched]] = 1.0
     ctrl_rows = np.flatnonzero(~d)[order]
     weights[ctrl_rows] = K
-    return EffectResult("matching", sample.outcome, tau, se, n1, int(used.sum()), "Abadie–Imbens",
-                        {"k": k, "caliper_sd": caliper, "n_unmatched": int((~matched).sum()),
-                         "mean_matches": float(M[matched].mean()), "ess_control": float(K.sum() ** 2 / np.sum(K ** 2))},
-                        weights=weights)
+    return EffectResult(
+        "matching",
+        sample.outcome,
+        tau,
+        se,
+        n1,
+        int(used.sum()),
+        "Abadie–Imbens",
+        {
+            "k": k,
+            "caliper_sd": caliper,
+            "n_unmatched": int((~matched).sum()),
+            "mean_matches": float(M[matched].mean()),
+            "ess_control": float(K.sum() ** 2 / np.sum(K**2)),
+        },
+        weights=weights,
+    )
 
 
 def _kth_distance_self(sorted_c: np.ndarray, pos: np.ndarray, k: int) -> np.ndarray:

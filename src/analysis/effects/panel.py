@@ -19,16 +19,16 @@ participants alone are the descriptive before/after change.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..dates import month_numbers
-from .design import panel_codes
-from .result import Z975
+from analysis.effects.design import panel_codes
+from analysis.effects.result import Z975
+from analysis.project.dates import month_numbers
 
 BLOCK = 100_000  # persons per block when accumulating the cluster covariance
 
@@ -70,8 +70,15 @@ class EventStudyResult:
         if k not in self.estimates.index:
             return None
         r = self.estimates.loc[k]
-        return {"k": int(k), "estimate": float(r["estimate"]), "se": float(r["se"]), "lower": float(r["lower"]),
-                "upper": float(r["upper"]), "n_treated": int(r["n_treated"]), "n_control": int(r["n_control"])}
+        return {
+            "k": int(k),
+            "estimate": float(r["estimate"]),
+            "se": float(r["se"]),
+            "lower": float(r["lower"]),
+            "upper": float(r["upper"]),
+            "n_treated": int(r["n_treated"]),
+            "n_control": int(r["n_control"]),
+        }
 
     def safe_shares(self) -> pd.DataFrame:
         """Shares with points hidden where successes, failures or n are below ``min_cell`` (but not zero)."""
@@ -120,8 +127,9 @@ class EventStudyResult:
         return ax
 
 
-def event_panel(frame: pd.DataFrame, panel: pd.DataFrame, statuses: Sequence[str],
-                window: tuple[int, int] = (-12, 24)) -> pd.DataFrame:
+def event_panel(
+    frame: pd.DataFrame, panel: pd.DataFrame, statuses: Sequence[str], window: tuple[int, int] = (-12, 24)
+) -> pd.DataFrame:
     """Long table ``person, group, k, y`` of the panel rows inside the event window."""
     keys, person_of, p, pmonth, hit = panel_codes(frame, panel, statuses)
     t0 = np.full(len(keys), -1, dtype=np.int64)
@@ -130,8 +138,14 @@ def event_panel(frame: pd.DataFrame, panel: pd.DataFrame, statuses: Sequence[str
     grp[person_of] = frame["treated"].to_numpy()
     k = pmonth - t0[p]
     inside = (t0[p] >= 0) & (k >= window[0]) & (k <= window[1])
-    return pd.DataFrame({"person": p[inside].astype(np.int32), "group": grp[p[inside]], "k": k[inside].astype(np.int16),
-                         "y": hit[inside].astype(np.int8)})
+    return pd.DataFrame(
+        {
+            "person": p[inside].astype(np.int32),
+            "group": grp[p[inside]],
+            "k": k[inside].astype(np.int16),
+            "y": hit[inside].astype(np.int8),
+        }
+    )
 
 
 def _core_grid(person, g, k, y, ref, groups, threshold):
@@ -186,7 +200,7 @@ def _core_grid(person, g, k, y, ref, groups, threshold):
     for gg, lo, hi in zip(groups, bounds[:-1], bounds[1:]):
         sign = 1.0 if gg == 1 else -1.0
         for b in range(lo, hi, BLOCK):
-            block = (grid[b:min(b + BLOCK, hi)][:, cols].astype(np.float64) - mean[gg][cols]) * (sign / n[gg][cols])
+            block = (grid[b : min(b + BLOCK, hi)][:, cols].astype(np.float64) - mean[gg][cols]) * (sign / n[gg][cols])
             np.nan_to_num(block, copy=False)  # unobserved (person, k): no influence
             cov += block.T @ block
     return ks, {gg: n[gg][cols] for gg in groups}, est, cov
@@ -240,15 +254,21 @@ def _core_long(person_all, g, k_all, y_all, ref, kmin, kspan, groups, threshold)
         bounds = np.append(starts, len(person))
         for b in range(0, len(uniq), BLOCK):
             lo, hi = bounds[b], bounds[min(b + BLOCK, len(uniq))]
-            rank = np.searchsorted(uniq[b:b + BLOCK], person[lo:hi])
+            rank = np.searchsorted(uniq[b : b + BLOCK], person[lo:hi])
             block = np.bincount(rank * K + col[lo:hi], weights=infl[lo:hi], minlength=min(BLOCK, len(uniq) - b) * K)
             block = block.reshape(-1, K)
             cov += block.T @ block
     return ks, n_gk, est, cov
 
 
-def event_study(long: pd.DataFrame, outcome: str = "y", ref: int = -1, min_cell: int = 5,
-                min_per_cell: int | None = None, method: str = "auto") -> EventStudyResult:
+def event_study(
+    long: pd.DataFrame,
+    outcome: str = "y",
+    ref: int = -1,
+    min_cell: int = 5,
+    min_per_cell: int | None = None,
+    method: str = "auto",
+) -> EventStudyResult:
     """Event study (with a comparison group) or before/after (participants only) from :func:`event_panel` rows.
 
     Parameters
@@ -276,8 +296,9 @@ def event_study(long: pd.DataFrame, outcome: str = "y", ref: int = -1, min_cell:
     s_cell = np.bincount(code, weights=y_all.astype(float), minlength=2 * kspan)
     nz = np.flatnonzero(n_cell)
     successes = np.round(s_cell[nz]).astype(np.int64) if np.issubdtype(y_all.dtype, np.integer) else s_cell[nz]
-    shares = pd.DataFrame({"group": (nz // kspan).astype(g.dtype), "k": nz % kspan + kmin, "n": n_cell[nz],
-                           "successes": successes})
+    shares = pd.DataFrame(
+        {"group": (nz // kspan).astype(g.dtype), "k": nz % kspan + kmin, "n": n_cell[nz], "successes": successes}
+    )
     shares["share"] = shares["successes"] / shares["n"]
     person_all = long["person"].to_numpy()
     groups = (1, 0) if has_comp else (1,)
@@ -288,10 +309,17 @@ def event_study(long: pd.DataFrame, outcome: str = "y", ref: int = -1, min_cell:
     ks, n_gk, est, cov = core
     K = len(ks)
     se = np.sqrt(np.diag(cov))
-    estimates = pd.DataFrame({"estimate": est, "se": se, "lower": est - Z975 * se, "upper": est + Z975 * se,
-                              "n_treated": n_gk[1].astype(int),
-                              "n_control": n_gk[0].astype(int) if has_comp else np.zeros(K, int)},
-                             index=pd.Index(ks, name="k"))
+    estimates = pd.DataFrame(
+        {
+            "estimate": est,
+            "se": se,
+            "lower": est - Z975 * se,
+            "upper": est + Z975 * se,
+            "n_treated": n_gk[1].astype(int),
+            "n_control": n_gk[0].astype(int) if has_comp else np.zeros(K, int),
+        },
+        index=pd.Index(ks, name="k"),
+    )
     pre = [i for i, k in enumerate(ks) if k < ref]
     pretrend = None
     if has_comp and pre:
@@ -300,6 +328,8 @@ def event_study(long: pd.DataFrame, outcome: str = "y", ref: int = -1, min_cell:
         stat = float(b @ np.linalg.pinv(V) @ b)
         df = int(np.linalg.matrix_rank(V))
         pretrend = {"statistic": stat, "df": df, "p": float(stats.chi2.sf(stat, df)) if df else np.nan}
-    npers = {name: int(np.count_nonzero(np.bincount(person_all[g == gg]))) if (g == gg).any() else 0
-             for name, gg in (("treated", 1), ("control", 0))}
+    npers = {
+        name: int(np.count_nonzero(np.bincount(person_all[g == gg]))) if (g == gg).any() else 0
+        for name, gg in (("treated", 1), ("control", 0))
+    }
     return EventStudyResult(outcome, ref, shares, estimates, cov, has_comp, pretrend, min_cell, npers)

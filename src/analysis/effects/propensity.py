@@ -58,8 +58,18 @@ class PropensityResult:
         rows = []
         for g, name in ((1, "treated"), (0, "control")):
             p = self.ps[self.d == g]
-            rows.append({"group": name, "n": len(p), "mean": p.mean(), "min": p.min(), "p05": np.quantile(p, 0.05),
-                         "median": np.median(p), "p95": np.quantile(p, 0.95), "max": p.max()})
+            rows.append(
+                {
+                    "group": name,
+                    "n": len(p),
+                    "mean": p.mean(),
+                    "min": p.min(),
+                    "p05": np.quantile(p, 0.05),
+                    "median": np.median(p),
+                    "p95": np.quantile(p, 0.95),
+                    "max": p.max(),
+                }
+            )
         return pd.DataFrame(rows).set_index("group")
 
     def plot(self, ax=None, labels=("Participants", "Comparison"), xlabel="Propensity score", min_cell: int = 5):
@@ -120,7 +130,9 @@ def fit_propensity(X: pd.DataFrame | np.ndarray, d: np.ndarray) -> PropensityRes
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            fit = sm.Logit(d, design).fit(disp=0, method="newton", maxiter=100, start_params=logit_start(d, design.shape[1]))
+            fit = sm.Logit(d, design).fit(
+                disp=0, method="newton", maxiter=100, start_params=logit_start(d, design.shape[1])
+            )
             params = np.asarray(fit.params)
             converged = bool(fit.mle_retvals.get("converged", True))
             if not converged or not np.all(np.isfinite(params)) or np.abs(design @ params).max() > 30:
@@ -132,5 +144,6 @@ def fit_propensity(X: pd.DataFrame | np.ndarray, d: np.ndarray) -> PropensityRes
             converged = True
     score = design @ params
     ps = 1.0 / (1.0 + np.exp(-score))
-    return PropensityResult(ps=ps, score=score, design=design, d=d.astype(np.int8), columns=cols,
-                            converged=converged, separated=separated)
+    return PropensityResult(
+        ps=ps, score=score, design=design, d=d.astype(np.int8), columns=cols, converged=converged, separated=separated
+    )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,16 +59,37 @@ class EffectResult:
 
     def summary(self) -> pd.DataFrame:
         lo, hi = self.ci
-        return pd.DataFrame([{"estimator": self.estimator, "outcome": self.outcome, "estimate": self.estimate,
-                              "se": self.se, "lower": lo, "upper": hi, "p": self.p_value,
-                              "n_treated": self.n_treated, "n_control": self.n_control,
-                              "se_method": self.se_method}]).set_index(["outcome", "estimator"])
+        return pd.DataFrame(
+            [
+                {
+                    "estimator": self.estimator,
+                    "outcome": self.outcome,
+                    "estimate": self.estimate,
+                    "se": self.se,
+                    "lower": lo,
+                    "upper": hi,
+                    "p": self.p_value,
+                    "n_treated": self.n_treated,
+                    "n_control": self.n_control,
+                    "se_method": self.se_method,
+                }
+            ]
+        ).set_index(["outcome", "estimator"])
 
     def to_results(self) -> dict[str, Any]:
         lo, hi = self.ci
-        out = {"estimator": self.estimator, "outcome": self.outcome, "estimate": self.estimate, "se": self.se,
-               "lower": lo, "upper": hi, "p": self.p_value, "n_treated": self.n_treated, "n_control": self.n_control,
-               "se_method": self.se_method}
+        out = {
+            "estimator": self.estimator,
+            "outcome": self.outcome,
+            "estimate": self.estimate,
+            "se": self.se,
+            "lower": lo,
+            "upper": hi,
+            "p": self.p_value,
+            "n_treated": self.n_treated,
+            "n_control": self.n_control,
+            "se_method": self.se_method,
+        }
         out.update({k: v for k, v in self.details.items() if np.isscalar(v) or v is None})
         return out
 
@@ -86,11 +108,18 @@ class EffectTable:
             return pd.DataFrame()
         return pd.concat([r.summary() for r in self.results])
 
-    def for_outcome(self, outcome: str) -> "EffectTable":
+    def for_outcome(self, outcome: str) -> EffectTable:
         return EffectTable([r for r in self.results if r.outcome == outcome])
 
-    def plot(self, ax=None, labels: dict[str, str] | None = None, xlabel: str = "Effect", truth: float | None = None,
-             scale: float = 1.0, truth_label: str = "Planted effect"):
+    def plot(
+        self,
+        ax=None,
+        labels: dict[str, str] | None = None,
+        xlabel: str = "Effect",
+        truth: float | None = None,
+        scale: float = 1.0,
+        truth_label: str = "Planted effect",
+    ):
         """Forest plot: each estimate with its 95 % interval (``scale`` e.g. 100 for percentage points)."""
         import matplotlib.pyplot as plt
 
@@ -117,7 +146,7 @@ class EffectTable:
 def att_from_influence(estimate: float, influence: np.ndarray) -> float:
     """Standard error ``sqrt(sum(phi^2)) / n`` from per-person influence values ``phi`` (mean zero)."""
     n = len(influence)
-    return float(np.sqrt(np.sum(influence ** 2)) / n)
+    return float(np.sqrt(np.sum(influence**2)) / n)
 
 
 def names(results: Sequence[EffectResult]) -> list[str]:

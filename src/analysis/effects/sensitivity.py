@@ -46,8 +46,13 @@ def evalue_rd(p_treated: float, att: float, lower: float, upper: float) -> dict[
         return {"rr": np.nan, "evalue": np.nan, "evalue_ci": np.nan}
     r = p_treated / p0
     lo, hi = sorted((rr(lower), rr(upper)))
-    return {"rr": float(r), "rr_lower": float(lo), "rr_upper": float(hi), "evalue": evalue_rr(r),
-            "evalue_ci": evalue_ci(lo, hi)}
+    return {
+        "rr": float(r),
+        "rr_lower": float(lo),
+        "rr_upper": float(hi),
+        "evalue": evalue_rr(r),
+        "evalue_ci": evalue_ci(lo, hi),
+    }
 
 
 def evalue_smd(smd: float, se: float | None = None) -> dict[str, float]:

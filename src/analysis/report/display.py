@@ -3,7 +3,7 @@
 Tables and figures get a caption; numbering ("Tabell 3.", "Figur 2.") is added
 when the executed notebooks are merged into one report, so that numbers run
 through the whole report. Every table passed here must already have gone through
-``analysis.disclosure`` (the report build scans for small cells anyway).
+``analysis.disclosure.suppression`` (the report build scans for small cells anyway).
 """
 
 from __future__ import annotations
@@ -13,13 +13,16 @@ import io
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import HTML, SVG, display
+from IPython.display import HTML, display
 
 
 def show_table(df: pd.DataFrame, caption: str, note: str | None = None, index: bool = True) -> None:
     """Publish a (suppression-safe) table with a caption and an optional note under it."""
     body = df.to_html(index=index, na_rep="–", border=0, classes="fe-table", escape=True)
-    parts = [f'<figure class="fe-table-figure"><figcaption class="fe-caption fe-caption-table">{html.escape(caption)}</figcaption>', body]
+    parts = [
+        f'<figure class="fe-table-figure"><figcaption class="fe-caption fe-caption-table">{html.escape(caption)}</figcaption>',
+        body,
+    ]
     if note:
         parts.append(f'<p class="fe-note">{html.escape(note)}</p>')
     parts.append("</figure>")
@@ -31,8 +34,13 @@ def show_figure(fig: plt.Figure, caption: str, note: str | None = None) -> None:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
-    display(HTML(f'<figure class="fe-figure">{buf.getvalue()}<figcaption class="fe-caption fe-caption-figure">{html.escape(caption)}</figcaption>'
-                 + (f'<p class="fe-note">{html.escape(note)}</p>' if note else "") + "</figure>"))
+    display(
+        HTML(
+            f'<figure class="fe-figure">{buf.getvalue()}<figcaption class="fe-caption fe-caption-figure">{html.escape(caption)}</figcaption>'
+            + (f'<p class="fe-note">{html.escape(note)}</p>' if note else "")
+            + "</figure>"
+        )
+    )
 
 
 def show_text(markdown_text: str) -> None:

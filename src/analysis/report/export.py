@@ -20,7 +20,7 @@ from pathlib import Path
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
-from ..i18n import t
+from analysis.project.i18n import t
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 TOC_PLACEHOLDER = "<!--FE-TOC-->"
@@ -31,7 +31,9 @@ _TAG = re.compile(r"<[^>]+>")
 
 def css() -> str:
     """The report theme (shared by the reports and the index page)."""
-    return (resources.files("analysis") / "report" / "templates" / "foljeval" / "foljeval.css").read_text(encoding="utf-8")
+    return (resources.files("analysis") / "report" / "templates" / "foljeval" / "foljeval.css").read_text(
+        encoding="utf-8"
+    )
 
 
 def slug(text: str) -> str:
@@ -96,9 +98,17 @@ def export_html(nb, out_path: Path, *, lang: str, title: str) -> Path:
     c.TagRemovePreprocessor.remove_cell_tags = ("notebook-only",)
     c.TagRemovePreprocessor.remove_input_tags = ("parameters", "injected-parameters")
     exporter = HTMLExporter(config=c, template_name="foljeval", extra_template_basedirs=[str(TEMPLATE_DIR)])
-    res = {"foljeval": {"lang": lang, "title": title, "css": css(), "brand": "foljeval",
-                        "toc_label": t("rep_toc", lang), "footer": t("rep_footer", lang)},
-           "metadata": {"name": title}}
+    res = {
+        "foljeval": {
+            "lang": lang,
+            "title": title,
+            "css": css(),
+            "brand": "foljeval",
+            "toc_label": t("rep_toc", lang),
+            "footer": t("rep_footer", lang),
+        },
+        "metadata": {"name": title},
+    }
     page, _ = exporter.from_notebook_node(nb, resources=res)
     page, _ = add_toc(page, t("rep_toc", lang))
     out_path = Path(out_path)
@@ -109,11 +119,13 @@ def export_html(nb, out_path: Path, *, lang: str, title: str) -> Path:
 
 def simple_page(body_html: str, *, lang: str, title: str) -> str:
     """A page in the report's look without a notebook (index, error reports)."""
-    return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8" />\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
-            f'<meta name="generator" content="foljeval">\n<title>{html_lib.escape(title)}</title>\n'
-            f'<style type="text/css">\n{css()}\n</style>\n</head>\n<body class="fe-report">\n'
-            f'<header class="fe-topbar"><span class="fe-brand">foljeval</span> '
-            f'<span class="fe-topbar-title">{html_lib.escape(title)}</span></header>\n'
-            f'<main class="fe-index">\n{body_html}\n</main>\n'
-            f'<footer class="fe-footer">{html_lib.escape(t("rep_footer", lang))}</footer>\n</body>\n</html>\n')
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8" />\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
+        f'<meta name="generator" content="foljeval">\n<title>{html_lib.escape(title)}</title>\n'
+        f'<style type="text/css">\n{css()}\n</style>\n</head>\n<body class="fe-report">\n'
+        f'<header class="fe-topbar"><span class="fe-brand">foljeval</span> '
+        f'<span class="fe-topbar-title">{html_lib.escape(title)}</span></header>\n'
+        f'<main class="fe-index">\n{body_html}\n</main>\n'
+        f'<footer class="fe-footer">{html_lib.escape(t("rep_footer", lang))}</footer>\n</body>\n</html>\n'
+    )

@@ -17,8 +17,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..i18n import t
-from ..proportions import fmt_ci, fmt_pct
+from analysis.disclosure.proportions import fmt_ci, fmt_pct
+from analysis.project.i18n import t
 
 
 @dataclass
@@ -77,7 +77,11 @@ class Headlines:
                 ci = f" ({t('ci95', lang)} {lo} – {hi})"
             return f"{val} {unit}{ci}"
         val = f"{e['estimate']:+.3g}"
-        ci = f" ({t('ci95', lang)} {e['lower']:.3g} – {e['upper']:.3g})" if _finite(e.get("lower")) and _finite(e.get("upper")) else ""
+        ci = (
+            f" ({t('ci95', lang)} {e['lower']:.3g} – {e['upper']:.3g})"
+            if _finite(e.get("lower")) and _finite(e.get("upper"))
+            else ""
+        )
         return val + ci
 
     def fmt_survival(self, lang: str) -> str:

@@ -14,9 +14,9 @@ import html
 import json
 from pathlib import Path
 
-from ..i18n import t
-from .export import simple_page
-from .headlines import headlines
+from analysis.project.i18n import t
+from analysis.report.export import simple_page
+from analysis.report.headlines import headlines
 
 RUN_FILE = "run.json"
 
@@ -30,12 +30,16 @@ def _read_json(path: Path) -> dict | None:
 
 def _project_meta(root: Path, name: str) -> dict:
     """Name, owner and period from project.yml (without failing on an invalid one)."""
-    from ..config import load_project
-    from ..errors import FoljevalError
+    from analysis.project.config import load_project
+    from analysis.project.errors import FoljevalError
 
     try:
         c = load_project(root / "data" / "raw" / name).config
-        return {"name": c.name, "owner": c.owner, "period": f"{c.period.start.isoformat()} – {c.period.end.isoformat()}"}
+        return {
+            "name": c.name,
+            "owner": c.owner,
+            "period": f"{c.period.start.isoformat()} – {c.period.end.isoformat()}",
+        }
     except FoljevalError:
         return {"name": name, "owner": "–", "period": "–"}
 
@@ -49,19 +53,32 @@ def index_rows(root: Path, projects: list[str], lang: str) -> list[dict]:
         meta = results.get("project") or _project_meta(root, name)
         h = headlines(results)
         status = "not_run" if run is None else ("ok" if run.get("ok") else "failed")
-        rows.append({
-            "id": name, "name": meta.get("name", name), "owner": meta.get("owner", "–"),
-            "period": meta.get("period") if isinstance(meta.get("period"), str) else
-            (f"{meta['period']['start']} – {meta['period']['end']}" if isinstance(meta.get("period"), dict) else "–"),
-            "status": status, "message": (run or {}).get("message") or "",
-            "link": f"{name}/report.html" if (rep / "report.html").is_file() else None,
-            "participants": h.fmt_count(h.enrolled) if status == "ok" else "–",
-            "targets": h.fmt_targets(lang) if status == "ok" else "–",
-            "effect": h.fmt_effect(lang) if status == "ok" else "–",
-            "survival": h.fmt_survival(lang) if status == "ok" else "–",
-            "median": ("–" if h.survival_median is None or status != "ok"
-                       else f"{h.survival_median:g}".replace(".", "," if lang == "sv" else ".")),
-        })
+        rows.append(
+            {
+                "id": name,
+                "name": meta.get("name", name),
+                "owner": meta.get("owner", "–"),
+                "period": meta.get("period")
+                if isinstance(meta.get("period"), str)
+                else (
+                    f"{meta['period']['start']} – {meta['period']['end']}"
+                    if isinstance(meta.get("period"), dict)
+                    else "–"
+                ),
+                "status": status,
+                "message": (run or {}).get("message") or "",
+                "link": f"{name}/report.html" if (rep / "report.html").is_file() else None,
+                "participants": h.fmt_count(h.enrolled) if status == "ok" else "–",
+                "targets": h.fmt_targets(lang) if status == "ok" else "–",
+                "effect": h.fmt_effect(lang) if status == "ok" else "–",
+                "survival": h.fmt_survival(lang) if status == "ok" else "–",
+                "median": (
+                    "–"
+                    if h.survival_median is None or status != "ok"
+                    else f"{h.survival_median:g}".replace(".", "," if lang == "sv" else ".")
+                ),
+            }
+        )
     return rows
 
 
@@ -71,13 +88,22 @@ def _with_interval(text: str) -> str:
 
 
 def index_html(rows: list[dict], lang: str) -> str:
-    cols = [t("rep_index_project", lang), t("rep_index_owner", lang), t("rep_index_period", lang),
-            t("rep_kf_enrolled", lang), t("rep_kf_targets", lang), t("rep_kf_effect", lang),
-            t("rep_kf_survival12", lang), t("rep_index_median", lang), t("rep_index_status", lang)]
+    cols = [
+        t("rep_index_project", lang),
+        t("rep_index_owner", lang),
+        t("rep_index_period", lang),
+        t("rep_kf_enrolled", lang),
+        t("rep_kf_targets", lang),
+        t("rep_kf_effect", lang),
+        t("rep_kf_survival12", lang),
+        t("rep_index_median", lang),
+        t("rep_index_status", lang),
+    ]
     text_cols = {0, 1, 2, len(cols) - 1}
     text_cls = ' class="fe-text"'
-    head = "".join(f'<th scope="col"{text_cls if i in text_cols else ""}>{html.escape(c)}</th>'
-                   for i, c in enumerate(cols))
+    head = "".join(
+        f'<th scope="col"{text_cls if i in text_cols else ""}>{html.escape(c)}</th>' for i, c in enumerate(cols)
+    )
     body = []
     for r in rows:
         name = html.escape(r["name"])
@@ -88,15 +114,27 @@ def index_html(rows: list[dict], lang: str) -> str:
             status += f'<br><span class="fe-note">{html.escape(r["message"])}</span>'
         cls = ' class="fe-row-failed"' if r["status"] == "failed" else ""
         period = "<br>".join(html.escape(x) for x in r["period"].split(" – "))
-        cells = [(cell + f'<br><span class="fe-note">{html.escape(r["id"])}</span>', "fe-text"),
-                 (html.escape(r["owner"]), "fe-text"), (period, "fe-text fe-nowrap"), (r["participants"], ""),
-                 (html.escape(r["targets"]), ""), (_with_interval(r["effect"]), ""), (_with_interval(r["survival"]), ""),
-                 (r["median"], ""), (status, "fe-text")]
-        body.append(f'<tr{cls} data-project="{html.escape(r["id"])}">'
-                    + "".join(f'<td class="{k}">{c}</td>' if k else f"<td>{c}</td>" for c, k in cells) + "</tr>")
-    return (f'<h1>{html.escape(t("rep_index_title", lang))}</h1><p>{html.escape(t("rep_index_intro", lang))}</p>'
-            f'<figure class="fe-table-figure fe-scroll"><table class="fe-table fe-index-table"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></figure><p class="fe-note">{html.escape(t("rep_index_note", lang))}</p>')
+        cells = [
+            (cell + f'<br><span class="fe-note">{html.escape(r["id"])}</span>', "fe-text"),
+            (html.escape(r["owner"]), "fe-text"),
+            (period, "fe-text fe-nowrap"),
+            (r["participants"], ""),
+            (html.escape(r["targets"]), ""),
+            (_with_interval(r["effect"]), ""),
+            (_with_interval(r["survival"]), ""),
+            (r["median"], ""),
+            (status, "fe-text"),
+        ]
+        body.append(
+            f'<tr{cls} data-project="{html.escape(r["id"])}">'
+            + "".join(f'<td class="{k}">{c}</td>' if k else f"<td>{c}</td>" for c, k in cells)
+            + "</tr>"
+        )
+    return (
+        f"<h1>{html.escape(t('rep_index_title', lang))}</h1><p>{html.escape(t('rep_index_intro', lang))}</p>"
+        f'<figure class="fe-table-figure fe-scroll"><table class="fe-table fe-index-table"><thead><tr>{head}</tr></thead>'
+        f'<tbody>{"".join(body)}</tbody></table></figure><p class="fe-note">{html.escape(t("rep_index_note", lang))}</p>'
+    )
 
 
 def build_index(root: Path, projects: list[str] | None = None, lang: str = "sv") -> Path:

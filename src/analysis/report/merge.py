@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import nbformat
 
-from ..i18n import t
+from analysis.project.i18n import t
 
 DROP_TAGS = {"notebook-only", "parameters", "injected-parameters"}
 _CAPTION = re.compile(r'(<figcaption class="fe-caption fe-caption-(table|figure)">)')
@@ -75,8 +75,11 @@ def merge_notebooks(paths: Iterable[Path], lang: str, title: str) -> nbformat.No
     paths = list(paths)
     first = nbformat.read(paths[0], as_version=4)
     merged = nbformat.v4.new_notebook()
-    merged.metadata = {"kernelspec": first.metadata.get("kernelspec", {}),
-                       "language_info": {"name": "python"}, "title": title}
+    merged.metadata = {
+        "kernelspec": first.metadata.get("kernelspec", {}),
+        "language_info": {"name": "python"},
+        "title": title,
+    }
     for path in paths:
         nb = first if path == paths[0] else nbformat.read(path, as_version=4)
         merged.cells.extend(report_cells(nb, Path(path).stem))

@@ -17,10 +17,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..i18n import t
+from analysis.project.i18n import t
 
-PACKAGES = ("foljeval", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", "pyarrow",
-            "papermill", "nbconvert", "pandera", "pydantic")
+PACKAGES = (
+    "foljeval",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "seaborn",
+    "pyarrow",
+    "papermill",
+    "nbconvert",
+    "pandera",
+    "pydantic",
+)
 
 
 def run_date(env: dict | None = None) -> dt.date:
@@ -28,7 +40,7 @@ def run_date(env: dict | None = None) -> dt.date:
     env = os.environ if env is None else env
     epoch = env.get("SOURCE_DATE_EPOCH")
     if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
     return dt.date.today()
 
 
@@ -38,8 +50,12 @@ def git_commit(root: Path) -> str | None:
         head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
         if head.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "src", "notebooks"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "src", "notebooks"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return head.stdout.strip() + ("+changes" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -56,14 +72,16 @@ def package_versions() -> pd.DataFrame:
 
 
 def files_table(manifest: dict, lang: str) -> pd.DataFrame:
-    return pd.DataFrame({
-        t("col_file", lang): [f["file"] for f in manifest.get("files", [])],
-        t("col_kind", lang): [t(f"kind_{f['kind']}", lang) for f in manifest.get("files", [])],
-        t("col_rows_read", lang): [f["rows_read"] for f in manifest.get("files", [])],
-        t("col_rows_kept", lang): [f["rows_kept"] for f in manifest.get("files", [])],
-        t("col_rows_rejected", lang): [f["rows_rejected"] for f in manifest.get("files", [])],
-        "SHA-256": [f["sha256"] for f in manifest.get("files", [])],
-    })
+    return pd.DataFrame(
+        {
+            t("col_file", lang): [f["file"] for f in manifest.get("files", [])],
+            t("col_kind", lang): [t(f"kind_{f['kind']}", lang) for f in manifest.get("files", [])],
+            t("col_rows_read", lang): [f["rows_read"] for f in manifest.get("files", [])],
+            t("col_rows_kept", lang): [f["rows_kept"] for f in manifest.get("files", [])],
+            t("col_rows_rejected", lang): [f["rows_rejected"] for f in manifest.get("files", [])],
+            "SHA-256": [f["sha256"] for f in manifest.get("files", [])],
+        }
+    )
 
 
 def command(project: str, lang: str, config_lang: str) -> str:
@@ -88,15 +106,21 @@ def parameters_table(ctx, lang: str) -> pd.DataFrame:
 
 
 def show_appendix(ctx) -> None:
-    """Publish the appendix for a :class:`analysis.notebook.NotebookContext`."""
-    from .display import show_table, show_text
+    """Publish the appendix for a :class:`analysis.pipeline.notebook.NotebookContext`."""
+    from analysis.report.display import show_table, show_text
 
     lang = ctx.lang
     show_text(f"# {t('rep_appendix_heading', lang)}")
     show_text(t("rep_appendix_intro", lang))
     show_text(f"## {t('rep_methods_heading', lang)}")
-    for key in ("rep_method_cleaning", "rep_method_disclosure", "rep_method_intervals", "rep_method_targets",
-                "rep_method_effects", "rep_method_survival"):
+    for key in (
+        "rep_method_cleaning",
+        "rep_method_disclosure",
+        "rep_method_intervals",
+        "rep_method_targets",
+        "rep_method_effects",
+        "rep_method_survival",
+    ):
         show_text(t(key, lang, min_cell=ctx.config.min_cell))
     show_text(f"## {t('rep_provenance_heading', lang)}")
     show_table(files_table(ctx.manifest, lang), t("rep_cap_files", lang), note=t("rep_note_files", lang), index=False)

@@ -15,8 +15,8 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from ..errors import FoljevalError
-from ..results import _plain, load_sections
+from analysis.project.errors import FoljevalError
+from analysis.report.results import _plain, load_sections
 
 SCHEMA_VERSION = 1
 
@@ -35,10 +35,19 @@ def validator() -> Draft202012Validator:
 def project_facts(project) -> dict:
     c = project.config
     return {
-        "id": project.id, "name": c.name, "owner": c.owner, "region": c.region, "project_number": c.project_number,
+        "id": project.id,
+        "name": c.name,
+        "owner": c.owner,
+        "region": c.region,
+        "project_number": c.project_number,
         "period": {"start": c.period.start.isoformat(), "end": c.period.end.isoformat()},
-        "budget_sek": c.budget_sek, "esf_grant_sek": c.esf_grant_sek, "planned_participants": c.planned_participants,
-        "target_group": c.target_group, "language": c.language, "min_cell": c.min_cell, "synthetic": c.synthetic,
+        "budget_sek": c.budget_sek,
+        "esf_grant_sek": c.esf_grant_sek,
+        "planned_participants": c.planned_participants,
+        "target_group": c.target_group,
+        "language": c.language,
+        "min_cell": c.min_cell,
+        "synthetic": c.synthetic,
     }
 
 

@@ -5,7 +5,7 @@ anything that makes the browser fetch from the network. The scan is mechanical:
 
 * personnummer / samordningsnummer: every value shaped like one in any published
   text file (HTML, JSON, .ipynb, CSV) that passes the date and check-digit test
-  (:func:`analysis.identity.find_personnummer_in_text`);
+  (:func:`analysis.clean.identity.find_personnummer_in_text`);
 * small cells: every count of persons in ``results.json`` (the keys in
   :data:`PERSON_COUNT_KEYS`: ``n``, ``count``, ``successes``, ``events``, the
   participant flow, ``n_treated``/``n_control``, ...) with ``0 < value < min_cell``.
@@ -14,7 +14,7 @@ anything that makes the browser fetch from the network. The scan is mechanical:
   left out (``n_unmatched``, ``n_trimmed``, ``n_outside_support``) are counts of
   persons and are checked (the effects section coarsens them). Counts
   inside HTML tables cannot be told apart from other numbers mechanically, so
-  the tables rely on :mod:`analysis.disclosure` having run before ``show_table``;
+  the tables rely on :mod:`analysis.disclosure.suppression` having run before ``show_table``;
 * network: a ``<script>``, ``<link>``, ``<img>``, ``<iframe>`` or CSS ``url()`` that
   points at ``http(s)://`` or ``//`` in an HTML file, or the address of a known CDN.
 
@@ -26,26 +26,54 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from ..identity import find_personnummer_in_text
+from analysis.clean.identity import find_personnummer_in_text
 
 SCANNED_SUFFIXES = (".html", ".json", ".ipynb", ".csv", ".txt", ".md")
-PERSON_COUNT_KEYS = frozenset({
-    "n", "count", "successes", "events", "at_risk", "n_at_risk", "n_events", "n_treated", "n_control",
-    "n_first_spells", "n_persons", "n_participants", "n_comparison", "n_respondents", "respondents",
-    "referred", "enrolled", "not_enrolled", "active", "exited", "eligible", "followed_up",
-    "n_unmatched", "n_trimmed", "n_outside_support",
-})
+PERSON_COUNT_KEYS = frozenset(
+    {
+        "n",
+        "count",
+        "successes",
+        "events",
+        "at_risk",
+        "n_at_risk",
+        "n_events",
+        "n_treated",
+        "n_control",
+        "n_first_spells",
+        "n_persons",
+        "n_participants",
+        "n_comparison",
+        "n_respondents",
+        "respondents",
+        "referred",
+        "enrolled",
+        "not_enrolled",
+        "active",
+        "exited",
+        "eligible",
+        "followed_up",
+        "n_unmatched",
+        "n_trimmed",
+        "n_outside_support",
+    }
+)
 NOT_PERSON_COUNTS = {"cleaning", "project", "run"}
 _FETCHING_TAG = re.compile(
     r"<(?:script|link|img|iframe|source|video|audio|embed|object)\b[^>]*?\b(?:src|href|data)\s*=\s*[\"']?\s*(?:https?:)?//",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _CSS_URL = re.compile(r"url\(\s*[\"']?\s*(?:https?:)?//", re.IGNORECASE)
-_CDN_HOSTS = re.compile(r"(?:cdnjs\.cloudflare\.com|cdn\.jsdelivr\.net|unpkg\.com|ajax\.googleapis\.com|fonts\.googleapis\.com|"
-                        r"code\.jquery\.com|cdn\.plot\.ly|mathjax\.org|cdn\.bokeh\.org)", re.IGNORECASE)
+_CDN_HOSTS = re.compile(
+    r"(?:cdnjs\.cloudflare\.com|cdn\.jsdelivr\.net|unpkg\.com|ajax\.googleapis\.com|fonts\.googleapis\.com|"
+    r"code\.jquery\.com|cdn\.plot\.ly|mathjax\.org|cdn\.bokeh\.org)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -114,8 +142,14 @@ def scan_report(report_dir: Path, min_cell: int) -> list[Finding]:
     results = report_dir / "results.json"
     if results.is_file():
         data = json.loads(results.read_text(encoding="utf-8"))
-        findings.extend(Finding(results.relative_to(report_dir.parent).as_posix(), "small_cell",
-                                f"{p} = {v} (below min_cell {min_cell})") for p, v in small_cells(data, min_cell))
+        findings.extend(
+            Finding(
+                results.relative_to(report_dir.parent).as_posix(),
+                "small_cell",
+                f"{p} = {v} (below min_cell {min_cell})",
+            )
+            for p, v in small_cells(data, min_cell)
+        )
     return findings
 
 

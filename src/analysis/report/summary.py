@@ -16,8 +16,8 @@ from pathlib import Path
 
 from IPython.display import HTML, display
 
-from ..i18n import t
-from .headlines import Headlines, headlines
+from analysis.project.i18n import t
+from analysis.report.headlines import Headlines, headlines
 
 
 def fmt_sek(value: float | None, lang: str) -> str:
@@ -55,13 +55,15 @@ def facts(config, data_end, lang: str) -> list[tuple[str, str]]:
 
 
 def _facts_table(rows: list[tuple[str, str]]) -> str:
-    body = "".join(f"<tr><th scope=\"row\">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    body = "".join(f'<tr><th scope="row">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>' for k, v in rows)
     return f'<table class="fe-facts">{body}</table>'
 
 
 def title_page_html(config, data_end, lang: str) -> str:
-    return (f'<section class="fe-title-page"><p class="fe-kicker">{html.escape(t("rep_kicker", lang))}</p>'
-            f"<h1>{html.escape(config.name)}</h1>{_facts_table(facts(config, data_end, lang))}</section>")
+    return (
+        f'<section class="fe-title-page"><p class="fe-kicker">{html.escape(t("rep_kicker", lang))}</p>'
+        f"<h1>{html.escape(config.name)}</h1>{_facts_table(facts(config, data_end, lang))}</section>"
+    )
 
 
 def key_figures(h: Headlines, lang: str) -> list[tuple[str, str]]:
@@ -106,15 +108,22 @@ def split_value(text: str) -> str:
 
 def summary_html(results: dict, lang: str) -> str:
     h = headlines(results)
-    boxes = "".join(f'<div class="fe-keyfigure">{split_value(v)}'
-                    f'<span class="fe-label">{html.escape(k)}</span></div>' for k, v in key_figures(h, lang))
+    boxes = "".join(
+        f'<div class="fe-keyfigure">{split_value(v)}<span class="fe-label">{html.escape(k)}</span></div>'
+        for k, v in key_figures(h, lang)
+    )
     sentences = findings_sentences(h, lang)
-    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences) or f"<li>{html.escape(t('rep_sum_nothing', lang))}</li>"
-    return (f'<h1>{html.escape(t("rep_summary_heading", lang))}</h1><div class="fe-keyfigures">{boxes}</div>'
-            f'<ul class="fe-findings">{items}</ul><p class="fe-note">{html.escape(t("rep_summary_note", lang))}</p>')
+    items = (
+        "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+        or f"<li>{html.escape(t('rep_sum_nothing', lang))}</li>"
+    )
+    return (
+        f'<h1>{html.escape(t("rep_summary_heading", lang))}</h1><div class="fe-keyfigures">{boxes}</div>'
+        f'<ul class="fe-findings">{items}</ul><p class="fe-note">{html.escape(t("rep_summary_note", lang))}</p>'
+    )
 
 
 def show_summary(ctx) -> None:
-    """Show the title page and the summary for a :class:`analysis.notebook.NotebookContext`."""
+    """Show the title page and the summary for a :class:`analysis.pipeline.notebook.NotebookContext`."""
     display(HTML(title_page_html(ctx.config, ctx.data_end.date(), ctx.lang)))
     display(HTML(summary_html(load_results(ctx.report_dir), ctx.lang)))

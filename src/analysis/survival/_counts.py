@@ -59,8 +59,15 @@ def as_arrays(durations, events=None, entry=None):
     return t, e, en
 
 
-def event_table(durations, events=None, groups=None, entry=None, n_groups: int | None = None,
-                add_zero: bool = True, causes: tuple[int, ...] = ()) -> EventTable:
+def event_table(
+    durations,
+    events=None,
+    groups=None,
+    entry=None,
+    n_groups: int | None = None,
+    add_zero: bool = True,
+    causes: tuple[int, ...] = (),
+) -> EventTable:
     """Aggregate to distinct times (plus 0) with ``np.unique`` and ``bincount``.
 
     Parameters

@@ -8,18 +8,18 @@ gives the suppression-safe headline numbers for ``results.json``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..disclosure import DEFAULT_MIN_CELL
-from ..spells import build_spells, first_spell_after, time_to_first
-from .cif import CumulativeIncidenceResult, aalen_johansen, aalen_johansen_by
-from .cox import ConvergenceError, CoxPHResult, cox_ph_frame
-from .km import KaplanMeierGroups, kaplan_meier_by
-from .logrank import LogRankResult, logrank_test
+from analysis.disclosure.suppression import DEFAULT_MIN_CELL
+from analysis.survival.cif import CumulativeIncidenceResult, aalen_johansen, aalen_johansen_by
+from analysis.survival.cox import ConvergenceError, CoxPHResult, cox_ph_frame
+from analysis.survival.km import KaplanMeierGroups, kaplan_meier_by
+from analysis.survival.logrank import LogRankResult, logrank_test
+from analysis.survival.spells import build_spells, first_spell_after, time_to_first
 
 TIMES: tuple[int, ...] = (6, 12, 24)
 BY: tuple[str, ...] = ("cohort", "track", "gender")
@@ -99,33 +99,67 @@ class SurvivalAnalysis:
             return int(n) if n >= mc else None
 
         km = {}
-        for by, groups in self.km.items():
+        for by in self.km:
             tab = self.survival_table(by)
             km[by] = {}
             for g, row in tab.iterrows():
                 surv = []
                 for t in self.times:
-                    surv.append({"months": t, "survival": row[f"S({t:g})"], "lower": row[f"S({t:g}) lower"],
-                                 "upper": row[f"S({t:g}) upper"]})
+                    surv.append(
+                        {
+                            "months": t,
+                            "survival": row[f"S({t:g})"],
+                            "lower": row[f"S({t:g}) lower"],
+                            "upper": row[f"S({t:g}) upper"],
+                        }
+                    )
                 med = row["median"]
-                km[by][str(g)] = {"n": count(row["n"]), "events": count(row["events"]) if row["n"] >= mc else None,
-                                  "median_months": None if not np.isfinite(med) else med,
-                                  "median_lower": None if not np.isfinite(row["lower"]) else row["lower"],
-                                  "median_upper": None if not np.isfinite(row["upper"]) else row["upper"],
-                                  "survival": surv}
-        out = {"available": True, "bridge_gap_months": self.bridge_gap_months, "cohort_by": self.cohort_by,
-               "n_first_spells": count(len(self.spells)), "kaplan_meier": km}
-        out["logrank"] = {by: {"statistic": r.statistic, "df": r.df, "p": r.p_value,
-                               "trend_statistic": r.trend_statistic, "trend_p": r.trend_p_value}
-                          for by, r in self.logrank.items()}
+                km[by][str(g)] = {
+                    "n": count(row["n"]),
+                    "events": count(row["events"]) if row["n"] >= mc else None,
+                    "median_months": None if not np.isfinite(med) else med,
+                    "median_lower": None if not np.isfinite(row["lower"]) else row["lower"],
+                    "median_upper": None if not np.isfinite(row["upper"]) else row["upper"],
+                    "survival": surv,
+                }
+        out = {
+            "available": True,
+            "bridge_gap_months": self.bridge_gap_months,
+            "cohort_by": self.cohort_by,
+            "n_first_spells": count(len(self.spells)),
+            "kaplan_meier": km,
+        }
+        out["logrank"] = {
+            by: {
+                "statistic": r.statistic,
+                "df": r.df,
+                "p": r.p_value,
+                "trend_statistic": r.trend_statistic,
+                "trend_p": r.trend_p_value,
+            }
+            for by, r in self.logrank.items()
+        }
         if self.cox is not None:
             s = self.cox.summary()
-            out["cox"] = {"n": count(self.cox.n), "events": count(self.cox.n_events),
-                          "log_likelihood": self.cox.log_likelihood, "concordance": self.cox.concordance,
-                          "terms": [{"term": k, "hazard_ratio": r["exp(coef)"], "lower": r["exp(coef) lower"],
-                                     "upper": r["exp(coef) upper"], "p": r["p"]} for k, r in s.iterrows()],
-                          "ph_test": [] if self.ph_test is None else
-                          [{"term": k, "statistic": r["statistic"], "p": r["p"]} for k, r in self.ph_test.iterrows()]}
+            out["cox"] = {
+                "n": count(self.cox.n),
+                "events": count(self.cox.n_events),
+                "log_likelihood": self.cox.log_likelihood,
+                "concordance": self.cox.concordance,
+                "terms": [
+                    {
+                        "term": k,
+                        "hazard_ratio": r["exp(coef)"],
+                        "lower": r["exp(coef) lower"],
+                        "upper": r["exp(coef) upper"],
+                        "p": r["p"],
+                    }
+                    for k, r in s.iterrows()
+                ],
+                "ph_test": []
+                if self.ph_test is None
+                else [{"term": k, "statistic": r["statistic"], "p": r["p"]} for k, r in self.ph_test.iterrows()],
+            }
         else:
             out["cox"] = {"problem": self.cox_problem}
         cif = {}
@@ -134,21 +168,41 @@ class SurvivalAnalysis:
             for g, c in curves.items():
                 at = c.incidence_at(self.times)
                 ok = c.n >= mc
-                cif[by][str(g)] = {"n": count(c.n), "incidence": [
-                    {"months": int(r.time), **({k: (getattr(r, k) if ok and r.at_risk >= mc else None) for k in ("incidence", "lower", "upper")})}
-                    for r in at.itertuples()]}
+                cif[by][str(g)] = {
+                    "n": count(c.n),
+                    "incidence": [
+                        {
+                            "months": int(r.time),
+                            **(
+                                {
+                                    k: (getattr(r, k) if ok and r.at_risk >= mc else None)
+                                    for k in ("incidence", "lower", "upper")
+                                }
+                            ),
+                        }
+                        for r in at.itertuples()
+                    ],
+                }
         out["first_work_or_study"] = cif
         check = self.planted_check()
         if check is not None:
-            out["planted_check"] = [{"cohort": str(k), "planted": r["planted"], "hazard": r["hazard"], "lower": r["lower"],
-                                     "upper": r["upper"]} for k, r in check.iterrows()]
+            out["planted_check"] = [
+                {
+                    "cohort": str(k),
+                    "planted": r["planted"],
+                    "hazard": r["hazard"],
+                    "lower": r["lower"],
+                    "upper": r["upper"],
+                }
+                for k, r in check.iterrows()
+            ]
         return out
 
 
 def monthly_hazard(durations, events, alpha: float = 0.05) -> dict:
     """Maximum-likelihood constant monthly hazard of a geometric duration: events / months at risk.
 
-    With the spell convention of :mod:`analysis.spells` a spell leaving after ``d``
+    With the spell convention of :mod:`analysis.survival.spells` a spell leaving after ``d``
     months contributes ``d`` months at risk and a censored one its ``duration``, so
     ``h = E / sum(duration)``; the interval is a Wald interval on the log-odds scale
     with the observed information ``E / (h^2 (1 - h))``.
@@ -174,15 +228,25 @@ def _find_planted_hazards(obj, word: str) -> dict | None:
     if not isinstance(obj, dict):
         return None
     for key, val in obj.items():
-        if word in str(key).lower() and isinstance(val, dict) and val and all(
-                isinstance(v, (int, float)) for v in val.values()):
+        if (
+            word in str(key).lower()
+            and isinstance(val, dict)
+            and val
+            and all(isinstance(v, (int, float)) for v in val.values())
+        ):
             return val
     # {cohort: {..., "monthly_hazard_leaving": 0.08, ...}}: one hazard per cohort, one level down
     if obj and all(isinstance(v, dict) for v in obj.values()):
         per_cohort = {}
         for cohort, facts in obj.items():
-            hits = [v for k, v in facts.items() if word in str(k).lower() and "hazard" in str(k).lower()
-                    and isinstance(v, (int, float)) and not isinstance(v, bool)]
+            hits = [
+                v
+                for k, v in facts.items()
+                if word in str(k).lower()
+                and "hazard" in str(k).lower()
+                and isinstance(v, (int, float))
+                and not isinstance(v, bool)
+            ]
             if len(hits) != 1:
                 per_cohort = {}
                 break
@@ -206,10 +270,11 @@ def _sorted_levels(s: pd.Series) -> list:
     return sorted(s.dropna().unique().tolist(), key=str)
 
 
-def survival_analysis(tables: dict[str, pd.DataFrame], config, data_end: dt.date | pd.Timestamp,
-                      times: Sequence[int] = TIMES) -> SurvivalAnalysis:
+def survival_analysis(
+    tables: dict[str, pd.DataFrame], config, data_end: dt.date | pd.Timestamp, times: Sequence[int] = TIMES
+) -> SurvivalAnalysis:
     """Build spells and fit every estimator of the survival section (see :func:`_survival_analysis`)."""
-    from .. import spells as spells_module
+    from analysis.survival import spells as spells_module
 
     try:
         return _survival_analysis(tables, config, data_end, times)
@@ -217,8 +282,9 @@ def survival_analysis(tables: dict[str, pd.DataFrame], config, data_end: dt.date
         spells_module.clear_cache()
 
 
-def _survival_analysis(tables: dict[str, pd.DataFrame], config, data_end: dt.date | pd.Timestamp,
-                       times: Sequence[int] = TIMES) -> SurvivalAnalysis:
+def _survival_analysis(
+    tables: dict[str, pd.DataFrame], config, data_end: dt.date | pd.Timestamp, times: Sequence[int] = TIMES
+) -> SurvivalAnalysis:
     """Build spells and fit every estimator of the survival section.
 
     Parameters
@@ -230,8 +296,14 @@ def _survival_analysis(tables: dict[str, pd.DataFrame], config, data_end: dt.dat
         End of the data (right-censoring).
     """
     mc = int(config.min_cell)
-    base = dict(planted_truth=dict(config.planted_truth or {}), min_cell=mc, bridge_gap_months=int(config.bridge_gap_months), cohort_by=config.cohort_by,
-                times=tuple(times), competing_events=tuple(config.competing_events))
+    base = dict(
+        planted_truth=dict(config.planted_truth or {}),
+        min_cell=mc,
+        bridge_gap_months=int(config.bridge_gap_months),
+        cohort_by=config.cohort_by,
+        times=tuple(times),
+        competing_events=tuple(config.competing_events),
+    )
     panel = tables.get("status_monthly")
     if panel is None or panel.empty:
         return SurvivalAnalysis(False, "no_panel", **base)
@@ -249,8 +321,9 @@ def _survival_analysis(tables: dict[str, pd.DataFrame], config, data_end: dt.dat
         res.km["all"] = kaplan_meier_by(firsts["duration"], firsts["event"], np.repeat("all", len(firsts)))
         for by in BY:
             if by in firsts and firsts[by].notna().any() and firsts[by].nunique() > 1:
-                res.km[by] = kaplan_meier_by(firsts["duration"], firsts["event"], firsts[by],
-                                             order=_sorted_levels(firsts[by]))
+                res.km[by] = kaplan_meier_by(
+                    firsts["duration"], firsts["event"], firsts[by], order=_sorted_levels(firsts[by])
+                )
         # log-rank over the groups large enough to publish
         for by in ("cohort", "track", "gender"):
             if by not in res.km:
@@ -275,11 +348,18 @@ def _survival_analysis(tables: dict[str, pd.DataFrame], config, data_end: dt.dat
     if len(pf):
         res.cif["all"] = {"all": aalen_johansen(pf["time"], pf["event"], 1, entry=pf["entry"])}
         if pf["cohort"].nunique() > 1:
-            res.cif["cohort"] = aalen_johansen_by(pf["time"], pf["event"], pf["cohort"], 1, entry=pf["entry"],
-                                                  order=_sorted_levels(pf["cohort"]))
+            res.cif["cohort"] = aalen_johansen_by(
+                pf["time"], pf["event"], pf["cohort"], 1, entry=pf["entry"], order=_sorted_levels(pf["cohort"])
+            )
         if first["group"].nunique() > 1:
-            res.cif["group"] = aalen_johansen_by(first["time"], first["event"], first["group"], 1, entry=first["entry"],
-                                                 order=["participants", "comparison"])
+            res.cif["group"] = aalen_johansen_by(
+                first["time"],
+                first["event"],
+                first["group"],
+                1,
+                entry=first["entry"],
+                order=["participants", "comparison"],
+            )
     if not len(firsts) and not len(pf):
         res.available, res.reason = False, "no_spells"
     return res

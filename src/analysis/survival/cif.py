@@ -10,14 +10,14 @@ events at a time share the same ``S(t-)``), and events at time 0 count.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ._counts import event_table
+from analysis.survival._counts import event_table
 
 
 @dataclass
@@ -49,9 +49,15 @@ class CumulativeIncidenceResult:
         ii = np.clip(i, 0, None)
         j = np.searchsorted(self.timeline, times, side="left")
         at_risk = np.r_[self.at_risk, 0][np.minimum(j, self.timeline.size)]
-        return pd.DataFrame({"time": times, "incidence": np.where(ok, self.incidence[ii], np.nan),
-                             "lower": np.where(ok, self.lower[ii], np.nan), "upper": np.where(ok, self.upper[ii], np.nan),
-                             "at_risk": at_risk.astype(int)})
+        return pd.DataFrame(
+            {
+                "time": times,
+                "incidence": np.where(ok, self.incidence[ii], np.nan),
+                "lower": np.where(ok, self.lower[ii], np.nan),
+                "upper": np.where(ok, self.upper[ii], np.nan),
+                "at_risk": at_risk.astype(int),
+            }
+        )
 
     def at_risk_at(self, times: Sequence[float]) -> np.ndarray:
         """Number at risk at each time (at the first distinct time >= t; 0 beyond the data)."""
@@ -59,10 +65,18 @@ class CumulativeIncidenceResult:
         return np.r_[self.at_risk, 0][np.minimum(j, self.timeline.size)].astype(int)
 
     def summary(self) -> pd.DataFrame:
-        return pd.DataFrame({"at_risk": self.at_risk.astype(int), "events": self.events.astype(int),
-                             "competing": self.competing.astype(int), "censored": self.censored.astype(int),
-                             "incidence": self.incidence, "lower": self.lower, "upper": self.upper},
-                            index=pd.Index(self.timeline, name="time"))
+        return pd.DataFrame(
+            {
+                "at_risk": self.at_risk.astype(int),
+                "events": self.events.astype(int),
+                "competing": self.competing.astype(int),
+                "censored": self.censored.astype(int),
+                "incidence": self.incidence,
+                "lower": self.lower,
+                "upper": self.upper,
+            },
+            index=pd.Index(self.timeline, name="time"),
+        )
 
     def cut(self, min_at_risk: int) -> int:
         ok = np.flatnonzero(self.at_risk >= min_at_risk)
@@ -80,13 +94,21 @@ class CumulativeIncidenceResult:
         t = self.timeline[: last + 1]
         line = ax.step(t, self.incidence[: last + 1], where="post", color=color, label=label or self.label)[0]
         if band:
-            ax.fill_between(t, self.lower[: last + 1], self.upper[: last + 1], step="post", alpha=0.2,
-                            color=line.get_color(), linewidth=0)
+            ax.fill_between(
+                t,
+                self.lower[: last + 1],
+                self.upper[: last + 1],
+                step="post",
+                alpha=0.2,
+                color=line.get_color(),
+                linewidth=0,
+            )
         return ax
 
 
-def aalen_johansen(durations, events, event_of_interest: int = 1, entry=None, alpha: float = 0.05,
-                   label: str = "CIF") -> CumulativeIncidenceResult:
+def aalen_johansen(
+    durations, events, event_of_interest: int = 1, entry=None, alpha: float = 0.05, label: str = "CIF"
+) -> CumulativeIncidenceResult:
     """Aalen–Johansen cumulative incidence.
 
     Parameters
@@ -108,8 +130,8 @@ def aalen_johansen(durations, events, event_of_interest: int = 1, entry=None, al
         f = np.cumsum(lag_s * hk)
         # Var F(t) = sum a_i (F(t) - F_i)^2 + sum b_i - 2 sum c_i (F(t) - F_i), as prefix sums
         a = np.where(d > 0, d / (n * (n - d)), 0.0)
-        b = np.where(dk > 0, lag_s ** 2 * dk * (n - dk) / n ** 3, 0.0)
-        cc = np.where(dk > 0, lag_s * dk / n ** 2, 0.0)
+        b = np.where(dk > 0, lag_s**2 * dk * (n - dk) / n**3, 0.0)
+        cc = np.where(dk > 0, lag_s * dk / n**2, 0.0)
         sa, saf, saff = np.cumsum(a), np.cumsum(a * f), np.cumsum(a * f * f)
         var = f * f * sa - 2 * f * saf + saff + np.cumsum(b) - 2 * (f * np.cumsum(cc) - np.cumsum(cc * f))
         var = np.maximum(var, 0.0)
@@ -121,11 +143,20 @@ def aalen_johansen(durations, events, event_of_interest: int = 1, entry=None, al
     lower, upper = np.fmin(b1, b2), np.fmax(b1, b2)
     lower = np.where(f <= 0, 0.0, lower)
     upper = np.where(f <= 0, 0.0, upper)
-    return CumulativeIncidenceResult(tab.times, f, lower, upper, var, tab.at_risk[0], dk, d - dk, c, int(event_of_interest), alpha, label)
+    return CumulativeIncidenceResult(
+        tab.times, f, lower, upper, var, tab.at_risk[0], dk, d - dk, c, int(event_of_interest), alpha, label
+    )
 
 
-def aalen_johansen_by(durations, events, groups, event_of_interest: int = 1, entry=None, alpha: float = 0.05,
-                      order: Sequence | None = None) -> dict:
+def aalen_johansen_by(
+    durations,
+    events,
+    groups,
+    event_of_interest: int = 1,
+    entry=None,
+    alpha: float = 0.05,
+    order: Sequence | None = None,
+) -> dict:
     """Cumulative incidence per group label (missing labels left out): ``{group: result}``."""
     g = pd.Series(np.asarray(groups, dtype=object))
     levels = list(order) if order is not None else sorted(g.dropna().unique().tolist(), key=str)

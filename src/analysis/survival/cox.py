@@ -20,8 +20,8 @@ with ``time_transform="rank"``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -51,14 +51,14 @@ def _prepare(x, t, e) -> _Prepared:
     k_ev = r[ev] - 1
     d = np.bincount(k_ev, minlength=ev_times.size)
     offsets = np.r_[0, np.cumsum(d)[:-1]]
-    l = np.arange(ev.size) - offsets[k_ev]
+    rank = np.arange(ev.size) - offsets[k_ev]
     # 2-D row gathers are slow in numpy; gather column by column instead
     xe = np.asfortranarray(np.stack([x[:, j][ev] for j in range(x.shape[1])], axis=1)) if x.shape[1] else x[ev]
-    return _Prepared(x, r, ev, k_ev, l / d[k_ev], ev_times.size, xe)
+    return _Prepared(x, r, ev, k_ev, rank / d[k_ev], ev_times.size, xe)
 
 
 def _loglik_grad_hess(beta, p: _Prepared, need_hess: bool = True):
-    x, r, ev, k, phi, K = p.x, p.r, p.ev, p.k_ev, p.phi, p.n_times
+    x, r, k, phi, K = p.x, p.r, p.k_ev, p.phi, p.n_times
     eta = x @ beta
     shift = eta.max()
     w = np.exp(eta - shift)
@@ -211,12 +211,20 @@ class CoxPHResult:
         """coef, exp(coef), se(coef), coef/HR intervals, z and p, one row per covariate."""
         z = self.params / self.standard_errors
         ci = self.confidence_intervals(hazard_ratio=False)
-        return pd.DataFrame({
-            "coef": self.params, "exp(coef)": self.hazard_ratios, "se(coef)": self.standard_errors,
-            "coef lower": ci["lower"], "coef upper": ci["upper"],
-            "exp(coef) lower": np.exp(ci["lower"]), "exp(coef) upper": np.exp(ci["upper"]),
-            "z": z, "p": 2 * norm.sf(np.abs(z)),
-        }, index=pd.Index(self.params.index, name="covariate"))
+        return pd.DataFrame(
+            {
+                "coef": self.params,
+                "exp(coef)": self.hazard_ratios,
+                "se(coef)": self.standard_errors,
+                "coef lower": ci["lower"],
+                "coef upper": ci["upper"],
+                "exp(coef) lower": np.exp(ci["lower"]),
+                "exp(coef) upper": np.exp(ci["upper"]),
+                "z": z,
+                "p": 2 * norm.sf(np.abs(z)),
+            },
+            index=pd.Index(self.params.index, name="covariate"),
+        )
 
     def schoenfeld_residuals(self, scaled: bool = True) -> pd.DataFrame:
         """(Scaled) Schoenfeld residuals, one row per event, indexed by event time.
@@ -229,9 +237,16 @@ class CoxPHResult:
         w = np.exp(x @ beta - (x @ beta).max())
         s0 = np.cumsum(np.bincount(r, weights=w, minlength=p.n_times + 1)[::-1])[::-1][1:]
         d0 = np.bincount(k, weights=w[ev], minlength=p.n_times)
-        s1 = np.stack([np.cumsum(np.bincount(r, weights=w * x[:, j], minlength=p.n_times + 1)[::-1])[::-1][1:]
-                       for j in range(x.shape[1])], axis=1)
-        d1 = np.stack([np.bincount(k, weights=w[ev] * x[ev, j], minlength=p.n_times) for j in range(x.shape[1])], axis=1)
+        s1 = np.stack(
+            [
+                np.cumsum(np.bincount(r, weights=w * x[:, j], minlength=p.n_times + 1)[::-1])[::-1][1:]
+                for j in range(x.shape[1])
+            ],
+            axis=1,
+        )
+        d1 = np.stack(
+            [np.bincount(k, weights=w[ev] * x[ev, j], minlength=p.n_times) for j in range(x.shape[1])], axis=1
+        )
         a = (s1[k] - p.phi[:, None] * d1[k]) / (s0[k] - p.phi * d0[k])[:, None]
         d = np.bincount(k, minlength=p.n_times)
         mean_a = np.stack([np.bincount(k, weights=a[:, j], minlength=p.n_times) for j in range(x.shape[1])], axis=1)
@@ -247,7 +262,7 @@ class CoxPHResult:
         times = rankdata(res.index.to_numpy())
         dt = times - times.mean()
         n_d = len(res)
-        stat = (dt[:, None] * res.to_numpy()).sum(0) ** 2 / (n_d * self.standard_errors.to_numpy() ** 2 * (dt ** 2).sum())
+        stat = (dt[:, None] * res.to_numpy()).sum(0) ** 2 / (n_d * self.standard_errors.to_numpy() ** 2 * (dt**2).sum())
         return pd.DataFrame({"statistic": stat, "p": chi2.sf(stat, 1)}, index=self.params.index)
 
     def plot(self, ax=None, labels: dict | None = None):
@@ -266,8 +281,16 @@ class CoxPHResult:
         return ax
 
 
-def cox_ph(x, durations, events, names: Sequence[str] | None = None, alpha: float = 0.05, tol: float = 1e-10,
-           max_iter: int = 100, concordance: bool = True) -> CoxPHResult:
+def cox_ph(
+    x,
+    durations,
+    events,
+    names: Sequence[str] | None = None,
+    alpha: float = 0.05,
+    tol: float = 1e-10,
+    max_iter: int = 100,
+    concordance: bool = True,
+) -> CoxPHResult:
     """Fit a Cox proportional hazards model (Efron ties) by Newton–Raphson with step halving.
 
     Parameters
@@ -302,7 +325,7 @@ def cox_ph(x, durations, events, names: Sequence[str] | None = None, alpha: floa
     beta = np.zeros(x.shape[1])
     ll, grad, info = _loglik_grad_hess(beta, prep)
     ll0 = ll
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 - the count is reported after the loop
         try:
             step = np.linalg.solve(info, grad)
         except np.linalg.LinAlgError as err:
@@ -328,13 +351,29 @@ def cox_ph(x, durations, events, names: Sequence[str] | None = None, alpha: floa
         ev_times = np.unique(t[e])
         risk = xc @ beta
         c = _concordance_few_times(t, e, risk, ev_times) if ev_times.size <= 64 else _concordance(t, e, risk)
-    return CoxPHResult(pd.Series(beta, index=names), pd.Series(se, index=names),
-                       pd.DataFrame(cov, index=names, columns=names), ll, ll0, c, int(t.size), int(e.sum()),
-                       alpha, it, {"prepared": prep, "t": t})
+    return CoxPHResult(
+        pd.Series(beta, index=names),
+        pd.Series(se, index=names),
+        pd.DataFrame(cov, index=names, columns=names),
+        ll,
+        ll0,
+        c,
+        int(t.size),
+        int(e.sum()),
+        alpha,
+        it,
+        {"prepared": prep, "t": t},
+    )
 
 
-def cox_ph_frame(df: pd.DataFrame, duration_col: str, event_col: str, covariates: Sequence[str],
-                 reference: dict | None = None, **kwargs) -> CoxPHResult:
+def cox_ph_frame(
+    df: pd.DataFrame,
+    duration_col: str,
+    event_col: str,
+    covariates: Sequence[str],
+    reference: dict | None = None,
+    **kwargs,
+) -> CoxPHResult:
     """Cox model from a DataFrame; categorical covariates become dummies against a reference level.
 
     Rows with a missing covariate are left out. ``reference`` maps a categorical
@@ -347,7 +386,9 @@ def cox_ph_frame(df: pd.DataFrame, duration_col: str, event_col: str, covariates
         if pd.api.types.is_numeric_dtype(col) and not isinstance(col.dtype, pd.CategoricalDtype):
             parts.append(col.astype(float).rename(c))
             continue
-        levels = list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else sorted(col.unique(), key=str)
+        levels = (
+            list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else sorted(col.unique(), key=str)
+        )
         ref = (reference or {}).get(c, levels[0])
         for lv in levels:
             if lv != ref and (col == lv).any():

@@ -7,14 +7,14 @@ numbers at risk, including late entry); the work is one ``np.unique`` and a few
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ._counts import event_table, group_codes
+from analysis.survival._counts import event_table, group_codes
 
 
 def _loglog_bounds(s: np.ndarray, var_log: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
@@ -79,8 +79,15 @@ class KaplanMeierResult:
         def pick(a, fill=np.nan):
             return np.where(ok, a[ii], fill)
 
-        return pd.DataFrame({"time": times, "survival": pick(self.survival), "lower": pick(self.lower),
-                             "upper": pick(self.upper), "at_risk": self.at_risk_at(times)})
+        return pd.DataFrame(
+            {
+                "time": times,
+                "survival": pick(self.survival),
+                "lower": pick(self.lower),
+                "upper": pick(self.upper),
+                "at_risk": self.at_risk_at(times),
+            }
+        )
 
     def at_risk_at(self, times: Sequence[float]) -> np.ndarray:
         """Number at risk at each time: at risk at the first distinct time >= t (0 beyond the data)."""
@@ -104,10 +111,17 @@ class KaplanMeierResult:
 
     def summary(self) -> pd.DataFrame:
         """The event table with estimate and band, one row per distinct time."""
-        return pd.DataFrame({"at_risk": self.at_risk.astype(int), "events": self.events.astype(int),
-                             "censored": self.censored.astype(int), "survival": self.survival,
-                             "lower": self.lower, "upper": self.upper},
-                            index=pd.Index(self.timeline, name="time"))
+        return pd.DataFrame(
+            {
+                "at_risk": self.at_risk.astype(int),
+                "events": self.events.astype(int),
+                "censored": self.censored.astype(int),
+                "survival": self.survival,
+                "lower": self.lower,
+                "upper": self.upper,
+            },
+            index=pd.Index(self.timeline, name="time"),
+        )
 
     def cut(self, min_at_risk: int) -> int:
         """Index of the last time whose number at risk is at least ``min_at_risk`` (-1 if none)."""
@@ -126,8 +140,15 @@ class KaplanMeierResult:
         t = self.timeline[: last + 1]
         line = ax.step(t, self.survival[: last + 1], where="post", color=color, label=label or self.label)[0]
         if band:
-            ax.fill_between(t, self.lower[: last + 1], self.upper[: last + 1], step="post", alpha=0.2,
-                            color=line.get_color(), linewidth=0)
+            ax.fill_between(
+                t,
+                self.lower[: last + 1],
+                self.upper[: last + 1],
+                step="post",
+                alpha=0.2,
+                color=line.get_color(),
+                linewidth=0,
+            )
         return ax
 
 
@@ -179,16 +200,28 @@ class KaplanMeierGroups:
             f = c.survival_at(times)
             f.insert(0, "group", g)
             frames.append(f)
-        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-            columns=["group", "time", "survival", "lower", "upper", "at_risk"])
+        out = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=["group", "time", "survival", "lower", "upper", "at_risk"])
+        )
         out["suppressed"] = out["at_risk"] < min_at_risk
         for col in ("survival", "lower", "upper"):
             out[col] = out[col].astype(float).mask(out["suppressed"])
         return out
 
     def medians(self) -> pd.DataFrame:
-        rows = [{"group": g, "n": c.n, "events": c.n_events, "median": c.median()[0], "lower": c.median()[1],
-                 "upper": c.median()[2]} for g, c in self.curves.items()]
+        rows = [
+            {
+                "group": g,
+                "n": c.n,
+                "events": c.n_events,
+                "median": c.median()[0],
+                "lower": c.median()[1],
+                "upper": c.median()[2],
+            }
+            for g, c in self.curves.items()
+        ]
         return pd.DataFrame(rows)
 
     def summary(self, times: Sequence[float] = (6, 12, 24), min_at_risk: int = 1) -> pd.DataFrame:
@@ -202,17 +235,32 @@ class KaplanMeierGroups:
             med[f"S({t:g}) upper"] = part["upper"]
         return med
 
-    def plot(self, min_cell: int = 1, ticks: Sequence[float] | None = None, xlabel: str = "", ylabel: str = "",
-             title: str | None = None, labels: dict | None = None):
+    def plot(
+        self,
+        min_cell: int = 1,
+        ticks: Sequence[float] | None = None,
+        xlabel: str = "",
+        ylabel: str = "",
+        title: str | None = None,
+        labels: dict | None = None,
+    ):
         """Curves with bands and a numbers-at-risk table under the plot (see :func:`plots.km_figure`)."""
-        from .plots import km_figure
+        from analysis.survival.plots import km_figure
 
-        return km_figure(self, min_cell=min_cell, ticks=ticks, xlabel=xlabel, ylabel=ylabel,
-                         title=self.title if title is None else title, labels=labels)
+        return km_figure(
+            self,
+            min_cell=min_cell,
+            ticks=ticks,
+            xlabel=xlabel,
+            ylabel=ylabel,
+            title=self.title if title is None else title,
+            labels=labels,
+        )
 
 
-def kaplan_meier_by(durations, events, groups, entry=None, alpha: float = 0.05, order: Sequence | None = None,
-                    title: str = "") -> KaplanMeierGroups:
+def kaplan_meier_by(
+    durations, events, groups, entry=None, alpha: float = 0.05, order: Sequence | None = None, title: str = ""
+) -> KaplanMeierGroups:
     """Kaplan–Meier curves by group (missing group labels are left out).
 
     ``order`` fixes the order of the groups (default: sorted labels).
@@ -229,7 +277,14 @@ def kaplan_meier_by(durations, events, groups, entry=None, alpha: float = 0.05, 
         # each group's own timeline: the shared grid up to the group's last time
         present = (tab.events[i] + tab.censored[i] + tab.entered[i]) > 0
         present[0] = True
-        curves[g] = _curve(tab.times[present], n[present], tab.events[i][present], tab.censored[i][present],
-                           alpha, str(g), tab.risk_set[i][present])
+        curves[g] = _curve(
+            tab.times[present],
+            n[present],
+            tab.events[i][present],
+            tab.censored[i][present],
+            alpha,
+            str(g),
+            tab.risk_set[i][present],
+        )
     counts = pd.Series({g: curves[g].n for g in levels})
     return KaplanMeierGroups(curves, alpha, title, counts)

@@ -8,14 +8,14 @@ ordered groups with scores ``w``, the trend statistic ``(w'(O - E))^2 / w'Vw``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from ._counts import event_table, group_codes
+from analysis.survival._counts import event_table, group_codes
 
 
 @dataclass
@@ -35,10 +35,17 @@ class LogRankResult:
 
     def summary(self) -> pd.DataFrame:
         """Observed and expected events per group; the test in ``attrs``."""
-        out = pd.DataFrame({"observed": self.observed, "expected": self.expected,
-                            "O/E": self.observed / self.expected}, index=pd.Index(self.groups, name="group"))
-        out.attrs.update(statistic=self.statistic, df=self.df, p_value=self.p_value,
-                         trend_statistic=self.trend_statistic, trend_p_value=self.trend_p_value)
+        out = pd.DataFrame(
+            {"observed": self.observed, "expected": self.expected, "O/E": self.observed / self.expected},
+            index=pd.Index(self.groups, name="group"),
+        )
+        out.attrs.update(
+            statistic=self.statistic,
+            df=self.df,
+            p_value=self.p_value,
+            trend_statistic=self.trend_statistic,
+            trend_p_value=self.trend_p_value,
+        )
         return out
 
     def plot(self, ax=None):
@@ -55,8 +62,15 @@ class LogRankResult:
         return ax
 
 
-def logrank_test(durations, events, groups, entry=None, order: Sequence | None = None,
-                 scores: Sequence[float] | None = None, trend: bool = False) -> LogRankResult:
+def logrank_test(
+    durations,
+    events,
+    groups,
+    entry=None,
+    order: Sequence | None = None,
+    scores: Sequence[float] | None = None,
+    trend: bool = False,
+) -> LogRankResult:
     """k-group log-rank test.
 
     Parameters
@@ -73,9 +87,14 @@ def logrank_test(durations, events, groups, entry=None, order: Sequence | None =
     codes, levels = group_codes(groups, order)
     keep = codes >= 0
     e_all = np.ones(codes.size, dtype=int) if events is None else np.asarray(events)
-    tab = event_table(np.asarray(durations, float)[keep], e_all[keep], groups=codes[keep],
-                      entry=None if entry is None else np.asarray(entry, float)[keep], n_groups=len(levels),
-                      add_zero=False)
+    tab = event_table(
+        np.asarray(durations, float)[keep],
+        e_all[keep],
+        groups=codes[keep],
+        entry=None if entry is None else np.asarray(entry, float)[keep],
+        n_groups=len(levels),
+        add_zero=False,
+    )
     d = tab.events.sum(axis=0)
     n = tab.risk_set.sum(axis=0)
     use = (d > 0) & (n > 0)

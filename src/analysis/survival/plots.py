@@ -1,20 +1,20 @@
 """Survival figures: curves with bands and a numbers-at-risk table under the plot.
 
 Disclosure control: groups with fewer than ``min_cell`` persons are not drawn
-(:func:`analysis.disclosure.plot_groups`), each curve stops at the last time at
+(:func:`analysis.disclosure.suppression.plot_groups`), each curve stops at the last time at
 least ``min_cell`` are at risk, and numbers at risk below ``min_cell`` (but above
 zero) are printed as ``"<min_cell"``.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..disclosure import plot_groups, primary_marker
-from ..plotting import PALETTE
+from analysis.disclosure.suppression import plot_groups, primary_marker
+from analysis.project.style import PALETTE
 
 
 def default_ticks(max_time: float, step: int | None = None) -> np.ndarray:
@@ -27,12 +27,20 @@ def risk_label(n: int, min_cell: int) -> str:
     return primary_marker(min_cell) if 0 < n < min_cell else str(int(n))
 
 
-def curve_figure(curves: dict, min_cell: int = 1, ticks: Sequence[float] | None = None, xlabel: str = "",
-                 ylabel: str = "", title: str = "", labels: dict | None = None, at_risk_title: str = "",
-                 ylim: tuple[float, float] = (0.0, 1.02)):
+def curve_figure(
+    curves: dict,
+    min_cell: int = 1,
+    ticks: Sequence[float] | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+    title: str = "",
+    labels: dict | None = None,
+    at_risk_title: str = "",
+    ylim: tuple[float, float] = (0.0, 1.02),
+):
     """Figure with one curve per group (objects with ``plot``, ``timeline``, ``at_risk``, ``n``) and a risk table.
 
-    Returns the figure and the :class:`analysis.disclosure.PlotGroups` saying what was left out.
+    Returns the figure and the :class:`analysis.disclosure.suppression.PlotGroups` saying what was left out.
     """
     import matplotlib.pyplot as plt
 
@@ -66,15 +74,37 @@ def curve_figure(curves: dict, min_cell: int = 1, ticks: Sequence[float] | None 
         y = rows - 1 - i
         n_at = curves[g].at_risk_at(ticks)
         for tx, n in zip(ticks, n_at):
-            table_ax.text(tx, y, risk_label(int(n), min_cell), ha="center", va="center", fontsize=8,
-                          color=PALETTE[i % len(PALETTE)])
-        table_ax.text(ticks[0] - 0.06 * (ticks[-1] - ticks[0] + 1), y, str(labels.get(g, g)), ha="right", va="center",
-                      fontsize=8, color=PALETTE[i % len(PALETTE)])
+            table_ax.text(
+                tx,
+                y,
+                risk_label(int(n), min_cell),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color=PALETTE[i % len(PALETTE)],
+            )
+        table_ax.text(
+            ticks[0] - 0.06 * (ticks[-1] - ticks[0] + 1),
+            y,
+            str(labels.get(g, g)),
+            ha="right",
+            va="center",
+            fontsize=8,
+            color=PALETTE[i % len(PALETTE)],
+        )
     return fig, pg
 
 
-def km_figure(groups, min_cell: int = 1, ticks=None, xlabel: str = "", ylabel: str = "", title: str = "",
-              labels: dict | None = None, at_risk_title: str = ""):
+def km_figure(
+    groups,
+    min_cell: int = 1,
+    ticks=None,
+    xlabel: str = "",
+    ylabel: str = "",
+    title: str = "",
+    labels: dict | None = None,
+    at_risk_title: str = "",
+):
     """Kaplan–Meier curves of a :class:`analysis.survival.km.KaplanMeierGroups` with the risk table."""
     fig, _ = curve_figure(groups.curves, min_cell, ticks, xlabel, ylabel, title, labels, at_risk_title)
     return fig

@@ -34,8 +34,13 @@ def write_project(root: Path, dataset: str = "jtrain3", name: str = "nsw-jtrain3
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy(PROJECT / "project.yml", out / "project.yml")
     cols = ["educ", "black", "hisp", "married", "nodegree", "re74", "re75", "u74", "u75", "re78"]
-    base = pd.DataFrame({"person_id": [f"nsw{i:05d}" for i in range(len(df))], "gender": "male",
-                         "birth_year": 1976 - df["age"].astype(int)})
+    base = pd.DataFrame(
+        {
+            "person_id": [f"nsw{i:05d}" for i in range(len(df))],
+            "gender": "male",
+            "birth_year": 1976 - df["age"].astype(int),
+        }
+    )
     base[cols] = df[cols].to_numpy()
     treated = df["train"].to_numpy() == 1
     part = base[treated].copy()

@@ -1,0 +1,405 @@
+"""Out-of-core panel steps: a register panel as partitioned parquet, spells and time to first work or study in DuckDB.
+
+A national register panel (5 million persons x 36 months = 180 million rows) does
+not fit the in-memory path of :mod:`analysis.clean` and :mod:`analysis.survival.spells` on
+a laptop. These functions do the same panel steps with DuckDB under a memory limit,
+spilling to disk, and return person-level results (one row per person), which fit
+in memory at any register size and feed the in-memory estimators of
+:mod:`analysis.survival` and :mod:`analysis.effects` unchanged.
+
+Steps
+-----
+:func:`panel_to_parquet`
+    Loads the raw panel CSV into a disk-backed DuckDB database (all columns as
+    text, file order kept so that row numbers are line numbers), maps every
+    distinct id, month and label with the *same* rules as the cleaning step
+    (:func:`analysis.clean.identity.parse_personnummer` and ``pseudonymise``,
+    :func:`analysis.project.dates.parse_month`, the label dictionary), and writes
+    ``person_key, month, status`` as parquet partitioned into ``bucket=*``
+    folders by person. Rows with an empty or invalid id, a person not kept from
+    the person files, an unreadable month, an unknown or empty label, or a
+    second row for the same person and month are written to ``quarantine.parquet``
+    with their reason; ``rows_read == rows_kept + rows_quarantined``. No
+    personnummer is written: ids are replaced by their keyed pseudonym before
+    anything leaves DuckDB.
+:func:`first_spells_out_of_core` and :func:`time_to_first_out_of_core`
+    The spell rules of :mod:`analysis.survival.spells` (gaps of at most
+    ``bridge_gap_months`` bridged, leaving confirmed by ``bridge_gap_months + 1``
+    observed months out, censoring at the last observed month minus the gap,
+    left-censoring at the first observed month) as window functions, one bucket
+    at a time, so memory is bounded by the largest bucket.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.clean import identity, labels
+from analysis.project.dates import parse_month
+
+QUARANTINE = "quarantine.parquet"
+
+
+@dataclass
+class PanelConversion:
+    """What :func:`panel_to_parquet` did: counts by reason, where the dataset is, seconds per step."""
+
+    dataset: Path
+    rows_read: int
+    rows_kept: int
+    quarantined: dict[str, int]
+    buckets: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return int(sum(self.quarantined.values()))
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_read == self.rows_kept + self.rows_quarantined
+
+    def summary(self) -> pd.DataFrame:
+        rows = [("rows read", self.rows_read), ("rows kept", self.rows_kept)]
+        rows += [(f"quarantined: {k}", v) for k, v in sorted(self.quarantined.items())]
+        return pd.DataFrame(rows, columns=["", "rows"]).set_index("")
+
+
+def connect(database: Path | None = None, memory_limit: str = "3GB", threads: int = 2, temp_dir: Path | None = None):
+    """A DuckDB connection with a memory limit that spills to ``temp_dir``."""
+    import duckdb
+
+    con = duckdb.connect(str(database) if database else ":memory:")
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET threads = {int(threads)}")
+    con.execute("SET preserve_insertion_order = true")
+    if temp_dir is not None:
+        Path(temp_dir).mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET temp_directory = '{Path(temp_dir).as_posix()}'")
+    return con
+
+
+def _id_map(distinct_ids: pd.Series, known: dict[str, str], key: bytes | None, id_type: str) -> pd.DataFrame:
+    """raw id -> (person_key or None, reason), once per distinct id.
+
+    Ids kept from the person files are looked up; the others are parsed with the
+    cleaning step's rules: an invalid one is ``invalid_id``, a valid one belongs to
+    nobody kept (``unknown_person``), exactly as :mod:`analysis.clean` decides.
+    """
+    text = distinct_ids.astype(object).reset_index(drop=True)
+    blank = (text.isna() | (text.astype(str).str.strip() == "")).to_numpy()
+    keys = text.map(known).astype(object).to_numpy()
+    reason = np.full(len(text), None, dtype=object)
+    reason[blank] = "empty_id"
+    todo = ~blank & pd.isna(keys)
+    if todo.any():
+        if id_type == "pseudonym":
+            usable = identity.pseudonymise_external_id(text[todo]).notna().to_numpy()
+        else:
+            usable = identity.parse_personnummer(text[todo])["valid"].to_numpy(bool)
+        reason[np.flatnonzero(todo)] = np.where(usable, "unknown_person", "invalid_id")
+        keys[todo] = None
+    return pd.DataFrame({"raw_id": text.where(~blank, None).astype(object), "person_key": keys, "reason": reason})
+
+
+def panel_to_parquet(
+    csv_path: Path,
+    out_dir: Path,
+    known_ids: dict[str, str],
+    *,
+    key: bytes | None,
+    id_type: str = "personnummer",
+    status_values: dict[str, str] | None = None,
+    delimiter: str = ";",
+    buckets: int = 16,
+    memory_limit: str = "3GB",
+    threads: int = 2,
+    work_dir: Path | None = None,
+) -> PanelConversion:
+    """Clean a raw monthly status panel into parquet partitioned by person, out of core.
+
+    Parameters
+    ----------
+    csv_path : Path
+        The raw panel: columns ``person_id``, ``month``, ``status`` (canonical or Swedish
+        headers are not mapped here: the register-scale path expects the contract's names).
+    out_dir : Path
+        Receives ``panel/bucket=<b>/part.parquet`` (the dataset) and ``quarantine.parquet``
+        (file line and reason of every row not kept).
+    known_ids : dict
+        Raw id text -> pseudonymous key of every person *kept* from the person files
+        (participants and comparison group). Ids not in it are parsed: invalid ones are
+        quarantined as ``invalid_id``, valid ones as ``unknown_person``.
+    key : bytes
+        Pseudonymisation key (see :func:`analysis.clean.identity.resolve_key`).
+    status_values : dict, optional
+        Project-specific label -> code (``files.status_monthly.values.status``).
+    memory_limit, threads : DuckDB settings; ``work_dir`` holds its database and spill files.
+    """
+    t = {}
+    t0 = time.perf_counter()
+    out_dir = Path(out_dir)
+    work_dir = Path(work_dir or out_dir.parent / (out_dir.name + ".work"))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    db = work_dir / "panel.duckdb"
+    db.unlink(missing_ok=True)
+    con = connect(db, memory_limit, threads, work_dir / "spill")
+    con.execute(f"""
+        CREATE TABLE raw AS
+        SELECT row_number() OVER () + 1 AS line, person_id, month, status
+        FROM read_csv('{Path(csv_path).as_posix()}', delim='{delimiter}', header=true, all_varchar=true, quote='',
+                      columns={{'person_id': 'VARCHAR', 'month': 'VARCHAR', 'status': 'VARCHAR'}})""")
+    rows_read = con.execute("SELECT count(*) FROM raw").fetchone()[0]
+    t["load_csv"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    ids = con.execute("SELECT DISTINCT person_id FROM raw").df()["person_id"]
+    id_map = _id_map(ids, known_ids, key, id_type)
+    months_raw = con.execute("SELECT DISTINCT month FROM raw").df()["month"]
+    parsed, bad = parse_month(months_raw.astype(object))
+    month_map = pd.DataFrame(
+        {
+            "raw_month": months_raw.astype(object),
+            "month": parsed.dt.date,
+            "reason": np.where(
+                months_raw.isna() | (months_raw.astype(str).str.strip() == ""),
+                "empty_required",
+                np.where(bad, "unreadable_month", None),
+            ),
+        }
+    )
+    status_raw = con.execute("SELECT DISTINCT status FROM raw").df()["status"]
+    mapping = labels.value_map("panel_status")
+    mapping.update({labels.normalise(k): v for k, v in (status_values or {}).items()})
+    codes = status_raw.map(lambda v: mapping.get(labels.normalise(v)) if isinstance(v, str) and v.strip() else None)
+    status_map = pd.DataFrame(
+        {
+            "raw_status": status_raw.astype(object),
+            "status": codes.astype(object),
+            "reason": np.where(
+                status_raw.isna() | (status_raw.astype(str).str.strip() == ""),
+                "empty_required",
+                np.where(codes.isna(), "unknown_label", None),
+            ),
+        }
+    )
+    con.register("id_map", id_map)
+    con.register("month_map", month_map)
+    con.register("status_map", status_map)
+    t["map_distinct_values"] = time.perf_counter() - t0
+
+    # One pass: every row gets its key, month, code and the first reason it breaks (if any).
+    t0 = time.perf_counter()
+    con.execute(f"""
+        CREATE TABLE mapped AS
+        SELECT r.line, i.person_key, m.month, s.status,
+               coalesce(i.reason, m.reason, s.reason) AS reason,
+               CAST(hash(i.person_key) % {int(buckets)} AS INTEGER) AS bucket
+        FROM raw r
+        LEFT JOIN id_map i ON r.person_id IS NOT DISTINCT FROM i.raw_id
+        LEFT JOIN month_map m ON r.month IS NOT DISTINCT FROM m.raw_month
+        LEFT JOIN status_map s ON r.status IS NOT DISTINCT FROM s.raw_status""")
+    con.execute("DROP TABLE raw")
+    t["map_rows"] = time.perf_counter() - t0
+
+    # Per bucket: the first row of each (person, month) is kept, later ones quarantined.
+    t0 = time.perf_counter()
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    dataset = out_dir / "panel"
+    dataset.mkdir(parents=True)
+    for b in range(int(buckets)):
+        folder = dataset / f"bucket={b}"
+        folder.mkdir()
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE part AS
+            SELECT line, person_key, month, status,
+                   row_number() OVER (PARTITION BY person_key, month ORDER BY line) AS nth
+            FROM mapped WHERE reason IS NULL AND bucket = {b}""")
+        con.execute(f"""COPY (SELECT person_key, month, status FROM part WHERE nth = 1 ORDER BY person_key, month)
+                        TO '{(folder / "part.parquet").as_posix()}' (FORMAT parquet)""")
+        con.execute("INSERT INTO mapped SELECT line, NULL, NULL, NULL, 'duplicate_month', -1 FROM part WHERE nth > 1")
+    con.execute("DROP TABLE IF EXISTS part")
+    quarantine = out_dir / QUARANTINE
+    con.execute(f"""COPY (SELECT line AS row, reason FROM mapped WHERE reason IS NOT NULL ORDER BY line)
+                    TO '{quarantine.as_posix()}' (FORMAT parquet)""")
+    counts = dict(
+        con.execute("SELECT reason, count(*) FROM mapped WHERE reason IS NOT NULL GROUP BY reason").fetchall()
+    )
+    t["write_parquet"] = time.perf_counter() - t0
+    kept = rows_read - int(sum(counts.values()))
+    con.close()
+    db.unlink(missing_ok=True)
+    return PanelConversion(dataset, int(rows_read), int(kept), {k: int(v) for k, v in counts.items()}, int(buckets), t)
+
+
+def _month_number_sql(col: str) -> str:
+    return f"(year({col}) * 12 + month({col}) - 1)"
+
+
+def _persons_table(con, persons: pd.DataFrame, date_col: str) -> None:
+    ref = persons[["person_key", date_col]].dropna()
+    ref = pd.DataFrame(
+        {
+            "person_key": ref["person_key"].astype(str).to_numpy(),
+            "a": (pd.to_datetime(ref[date_col]).dt.year * 12 + pd.to_datetime(ref[date_col]).dt.month - 1).to_numpy(),
+        }
+    )
+    con.register("persons_ref", ref)
+
+
+def _buckets(dataset: Path) -> list[Path]:
+    return sorted((p for p in Path(dataset).glob("bucket=*") if p.is_dir()), key=lambda p: int(p.name.split("=")[1]))
+
+
+def _per_bucket(
+    dataset: Path,
+    persons: pd.DataFrame,
+    date_col: str,
+    work_or_study: Iterable[str],
+    data_end,
+    memory_limit: str,
+    threads: int,
+    temp_dir: Path | None,
+    query: str,
+    columns: list[str],
+) -> pd.DataFrame:
+    """Run ``query`` on every bucket and stack the results.
+
+    ``query`` may use the CTE ``p`` (``person_key, m`` = month number, ``ws`` = in work or study,
+    months after ``data_end`` dropped) and the registered table ``persons_ref`` (``person_key, a`` =
+    month number of the person's ``date_col``).
+    """
+    statuses = ", ".join("'" + s.replace("'", "''") + "'" for s in work_or_study)
+    cut = (
+        ""
+        if data_end is None
+        else f"WHERE {_month_number_sql('month')} <= {pd.Timestamp(data_end).year * 12 + pd.Timestamp(data_end).month - 1}"
+    )
+    con = connect(None, memory_limit, threads, temp_dir)
+    _persons_table(con, persons, date_col)
+    parts = []
+    for folder in _buckets(dataset):
+        src = f"read_parquet('{(folder / '*.parquet').as_posix()}')"
+        p = f"p AS (SELECT person_key, {_month_number_sql('month')} AS m, status IN ({statuses}) AS ws FROM {src} {cut})"
+        parts.append(con.execute(f"WITH {p}, {query}").df())
+    con.close()
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
+def first_spells_out_of_core(
+    dataset: Path,
+    persons: pd.DataFrame,
+    work_or_study: Iterable[str] = ("work", "study"),
+    bridge_gap_months: int = 1,
+    data_end: dt.date | pd.Timestamp | None = None,
+    date_col: str = "start_date",
+    memory_limit: str = "3GB",
+    threads: int = 2,
+    temp_dir: Path | None = None,
+) -> pd.DataFrame:
+    """Each person's first spell in work or study starting in or after their start month.
+
+    The same rows (and values) as ``first_spell_after(build_spells(panel, ...), persons)`` of
+    :mod:`analysis.survival.spells` (left-censored spells excluded), with the columns
+    ``person_key, spell_no, start, end, months, duration, event, left_censored`` plus the
+    persons' columns.
+    """
+    g = int(bridge_gap_months)
+    out = _per_bucket(
+        dataset,
+        persons,
+        date_col,
+        work_or_study,
+        data_end,
+        memory_limit,
+        threads,
+        temp_dir,
+        f"""
+            obs AS (SELECT person_key, min(m) AS first_m, max(m) AS last_m FROM p GROUP BY person_key),
+            w AS (SELECT person_key, m, lag(m) OVER (PARTITION BY person_key ORDER BY m) AS prev FROM p WHERE ws),
+            runs AS (SELECT person_key, m,
+                            sum(CASE WHEN prev IS NULL OR m - prev - 1 > {g} THEN 1 ELSE 0 END)
+                                OVER (PARTITION BY person_key ORDER BY m ROWS UNBOUNDED PRECEDING) AS spell_no
+                     FROM w),
+            spells AS (SELECT person_key, spell_no, min(m) AS s, max(m) AS e FROM runs GROUP BY person_key, spell_no),
+            marked AS (SELECT sp.*, obs.first_m, obs.last_m,
+                              max(spell_no) OVER (PARTITION BY sp.person_key) > spell_no AS has_next
+                       FROM spells sp JOIN obs USING (person_key))
+            SELECT m.person_key, m.spell_no, m.s, m.e, m.e - m.s + 1 AS months,
+                   CASE WHEN m.has_next OR m.last_m - m.e > {g} THEN m.e - m.s + 1
+                        ELSE greatest(m.last_m - {g} - m.s, 0) END AS duration,
+                   CAST(m.has_next OR m.last_m - m.e > {g} AS INTEGER) AS event,
+                   m.s = m.first_m AS left_censored
+            FROM marked m JOIN persons_ref r USING (person_key)
+            WHERE m.s >= r.a AND m.s <> m.first_m
+            QUALIFY row_number() OVER (PARTITION BY m.person_key ORDER BY m.spell_no) = 1""",
+        ["person_key", "spell_no", "s", "e", "months", "duration", "event", "left_censored"],
+    )
+    out = out.sort_values("person_key", kind="stable").reset_index(drop=True)
+    to_ts = lambda m: pd.to_datetime(pd.DataFrame({"year": m // 12, "month": m % 12 + 1, "day": 1}))  # noqa: E731
+    result = pd.DataFrame(
+        {
+            "person_key": out["person_key"].astype(object),
+            "spell_no": out["spell_no"].astype(np.int64),
+            "start": to_ts(out["s"].astype(np.int64)),
+            "end": to_ts(out["e"].astype(np.int64)),
+            "months": out["months"].astype(np.int64),
+            "duration": out["duration"].astype(np.int64),
+            "event": out["event"].astype(np.int64),
+            "left_censored": out["left_censored"].astype(bool),
+        }
+    )
+    extra = [c for c in persons.columns if c not in result.columns or c == "person_key"]
+    return result.merge(persons[extra], on="person_key", how="left")
+
+
+def time_to_first_out_of_core(
+    dataset: Path,
+    persons: pd.DataFrame,
+    work_or_study: Iterable[str] = ("work", "study"),
+    data_end: dt.date | pd.Timestamp | None = None,
+    date_col: str = "start_date",
+    memory_limit: str = "3GB",
+    threads: int = 2,
+    temp_dir: Path | None = None,
+) -> pd.DataFrame:
+    """Months from the start month to the first month in work or study (no competing exits).
+
+    The same values as ``analysis.survival.spells.time_to_first(panel, persons, work_or_study, (), data_end,
+    date_col)``: ``time``, ``event`` (1 work or study, 0 censored), ``entry``, for the persons
+    observed at or after their start month, with the persons' columns.
+    """
+    out = _per_bucket(
+        dataset,
+        persons,
+        date_col,
+        work_or_study,
+        data_end,
+        memory_limit,
+        threads,
+        temp_dir,
+        """
+            j AS (SELECT p.person_key, p.m, p.ws, r.a FROM p JOIN persons_ref r USING (person_key)),
+            agg AS (SELECT person_key, any_value(a) AS a, min(m) AS first_m, max(m) AS last_m,
+                           min(m) FILTER (WHERE ws AND m >= a) AS f
+                    FROM j GROUP BY person_key),
+            t AS (SELECT person_key, a, first_m, last_m, f IS NOT NULL AND f <= last_m AS hit,
+                         CASE WHEN f IS NOT NULL AND f <= last_m THEN f - a ELSE last_m - a END AS time
+                  FROM agg WHERE last_m >= a)
+            SELECT person_key, time, CAST(hit AS INTEGER) AS event,
+                   least(greatest(first_m - a - 1, 0), greatest(time, 0)) AS entry
+            FROM t""",
+        ["person_key", "time", "event", "entry"],
+    )
+    out = out.astype({"time": np.int64, "event": np.int64, "entry": np.int64})
+    keep = persons.merge(out, on="person_key", how="inner")
+    return keep.reset_index(drop=True)

@@ -1,0 +1,533 @@
+"""Disclosure control: the one place where published counts are protected.
+
+Every table that reaches the report or ``results.json`` goes through
+:func:`protect_counts` (or :func:`protect_linked` for hierarchical counts such
+as the participant flow), and every plotted group through :func:`plot_groups`.
+
+Rules
+-----
+Primary suppression
+    A cell (interior or total) with ``0 < count < min_cell`` is shown as
+    ``"<5"`` (``f"<{min_cell}"``).
+Zeros
+    Zeros are published as ``"0"`` by default: an empty cell describes nobody.
+    They are never used as complementary cells, because a hidden zero can be
+    pinned by non-negativity. ``protect_zeros=True`` treats zeros as primary
+    cells instead (for tables where "nobody" is itself sensitive).
+Secondary suppression
+    A cell hidden only so that a primary cell cannot be recovered from the
+    totals is shown as :data:`SECONDARY_MARKER` (``".."``, the Swedish official
+    statistics sign for "not shown"). Every additive line (a row with its
+    total, a column with its total, the totals row and totals column) that
+    holds a hidden cell must hold at least two; the smallest other non-zero
+    cell (interior before total) is added until a fixed point. Then a
+    linear-programming audit bounds every hidden cell subject to all published
+    cells and line sums, with what the markers reveal (``"<5"`` means 1..4,
+    ``".."`` means at least ``min_cell``); a cell whose minimum equals its
+    maximum gets another complement, and the loop repeats.
+Shares
+    A share is published only when both its numerator and denominator cell
+    are published (:func:`protect_shares`); a binary share ``k / n`` is
+    treated as the table ``[k, n - k]`` with total ``n`` (:func:`protect_share`),
+    so a share cannot reveal a small complement either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+
+SECONDARY_MARKER = ".."
+DEFAULT_MIN_CELL = 5
+TOTAL = "__total__"  # label of margins in count frames; summaries translate it
+
+
+def primary_marker(min_cell: int) -> str:
+    return f"<{min_cell}"
+
+
+# --------------------------------------------------------------------------
+# core: values + additive lines
+# --------------------------------------------------------------------------
+
+Line = tuple[list[int], int]  # (interior cell indices, total cell index)
+
+
+def _primary(values: np.ndarray, min_cell: int, protect_zeros: bool) -> np.ndarray:
+    small = values < min_cell
+    return small if protect_zeros else small & (values > 0)
+
+
+def _bounds(values: np.ndarray, hidden: np.ndarray, primary: np.ndarray, min_cell: int, protect_zeros: bool):
+    """What a reader knows about each hidden cell from its marker."""
+    lo_primary = 0 if protect_zeros else 1
+    out = []
+    for i in np.flatnonzero(hidden):
+        if primary[i]:
+            out.append((lo_primary, min_cell - 1))
+        else:
+            out.append((min_cell, None))
+    return out
+
+
+def audit(
+    values: Sequence[float],
+    lines: Sequence[Line],
+    hidden: Sequence[bool],
+    primary: Sequence[bool] | None = None,
+    min_cell: int = DEFAULT_MIN_CELL,
+    protect_zeros: bool = False,
+) -> pd.DataFrame:
+    """Linear-programming audit: the range each hidden cell can take.
+
+    Parameters
+    ----------
+    values, lines
+        Cell values and the additive lines (interior indices, total index).
+    hidden, primary
+        Masks of hidden cells and of those shown as ``"<min_cell"``.
+        With ``primary=None`` only non-negativity is assumed.
+
+    Returns
+    -------
+    DataFrame with one row per hidden cell: ``cell``, ``value``, ``min``, ``max``.
+    """
+    values = np.asarray(values, dtype=float)
+    hidden = np.asarray(hidden, dtype=bool)
+    idx = np.flatnonzero(hidden)
+    if idx.size == 0:
+        return pd.DataFrame(columns=["cell", "value", "min", "max"])
+    pos = {c: k for k, c in enumerate(idx)}
+    a_eq, b_eq = [], []
+    for interior, total in lines:
+        row = np.zeros(idx.size)
+        rhs = 0.0
+        for c, sign in [(c, 1.0) for c in interior] + [(total, -1.0)]:
+            if hidden[c]:
+                row[pos[c]] += sign
+            else:
+                rhs -= sign * values[c]
+        if row.any():
+            a_eq.append(row)
+            b_eq.append(rhs)
+    if primary is None:
+        bounds = [(0, None)] * idx.size
+    else:
+        bounds = _bounds(values, hidden, np.asarray(primary, dtype=bool), min_cell, protect_zeros)
+    rows = []
+    for k, c in enumerate(idx):
+        obj = np.zeros(idx.size)
+        obj[k] = 1.0
+        res = []
+        for sign in (1.0, -1.0):
+            r = linprog(
+                sign * obj,
+                A_eq=np.array(a_eq) if a_eq else None,
+                b_eq=np.array(b_eq) if b_eq else None,
+                bounds=bounds,
+                method="highs",
+            )
+            if r.status == 3:  # unbounded
+                res.append(-np.inf if sign > 0 else np.inf)
+            elif r.status != 0:
+                res.append(np.nan)
+            else:
+                res.append(sign * r.fun)
+        rows.append({"cell": int(c), "value": values[c], "min": res[0], "max": res[1]})
+    return pd.DataFrame(rows)
+
+
+def _complement(values: np.ndarray, hidden: np.ndarray, candidates: Sequence[int], totals: set[int]) -> int | None:
+    """The smallest visible non-zero cell among ``candidates``; interior cells first."""
+    best = None
+    for c in candidates:
+        if hidden[c] or values[c] <= 0:
+            continue
+        key = (c in totals, values[c], c)
+        if best is None or key < best[0]:
+            best = (key, c)
+    return None if best is None else best[1]
+
+
+def _suppress(
+    values: np.ndarray, lines: Sequence[Line], min_cell: int, protect_zeros: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    primary = _primary(values, min_cell, protect_zeros)
+    hidden = primary.copy()
+    if not lines:
+        return primary, hidden
+    totals = {t for _, t in lines}
+    # A primary that cannot be pinned by anything (min_cell <= 2 and zeros shown) is skipped by the audit.
+    pinned_by_marker = primary & ((min_cell - 1) == (0 if protect_zeros else 1))
+    for _ in range(values.size + 1):
+        # 1) every line: zero or at least two hidden cells (fixed point)
+        changed = True
+        while changed:
+            changed = False
+            for interior, total in lines:
+                cells = list(interior) + [total]
+                if int(hidden[cells].sum()) == 1:
+                    c = _complement(values, hidden, cells, totals)
+                    if c is not None:
+                        hidden[c] = True
+                        changed = True
+        # 2) LP audit with what the markers reveal
+        report = audit(values, lines, hidden, primary, min_cell, protect_zeros)
+        pinned = (
+            report[(report["max"] - report["min"] < 1 - 1e-6) & ~pinned_by_marker[report["cell"].to_numpy(int)]]
+            if len(report)
+            else report
+        )
+        if pinned.empty:
+            break
+        cell = int(pinned.iloc[0]["cell"])
+        near = sorted({c for interior, total in lines if cell in interior or cell == total for c in [*interior, total]})
+        c = _complement(values, hidden, near, totals)
+        if c is None:
+            c = _complement(values, hidden, range(values.size), totals)
+        if c is None:
+            break  # everything that could be hidden is hidden
+        hidden[c] = True
+    return primary, hidden
+
+
+# --------------------------------------------------------------------------
+# public API
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class ProtectedTable:
+    """A count table after disclosure control.
+
+    Attributes
+    ----------
+    counts : DataFrame
+        The true counts with margins (row and column label ``TOTAL``). Never publish.
+    primary, secondary : DataFrame of bool
+        Cells shown as ``"<min_cell"`` and as ``SECONDARY_MARKER``.
+    min_cell : int
+    one_dimensional : bool
+        True when built from a Series (single column ``"count"``).
+    """
+
+    counts: pd.DataFrame
+    primary: pd.DataFrame
+    secondary: pd.DataFrame
+    min_cell: int
+    one_dimensional: bool = False
+    margins: bool = True
+
+    @property
+    def hidden(self) -> pd.DataFrame:
+        return self.primary | self.secondary
+
+    @property
+    def any_hidden(self) -> bool:
+        return bool(self.hidden.to_numpy().any())
+
+    @property
+    def display(self) -> pd.DataFrame:
+        """Published strings: counts, ``"<min_cell"`` or ``SECONDARY_MARKER``."""
+        out = self.counts.astype("Int64").astype(str)
+        out = out.mask(self.primary, primary_marker(self.min_cell))
+        out = out.mask(self.secondary, SECONDARY_MARKER)
+        return out
+
+    def safe_counts(self) -> pd.DataFrame:
+        """Counts with hidden cells as ``<NA>`` (nullable integers), for JSON."""
+        return self.counts.astype("Int64").mask(self.hidden)
+
+    def is_hidden(self, row, col=None) -> bool:
+        col = "count" if col is None and self.one_dimensional else col
+        return bool(self.hidden.loc[row, col])
+
+    def note(self, lang: str = "sv") -> str | None:
+        """The standard footnote when anything is hidden (``common.yml: suppressed_note``)."""
+        if not self.any_hidden:
+            return None
+        from analysis.project.i18n import t
+
+        return t("suppressed_note", lang, min_cell=self.min_cell)
+
+
+def _lines_2d(n_rows: int, n_cols: int) -> list[Line]:
+    """Additive lines of an (R+1) x (C+1) table with margins, flattened row-major."""
+    w = n_cols + 1
+
+    def ix(i, j):
+        return i * w + j
+
+    lines: list[Line] = []
+    for i in range(n_rows + 1):  # every row incl. the totals row
+        lines.append(([ix(i, j) for j in range(n_cols)], ix(i, n_cols)))
+    for j in range(n_cols + 1):  # every column incl. the totals column
+        lines.append(([ix(i, j) for i in range(n_rows)], ix(n_rows, j)))
+    # a 1-column or 1-row table repeats lines; dedupe keeps the audit small
+    seen, out = set(), []
+    for interior, total in lines:
+        key = (tuple(interior), total)
+        if key not in seen:
+            seen.add(key)
+            out.append((interior, total))
+    return out
+
+
+def protect_counts(
+    table: pd.Series | pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, margins: bool = True, protect_zeros: bool = False
+) -> ProtectedTable:
+    """Protect a 1-D (Series) or 2-D (DataFrame) table of counts.
+
+    Parameters
+    ----------
+    table
+        Counts without totals. A Series becomes a one-column table ``"count"``.
+    min_cell
+        Smallest count that may be published.
+    margins
+        Add and protect row/column totals (label ``TOTAL``). Without margins
+        only primary suppression applies: nothing can be subtracted.
+    protect_zeros
+        Treat zero cells as sensitive (hidden as ``"<min_cell"``).
+
+    Returns
+    -------
+    ProtectedTable
+    """
+    one_d = isinstance(table, pd.Series)
+    frame = table.to_frame("count") if one_d else table.copy()
+    frame = frame.fillna(0)
+    if (frame.to_numpy() < 0).any():
+        raise ValueError("counts must be non-negative")
+    frame = frame.astype("int64")
+    if margins:
+        if not one_d:
+            frame[TOTAL] = frame.sum(axis=1)
+        frame.loc[TOTAL] = frame.sum(axis=0)
+        n_rows = frame.shape[0] - 1
+        n_cols = frame.shape[1] - (0 if one_d else 1)
+        if one_d:
+            lines = [(list(range(n_rows)), n_rows)]
+        else:
+            lines = _lines_2d(n_rows, n_cols)
+    else:
+        lines = []
+    values = frame.to_numpy(dtype=float).ravel()
+    primary, hidden = _suppress(values, lines, min_cell, protect_zeros)
+    shape = frame.shape
+    prim = pd.DataFrame(primary.reshape(shape), index=frame.index, columns=frame.columns)
+    sec = pd.DataFrame((hidden & ~primary).reshape(shape), index=frame.index, columns=frame.columns)
+    return ProtectedTable(frame, prim, sec, min_cell, one_d, margins)
+
+
+@dataclass
+class ProtectedCounts:
+    """Named counts linked by additive relations (e.g. the participant flow)."""
+
+    values: dict[str, int]
+    primary: dict[str, bool]
+    secondary: dict[str, bool]
+    min_cell: int
+
+    @property
+    def hidden(self) -> dict[str, bool]:
+        return {k: self.primary[k] or self.secondary[k] for k in self.values}
+
+    def safe(self) -> dict[str, int | None]:
+        return {k: (None if self.hidden[k] else int(v)) for k, v in self.values.items()}
+
+    def display(self) -> dict[str, str]:
+        out = {}
+        for k, v in self.values.items():
+            out[k] = (
+                primary_marker(self.min_cell)
+                if self.primary[k]
+                else SECONDARY_MARKER
+                if self.secondary[k]
+                else str(int(v))
+            )
+        return out
+
+
+def protect_linked(
+    values: dict[str, int],
+    relations: Sequence[tuple[Sequence[str], str]],
+    min_cell: int = DEFAULT_MIN_CELL,
+    protect_zeros: bool = False,
+) -> ProtectedCounts:
+    """Protect named counts where ``sum(parts) == total`` for each relation.
+
+    Example: ``relations=[(["active", "exited"], "enrolled"), (["enrolled", "not_enrolled"], "referred")]``.
+    """
+    names = list(values)
+    ix = {k: i for i, k in enumerate(names)}
+    arr = np.array([values[k] for k in names], dtype=float)
+    for parts, total in relations:
+        if abs(sum(values[p] for p in parts) - values[total]) > 1e-9:
+            raise ValueError(f"{' + '.join(parts)} != {total}")
+    lines = [([ix[p] for p in parts], ix[total]) for parts, total in relations]
+    primary, hidden = _suppress(arr, lines, min_cell, protect_zeros)
+    return ProtectedCounts(
+        {k: int(values[k]) for k in names},
+        {k: bool(primary[ix[k]]) for k in names},
+        {k: bool(hidden[ix[k]] and not primary[ix[k]]) for k in names},
+        min_cell,
+    )
+
+
+@dataclass
+class ProtectedShare:
+    """A binary share ``successes / n`` after disclosure control."""
+
+    n: int
+    successes: int
+    share: float
+    lower: float
+    upper: float
+    min_cell: int
+    n_hidden: bool = False
+    hidden: bool = False
+
+    def to_results(self) -> dict:
+        return {
+            "n": None if self.n_hidden else int(self.n),
+            "successes": None if self.hidden else int(self.successes),
+            "share": None if self.hidden else _num(self.share),
+            "lower": None if self.hidden else _num(self.lower),
+            "upper": None if self.hidden else _num(self.upper),
+            "suppressed": bool(self.hidden),
+        }
+
+
+def _num(x) -> float | None:
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+def protect_share(successes: int, n: int, min_cell: int = DEFAULT_MIN_CELL) -> ProtectedShare:
+    """Protect one binary share as the table ``[successes, n - successes]`` with total ``n``.
+
+    The share and its interval are hidden when the successes or the complement
+    is a hidden cell; ``n`` is hidden only when it is itself small.
+    """
+    from analysis.disclosure.intervals import wilson_interval
+
+    successes, n = int(successes), int(n)
+    pt = protect_counts(pd.Series({"yes": successes, "no": n - successes}), min_cell)
+    lo, hi = wilson_interval(successes, n)
+    share = successes / n if n else np.nan
+    n_hidden = pt.is_hidden(TOTAL)
+    hidden = n == 0 or n_hidden or pt.is_hidden("yes") or pt.is_hidden("no")
+    return ProtectedShare(n, successes, share, float(lo), float(hi), min_cell, n_hidden, bool(hidden))
+
+
+def share_from_linked(pc: ProtectedCounts, successes: str, complement: str, total: str) -> ProtectedShare:
+    """A :class:`ProtectedShare` whose cells were protected jointly by :func:`protect_linked`."""
+    from analysis.disclosure.intervals import wilson_interval
+
+    k, n = pc.values[successes], pc.values[total]
+    lo, hi = wilson_interval(k, n)
+    hid = pc.hidden
+    return ProtectedShare(
+        n,
+        k,
+        k / n if n else np.nan,
+        float(lo),
+        float(hi),
+        pc.min_cell,
+        hid[total],
+        bool(n == 0 or hid[total] or hid[successes] or hid[complement]),
+    )
+
+
+def protect_shares(
+    shares: pd.DataFrame,
+    protected: ProtectedTable,
+    row: str = "category",
+    col: str | None = "group",
+    denominator: str = "column",
+    value_cols: Sequence[str] = ("count", "share", "lower", "upper"),
+) -> pd.DataFrame:
+    """Hide shares (and intervals) whose numerator or denominator cell is hidden.
+
+    Parameters
+    ----------
+    shares
+        Tidy frame, one row per cell, with the cell's row label in ``row`` and
+        column label in ``col`` (``None`` for a 1-D table), and ``n``.
+    protected
+        The :class:`ProtectedTable` of the same counts.
+    denominator
+        ``"column"``: n is the column total (shares within each group);
+        ``"row"``: the row total; ``"total"``: the grand total.
+
+    Returns
+    -------
+    A copy with ``value_cols`` set to NaN where hidden and bool columns
+    ``suppressed`` (cell hidden or its share not publishable) and ``n_suppressed``.
+    """
+    out = shares.copy()
+    hid = protected.hidden
+    cell_hidden, n_hidden = [], []
+    for _, r in out.iterrows():
+        c = "count" if col is None else r[col]
+        cell = bool(hid.loc[r[row], c])
+        if denominator == "column":
+            den = bool(hid.loc[TOTAL, c])
+        elif denominator == "row":
+            den = bool(hid.loc[r[row], TOTAL if col is not None else "count"])
+        else:
+            den = bool(hid.loc[TOTAL, TOTAL if col is not None else "count"])
+        cell_hidden.append(cell or den)
+        n_hidden.append(den)
+    out["suppressed"] = cell_hidden
+    out["n_suppressed"] = n_hidden
+    for c in value_cols:
+        if c in out:
+            out[c] = out[c].astype(float).mask(out["suppressed"])
+    if "n" in out:
+        out["n"] = out["n"].astype(float).mask(out["n_suppressed"])
+    return out
+
+
+@dataclass
+class PlotGroups:
+    """Which groups a plot may draw; ``note`` explains the ones left out or merged."""
+
+    keep: list
+    dropped: list = field(default_factory=list)
+    merged: list = field(default_factory=list)
+    merged_label: str | None = None
+    note_sv: str | None = None
+    note_en: str | None = None
+
+    def note(self, lang: str = "sv") -> str | None:
+        return self.note_sv if lang == "sv" else self.note_en
+
+
+def plot_groups(counts: pd.Series, min_cell: int = DEFAULT_MIN_CELL, merge_label: str | None = None) -> PlotGroups:
+    """Groups large enough to plot.
+
+    Groups with fewer than ``min_cell`` persons are left out. With
+    ``merge_label`` they are instead merged into one group of that name when
+    the merged group reaches ``min_cell`` (and is not a single group).
+    Zero-count groups are dropped silently (nothing to draw).
+    """
+    from analysis.project.i18n import t
+
+    counts = counts[counts > 0]
+    small = [g for g, v in counts.items() if v < min_cell]
+    keep = [g for g, v in counts.items() if v >= min_cell]
+    merged: list = []
+    if merge_label is not None and len(small) >= 2 and counts[small].sum() >= min_cell:
+        merged, small = small, []
+    pg = PlotGroups(keep=keep, dropped=small, merged=merged, merged_label=merge_label if merged else None)
+    if small or merged:
+        names = ", ".join(str(g) for g in (small or merged))
+        key = "tab_note_groups_dropped" if small else "tab_note_groups_merged"
+        pg.note_sv = t(key, "sv", min_cell=min_cell, groups=names, label=merge_label or "")
+        pg.note_en = t(key, "en", min_cell=min_cell, groups=names, label=merge_label or "")
+    return pg

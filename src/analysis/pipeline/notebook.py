@@ -1,0 +1,72 @@
+"""What every notebook does first: validate the parameters and load the project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.project import paths
+from analysis.project.config import Project, load_project
+from analysis.project.errors import FoljevalError
+
+
+@dataclass
+class NotebookContext:
+    """The project a notebook runs for, with absolute paths (papermill changes the cwd)."""
+
+    project: Project
+    lang: str
+    root: Path
+    _tables: Any = field(default=None, repr=False)
+
+    @property
+    def config(self):
+        return self.project.config
+
+    @property
+    def processed_dir(self) -> Path:
+        return paths.processed_dir(self.project.id, self.root)
+
+    @property
+    def report_dir(self) -> Path:
+        return paths.reports_dir(self.project.id, self.root)
+
+    @property
+    def tables(self):
+        """The processed tables, a read-only mapping that reads each one on first use."""
+        if self._tables is None:
+            from analysis.clean.store import ProcessedTables
+
+            self._tables = ProcessedTables(self.processed_dir)
+        return self._tables
+
+    @property
+    def manifest(self) -> dict:
+        from analysis.clean.store import read_manifest
+
+        return read_manifest(self.processed_dir)
+
+    @property
+    def data_end(self) -> pd.Timestamp:
+        return pd.Timestamp(self.manifest["data_end"])
+
+
+def setup(project: str, root: str = "", lang: str = "") -> NotebookContext:
+    """Validate notebook parameters, load project.yml and set the plotting style.
+
+    Papermill only warns about unknown parameters, so the values are checked here.
+    """
+    if not project:
+        raise FoljevalError("the notebook parameter 'project' is empty; run it with `foljeval report PROJECT`")
+    root_path = Path(root).resolve() if root else paths.repo_root()
+    proj = load_project(paths.raw_dir(project, root_path))
+    language = lang or proj.config.language
+    if language not in ("sv", "en"):
+        raise FoljevalError(f"the notebook parameter 'lang' must be sv or en, got {lang!r}")
+    from analysis.project.style import set_style
+
+    set_style()
+    return NotebookContext(project=proj, lang=language, root=root_path)

@@ -1,0 +1,424 @@
+"""The project's own targets (``project.yml: targets``), each evaluated from the data.
+
+Every target gives one row: definition in words, denominator ``n`` (persons
+observed long enough), ``successes``, value with a Wilson 95 % interval,
+threshold and status:
+
+met / not_met
+    share targets: the point estimate is at least / below the threshold;
+    ``ci_verdict`` adds ``clearly_met`` (the whole interval above the
+    threshold), ``clearly_not_met`` (the whole interval below) or ``uncertain``.
+not_measurable
+    fewer than ``target.min_observed`` persons observed, or no data for the
+    metric (e.g. no action-plan dates, no contact dates).
+
+Metrics (N = ``target.months``, D = ``target.days``; "enrolled" = start on or before data_end)
+---------------------------------------------------------------------------------------------
+share_work_or_study_within_months
+    Denominator: enrolled with ``start + N months <= data_end``. With a monthly
+    panel: any month from the start month to the month N months later with a
+    status in ``panel_work_or_study`` (persons without panel rows in that window
+    are left out). Without it: an exit status in ``work_or_study`` with
+    ``end_date <= start + N months``, or a follow-up status in ``work_or_study``
+    dated by then (date = followup_date, else end_date + months_after_exit).
+share_self_supporting_within_months
+    As above with income sources in ``self_supporting`` (income_at_exit and
+    follow-up income_source). Without any income data the monthly panel's work
+    or study months are used as a proxy (``note = "panel_proxy"``).
+action_plan_within_days
+    Denominator: enrolled with ``start + D days <= data_end``; success: an
+    action_plan_date at most D days after start (a person without a plan is not
+    a success). No action_plan_date at all -> not measurable.
+followup_contact_every_months
+    Contacts are ``followups.followup_date`` values during enrolment.
+    Denominator: enrolled persons whose enrolment, up to data_end, lasted at
+    least N months. Success: no gap longer than N months + 15 days (grace for
+    booking) between start, each contact, and the end of enrolment (or
+    data_end). No contact dates recorded -> not measurable.
+participants_reached
+    The enrolled count against the threshold (a count); ``planned`` is
+    ``planned_participants``. Not yet reached while data_end is before the end
+    of the project period -> not_measurable (recruitment is still open).
+share_work_or_study_at_exit
+    Denominator: exited persons with a recorded exit status.
+
+Disclosure: a share is published only when ``[successes, n - successes]``
+passes :func:`analysis.disclosure.suppression.protect_share`; the status is always given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.disclosure.intervals import wilson_interval
+from analysis.disclosure.proportions import fmt_ci, fmt_pct
+from analysis.disclosure.suppression import protect_share
+from analysis.tables.participants import populations
+
+DAYS_PER_MONTH = 30.4375
+CONTACT_GRACE_DAYS = 15
+STATUSES = ("met", "not_met", "not_measurable")
+
+
+def _enrolled(p: pd.DataFrame, data_end) -> pd.DataFrame:
+    return p[populations(p, data_end)["enrolled"]]
+
+
+def _fu_dates(followups: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFrame:
+    """Follow-ups with a usable date: followup_date, else end_date + months_after_exit."""
+    f = followups.merge(participants[["person_key", "start_date", "end_date"]], on="person_key", how="inner")
+    date = f["followup_date"] if "followup_date" in f else pd.Series(pd.NaT, index=f.index)
+    if "months_after_exit" in f:
+        approx = f["end_date"] + pd.to_timedelta(f["months_after_exit"].astype(float) * DAYS_PER_MONTH, unit="D")
+        date = date.fillna(approx)
+    return f.assign(date=date)
+
+
+def _within_months(config, tables, data_end, months: int, kind: str) -> tuple[int, int, str | None] | None:
+    p = tables["participants"]
+    end = pd.Timestamp(data_end)
+    e = _enrolled(p, data_end)
+    e = e[e["start_date"] + pd.DateOffset(months=months) <= end]
+    limit = e.set_index("person_key")["start_date"] + pd.DateOffset(months=months)
+    panel = tables.get("status_monthly")
+    followups = tables.get("followups")
+    if kind == "work_or_study":
+        ok_codes, exit_col, fu_col = set(config.work_or_study), "exit_status", "status"
+    else:
+        ok_codes, exit_col, fu_col = set(config.self_supporting), "income_at_exit", "income_source"
+    has_exit = exit_col in p and p[exit_col].notna().any()
+    has_fu = followups is not None and fu_col in followups and followups[fu_col].notna().any()
+    note = None
+    use_panel = panel is not None and not panel.empty and (kind == "work_or_study" or not (has_exit or has_fu))
+    if use_panel:
+        note = None if kind == "work_or_study" else "panel_proxy"
+        # select the participants' rows first (isin on a categorical works on its categories):
+        # a register panel has tens of millions of comparison rows that a merge would copy
+        mine = panel[panel["person_key"].isin(e["person_key"])]
+        mine = mine.assign(person_key=mine["person_key"].astype(object))
+        m = mine.merge(e[["person_key", "start_date"]], on="person_key", how="inner")
+        first = m["start_date"].dt.to_period("M").dt.to_timestamp()
+        last = (m["start_date"] + pd.DateOffset(months=months)).dt.to_period("M").dt.to_timestamp()
+        m = m[(m["month"] >= first) & (m["month"] <= last)]
+        if m.empty:
+            return None
+        hit = m.assign(ok=m["status"].isin(config.panel_work_or_study)).groupby("person_key")["ok"].any()
+        return int(hit.sum()), int(hit.size), note
+    if not (has_exit or has_fu):
+        return None
+    success = pd.Series(False, index=limit.index)
+    if has_exit:
+        x = e.set_index("person_key")
+        success |= x[exit_col].isin(ok_codes) & x["end_date"].notna() & (x["end_date"] <= limit)
+    if has_fu:
+        f = _fu_dates(followups, e)
+        f = f[f[fu_col].isin(ok_codes) & f["date"].notna()]
+        f = f[f["date"] <= f["person_key"].map(limit)]
+        success |= success.index.isin(f["person_key"])
+    return int(success.sum()), int(success.size), note
+
+
+def _action_plan(config, tables, data_end, days: int):
+    p = tables["participants"]
+    if "action_plan_date" not in p or not p["action_plan_date"].notna().any():
+        return None
+    e = _enrolled(p, data_end)
+    e = e[e["start_date"] + pd.Timedelta(days=days) <= pd.Timestamp(data_end)]
+    lag = (e["action_plan_date"] - e["start_date"]).dt.days
+    return int((lag <= days).sum()), int(len(e)), None
+
+
+def _contact_every(config, tables, data_end, months: int):
+    p = tables["participants"]
+    f = tables.get("followups")
+    if f is None or f.empty or "followup_date" not in f or not f["followup_date"].notna().any():
+        return None
+    end = pd.Timestamp(data_end)
+    e = _enrolled(p, data_end).copy()
+    e["stop"] = e["end_date"].where(e["end_date"].notna() & (e["end_date"] <= end), end)
+    c = f[["person_key", "followup_date"]].dropna().merge(e[["person_key", "start_date", "stop"]], on="person_key")
+    c = c[(c["followup_date"] >= c["start_date"]) & (c["followup_date"] <= c["stop"])]
+    if c.empty:
+        return None  # no contact dates during any enrolment: the project records none
+    e = e[e["start_date"] + pd.DateOffset(months=months) <= e["stop"]]
+    max_gap = months * DAYS_PER_MONTH + CONTACT_GRACE_DAYS
+    # vectorised: start, contacts and stop as one sorted sequence of dates per person
+    pts = (
+        pd.concat(
+            [
+                e[["person_key", "start_date"]].rename(columns={"start_date": "d"}),
+                c.loc[c["person_key"].isin(e["person_key"]), ["person_key", "followup_date"]].rename(
+                    columns={"followup_date": "d"}
+                ),
+                e[["person_key", "stop"]].rename(columns={"stop": "d"}),
+            ]
+        )
+        .sort_values(["person_key", "d"])
+        .reset_index(drop=True)
+    )
+    gaps = pts.groupby("person_key")["d"].diff().dt.days
+    worst = gaps.groupby(pts["person_key"]).max().reindex(e["person_key"]).fillna(np.inf)
+    return int((worst <= max_gap).sum()), int(len(e)), None
+
+
+def _at_exit(config, tables, data_end):
+    p = tables["participants"]
+    x = p[populations(p, data_end)["exited"]]
+    x = x[x["exit_status"].notna()]
+    if x.empty:
+        return None
+    return int(x["exit_status"].isin(config.work_or_study).sum()), int(len(x)), None
+
+
+def definition(target, lang: str = "sv") -> str:
+    """The target's metric in words, e.g. "Andel i arbete eller studier inom 12 månader från start"."""
+    from analysis.project.i18n import t
+
+    return t(f"tab_target_def_{target.metric}", lang, months=target.months or "", days=target.days or "")
+
+
+def threshold_text(target, lang: str = "sv") -> str:
+    from analysis.project.i18n import t
+
+    if target.metric == "participants_reached":
+        return t("tab_target_at_least", lang, value=f"{target.threshold:g}")
+    return t("tab_target_at_least", lang, value=f"{fmt_pct(target.threshold, lang)} %")
+
+
+def evaluate_target(target, config, tables: dict[str, Any], data_end: dt.date) -> dict:
+    """Evaluate one target; see the module docstring. Returns one tidy row (true values)."""
+    row = {
+        "id": target.id,
+        "metric": target.metric,
+        "months": target.months,
+        "days": target.days,
+        "definition_sv": definition(target, "sv"),
+        "definition_en": definition(target, "en"),
+        "label_sv": target.label_sv,
+        "label_en": target.label_en,
+        "threshold": float(target.threshold),
+        "min_observed": target.min_observed,
+        "n": np.nan,
+        "successes": np.nan,
+        "value": np.nan,
+        "lower": np.nan,
+        "upper": np.nan,
+        "status": "not_measurable",
+        "ci_verdict": None,
+        "suppressed": False,
+        "n_suppressed": False,
+        "planned": config.planned_participants,
+        "note": None,
+    }
+    min_cell = config.min_cell
+    if target.metric == "participants_reached":
+        n = int(populations(tables["participants"], data_end)["enrolled"].sum())
+        row.update(n=n, value=float(n), successes=np.nan)
+        if n >= target.threshold:
+            row["status"] = "met"
+        elif pd.Timestamp(data_end) >= pd.Timestamp(config.period.end):
+            row["status"] = "not_met"
+        else:
+            row["note"] = "recruitment_open"
+        hidden = 0 < n < min_cell
+        row.update(suppressed=hidden, n_suppressed=hidden)
+        return row
+    if target.metric == "share_work_or_study_within_months":
+        got = _within_months(config, tables, data_end, target.months, "work_or_study")
+    elif target.metric == "share_self_supporting_within_months":
+        got = _within_months(config, tables, data_end, target.months, "self_supporting")
+    elif target.metric == "action_plan_within_days":
+        got = _action_plan(config, tables, data_end, target.days)
+    elif target.metric == "followup_contact_every_months":
+        got = _contact_every(config, tables, data_end, target.months)
+    elif target.metric == "share_work_or_study_at_exit":
+        got = _at_exit(config, tables, data_end)
+    else:  # pragma: no cover - config validation forbids it
+        raise ValueError(f"unknown metric {target.metric}")
+    if got is None:
+        row["note"] = "no_data"
+        return row
+    k, n, note = got
+    lo, hi = wilson_interval(k, n)
+    prot = protect_share(k, n, min_cell)
+    row.update(
+        n=n,
+        successes=k,
+        value=k / n if n else np.nan,
+        lower=lo,
+        upper=hi,
+        note=note,
+        suppressed=prot.hidden,
+        n_suppressed=prot.n_hidden,
+    )
+    if n == 0 or n < target.min_observed:
+        row["note"] = row["note"] or "too_few_observed"
+        return row
+    row["status"] = "met" if k / n >= target.threshold else "not_met"
+    row["ci_verdict"] = (
+        "clearly_met" if lo > target.threshold else "clearly_not_met" if hi < target.threshold else "uncertain"
+    )
+    return row
+
+
+@dataclass
+class TargetsResult:
+    """One row per target (``.table``: true values; publish via ``summary``/``to_results``)."""
+
+    table: pd.DataFrame
+    min_cell: int
+    targets: list
+
+    def _safe(self) -> pd.DataFrame:
+        s = self.table.copy()
+        for c in ("successes", "value", "lower", "upper"):
+            s[c] = s[c].astype(float).mask(s["suppressed"])
+        s["n"] = s["n"].astype(float).mask(s["n_suppressed"])
+        return s
+
+    def summary(self, lang: str = "sv") -> pd.DataFrame:
+        from analysis.project.i18n import t
+
+        rows = []
+        for tg, r in zip(self.targets, self._safe().itertuples()):
+            share = r.metric != "participants_reached"
+            n_raw = self.table.loc[r.Index, "n"]
+            if r.n_suppressed:
+                n_txt = f"<{self.min_cell}"
+            else:
+                n_txt = "–" if pd.isna(n_raw) else str(int(n_raw))
+            if share:
+                val = fmt_pct(r.value, lang) if not pd.isna(r.value) else "–"
+                ci = fmt_ci(r.lower, r.upper, lang)
+            else:
+                val, ci = (n_txt, "–")
+            status = t(f"tab_target_status_{r.status}", lang)
+            if r.ci_verdict in ("clearly_met", "clearly_not_met"):
+                status += f" ({t(f'tab_target_ci_{r.ci_verdict}', lang)})"
+            label = (r.label_sv if lang == "sv" else r.label_en) or getattr(r, f"definition_{lang}")
+            rows.append([label, getattr(r, f"definition_{lang}"), n_txt, val, ci, threshold_text(tg, lang), status])
+        cols = [
+            t("tab_col_target", lang),
+            t("tab_col_definition", lang),
+            t("n", lang),
+            t("tab_col_value", lang),
+            t("ci95", lang),
+            t("tab_col_threshold", lang),
+            t("tab_col_status", lang),
+        ]
+        return pd.DataFrame(rows, columns=cols)
+
+    def plot(self, lang: str = "sv"):
+        """Share targets: estimate with interval against the threshold (hidden values left out)."""
+        import matplotlib.pyplot as plt
+
+        from analysis.project.i18n import t
+        from analysis.project.style import set_style
+
+        set_style()
+        s = self._safe()
+        s = s[(s["metric"] != "participants_reached")]
+        fig, ax = plt.subplots(figsize=(7.5, 0.6 * max(len(s), 2) + 1.2))
+        shown = s[s["value"].notna()]
+        labels = [
+            (r.label_sv if lang == "sv" else r.label_en) or getattr(r, f"definition_{lang}") for r in s.itertuples()
+        ]
+        y = np.arange(len(s))
+        ax.scatter(
+            100 * s["threshold"], y, marker="|", s=400, color="black", label=t("tab_col_threshold", lang), zorder=3
+        )
+        if not shown.empty:
+            ys = y[s["value"].notna().to_numpy()]
+            ax.errorbar(
+                100 * shown["value"],
+                ys,
+                xerr=[100 * (shown["value"] - shown["lower"]), 100 * (shown["upper"] - shown["value"])],
+                fmt="o",
+                capsize=3,
+                label=t("tab_col_value", lang),
+                zorder=4,
+            )
+        ax.set_yticks(y, labels)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 100)
+        ax.set_xlabel(t("tab_axis_percent", lang))
+        ax.legend(frameon=False, fontsize=9, loc="lower right")
+        if len(shown) < len(s):
+            fig.text(0.01, 0.0, t("tab_note_targets_not_plotted", lang), fontsize=7, va="top")
+        fig.tight_layout()
+        return fig
+
+    def to_results(self) -> dict:
+        out = []
+        for r in self._safe().itertuples():
+
+            def f(x):
+                return None if pd.isna(x) else float(x)
+
+            out.append(
+                {
+                    "id": r.id,
+                    "metric": r.metric,
+                    "months": None if pd.isna(r.months) else int(r.months),
+                    "days": None if pd.isna(r.days) else int(r.days),
+                    "definition_sv": r.definition_sv,
+                    "definition_en": r.definition_en,
+                    "label_sv": r.label_sv,
+                    "label_en": r.label_en,
+                    "n": None if pd.isna(r.n) else int(r.n),
+                    "successes": None if pd.isna(r.successes) else int(r.successes),
+                    "value": f(r.value),
+                    "lower": f(r.lower),
+                    "upper": f(r.upper),
+                    "threshold": float(r.threshold),
+                    "status": r.status,
+                    "ci_verdict": r.ci_verdict,
+                    "suppressed": bool(r.suppressed),
+                    "planned": r.planned,
+                    "note": r.note,
+                }
+            )
+        return {"min_cell": self.min_cell, "targets": out}
+
+
+def evaluate_targets(config, tables: dict[str, Any], data_end: dt.date) -> TargetsResult:
+    """Evaluate every target in ``config.targets``.
+
+    Parameters
+    ----------
+    config : ProjectConfig
+    tables : dict
+        ``participants`` (required), ``followups``, ``status_monthly`` (may be missing or None).
+    data_end : date
+        Last date the data cover.
+    """
+    rows = [evaluate_target(tg, config, tables, data_end) for tg in config.targets]
+    cols = [
+        "id",
+        "metric",
+        "months",
+        "days",
+        "definition_sv",
+        "definition_en",
+        "label_sv",
+        "label_en",
+        "threshold",
+        "min_observed",
+        "n",
+        "successes",
+        "value",
+        "lower",
+        "upper",
+        "status",
+        "ci_verdict",
+        "suppressed",
+        "n_suppressed",
+        "planned",
+        "note",
+    ]
+    return TargetsResult(pd.DataFrame(rows, columns=cols), config.min_cell, list(config.targets))
