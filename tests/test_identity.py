@@ -122,9 +122,107 @@ def test_external_ids_refuse_personnummer():
     assert out.iloc[1:4].isna().all()
 
 
-def test_find_personnummer_in_text_only_valid_ones():
-    text = "a 811218-9876 b 811218-9875 c 19811218-9876 d 0123456789abcdef0123 e 1234567890123"
-    assert identity.find_personnummer_in_text(text, today=TODAY) == ["811218-9876", "19811218-9876"]
+# The masking function on the hard cases: (input, what it must become); {P} stands for the mask.
+# 197406256474 / 740625-6474 are valid (date and Luhn), 740685-6471 is a samordningsnummer (day 25 + 60).
+PNR_HEX = "3f7406256474c0ffee12"  # a 20-hex pseudonym holding a valid 10-digit number
+SHA = "ab" + "197406256474" + "cd" * 25  # 64 hex characters: a SHA-256 value holding a valid 12-digit number
+COMMIT = "e" + "7406256474" + "f00d" * 7 + "a"  # a 40-hex git commit id
+MASKED = [
+    ("19740625-6474", "{P}"),
+    ("197406256474", "{P}"),
+    ("740625-6474", "{P}"),
+    ("7406256474", "{P}"),
+    ("740625+6474", "{P}"),  # '+': a hundred years or older
+    ("740685-6471", "{P}"),  # samordningsnummer
+    ("811218-9876", "{P}"),  # Skatteverket's example
+    ("19740625-6474s", "{P}s"),  # a letter glued after
+    ("s19740625-6474", "s{P}"),  # ... and before
+    ("unknown label 'Soc (handl. för 197406256474)'", "unknown label 'Soc (handl. för {P})'"),
+    ("handl.för197406256474", "handl.för{P}"),
+    ("Dec197406256474", "Dec{P}"),  # hex letters, but a short word: not a digest
+    ("abc197406256474abc", "abc{P}abc"),  # 18 hex characters: shorter than any digest (20)
+    ("ä197406256474abcdef0123", "ä{P}abcdef0123"),  # a word with a non-hex letter is not a hex token
+    ("AbCdEf7406256474AbCdEf", "AbCdEf{P}AbCdEf"),  # mixed case is not a digest
+    ("id_197406256474;", "id_{P};"),
+    ("197406256474.0", "{P}.0"),  # Excel/SPSS number as a float
+    ("a\t740625-6474\nb", "a\t{P}\nb"),
+    ("19740625-6474 och 740685-6471", "{P} och {P}"),
+    ("99740625-6474", "{P}"),  # mistyped century: the last 10 digits are a personnummer
+    ("0701234569", "{P}"),  # shaped like a phone number but a valid number born 2007-01-23: cannot be told apart
+]
+NOT_MASKED = [
+    PNR_HEX,  # pseudonym
+    PNR_HEX.upper(),
+    f"sha256: {SHA}",
+    f"commit {COMMIT}",
+    "19740625-6474-4a1b-9c2d-0123456789ab",  # a UUID
+    "070-123 45 67",
+    "+46 70 123 45 67",
+    "+46701234567",
+    "0701234567",  # phone number, check digit does not match
+    "2024-06-25",
+    "20240625",
+    "2024-06-25 12:34:56",
+    "1 234 567 890 kr",
+    "1234567890",  # amount: check digit does not match
+    "12 345,50",
+    "1974062564.74",
+    "19740625-6475",  # wrong check digit
+    "740625-6475",
+    "19741332-1234",  # no 32nd of the 13th month
+    "1974062564741",  # 13 digits
+    "01974062564740",  # 14 digits
+    "556036-0793",  # organisationsnummer (month 60 is no month)
+    "21000101-1230",  # 12 digits: born in the future, and its last 10 digits are no valid number either
+]
+
+
+@pytest.mark.parametrize("text, expected", MASKED)
+def test_mask_hides_every_form_of_personnummer(text, expected):
+    assert identity.mask_personnummer(text, today=TODAY) == expected.format(P=identity.MASK)
+
+
+@pytest.mark.parametrize("text", NOT_MASKED)
+def test_mask_leaves_hex_tokens_phone_numbers_dates_amounts_and_bad_check_digits(text):
+    assert identity.mask_personnummer(text, today=TODAY) == text
+    assert identity.find_personnummer_in_text(text, today=TODAY) == []
+
+
+def test_mask_and_finder_agree_and_finder_returns_the_numbers_as_written():
+    text = "a 811218-9876 b 811218-9875 c 19811218-9876 d 0123456789abcdef0123 e 1234567890123 f 811218-9876x"
+    assert identity.find_personnummer_in_text(text, today=TODAY) == ["811218-9876", "19811218-9876", "811218-9876"]
+    assert identity.mask_personnummer(text, today=TODAY).count(identity.MASK) == 3
+
+
+def test_mask_series_masks_per_distinct_value():
+    s = pd.Series(["Soc 197406256474", None, "ok", "Soc 197406256474", PNR_HEX])
+    out = identity.mask_personnummer_series(s)
+    assert out.tolist() == [f"Soc {identity.MASK}", "", "ok", f"Soc {identity.MASK}", PNR_HEX]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dates(dt.date(1900, 1, 1), dt.date(2020, 12, 31)),
+    st.integers(0, 99),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from(["-", "+", ""]),
+    st.sampled_from([10, 12]),
+    st.text(alphabet="abcxyzåäöABC _.:;()/'\"", max_size=3),
+    st.text(alphabet="abcxyzåäöABC _.:;()/'\"", max_size=3),
+)
+def test_every_valid_number_is_masked_whatever_stands_beside_it(birth, serial, female, coord, sep, digits, pre, post):
+    if sep == "+" and birth.year >= 1926 and digits == 10:
+        sep = "-"  # '+' in a 10-digit number means 100 years or older
+    p = make_pnr(birth, serial, female, coordination=coord, sep=sep, digits=digits)
+    text = f"{pre}{p}{post}"
+    masked = identity.mask_personnummer(text, today=TODAY)
+    assert masked == f"{pre}{identity.MASK}{post}", (text, masked)
+
+
+def test_looks_like_personnummer_is_wide_but_skips_hex_tokens():
+    s = pd.Series(["811218-9875", "x811218-9875y", PNR_HEX, "12345", f"sha {SHA}"])
+    assert identity.looks_like_personnummer(s).tolist() == [True, True, False, False, False]
 
 
 def test_key_resolution_order(tmp_path):
@@ -133,6 +231,7 @@ def test_key_resolution_order(tmp_path):
     assert identity.resolve_key(False, {"FOLJEVAL_KEY": "s" * 40}, repo) == (b"s" * 40, "FOLJEVAL_KEY")
     keyfile = tmp_path / "key"
     keyfile.write_text("f" * 40 + "\n")
+    keyfile.chmod(0o600)
     assert identity.resolve_key(False, {"FOLJEVAL_KEY_FILE": str(keyfile)}, repo)[0] == b"f" * 40
     assert identity.resolve_key(True, {}, repo) == (identity.DEMO_KEY, "public demo key (synthetic project)")
     with pytest.raises(KeyMissingError, match="FOLJEVAL_KEY"):

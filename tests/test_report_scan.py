@@ -5,14 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from analysis.report.scan import mask, scan_report, scan_text, small_cells
+from analysis.report.scan import scan_report, scan_text, small_cells
 
 
 def test_valid_personnummer_is_found_and_masked(pnr):
     p = pnr(dt.date(1985, 3, 14), 12, False)
-    found = scan_text(f"<td>{p}</td>", "x.html")
-    assert [(f.kind, f.detail) for f in found] == [("personnummer", mask(p))]
+    found = scan_text(f"<p>a</p>\n<td>{p}</td>", "x.html")
+    assert [(f.kind, f.detail) for f in found] == [("personnummer", "line 2: <td>[personnummer]</td>")]
     assert p not in str(found[0])
+
+
+def test_findings_never_repeat_part_of_a_neighbouring_number(pnr):
+    """The context shown around a finding is masked whole; digits cut at its edges are dropped."""
+    a, b = pnr(dt.date(1985, 3, 14), 12, False), pnr(dt.date(1990, 1, 1), 3, True)
+    text = f"x {a} {'y' * 20}{b} z"
+    found = scan_text(text, "x.json")
+    assert len(found) == 2
+    for f in found:
+        assert not any(part in f.detail for part in (a[:6], a[-4:], b[:6], b[-4:])), f.detail
 
 
 def test_samordningsnummer_and_ten_digits_are_found(pnr):

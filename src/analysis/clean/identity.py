@@ -1,4 +1,4 @@
-"""Personnummer: validation, derived facts, keyed pseudonyms and leak scanning.
+"""Personnummer: validation, derived facts, keyed pseudonyms, the key, and masking in text.
 
 A personnummer (or samordningsnummer, day + 60) is validated on its date and Luhn
 check digit, then replaced by HMAC-SHA-256(key, 12-digit number) cut to 20 hex
@@ -6,21 +6,27 @@ characters. The key never lives in the repository: it comes from ``FOLJEVAL_KEY`
 from the file named by ``FOLJEVAL_KEY_FILE`` (outside the repository) or from
 ``~/.config/foljeval/key``. Only projects marked ``synthetic: true`` may fall back to
 the public demo key, so a real project can never be pseudonymised with a key that
-anyone can read.
+anyone can read. ``foljeval key init`` creates the key file (:func:`create_key_file`).
+
+Text is masked by one function, :func:`mask_personnummer`, which every text leaving
+the cleaning step passes (rejected.csv, the manifest, ``foljeval check``, the runner's
+messages and error pages) and whose finder the publication scan uses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analysis.project.errors import KeyMissingError
+from analysis.project.errors import FoljevalError, KeyMissingError
 
 PSEUDONYM_LENGTH = 20
 DEMO_KEY = b"foljeval public demo key - synthetic example projects only"
@@ -29,7 +35,6 @@ MIN_KEY_LENGTH = 32
 
 _SHAPE = re.compile(r"^(\d{2})?(\d{6})([-+]?)(\d{4})$")
 # In free text: 6 or 8 digits, optional -/+, 4 digits, not inside a longer word or number.
-_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(?:\d{2})?\d{6}[-+]?\d{4}(?![0-9A-Za-z])")
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
@@ -229,25 +234,193 @@ def pseudonymise_external_id(ids: pd.Series) -> pd.Series:
 
 
 def looks_like_personnummer(text: pd.Series) -> pd.Series:
-    """True where a value contains something shaped like a personnummer (10/12 digits).
+    """True where a value holds something shaped like a personnummer (10/12 digits), valid or not.
 
-    Deliberately wide (no check-digit test): a mistyped personnummer is still personal data.
+    Deliberately wide (no date or check-digit test): used to refuse ids, where a mistyped
+    personnummer is still personal data. Neighbouring letters do not hide a number; hexadecimal
+    tokens (pseudonyms, SHA-256 values, commit ids) are not numbers. Masking text uses the
+    confirmed finder, :func:`mask_personnummer`.
     """
-    return text.astype(str).str.contains(_IN_TEXT, regex=True)
+    distinct = pd.Series(pd.unique(text.astype(str)), dtype=object)
+    shaped = {v: bool(_candidates(v)) for v in distinct}
+    return text.astype(str).map(shaped).astype(bool)
 
 
 def find_personnummer_in_text(text: str, today: dt.date | None = None) -> list[str]:
-    """Every valid personnummer or samordningsnummer in a text (date and check digit)."""
-    hits = _IN_TEXT.findall(text)
-    if not hits:
+    """Every personnummer or samordningsnummer in a text, as written there (see :func:`personnummer_spans`).
+
+    Example
+    -------
+    >>> find_personnummer_in_text("Soc (handl. för 197406256474) and 19740625-6474s")
+    ['197406256474', '19740625-6474']
+    """
+    return [text[a:b] for a, b in personnummer_spans(text, today)]
+
+
+MASK = "[personnummer]"
+
+# 6 or 8 digits, optional - or +, 4 digits; not part of a longer run of digits. Letters may touch it.
+_CANDIDATE = re.compile(r"(?<!\d)(?:\d{8}|\d{6})[-+]?\d{4}(?!\d)")
+_HEX_WORD_MIN = 20  # the shortest digest: pseudonyms have 20 hex characters, git commits 40, SHA-256 64
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _word_around(text: str, start: int, end: int) -> str:
+    """The run of letters and digits (any script) that contains ``text[start:end]``."""
+    a, b = start, end
+    while a > 0 and text[a - 1].isalnum():
+        a -= 1
+    while b < len(text) and text[b].isalnum():
+        b += 1
+    return text[a:b]
+
+
+def _in_hex_token(text: str, start: int, end: int) -> bool:
+    """Whether a digit run is part of a hexadecimal token rather than a number of its own.
+
+    A hexadecimal token is a whole word of one-case hex digits, at least 20 long, with a
+    letter (a pseudonym, a SHA-256 value, a commit id), or a UUID. A personnummer glued to
+    ordinary letters (``19740625-6474s``, ``för197406256474``) is not one.
+    """
+    word = _word_around(text, start, end)
+    if word != text[start:end] and len(word) >= _HEX_WORD_MIN:
+        if re.fullmatch(r"[0-9a-f]+", word) or re.fullmatch(r"[0-9A-F]+", word):
+            return True
+    # a UUID (8-4-4-4-12 hex digits) may hold "12345678-1234" between its dashes
+    return any(m.start() <= start and end <= m.end() for m in _UUID.finditer(text, max(0, start - 36), end + 36))
+
+
+def _candidates(text: str) -> list[tuple[int, int]]:
+    """Spans shaped like a personnummer (10/12 digits, optional separator), hex tokens left out."""
+    if not isinstance(text, str) or len(text) < 10:
         return []
-    parsed = parse_personnummer(pd.Series(hits), today=today)
-    return [h for h, ok in zip(hits, parsed["valid"]) if ok]
+    return [m.span() for m in _CANDIDATE.finditer(text) if not _in_hex_token(text, *m.span())]
 
 
-def find_personnummer_shapes(text: str) -> list[str]:
-    """Everything in a text shaped like a personnummer, valid or not (for report scans)."""
-    return _IN_TEXT.findall(text)
+def personnummer_spans(text: str, today: dt.date | None = None) -> list[tuple[int, int]]:
+    """Where a text holds a personnummer or samordningsnummer: (start, end) of each.
+
+    A candidate is 10 or 12 digits with or without ``-``/``+`` before the last four, not part
+    of a longer number, whatever letters stand next to it, and not inside a hexadecimal token.
+    It counts when its date (day + 60 for a samordningsnummer) and Luhn check digit are
+    valid; a 12-digit candidate also counts when its last 10 digits do (a mistyped century).
+    Phone numbers, amounts, dates and numbers with a wrong check digit are left alone.
+    """
+    return _confirmed([text], today)[0]
+
+
+def _confirmed(texts: list[str], today: dt.date | None = None) -> list[list[tuple[int, int]]]:
+    """The spans of :func:`personnummer_spans` for many texts, with one vectorised validation."""
+    spans = [_candidates(t) for t in texts]
+    forms: list[str] = []
+    for text, found in zip(texts, spans):
+        for a, b in found:
+            raw = text[a:b]
+            forms.append(raw)
+            forms.append(raw[2:] if len(raw.replace("-", "").replace("+", "")) == 12 else raw)
+    if not forms:
+        return spans
+    valid = iter(parse_personnummer(pd.Series(forms, dtype=object), today=today)["valid"].to_numpy(bool))
+    return [[span for span in found if next(valid) | next(valid)] for found in spans]
+
+
+def _replace_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    for a, b in reversed(spans):
+        text = text[:a] + MASK + text[b:]
+    return text
+
+
+def mask_personnummer(text: object, today: dt.date | None = None) -> str:
+    """The text with every personnummer and samordningsnummer replaced by ``[personnummer]``.
+
+    The one masking function: every text that leaves the cleaning step (rejected.csv,
+    the manifest, ``foljeval check``, reports, error pages, the runner's messages) passes
+    it. Finding rules: :func:`personnummer_spans`.
+
+    Parameters
+    ----------
+    text : str
+        Any text (other objects are turned into text first; None gives "").
+    today : datetime.date, optional
+        Reference date for the century of 10-digit numbers (default: today).
+
+    Example
+    -------
+    >>> mask_personnummer("unknown label 'Soc (handl. för 197406256474)'")
+    "unknown label 'Soc (handl. för [personnummer])'"
+    >>> mask_personnummer("pseudonym 3f1974062564741c0a2b, phone 0701234567")
+    'pseudonym 3f1974062564741c0a2b, phone 0701234567'
+    """
+    if text is None:
+        return ""
+    text = text if isinstance(text, str) else str(text)
+    return _replace_spans(text, personnummer_spans(text, today))
+
+
+def mask_personnummer_series(values: pd.Series) -> pd.Series:
+    """:func:`mask_personnummer` over a column, computed once per distinct value."""
+    text = values.astype(object).where(values.notna(), "").astype(str)
+    distinct = [v for v in pd.unique(text) if _candidates(v)]
+    masked = {v: _replace_spans(v, spans) for v, spans in zip(distinct, _confirmed(distinct)) if spans}
+    return text.map(lambda v: masked.get(v, v)) if masked else text
+
+
+def default_key_file(env: Mapping[str, str]) -> Path | None:
+    """``~/.config/foljeval/key`` (``HOME``, or ``USERPROFILE`` on Windows); None without either."""
+    home = env.get("HOME") or env.get("USERPROFILE")
+    return Path(home) / ".config" / "foljeval" / "key" if home else None
+
+
+def key_file_problem(path: Path) -> str | None:
+    """Why a key file may not be used (readable by other users on POSIX), or None.
+
+    Windows keeps a user's files private by their ACLs; mode bits say nothing there.
+    """
+    if os.name != "posix":
+        return None
+    mode = path.stat().st_mode
+    if mode & 0o077:
+        return (
+            f"the key file {path} can be read by other users (mode {stat.filemode(mode)}); "
+            f"make it private with\n  chmod 600 {path}"
+        )
+    return None
+
+
+def create_key_file(path: Path, repo_root: Path) -> Path:
+    """Write a new random key (64 hex characters) to ``path``, readable by its owner only.
+
+    The folder is created (mode 700 on POSIX) and an existing file is never replaced:
+    a new key would give every person new pseudonyms.
+
+    Raises
+    ------
+    FoljevalError
+        The file exists already, or it would be inside the repository.
+
+    Example
+    -------
+    >>> create_key_file(Path("~/.config/foljeval/key").expanduser(), repo_root)  # doctest: +SKIP
+    """
+    import secrets
+
+    path = Path(path).expanduser()
+    if path.resolve().is_relative_to(Path(repo_root).resolve()):
+        raise FoljevalError(
+            f"{path} is inside the repository; a key file must live outside it so it is never committed"
+        )
+    if path.exists():
+        raise FoljevalError(
+            f"{path} exists already; it is kept (a new key would give every person new pseudonyms). "
+            "Delete it yourself only if you are sure no delivery was pseudonymised with it."
+        )
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+    if os.name == "posix":
+        os.chmod(path, 0o600)  # whatever the umask said
+    return path
 
 
 def resolve_key(synthetic: bool, env: Mapping[str, str], repo_root: Path) -> tuple[bytes, str]:
@@ -255,6 +428,7 @@ def resolve_key(synthetic: bool, env: Mapping[str, str], repo_root: Path) -> tup
 
     Order: ``FOLJEVAL_KEY`` (at least 32 characters), the file in ``FOLJEVAL_KEY_FILE``,
     ``~/.config/foljeval/key``, and for synthetic projects only, the public demo key.
+    A key file inside the repository, or readable by other users (POSIX), is refused.
 
     Returns
     -------
@@ -264,21 +438,21 @@ def resolve_key(synthetic: bool, env: Mapping[str, str], repo_root: Path) -> tup
     Raises
     ------
     KeyMissingError
-        With the commands that set a key.
+        With the command that creates a key (``foljeval key init``).
     """
     value = env.get("FOLJEVAL_KEY", "").strip()
     if value:
         if len(value) < MIN_KEY_LENGTH:
             raise KeyMissingError(
-                f"FOLJEVAL_KEY is too short ({len(value)} characters; use at least {MIN_KEY_LENGTH}, "
-                'e.g. python -c "import secrets; print(secrets.token_hex(32))")'
+                f"FOLJEVAL_KEY is too short ({len(value)} characters; use at least {MIN_KEY_LENGTH}); "
+                "`foljeval key init` writes a long random key to a file instead"
             )
         return value.encode("utf-8"), "FOLJEVAL_KEY"
     file_value = env.get("FOLJEVAL_KEY_FILE", "").strip()
     candidates = [(Path(file_value).expanduser(), "FOLJEVAL_KEY_FILE")] if file_value else []
-    home = env.get("HOME")
-    if home:
-        candidates.append((Path(home) / ".config" / "foljeval" / "key", "~/.config/foljeval/key"))
+    default = default_key_file(env)
+    if default is not None:
+        candidates.append((default, "~/.config/foljeval/key"))
     for path, label in candidates:
         if not path.is_file():
             if label == "FOLJEVAL_KEY_FILE":
@@ -289,6 +463,9 @@ def resolve_key(synthetic: bool, env: Mapping[str, str], repo_root: Path) -> tup
             raise KeyMissingError(
                 f"the key file {path} is inside the repository; move it outside so it is never committed"
             )
+        problem = key_file_problem(resolved)
+        if problem:
+            raise KeyMissingError(problem)
         key = resolved.read_text(encoding="utf-8").strip()
         if len(key) < MIN_KEY_LENGTH:
             raise KeyMissingError(f"the key in {path} is too short (use at least {MIN_KEY_LENGTH} characters)")
@@ -297,7 +474,8 @@ def resolve_key(synthetic: bool, env: Mapping[str, str], repo_root: Path) -> tup
         return DEMO_KEY, "public demo key (synthetic project)"
     raise KeyMissingError(
         "no pseudonymisation key: this project has real personnummer (synthetic: false), so it needs a secret key. "
-        'Set one with\n  export FOLJEVAL_KEY=$(python -c "import secrets; print(secrets.token_hex(32))")\n'
-        "or put it in a file outside the repository and set FOLJEVAL_KEY_FILE to its path "
-        "(or use ~/.config/foljeval/key). Keep the key: the same key gives the same pseudonyms next time."
+        "Create one once with\n  foljeval key init\n"
+        "(it writes ~/.config/foljeval/key, readable by you only) and back that file up: every delivery of the "
+        "project must be cleaned with the same key, or the same person gets a different pseudonym. "
+        "A key kept elsewhere: set FOLJEVAL_KEY_FILE to its path."
     )

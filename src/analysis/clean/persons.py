@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.clean import identity
 from analysis.clean.context import _Context, _pseudonyms
 from analysis.clean.headers import _map_headers
 from analysis.clean.readers import ROW, read_raw
@@ -110,9 +111,9 @@ def _clean_file(kind: str, path: Path, spec: FileSpec, ctx: _Context) -> tuple[p
     # Free text-ish columns
     for c in cols["text"]:
         if c in df.columns:
-            out[c] = (
-                df[c].astype(object).where(~_blank(df[c]), None).map(lambda v: None if v is None else str(v).strip())
-            )
+            text = df[c].astype(object).where(~_blank(df[c]), None).map(lambda v: None if v is None else str(v).strip())
+            # Kept as text in the processed data: a personnummer typed into it is masked.
+            out[c] = identity.mask_personnummer_series(text).where(text.notna(), None)
         else:
             out[c] = None
 

@@ -53,7 +53,8 @@ class CleanResult:
     @property
     def reconciliation(self) -> pd.DataFrame:
         df = pd.DataFrame([{k: v for k, v in f.__dict__.items() if k != "ignored_columns"} for f in self.files])
-        return df[["kind", "file", "rows_read", "rows_kept", "rows_rejected", "sha256"]]
+        df = df[["kind", "file", "rows_read", "rows_kept", "rows_rejected", "sha256"]]
+        return df.assign(file=identity.mask_personnummer_series(df["file"])) if len(df) else df
 
     @property
     def balanced(self) -> bool:
@@ -68,31 +69,38 @@ class CleanResult:
         )
 
     def manifest(self) -> dict[str, Any]:
+        """What the cleaning step read and wrote; every text in it passed the personnummer mask."""
         cfg = self.project.yml_path.read_bytes()
-        return {
-            "project": self.project.id,
-            "foljeval_version": __version__,
-            "config_sha256": hashlib.sha256(cfg).hexdigest(),
-            "data_end": self.data_end.isoformat(),
-            "key_source": self.key_source,
-            "files": [dict(f.__dict__) for f in self.files],
-            "tables": {name: int(len(df)) for name, df in self.tables.items()},
-        }
+        return _masked(
+            {
+                "project": self.project.id,
+                "foljeval_version": __version__,
+                "config_sha256": hashlib.sha256(cfg).hexdigest(),
+                "data_end": self.data_end.isoformat(),
+                "key_source": self.key_source,
+                "files": [dict(f.__dict__) for f in self.files],
+                "tables": {name: int(len(df)) for name, df in self.tables.items()},
+            }
+        )
 
     def write(self, folder: Path) -> None:
-        """Write the processed tables, rejected.csv, reconciliation.csv and manifest.json."""
-        from analysis.clean.store import write_table
+        """Write the processed tables, rejected.csv, reconciliation.csv and manifest.json.
 
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("*.parquet"):
-            old.unlink()
-        for name, df in self.tables.items():
-            write_table(folder, name, df)
-        self.problems.to_csv(folder / "rejected.csv", index=False)
-        self.reconciliation.to_csv(folder / "reconciliation.csv", index=False)
-        (folder / "manifest.json").write_text(
-            json.dumps(self.manifest(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        Everything is written to a temporary folder beside ``folder`` that replaces it only
+        when complete (:func:`analysis.project.workspace.replace_folder`): an interrupted
+        write leaves the previous tables, never a partial parquet file.
+        """
+        from analysis.clean.store import write_table
+        from analysis.project.workspace import staged_folder
+
+        with staged_folder(Path(folder)) as staging:
+            for name, df in self.tables.items():
+                write_table(staging, name, df)
+            self.problems.to_csv(staging / "rejected.csv", index=False)
+            self.reconciliation.to_csv(staging / "reconciliation.csv", index=False)
+            (staging / "manifest.json").write_text(
+                json.dumps(self.manifest(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
 
 
 def _sha256(path: Path) -> str:
@@ -100,11 +108,22 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+def _masked(node: Any) -> Any:
+    """Every string in a JSON-like structure with personnummer masked."""
+    if isinstance(node, str):
+        return identity.mask_personnummer(node)
+    if isinstance(node, dict):
+        return {_masked(k): _masked(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_masked(v) for v in node]
+    return node
+
+
 class _Problems:
-    """Collects broken rules row by row, vectorised."""
+    """Collects broken rules row by row, vectorised; file names, messages and values are masked."""
 
     def __init__(self, file: str) -> None:
-        self.file = file
+        self.file = identity.mask_personnummer(file)
         self.frames: list[pd.DataFrame] = []
 
     def add(self, rows: pd.Series, column: str, rule: str, message: str, values: pd.Series | None = None) -> None:
@@ -117,9 +136,9 @@ class _Problems:
                 {
                     "file": self.file,
                     "row": rows.to_numpy(),
-                    "column": column,
+                    "column": identity.mask_personnummer(column),
                     "rule": rule,
-                    "message": message,
+                    "message": identity.mask_personnummer(message),
                     "value": vals.to_numpy(),
                 }
             )
@@ -136,9 +155,11 @@ class _Problems:
 
 
 def _mask_values(values: pd.Series, column: str) -> pd.Series:
-    """Values as text for rejected.csv, with anything personnummer-like hidden."""
-    text = values.astype(object).where(values.notna(), "").astype(str).str.slice(0, 80)
+    """Values as text for rejected.csv: ids hidden, personnummer masked elsewhere.
+
+    Masked before shortening to 80 characters, so a number cut at the edge cannot escape the mask.
+    """
+    text = values.astype(object).where(values.notna(), "").astype(str)
     if column in ("person_id", "respondent_id"):
         return text.where(text.str.strip() == "", "(id hidden)")
-    hit = identity.looks_like_personnummer(text)
-    return text.where(~hit, "(personnummer hidden)")
+    return identity.mask_personnummer_series(text).str.slice(0, 80)

@@ -1,4 +1,8 @@
-"""The ``foljeval`` command line: report, clean, check, new, list."""
+"""The ``foljeval`` command line: report, clean, check, new, list, erase and key init.
+
+Everything it prints passes the personnummer mask
+(:func:`analysis.clean.identity.mask_personnummer`), messages and table cells alike.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from analysis.project import paths
+from analysis.clean.identity import mask_personnummer
+from analysis.project import paths, workspace
 from analysis.project.config import load_project
 from analysis.project.errors import FoljevalError
 
@@ -28,8 +34,17 @@ err = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(mask_personnummer(message))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _say(text: str, console: Console = out) -> None:
+    """Print plain text (masked, no markup, never wrapped inside a number)."""
+    console.print(escape(mask_personnummer(text)), highlight=False, soft_wrap=True)
+
+
+def _row(table: Table, *cells: object) -> None:
+    table.add_row(*(escape(mask_personnummer(c)) for c in cells))
 
 
 def _projects(root: Path) -> list[str]:
@@ -43,9 +58,7 @@ def _reconciliation_table(result) -> Table:
         t.add_column(col, justify="right" if col in ("read", "kept", "rejected") else "left")
     for f in result.files:
         ok = f.rows_read == f.rows_kept + f.rows_rejected
-        t.add_row(
-            f.file, f.kind, str(f.rows_read), str(f.rows_kept), str(f.rows_rejected), "yes" if ok else "[red]NO[/]"
-        )
+        _row(t, f.file, f.kind, f.rows_read, f.rows_kept, f.rows_rejected, "yes" if ok else "NO")
     return t
 
 
@@ -76,12 +89,18 @@ def report(
         )
     if not names:
         _fail(f"no projects under {root / 'data' / 'raw'}; create one with `foljeval new NAME`")
+    busy = [p for p in names if workspace.is_locked(p, root)]
+    if busy:
+        _fail(
+            f"{', '.join(busy)}: another foljeval run (report, clean or erase) is working on "
+            f"{'this project' if len(busy) == 1 else 'these projects'}; wait until it has finished and run again"
+        )
     runs = run_reports(names, root=root, jobs=jobs, lang=lang, progress=sys.stderr.isatty())
     for run in runs:
-        out.print(run.summary_line(), highlight=False, soft_wrap=True)
+        _say(run.summary_line())
     index = root / "reports" / "index.html"
     if index.exists():
-        out.print(f"index: {index}", highlight=False, soft_wrap=True)
+        _say(f"index: {index}")
     if not all(r.ok for r in runs):
         raise typer.Exit(1)
 
@@ -98,12 +117,15 @@ def clean(
 
     root = (root or paths.repo_root()).resolve()
     try:
-        result = clean_project(load_project(paths.raw_dir(project, root)))
-        result.write(paths.processed_dir(project, root))
+        proj = load_project(paths.raw_dir(project, root))
+        with workspace.project_lock(project, root):
+            workspace.recover_project(project, root)
+            result = clean_project(proj)
+            result.write(paths.processed_dir(project, root))
     except FoljevalError as e:
         _fail(str(e))
     out.print(_reconciliation_table(result))
-    out.print(f"wrote {paths.processed_dir(project, root)} ({len(result.problems)} problem(s) in rejected.csv)")
+    _say(f"wrote {paths.processed_dir(project, root)} ({len(result.problems)} problem(s) in rejected.csv)")
 
 
 @app.command()
@@ -113,25 +135,41 @@ def check(
     strict: bool = typer.Option(False, "--strict", help="exit 1 when any row would be rejected"),
 ) -> None:
     """Validate a project's project.yml and raw files and print the reconciliation and every
-    problem (file, row, column, rule). Writes nothing."""
+    problem (file, row, column, rule), then check every project.yml field the report uses
+    (covariates, outcomes, propensity_formula, tracks, targets, survey) against the cleaned
+    data. Writes nothing. Exits 1 when the report could not use project.yml."""
     from analysis.clean.run import clean_project
+    from analysis.pipeline.preflight import ERROR, check_report_inputs
+    from analysis.pipeline.tracked import tracked_warning
 
     root = (root or paths.repo_root()).resolve()
     try:
-        result = clean_project(load_project(paths.raw_dir(project, root)))
+        proj = load_project(paths.raw_dir(project, root))
+        result = clean_project(proj)
     except FoljevalError as e:
         _fail(str(e))
     out.print(_reconciliation_table(result))
+    tracked = tracked_warning(proj.id, proj.raw_dir, root, proj.config.synthetic)
+    if tracked:
+        _say(f"warning: {tracked}", err)
     if result.problems.empty:
-        out.print("[green]no problems[/]")
-        return
-    t = Table(title=f"{len(result.problems)} problem(s); these rows would be quarantined", title_justify="left")
-    for col in ("file", "row", "column", "rule", "value"):
-        t.add_column(col)
-    for rec in result.problems.itertuples(index=False):
-        t.add_row(rec.file, str(rec.row), rec.column, rec.rule, str(rec.value))
-    out.print(t)
-    if strict:
+        out.print("[green]no problems[/] in the raw files")
+    else:
+        t = Table(title=f"{len(result.problems)} problem(s); these rows would be quarantined", title_justify="left")
+        for col in ("file", "row", "column", "rule", "value"):
+            t.add_column(col)
+        for rec in result.problems.itertuples(index=False):
+            _row(t, rec.file, rec.row, rec.column, rec.rule, rec.value)
+        out.print(t)
+    config_problems = check_report_inputs(proj, result.tables, result.data_end)
+    for p in config_problems:
+        _say(f"{p.severity}: {p}", err if p.severity == ERROR else out)
+    errors = [p for p in config_problems if p.severity == ERROR]
+    if errors:
+        _fail(f"{len(errors)} project.yml field(s) the report cannot use (listed above); fix them and run check again")
+    if not config_problems:
+        out.print("[green]project.yml fits the data[/]: every field the report uses was found")
+    if strict and not result.problems.empty:
         raise typer.Exit(1)
 
 
@@ -154,7 +192,7 @@ def new(
     folder.mkdir(parents=True, exist_ok=True)
     template = (resources.files("analysis") / "resources" / "project_template.yml").read_text(encoding="utf-8")
     target.write_text(template.replace("{project}", project), encoding="utf-8")
-    out.print(
+    _say(
         f"created {target}\nnext: copy the raw exports into {folder}/, edit project.yml, then `foljeval check {project}`"
     )
 
@@ -170,11 +208,12 @@ def list_(root: Path = typer.Option(None, "--root", help="repository root")) -> 
         try:
             p = load_project(paths.raw_dir(name, root))
         except FoljevalError as e:
-            t.add_row(name, f"[red]invalid project.yml[/] ({str(e).splitlines()[0]})", "", "", "", "")
+            _row(t, name, f"invalid project.yml ({str(e).splitlines()[0]})", "", "", "", "")
             continue
         c = p.config
         rep = paths.reports_dir(name, root) / "report.html"
-        t.add_row(
+        _row(
+            t,
             name,
             c.name,
             f"{c.period.start}..{c.period.end}",
@@ -183,6 +222,104 @@ def list_(root: Path = typer.Option(None, "--root", help="repository root")) -> 
             str(rep.relative_to(root)) if rep.exists() else "-",
         )
     out.print(t)
+
+
+def _size(path: Path) -> str:
+    files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+    total = sum(f.stat().st_size for f in files)
+    return f"{len(files)} file(s), {total / 1e6:.1f} MB" if path.is_dir() else f"{total / 1e3:.1f} kB"
+
+
+@app.command()
+def erase(
+    project: str = typer.Argument(..., help="project whose derived files to delete (its raw data are kept)"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="delete without asking"),
+    root: Path = typer.Option(None, "--root", help="repository root"),
+) -> None:
+    """Delete everything derived from one project: data/processed/<project>/, reports/<project>/,
+    temporary folders and the lock of interrupted runs, the out-of-core work folder. Lists what it
+    will remove and asks first (--yes skips the question). The raw data in data/raw/<project>/ and
+    the key are never touched; reports/index.html is rebuilt without the project's figures.
+
+    For when an evaluation ends: personal data are kept no longer than needed (GDPR art. 5(1)(e))."""
+    import re
+
+    root = (root or paths.repo_root()).resolve()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", project) or ".." in project:
+        _fail(f"{project!r} is not a project folder name")
+    try:
+        with workspace.project_lock(project, root):
+            found = [p for p in workspace.derived_paths(project, root) if p != workspace.lock_path(project, root)]
+            if not found:
+                _say(f"nothing to erase for {project}: no processed data, report or temporary files")
+                return
+            _say(f"foljeval erase {project} will remove:")
+            for p in found:
+                _say(f"  {p.relative_to(root).as_posix()}{'/' if p.is_dir() else ''}  ({_size(p)})")
+            _say(f"kept: the raw data in {paths.raw_dir(project, root).relative_to(root).as_posix()}/ and the key")
+            if not yes and not typer.confirm("Remove these?", default=False):
+                _say("nothing removed")
+                raise typer.Exit(1)
+            for p in found:
+                workspace.remove_tree(p)
+    except FoljevalError as e:
+        _fail(str(e))
+    workspace.remove_tree(workspace.lock_path(project, root))
+    index = root / "reports" / "index.html"
+    if index.exists():
+        from analysis.report.index import build_index
+
+        build_index(root)
+    _say(
+        f"removed {len(found)} item(s) derived from {project}"
+        + ("; reports/index.html rebuilt" if index.exists() else "")
+    )
+
+
+key_app = typer.Typer(
+    no_args_is_help=True,
+    help="The pseudonymisation key: create it once, back it up, use it for every delivery.",
+)
+app.add_typer(key_app, name="key")
+
+
+@key_app.command("init")
+def key_init(
+    file: Path = typer.Option(
+        None, "--file", help="where to write it (default: $FOLJEVAL_KEY_FILE, else ~/.config/foljeval/key)"
+    ),
+    root: Path = typer.Option(None, "--root", help="repository root (the key must live outside it)"),
+) -> None:
+    """Create the secret pseudonymisation key (64 random hex characters), readable by you only.
+
+    Refuses to replace an existing key: a new key gives every person a new pseudonym."""
+    import os
+
+    from analysis.clean.identity import create_key_file, default_key_file
+
+    root = (root or paths.repo_root()).resolve()
+    target = file or (Path(os.environ["FOLJEVAL_KEY_FILE"]) if os.environ.get("FOLJEVAL_KEY_FILE") else None)
+    target = target or default_key_file(os.environ)
+    if target is None:
+        _fail("no home folder (HOME or USERPROFILE) to put the key in; give one with --file PATH")
+    try:
+        path = create_key_file(target, root)
+    except FoljevalError as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(f"could not write {target}: {e.strerror or e}")
+    hint = (
+        ""
+        if file is None or os.environ.get("FOLJEVAL_KEY_FILE") == str(file)
+        else (f"\nThis is not the default place: set FOLJEVAL_KEY_FILE={path} wherever you run foljeval.")
+    )
+    _say(
+        f"created {path} (readable by you only).{hint}\n"
+        "Back it up now: copy the file to a safe place that is not this computer and not the repository "
+        "(e.g. your organisation's password manager or an encrypted USB stick kept locked away).\n"
+        "Use the same key for every delivery of a project, now and later: with another key the same "
+        "person gets another pseudonym and deliveries can no longer be linked. Never commit or e-mail it."
+    )
 
 
 def main() -> None:  # pragma: no cover - entry point for python -m

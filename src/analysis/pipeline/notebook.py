@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from analysis.project import paths
+from analysis.project import paths, workspace
 from analysis.project.config import Project, load_project
 from analysis.project.errors import FoljevalError
 
@@ -26,13 +27,27 @@ class NotebookContext:
     def config(self):
         return self.project.config
 
+    def _run_dir(self, variable: str) -> Path | None:
+        """The folder a ``foljeval report`` run of this project writes to instead (see the runner)."""
+        if os.environ.get(workspace.RUN_PROJECT_ENV) == self.project.id and os.environ.get(variable):
+            return Path(os.environ[variable])
+        return None
+
     @property
     def processed_dir(self) -> Path:
-        return paths.processed_dir(self.project.id, self.root)
+        """Where the cleaning step writes: ``data/processed/<project>/``, or the run's temporary folder."""
+        return self._run_dir(workspace.RUN_PROCESSED_DIR_ENV) or paths.processed_dir(self.project.id, self.root)
 
     @property
     def report_dir(self) -> Path:
-        return paths.reports_dir(self.project.id, self.root)
+        """Where the sections go: ``reports/<project>/``, or the run's temporary folder."""
+        return self._run_dir(workspace.RUN_REPORT_DIR_ENV) or paths.reports_dir(self.project.id, self.root)
+
+    @property
+    def _read_dir(self) -> Path:
+        # A run whose notebooks do not clean reads the processed data already in place.
+        staged = self.processed_dir
+        return staged if (staged / "manifest.json").is_file() else paths.processed_dir(self.project.id, self.root)
 
     @property
     def tables(self):
@@ -40,14 +55,14 @@ class NotebookContext:
         if self._tables is None:
             from analysis.clean.store import ProcessedTables
 
-            self._tables = ProcessedTables(self.processed_dir)
+            self._tables = ProcessedTables(self._read_dir)
         return self._tables
 
     @property
     def manifest(self) -> dict:
         from analysis.clean.store import read_manifest
 
-        return read_manifest(self.processed_dir)
+        return read_manifest(self._read_dir)
 
     @property
     def data_end(self) -> pd.Timestamp:

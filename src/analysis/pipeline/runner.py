@@ -1,18 +1,22 @@
 """Run each project's notebooks through papermill and build its report.
 
-For every project, :func:`build_project`
+For every project, :func:`build_project`, holding the project's lock (a second run of
+the same project is refused; :mod:`analysis.project.workspace`),
 
-1. empties ``reports/<project>/`` (stale sections must not leak into a new report);
+1. recovers what an interrupted earlier run left behind, then writes everything into
+   temporary folders beside ``reports/<project>/`` and ``data/processed/<project>/``
+   (the notebooks learn where from the kernel's environment, see
+   :class:`analysis.pipeline.notebook.NotebookContext`);
 2. executes ``notebooks/NN_*.ipynb`` with papermill (kernel ``python3``, absolute
    paths because papermill may change the working directory, parameters
-   ``project``/``root``/``lang``) into ``reports/<project>/notebooks/``, and scrubs
-   what differs from run to run (timestamps, durations, the random id of the
-   injected-parameters cell);
+   ``project``/``root``/``lang``) into ``notebooks/``, and scrubs what differs from run
+   to run (timestamps, durations, the random id of the injected-parameters cell);
 3. merges ``sections/*.json`` into ``results.json`` and validates it against
    ``resources/schema/results.schema.json``;
 4. merges the executed notebooks into one notebook and exports ``report.html``;
 5. scans everything it published (:mod:`analysis.report.scan`) and fails the
-   project on a personnummer, a small cell or a network reference.
+   project on a personnummer, a small cell or a network reference;
+6. only then swaps the new folders in place of the old ones.
 
 **Why notebook 00 runs last.** The summary at the top of the report
 (``00_summary``) is generated from ``results.json``, which exists only once the
@@ -23,11 +27,13 @@ the file-name order). The alternative, rendering the summary in the runner,
 would have put report content outside the notebooks, where an evaluator running
 ``make lab`` could not see or change it.
 
-A failing notebook stops its project with one line naming the notebook, the cell
-and the error (the exception's message, no traceback); ``report.html`` becomes a
-short error page, ``run.json`` records the failure for the red row of the index,
-and the other projects still finish. Projects run in parallel in a process pool
-(``jobs``).
+**A failing project** stops with one line naming the notebook, the cell and the
+error (the exception's message, no traceback, personnummer masked). The last good
+``report.html``, ``results.json`` and processed tables stay as they were; beside them
+``error.html`` shows the cause, ``error/notebooks/`` holds the failed run's notebooks
+(masked) and ``run.json`` records the failure for the red row of the index. The other
+projects still finish. An interrupted run (Ctrl-C, a killed process) changes nothing
+in place. Projects run in parallel in a process pool (``jobs``).
 
 **One kernel per project.** Starting a kernel and importing pandas, statsmodels
 and matplotlib costs a few seconds, more than most notebooks take to run. Each
@@ -48,7 +54,6 @@ import multiprocessing as mp
 import os
 import queue as queue_mod
 import re
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,11 +61,14 @@ from pathlib import Path
 
 import nbformat
 
-from analysis.project import paths
-from analysis.project.errors import FoljevalError
+from analysis.clean.identity import mask_personnummer
+from analysis.project import paths, workspace
+from analysis.project.errors import FoljevalError, ProjectBusyError
 
 KERNEL = "python3"
 SUMMARY_PREFIX = "00_"
+ERROR_PAGE = "error.html"
+ERROR_FOLDER = "error"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 Progress = Callable[[str, str, int, int], None]  # project, step, done, total
@@ -77,12 +85,18 @@ class ProjectRun:
     notebooks: list[str] = field(default_factory=list)
     seconds: float = 0.0
     notebook_seconds: dict[str, float] = field(default_factory=dict)
+    refused: bool = False  # another run holds the project's lock; nothing was written
+    error_page: Path | None = None
 
     def summary_line(self) -> str:
         """One line for the console: status, project, time and the report's path or the cause."""
         if self.ok:
             return f"ok      {self.project}: {len(self.notebooks)} notebooks in {self.seconds:.1f} s -> {self.report}"
-        return f"FAILED  {self.project}: {self.message}"
+        if self.refused:
+            return f"REFUSED {self.project}: {self.message}"
+        where = f" -> {self.error_page}" if self.error_page else ""
+        kept = f" (the last good report is kept: {self.report})" if self.report else ""
+        return f"FAILED  {self.project}: {self.message}{where}{kept}"
 
     def to_json(self) -> dict:
         """What the index needs (no times, so that reruns give identical files)."""
@@ -101,15 +115,9 @@ def execution_order(notebooks: list[Path]) -> list[Path]:
     ]
 
 
-def one_line(text: str) -> str:
+def one_line(text: object) -> str:
     """An error message as one line: no colour codes, no line breaks, no personnummer."""
-    from analysis.clean.identity import find_personnummer_in_text
-    from analysis.report.scan import mask
-
-    text = _ANSI.sub("", str(text))
-    for pnr in set(find_personnummer_in_text(text)):
-        text = text.replace(pnr, mask(pnr))
-    return " ".join(text.split())
+    return " ".join(mask_personnummer(_ANSI.sub("", str(text))).split())
 
 
 def scrub_notebook(path: Path, root: Path) -> None:
@@ -151,16 +159,17 @@ class ProjectKernel:
 
     RESET = "get_ipython().reset(new_session=True, aggressive=False)"
 
-    def __init__(self) -> None:
+    def __init__(self, env: dict[str, str] | None = None) -> None:
         from jupyter_client.manager import KernelManager
 
         self.km = KernelManager(kernel_name=KERNEL)
+        self.env = {**os.environ, **(env or {})}  # the kernel's environment: where this run writes
         self.used = False
 
     def __enter__(self) -> ProjectKernel:
         # ipykernel logs a warning about TCP without encryption (local kernel only) and
         # KeyboardInterrupt at shutdown; neither helps, real errors surface in the cells.
-        self.km.start_kernel(extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+        self.km.start_kernel(extra_arguments=["--IPKernelApp.log_level=CRITICAL"], env=self.env)
         return self
 
     def fresh(self):
@@ -224,33 +233,43 @@ def run_notebook(src: Path, out: Path, project: str, root: Path, lang: str, km=N
             scrub_notebook(out, root)
 
 
-def _error_page(report_dir: Path, project: str, lang: str, message: str) -> Path:
+def _error_page(report_dir: Path, project: str, lang: str, message: str, last_good: bool) -> Path:
+    """``reports/<project>/error.html``: the cause of the failed run, beside the last good report."""
     import html
 
     from analysis.project.i18n import t
     from analysis.report.export import simple_page
 
+    kept = (
+        f'<p><a href="report.html">{html.escape(t("rep_error_last_good", lang))}</a></p>'
+        if last_good
+        else f"<p>{html.escape(t('rep_error_no_report', lang))}</p>"
+    )
     body = (
         f"<h1>{html.escape(t('rep_error_title', lang))}: {html.escape(project)}</h1>"
-        f'<p>{html.escape(t("rep_error_intro", lang))}</p><p class="fe-error">{html.escape(message)}</p>'
-        f"<p>{html.escape(t('rep_error_hint', lang, command=f'foljeval report {project}'))}</p>"
+        f'<p>{html.escape(t("rep_error_intro", lang))}</p><p class="fe-error">{html.escape(mask_personnummer(message))}</p>'
+        f"<p>{html.escape(t('rep_error_hint', lang, command=f'foljeval report {project}'))}</p>{kept}"
     )
-    out = report_dir / "report.html"
-    out.write_text(simple_page(body, lang=lang, title=f"{t('rep_error_title', lang)}: {project}"), encoding="utf-8")
-    return out
+    page = simple_page(body, lang=lang, title=f"{t('rep_error_title', lang)}: {project}")
+    return workspace.atomic_write_text(report_dir / ERROR_PAGE, page)
 
 
-def _enforce_scan(report_dir: Path, min_cell: int) -> None:
+def _enforce_scan(report_dir: Path, min_cell: int, label: str) -> None:
     """Scan the published files; remove offending files and fail when anything is found."""
     from analysis.report.scan import scan_report
 
-    findings = scan_report(report_dir, min_cell)
+    findings = scan_report(report_dir, min_cell, label=label)
     if not findings:
         return
-    for f in {f.file for f in findings}:
-        (report_dir.parent / f).unlink(missing_ok=True)  # never leave a finding published
+    for name in {f.file for f in findings}:
+        (report_dir / name.removeprefix(f"{label}/")).unlink(missing_ok=True)  # never leave a finding published
     shown = "; ".join(str(f) for f in findings[:3]) + (f"; and {len(findings) - 3} more" if len(findings) > 3 else "")
     raise FoljevalError(f"the publication scan failed: {shown}")
+
+
+def _write_run(folder: Path, run: ProjectRun) -> None:
+    text = json.dumps(run.to_json(), indent=2, ensure_ascii=False) + "\n"
+    workspace.atomic_write_text(folder / "run.json", text)
 
 
 def build_project(
@@ -260,71 +279,115 @@ def build_project(
     notebooks_dir: Path | None = None,
     progress: Progress | None = None,
 ) -> ProjectRun:
-    """Run one project's notebooks and build its report; never raises for a project error."""
+    """Run one project's notebooks and build its report; never raises for a project error.
+
+    The run holds the project's lock (a second run of the same project is refused) and
+    writes into temporary folders beside ``reports/<project>`` and
+    ``data/processed/<project>``, which replace them only when every step succeeded
+    (:mod:`analysis.project.workspace`). A failed run keeps the last good report and
+    writes its cause to ``reports/<project>/error.html``; an interrupted one leaves the
+    previous folders as they were.
+    """
+    os.environ.setdefault("PYTHONHASHSEED", "0")  # kernels inherit it: set order cannot vary between runs
+    root = Path(root).resolve()
+    if not (paths.raw_dir(project, root) / "project.yml").is_file():
+        message = f"no project.yml in {paths.raw_dir(project, root)}; `foljeval list` shows the projects"
+        return ProjectRun(project, ok=False, message=message)
+    try:
+        with workspace.project_lock(project, root):
+            workspace.recover_project(project, root)
+            return _build_locked(project, root, lang, notebooks_dir, progress)
+    except ProjectBusyError as e:
+        return ProjectRun(project, ok=False, message=one_line(e), refused=True)
+
+
+def _build_locked(
+    project: str, root: Path, lang: str | None, notebooks_dir: Path | None, progress: Progress | None
+) -> ProjectRun:
     from analysis.project.config import load_project
     from analysis.report.export import export_html
     from analysis.report.merge import merge_notebooks
     from analysis.report.results_file import write_results
 
-    os.environ.setdefault("PYTHONHASHSEED", "0")  # kernels inherit it: set order cannot vary between runs
-    root = Path(root).resolve()
     notebooks = notebook_paths(notebooks_dir or paths.notebooks_dir(root))
-    report_dir = paths.reports_dir(project, root)
+    live_report, live_processed = paths.reports_dir(project, root), paths.processed_dir(project, root)
     run = ProjectRun(project, ok=False, notebooks=[p.name for p in notebooks])
     started = time.perf_counter()
-    language = lang or "sv"
-    min_cell = 5
-    total = len(notebooks) + 1
+    language, min_cell, total = lang or "sv", 5, len(notebooks) + 1
 
     def step(name: str, done: int) -> None:
         if progress is not None:
             progress(project, name, done, total)
 
-    if report_dir.exists():
-        shutil.rmtree(report_dir)
-    (report_dir / "notebooks").mkdir(parents=True)
+    staging = workspace.new_staging(live_report)
+    staging_processed = live_processed.with_name(staging.name.replace(f".{project}.new", f".{project}.new-processed"))
+    env = {
+        workspace.RUN_PROJECT_ENV: project,
+        workspace.RUN_REPORT_DIR_ENV: str(staging),
+        workspace.RUN_PROCESSED_DIR_ENV: str(staging_processed),
+    }
+    (staging / "notebooks").mkdir()
     try:
-        proj = load_project(paths.raw_dir(project, root))
-        language = lang or proj.config.language
-        min_cell = proj.config.min_cell
-        if not notebooks:
-            raise FoljevalError(f"no notebooks NN_*.ipynb in {notebooks_dir or paths.notebooks_dir(root)}")
-        results_written = False
-        with ProjectKernel() as kernel:
-            for i, src in enumerate(execution_order(notebooks)):
-                if src.name.startswith(SUMMARY_PREFIX) and not results_written:
-                    write_results(report_dir, proj)
-                    results_written = True
-                step(src.name, i)
-                t0 = time.perf_counter()
-                run_notebook(src, report_dir / "notebooks" / src.name, project, root, language, kernel.fresh())
-                run.notebook_seconds[src.name] = time.perf_counter() - t0
-        if not results_written:
-            write_results(report_dir, proj)
-        step("report.html", len(notebooks))
-        executed = [report_dir / "notebooks" / p.name for p in notebooks]
-        title = proj.config.name
-        merged = merge_notebooks(executed, language, title)
-        export_html(merged, report_dir / "report.html", lang=language, title=title)
-        _enforce_scan(report_dir, min_cell)
-        run.ok, run.report = True, report_dir / "report.html"
-    except FoljevalError as e:
-        run.message = one_line(e)
-    except Exception as e:  # noqa: BLE001 - isolation: one project's bug must not stop the others
-        run.message = f"{type(e).__name__}: {one_line(e)}"
-    if not run.ok:
         try:
-            _error_page(report_dir, project, language, run.message)
-            _enforce_scan(report_dir, min_cell)
+            proj = load_project(paths.raw_dir(project, root))
+            language = lang or proj.config.language
+            min_cell = proj.config.min_cell
+            if not notebooks:
+                raise FoljevalError(f"no notebooks NN_*.ipynb in {notebooks_dir or paths.notebooks_dir(root)}")
+            results_written = False
+            with ProjectKernel(env) as kernel:
+                for i, src in enumerate(execution_order(notebooks)):
+                    if src.name.startswith(SUMMARY_PREFIX) and not results_written:
+                        write_results(staging, proj)
+                        results_written = True
+                    step(src.name, i)
+                    t0 = time.perf_counter()
+                    run_notebook(src, staging / "notebooks" / src.name, project, root, language, kernel.fresh())
+                    run.notebook_seconds[src.name] = time.perf_counter() - t0
+            if not results_written:
+                write_results(staging, proj)
+            step("report.html", len(notebooks))
+            executed = [staging / "notebooks" / p.name for p in notebooks]
+            merged = merge_notebooks(executed, language, proj.config.name)
+            export_html(merged, staging / "report.html", lang=language, title=proj.config.name)
+            _enforce_scan(staging, min_cell, project)
+            run.ok, run.report = True, live_report / "report.html"
+            _write_run(staging, run)
+            if staging_processed.is_dir():
+                workspace.replace_folder(staging_processed, live_processed)
+            workspace.replace_folder(staging, live_report)
         except FoljevalError as e:
-            run.message += f" ({one_line(e)})"
-        run.report = report_dir / "report.html"
-    (report_dir / "run.json").write_text(
-        json.dumps(run.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+            run.ok, run.message = False, one_line(e)
+        except Exception as e:  # noqa: BLE001 - isolation: one project's bug must not stop the others
+            run.ok, run.message = False, f"{type(e).__name__}: {one_line(e)}"
+        if not run.ok:
+            _record_failure(run, staging, live_report, language, min_cell)
+    finally:
+        for folder in (staging, staging_processed):
+            with contextlib.suppress(OSError):
+                workspace.remove_tree(folder)
     step("done", total)
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _record_failure(run: ProjectRun, staging: Path, live_report: Path, language: str, min_cell: int) -> None:
+    """Beside the last good report: error.html, run.json and the failed run's notebooks under error/ (masked)."""
+    live_report.mkdir(parents=True, exist_ok=True)
+    last_good = (live_report / "report.html").is_file()
+    try:
+        with workspace.staged_folder(live_report / ERROR_FOLDER) as folder:
+            (folder / "notebooks").mkdir()
+            for nb in sorted((staging / "notebooks").glob("*.ipynb")):
+                text = nb.read_text(encoding="utf-8", errors="replace")
+                (folder / "notebooks" / nb.name).write_text(mask_personnummer(text), encoding="utf-8")
+            _enforce_scan(folder, min_cell, f"{run.project}/{ERROR_FOLDER}")
+    except FoljevalError as e:
+        run.message += f" ({one_line(e)})"
+    _error_page(live_report, run.project, language, run.message, last_good)
+    run.report = live_report / "report.html" if last_good else None
+    run.error_page = live_report / ERROR_PAGE
+    _write_run(live_report, run)
 
 
 # With several projects in parallel, each kernel gets one thread for BLAS and Arrow: the

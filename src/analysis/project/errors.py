@@ -26,3 +26,7 @@ class BadFileError(FoljevalError):
         if row is not None:
             where.append(f"row {row}")
         super().__init__(f"{', '.join(where)}: {message}")
+
+
+class ProjectBusyError(FoljevalError):
+    """Another ``foljeval`` run holds the project's lock."""

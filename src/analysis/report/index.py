@@ -4,7 +4,8 @@ One row per project under ``data/raw/``: participants, targets met, the headline
 effect with its interval, survival in work or study at 12 months, and the status
 of the last run (from ``reports/<project>/run.json``, written by the runner), with
 a link to each report. A failed project gets a red row with the message that
-names the cause. The page uses the reports' CSS and holds no run timestamps, so
+names the cause and a link to its ``error.html``; its name still links to the last
+good report when there is one. The page uses the reports' CSS and holds no run timestamps, so
 it is byte-identical across reruns on unchanged input.
 """
 
@@ -14,7 +15,9 @@ import html
 import json
 from pathlib import Path
 
+from analysis.clean.identity import mask_personnummer
 from analysis.project.i18n import t
+from analysis.project.workspace import atomic_write_text
 from analysis.report.export import simple_page
 from analysis.report.headlines import headlines
 
@@ -68,6 +71,7 @@ def index_rows(root: Path, projects: list[str], lang: str) -> list[dict]:
                 "status": status,
                 "message": (run or {}).get("message") or "",
                 "link": f"{name}/report.html" if (rep / "report.html").is_file() else None,
+                "error_link": f"{name}/error.html" if status == "failed" and (rep / "error.html").is_file() else None,
                 "participants": h.fmt_count(h.enrolled) if status == "ok" else "–",
                 "targets": h.fmt_targets(lang) if status == "ok" else "–",
                 "effect": h.fmt_effect(lang) if status == "ok" else "–",
@@ -111,7 +115,12 @@ def index_html(rows: list[dict], lang: str) -> str:
         status_text = t(f"rep_index_{r['status']}", lang)
         status = f'<span class="fe-{"ok" if r["status"] == "ok" else "failed"}">{html.escape(status_text)}</span>'
         if r["message"]:
-            status += f'<br><span class="fe-note">{html.escape(r["message"])}</span>'
+            status += f'<br><span class="fe-note">{html.escape(mask_personnummer(r["message"]))}</span>'
+        if r.get("error_link"):
+            kept = f" ({html.escape(t('rep_index_last_good', lang))})" if r["link"] else ""
+            status += (
+                f'<br><a href="{html.escape(r["error_link"])}">{html.escape(t("rep_index_error_link", lang))}</a>{kept}'
+            )
         cls = ' class="fe-row-failed"' if r["status"] == "failed" else ""
         period = "<br>".join(html.escape(x) for x in r["period"].split(" – "))
         cells = [
@@ -144,7 +153,5 @@ def build_index(root: Path, projects: list[str] | None = None, lang: str = "sv")
         raw = root / "data" / "raw"
         projects = sorted(p.name for p in raw.iterdir() if (p / "project.yml").is_file()) if raw.is_dir() else []
     page = simple_page(index_html(index_rows(root, projects, lang), lang), lang=lang, title=t("rep_index_title", lang))
-    out = root / "reports" / "index.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
-    return out
+    # written whole (a temporary file renamed in place): runs of other projects may build it at the same time
+    return atomic_write_text(root / "reports" / "index.html", page)

@@ -3,9 +3,11 @@
 A report must not contain a personnummer, a disclosed count below ``min_cell`` or
 anything that makes the browser fetch from the network. The scan is mechanical:
 
-* personnummer / samordningsnummer: every value shaped like one in any published
-  text file (HTML, JSON, .ipynb, CSV) that passes the date and check-digit test
-  (:func:`analysis.clean.identity.find_personnummer_in_text`);
+* personnummer / samordningsnummer: in any published text file (HTML, JSON, .ipynb,
+  CSV), found by the same finder that masks every text leaving the cleaning step
+  (:func:`analysis.clean.identity.personnummer_spans`: 10/12 digits with or without a
+  separator, letters next to it or not, date and check digit valid, hexadecimal tokens
+  such as pseudonyms and SHA-256 values left out);
 * small cells: every count of persons in ``results.json`` (the keys in
   :data:`PERSON_COUNT_KEYS`: ``n``, ``count``, ``successes``, ``events``, the
   participant flow, ``n_treated``/``n_control``, ...) with ``0 < value < min_cell``.
@@ -18,8 +20,8 @@ anything that makes the browser fetch from the network. The scan is mechanical:
 * network: a ``<script>``, ``<link>``, ``<img>``, ``<iframe>`` or CSS ``url()`` that
   points at ``http(s)://`` or ``//`` in an HTML file, or the address of a known CDN.
 
-Findings never repeat a personnummer in full (it is masked), so that the error
-message itself can be printed and stored.
+Findings never repeat a personnummer: they show where it is (line and a few
+characters around it, masked), so that the error message itself can be printed and stored.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analysis.clean.identity import find_personnummer_in_text
+from analysis.clean.identity import mask_personnummer, personnummer_spans
 
 SCANNED_SUFFIXES = (".html", ".json", ".ipynb", ".csv", ".txt", ".md")
 PERSON_COUNT_KEYS = frozenset(
@@ -88,14 +90,27 @@ class Finding:
         return f"{self.file}: {self.kind}: {self.detail}"
 
 
-def mask(value: str) -> str:
-    """Show only the shape of a personnummer: ``19900101-****``."""
-    return re.sub(r"\d{4}$", "****", value)
+def _where(text: str, start: int, end: int) -> str:
+    """Line number and the masked text around one finding, e.g. ``line 12: <td>[personnummer]</td>``.
+
+    The window is masked as a whole, and digits cut off at its edges are dropped, so that
+    not even part of a neighbouring number is repeated.
+    """
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    a, b = max(line_start, start - 24), min(line_end, end + 24)
+    shown = mask_personnummer(text[a:b])
+    if a > line_start:
+        shown = re.sub(r"^[0-9+-]+", "…", shown)
+    if b < line_end:
+        shown = re.sub(r"[0-9+-]+$", "…", shown)
+    return f"line {text.count(chr(10), 0, start) + 1}: {shown.strip()}"
 
 
 def scan_text(text: str, name: str, html: bool | None = None) -> list[Finding]:
     """Personnummer and (for HTML) network references in one text."""
-    found = [Finding(name, "personnummer", mask(p)) for p in sorted(set(find_personnummer_in_text(text)))]
+    found = [Finding(name, "personnummer", _where(text, a, b)) for a, b in personnummer_spans(text)]
     if html is None:
         html = name.endswith(".html")
     if html:
@@ -130,12 +145,17 @@ def small_cells(results: dict, min_cell: int) -> list[tuple[str, int]]:
     return out
 
 
-def scan_report(report_dir: Path, min_cell: int) -> list[Finding]:
-    """Scan every published file of one project's report folder."""
+def scan_report(report_dir: Path, min_cell: int, label: str | None = None) -> list[Finding]:
+    """Scan every published file of one project's report folder.
+
+    ``label`` names the folder in the findings (default its name; the runner scans a
+    temporary folder and names it after the project).
+    """
     report_dir = Path(report_dir)
+    label = label or report_dir.name
     findings: list[Finding] = []
     for path in sorted(p for p in report_dir.rglob("*") if p.is_file() and p.suffix in SCANNED_SUFFIXES):
-        name = path.relative_to(report_dir.parent).as_posix()
+        name = f"{label}/{path.relative_to(report_dir).as_posix()}"
         text = path.read_text(encoding="utf-8", errors="replace")
         # .ipynb files are the executed notebooks: their HTML outputs are not opened by a browser.
         findings.extend(scan_text(text, name, html=path.suffix == ".html"))
@@ -144,7 +164,7 @@ def scan_report(report_dir: Path, min_cell: int) -> list[Finding]:
         data = json.loads(results.read_text(encoding="utf-8"))
         findings.extend(
             Finding(
-                results.relative_to(report_dir.parent).as_posix(),
+                f"{label}/results.json",
                 "small_cell",
                 f"{p} = {v} (below min_cell {min_cell})",
             )
