@@ -80,8 +80,8 @@ def test_one_line_masks_personnummer_and_colours(pnr):
     import datetime as dt
 
     p = pnr(dt.date(1990, 1, 1), 1, True)
-    out = one_line(f"\x1b[31mbad\x1b[0m value\n{p}\nin row 3")
-    assert out == f"bad value {p[:-4]}**** in row 3"
+    out = one_line(f"\x1b[31mbad\x1b[0m value\n{p}s\nin row 3")
+    assert out == "bad value [personnummer]s in row 3"
 
 
 def test_failure_is_isolated_and_parallel(tmp_path, capsys):
@@ -109,12 +109,13 @@ def test_failure_is_isolated_and_parallel(tmp_path, capsys):
         "notebook 02_check.ipynb, cell check-03 (In [4]): ValueError: column kön has an unknown label in row 7"
     )
     assert "Traceback" not in bad.message and bad.summary_line().startswith("FAILED  bad: notebook 02_check.ipynb")
-    page = (root / "reports" / "bad" / "report.html").read_text(encoding="utf-8")
+    page = (root / "reports" / "bad" / "error.html").read_text(encoding="utf-8")
     assert "Rapporten kunde inte byggas" in page and "unknown label in row 7" in page
+    assert "ingen tidigare lyckad rapport" in page and not (root / "reports" / "bad" / "report.html").exists()
     assert json.loads((root / "reports" / "bad" / "run.json").read_text())["ok"] is False
-    assert (root / "reports" / "bad" / "notebooks" / "02_check.ipynb").is_file()  # the partial notebook is kept
+    assert (root / "reports" / "bad" / "error" / "notebooks" / "02_check.ipynb").is_file()  # the failed notebook
     index = (root / "reports" / "index.html").read_text(encoding="utf-8")
-    assert 'class="fe-row-failed" data-project="bad"' in index
+    assert 'class="fe-row-failed" data-project="bad"' in index and 'href="bad/error.html"' in index
     assert 'data-project="good"' in index and "good/report.html" in index
 
 
@@ -151,8 +152,9 @@ def test_publication_scan_fails_the_project_and_removes_the_findings(tmp_path, p
         nbdir / "01_leak.ipynb",
         "leak",
         [
-            "import json, pathlib\n"
-            "d = pathlib.Path(root) / 'reports' / project / 'sections'\n"
+            "import json\n"
+            "from analysis.pipeline.notebook import setup\n"
+            "d = setup(project, root, lang).report_dir / 'sections'\n"
             "d.mkdir(parents=True, exist_ok=True)\n"
             "(d / 'tiny.json').write_text(json.dumps({'n': 3}))",
             f"print('person {p}')",
@@ -160,8 +162,10 @@ def test_publication_scan_fails_the_project_and_removes_the_findings(tmp_path, p
     )
     run = run_reports(["mini"], root=root, notebooks_dir=nbdir)[0]
     assert not run.ok
-    assert "the publication scan failed" in run.message and "small_cell: tiny.n = 3" in run.message
+    assert "the publication scan failed" in run.message and "mini/results.json: small_cell: tiny.n = 3" in run.message
     assert "personnummer" in run.message and p not in run.message
     rep = root / "reports" / "mini"
-    assert not (rep / "results.json").exists() and not (rep / "notebooks" / "01_leak.ipynb").exists()
-    assert "Rapporten kunde inte byggas" in (rep / "report.html").read_text(encoding="utf-8")
+    assert not (rep / "results.json").exists() and not (rep / "report.html").exists()
+    assert "Rapporten kunde inte byggas" in (rep / "error.html").read_text(encoding="utf-8")
+    failed = (rep / "error" / "notebooks" / "01_leak.ipynb").read_text(encoding="utf-8")
+    assert "person [personnummer]" in failed and p not in failed  # the failed run's notebook, masked

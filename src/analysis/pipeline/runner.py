@@ -254,15 +254,20 @@ def _error_page(report_dir: Path, project: str, lang: str, message: str, last_go
     return workspace.atomic_write_text(report_dir / ERROR_PAGE, page)
 
 
-def _enforce_scan(report_dir: Path, min_cell: int, label: str) -> None:
-    """Scan the published files; remove offending files and fail when anything is found."""
+def _enforce_scan(report_dir: Path, min_cell: int, label: str, remove: bool = False) -> None:
+    """Scan the files about to be published; fail when anything is found (and with ``remove``, delete them).
+
+    A run's temporary folder is never published, so its files are kept for the failed run's
+    notebooks (masked) under ``error/``; files already in place are removed.
+    """
     from analysis.report.scan import scan_report
 
     findings = scan_report(report_dir, min_cell, label=label)
     if not findings:
         return
-    for name in {f.file for f in findings}:
-        (report_dir / name.removeprefix(f"{label}/")).unlink(missing_ok=True)  # never leave a finding published
+    if remove:
+        for name in {f.file for f in findings}:
+            (report_dir / name.removeprefix(f"{label}/")).unlink(missing_ok=True)  # never leave a finding published
     shown = "; ".join(str(f) for f in findings[:3]) + (f"; and {len(findings) - 3} more" if len(findings) > 3 else "")
     raise FoljevalError(f"the publication scan failed: {shown}")
 
@@ -381,7 +386,7 @@ def _record_failure(run: ProjectRun, staging: Path, live_report: Path, language:
             for nb in sorted((staging / "notebooks").glob("*.ipynb")):
                 text = nb.read_text(encoding="utf-8", errors="replace")
                 (folder / "notebooks" / nb.name).write_text(mask_personnummer(text), encoding="utf-8")
-            _enforce_scan(folder, min_cell, f"{run.project}/{ERROR_FOLDER}")
+            _enforce_scan(folder, min_cell, f"{run.project}/{ERROR_FOLDER}", remove=True)
     except FoljevalError as e:
         run.message += f" ({one_line(e)})"
     _error_page(live_report, run.project, language, run.message, last_good)

@@ -39,13 +39,17 @@ def sections_dir(report_dir: Path) -> Path:
     return Path(report_dir) / "sections"
 
 
-def save_section(report_dir: str | Path, section: str, data: dict[str, Any]) -> Path:
-    """Write one section of results.json (e.g. ``participants``, ``targets``, ``effects``)."""
+def save_section(report_dir: str | Path, section: str, data: dict[str, Any]) -> None:
+    """Write one section of results.json (e.g. ``participants``, ``targets``, ``effects``).
+
+    Returns nothing on purpose: as the last line of a notebook cell, a returned path would
+    be shown in the report (an absolute path of the evaluator's computer, and of the run's
+    temporary folder).
+    """
     folder = sections_dir(Path(report_dir))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{section}.json"
     path.write_text(json.dumps(_plain(data), indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
-    return path
 
 
 def load_sections(report_dir: str | Path) -> dict[str, Any]:

@@ -110,7 +110,11 @@ def _where(text: str, start: int, end: int) -> str:
 
 def scan_text(text: str, name: str, html: bool | None = None) -> list[Finding]:
     """Personnummer and (for HTML) network references in one text."""
-    found = [Finding(name, "personnummer", _where(text, a, b)) for a, b in personnummer_spans(text)]
+    spans = personnummer_spans(text)
+    found = []
+    if spans:  # one finding per file: how many, and where the first one is
+        many = f"{len(spans)} found, the first at " if len(spans) > 1 else ""
+        found.append(Finding(name, "personnummer", many + _where(text, *spans[0])))
     if html is None:
         html = name.endswith(".html")
     if html:
