@@ -135,9 +135,11 @@ def _effects_inputs(cfg, tables: Mapping[str, pd.DataFrame]) -> list[ConfigProbl
             )
         )
     for i, c in enumerate(cfg.outcomes if has_comparison else []):
+        if c not in frame:
+            found.append(ConfigProblem(f"outcomes[{i}]", f"'{c}' is not a column of the cleaned tables"))
+            continue
         for g, name in groups.items():
-            values = frame.loc[frame["treated"] == g, c] if c in frame else pd.Series(dtype=float)
-            if not pd.to_numeric(values, errors="coerce").notna().any():
+            if not pd.to_numeric(frame.loc[frame["treated"] == g, c], errors="coerce").notna().any():
                 found.append(ConfigProblem(f"outcomes[{i}]", f"'{c}' has no numeric value for anyone in {name}"))
     if cfg.propensity_formula and not any(p.field.startswith("covariates") for p in found):
         found += _formula(cfg.propensity_formula, frame, covs, covariate_matrix)
