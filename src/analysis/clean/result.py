@@ -50,11 +50,17 @@ class CleanResult:
     data_end: dt.date
     key_source: str
 
+    def __post_init__(self) -> None:
+        # File names and the headers of ignored columns are shown in check, the report and the
+        # manifest: a personnummer in them (a file named after a person, a header row that is data) is masked.
+        for f in self.files:
+            f.file = identity.mask_personnummer(f.file)
+            f.ignored_columns = [identity.mask_personnummer(c) for c in f.ignored_columns]
+
     @property
     def reconciliation(self) -> pd.DataFrame:
         df = pd.DataFrame([{k: v for k, v in f.__dict__.items() if k != "ignored_columns"} for f in self.files])
-        df = df[["kind", "file", "rows_read", "rows_kept", "rows_rejected", "sha256"]]
-        return df.assign(file=identity.mask_personnummer_series(df["file"])) if len(df) else df
+        return df[["kind", "file", "rows_read", "rows_kept", "rows_rejected", "sha256"]]
 
     @property
     def balanced(self) -> bool:
