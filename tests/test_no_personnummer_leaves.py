@@ -171,7 +171,7 @@ def test_the_planted_numbers_are_valid_and_really_in_the_raw_files(planted):
 
 def test_check_clean_and_report_ran_without_tracebacks(planted):
     _, outputs = planted
-    for command, (code, text, exc) in outputs.items():
+    for command, (_code, text, exc) in outputs.items():
         assert exc is None or isinstance(exc, SystemExit), (command, repr(exc))
         assert "Traceback" not in text, command
     assert outputs["check lack"][0] == 0 and outputs["clean lack"][0] == 0
