@@ -1,8 +1,7 @@
 """Failed, interrupted and concurrent runs never lose the last good report or processed data.
 
-Each test builds the conftest ``mini`` project with a small set of notebooks (the
-repository's 00_summary, 01_clean and 99_appendix, a demo notebook, and two test
-notebooks): ``03_gate`` waits while ``<root>/gate/`` exists (so that a test can act
+Each test builds the conftest ``mini`` project with three notebooks (the
+repository's 01_clean and two test notebooks): ``03_gate`` waits while ``<root>/gate/`` exists (so that a test can act
 while a run is in the middle of its notebooks, after 01_clean has written new
 processed tables), ``04_fail`` raises while ``<root>/fail`` exists.
 """
@@ -11,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +20,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from report_fixtures import make_mini, tiny_notebooks, write_notebook
+from conftest import ROOT
+from report_fixtures import make_mini, write_notebook
 
 pytestmark = pytest.mark.slow  # builds reports
 
@@ -44,7 +45,9 @@ if (pathlib.Path(root) / "fail").exists():
 def _repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     make_mini(root)
-    nb = tiny_notebooks(root / "notebooks")
+    nb = root / "notebooks"
+    nb.mkdir()
+    shutil.copy(ROOT / "notebooks" / "01_clean.ipynb", nb / "01_clean.ipynb")
     write_notebook(nb / "03_gate.ipynb", "gate", [GATE])
     write_notebook(nb / "04_fail.ipynb", "fail", [FAIL])
     return root
@@ -61,8 +64,6 @@ def built(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def root(built, tmp_path) -> Path:
-    import shutil
-
     return Path(shutil.copytree(built, tmp_path / "repo", symlinks=True))
 
 
