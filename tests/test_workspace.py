@@ -148,3 +148,19 @@ def test_derived_paths_list_everything_but_the_raw_data(tmp_path):
         "reports/.p.old",
     }
     assert raw.is_dir()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_swapped_in_folders_and_files_have_ordinary_permissions(tmp_path):
+    import stat
+
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain.txt").write_text("x")
+    live = tmp_path / "p"
+    with workspace.staged_folder(live) as staging:
+        (staging / "a.txt").write_text("new")
+    workspace.atomic_write_text(tmp_path / "index.html", "x")
+    assert stat.S_IMODE(live.stat().st_mode) == stat.S_IMODE((tmp_path / "plain").stat().st_mode)
+    assert stat.S_IMODE((tmp_path / "index.html").stat().st_mode) == stat.S_IMODE(
+        (tmp_path / "plain.txt").stat().st_mode
+    )

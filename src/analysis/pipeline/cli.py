@@ -6,8 +6,10 @@ Everything it prints passes the personnummer mask
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -33,7 +35,7 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[bold red]error:[/] {escape(mask_personnummer(message))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
@@ -262,9 +264,12 @@ def erase(
                 raise typer.Exit(1)
             for p in found:
                 workspace.remove_tree(p)
+            with contextlib.suppress(OSError):  # POSIX: while still held, so no other run can be using it
+                workspace.lock_path(project, root).unlink()
     except FoljevalError as e:
         _fail(str(e))
-    workspace.remove_tree(workspace.lock_path(project, root))
+    with contextlib.suppress(OSError):  # Windows: a held lock file cannot be deleted
+        workspace.lock_path(project, root).unlink(missing_ok=True)
     index = root / "reports" / "index.html"
     if index.exists():
         from analysis.report.index import build_index

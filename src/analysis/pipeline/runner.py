@@ -63,6 +63,7 @@ import nbformat
 
 from analysis.clean.identity import mask_personnummer
 from analysis.project import paths, workspace
+from analysis.project.config import Project
 from analysis.project.errors import FoljevalError, ProjectBusyError
 
 KERNEL = "python3"
@@ -310,12 +311,9 @@ def _build_locked(
     project: str, root: Path, lang: str | None, notebooks_dir: Path | None, progress: Progress | None
 ) -> ProjectRun:
     from analysis.project.config import load_project
-    from analysis.report.export import export_html
-    from analysis.report.merge import merge_notebooks
-    from analysis.report.results_file import write_results
 
     notebooks = notebook_paths(notebooks_dir or paths.notebooks_dir(root))
-    live_report, live_processed = paths.reports_dir(project, root), paths.processed_dir(project, root)
+    live_report = paths.reports_dir(project, root)
     run = ProjectRun(project, ok=False, notebooks=[p.name for p in notebooks])
     started = time.perf_counter()
     language, min_cell, total = lang or "sv", 5, len(notebooks) + 1
@@ -325,55 +323,79 @@ def _build_locked(
             progress(project, name, done, total)
 
     staging = workspace.new_staging(live_report)
-    staging_processed = live_processed.with_name(staging.name.replace(f".{project}.new", f".{project}.new-processed"))
-    env = {
-        workspace.RUN_PROJECT_ENV: project,
-        workspace.RUN_REPORT_DIR_ENV: str(staging),
-        workspace.RUN_PROCESSED_DIR_ENV: str(staging_processed),
-    }
+    staging_processed = paths.processed_dir(project, root).with_name(
+        staging.name.replace(f".{project}.new", f".{project}.new-processed")
+    )
     (staging / "notebooks").mkdir()
     try:
         try:
             proj = load_project(paths.raw_dir(project, root))
-            language = lang or proj.config.language
-            min_cell = proj.config.min_cell
+            language, min_cell = lang or proj.config.language, proj.config.min_cell
             if not notebooks:
                 raise FoljevalError(f"no notebooks NN_*.ipynb in {notebooks_dir or paths.notebooks_dir(root)}")
-            results_written = False
-            with ProjectKernel(env) as kernel:
-                for i, src in enumerate(execution_order(notebooks)):
-                    if src.name.startswith(SUMMARY_PREFIX) and not results_written:
-                        write_results(staging, proj)
-                        results_written = True
-                    step(src.name, i)
-                    t0 = time.perf_counter()
-                    run_notebook(src, staging / "notebooks" / src.name, project, root, language, kernel.fresh())
-                    run.notebook_seconds[src.name] = time.perf_counter() - t0
-            if not results_written:
-                write_results(staging, proj)
-            step("report.html", len(notebooks))
-            executed = [staging / "notebooks" / p.name for p in notebooks]
-            merged = merge_notebooks(executed, language, proj.config.name)
-            export_html(merged, staging / "report.html", lang=language, title=proj.config.name)
-            _enforce_scan(staging, min_cell, project)
-            run.ok, run.report = True, live_report / "report.html"
-            _write_run(staging, run)
-            if staging_processed.is_dir():
-                workspace.replace_folder(staging_processed, live_processed)
-            workspace.replace_folder(staging, live_report)
+            _execute(proj, notebooks, staging, staging_processed, root, language, run, step)
+            _publish(run, staging, staging_processed, root, min_cell)
         except FoljevalError as e:
             run.ok, run.message = False, one_line(e)
         except Exception as e:  # noqa: BLE001 - isolation: one project's bug must not stop the others
             run.ok, run.message = False, f"{type(e).__name__}: {one_line(e)}"
         if not run.ok:
             _record_failure(run, staging, live_report, language, min_cell)
-    finally:
+    finally:  # Ctrl-C included: whatever happened, nothing half-written stays beside the live folders
         for folder in (staging, staging_processed):
             with contextlib.suppress(OSError):
                 workspace.remove_tree(folder)
     step("done", total)
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _execute(
+    proj: Project,
+    notebooks: list[Path],
+    staging: Path,
+    staging_processed: Path,
+    root: Path,
+    language: str,
+    run: ProjectRun,
+    step: Callable[[str, int], None],
+) -> None:
+    """Run the notebooks in one kernel, writing into the temporary folders; merge results.json and export."""
+    from analysis.report.export import export_html
+    from analysis.report.merge import merge_notebooks
+    from analysis.report.results_file import write_results
+
+    env = {
+        workspace.RUN_PROJECT_ENV: proj.id,
+        workspace.RUN_REPORT_DIR_ENV: str(staging),
+        workspace.RUN_PROCESSED_DIR_ENV: str(staging_processed),
+    }
+    results_written = False
+    with ProjectKernel(env) as kernel:
+        for i, src in enumerate(execution_order(notebooks)):
+            if src.name.startswith(SUMMARY_PREFIX) and not results_written:
+                write_results(staging, proj)
+                results_written = True
+            step(src.name, i)
+            t0 = time.perf_counter()
+            run_notebook(src, staging / "notebooks" / src.name, proj.id, root, language, kernel.fresh())
+            run.notebook_seconds[src.name] = time.perf_counter() - t0
+    if not results_written:
+        write_results(staging, proj)
+    step("report.html", len(notebooks))
+    merged = merge_notebooks([staging / "notebooks" / p.name for p in notebooks], language, proj.config.name)
+    export_html(merged, staging / "report.html", lang=language, title=proj.config.name)
+
+
+def _publish(run: ProjectRun, staging: Path, staging_processed: Path, root: Path, min_cell: int) -> None:
+    """Scan, then swap the new folders in: processed data first (a file of it open in Excel stops the
+    swap before anything changed), then the report."""
+    _enforce_scan(staging, min_cell, run.project)
+    run.ok, run.report = True, paths.reports_dir(run.project, root) / "report.html"
+    _write_run(staging, run)
+    if staging_processed.is_dir():  # notebooks that do not clean leave the processed data in place
+        workspace.replace_folder(staging_processed, paths.processed_dir(run.project, root))
+    workspace.replace_folder(staging, paths.reports_dir(run.project, root))
 
 
 def _record_failure(run: ProjectRun, staging: Path, live_report: Path, language: str, min_cell: int) -> None:

@@ -93,10 +93,22 @@ def _old(live: Path) -> Path:
     return live.with_name(f".{live.name}.old")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def new_staging(live: Path) -> Path:
-    """A new, empty temporary folder beside ``live`` (same file system, so it can be renamed in)."""
+    """A new, empty temporary folder beside ``live`` (same file system, so it can be renamed in).
+
+    It gets the permissions of an ordinary new folder (mkdtemp's are owner-only), so the
+    swapped-in folder looks like the one it replaces.
+    """
     live.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{live.name}.new-{os.getpid()}-", dir=live.parent))
+    path = Path(tempfile.mkdtemp(prefix=f".{live.name}.new-{os.getpid()}-", dir=live.parent))
+    os.chmod(path, 0o777 & ~_umask())
+    return path
 
 
 def remove_tree(path: Path) -> None:
@@ -166,6 +178,7 @@ def atomic_write_text(path: Path, text: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # an ordinary file's permissions, not mkstemp's owner-only
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

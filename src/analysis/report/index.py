@@ -117,7 +117,7 @@ def index_html(rows: list[dict], lang: str) -> str:
         if r["message"]:
             status += f'<br><span class="fe-note">{html.escape(mask_personnummer(r["message"]))}</span>'
         if r.get("error_link"):
-            kept = f" ({html.escape(t('rep_index_last_good', lang))})" if r["link"] else ""
+            kept = f"; {html.escape(t('rep_index_last_good', lang))}" if r["link"] else ""
             status += (
                 f'<br><a href="{html.escape(r["error_link"])}">{html.escape(t("rep_index_error_link", lang))}</a>{kept}'
             )
