@@ -15,7 +15,7 @@ help:
 	@echo "make lint     ruff (lint + format check) and mypy on src/"
 	@echo "make benchmark  list the benchmarks; make benchmark NAME=<name> runs one"
 	@echo "make lab      open JupyterLab on notebooks/ with the project's kernel"
-	@echo "make clean    remove generated files (data/processed, reports, caches); raw data is never touched"
+	@echo "make clean    remove generated files (data/processed, reports, caches, temporary folders, locks); raw data is never touched"
 	@echo "make lock     re-resolve requirements.in into requirements.lock and environment.yml"
 	@echo "make examples regenerate the bundled synthetic example projects (byte for byte)"
 
@@ -64,6 +64,6 @@ lock: | $(BIN)/python
 	$(BIN)/python tools/sync_environment.py
 
 clean:
-	rm -rf data/processed/* reports/* test-artifacts .pytest_cache .hypothesis
+	rm -rf data/processed/* data/processed/.[!.]* reports/* reports/.[!.]* test-artifacts .pytest_cache .hypothesis
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
 	touch data/processed/.gitkeep reports/.gitkeep

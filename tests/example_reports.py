@@ -10,7 +10,6 @@ written) and ``notebooks/`` to the repository's notebooks, then runs the same
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from pathlib import Path
@@ -26,8 +25,9 @@ def built_examples(tmp_path_factory) -> tuple[Path, dict[str, dict]]:
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     root = shared / "example-reports"
     marker = root / "built.json"
-    with open(shared / "example-reports.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    from filelock import FileLock
+
+    with FileLock(str(shared / "example-reports.lock")):  # waits while the other worker builds
         if not marker.is_file():
             from analysis.pipeline.runner import run_reports
 

@@ -141,3 +141,22 @@ def test_erase_with_yes_rebuilds_the_index_without_the_projects_figures(mini_pro
 def test_erase_refuses_names_that_are_not_a_project_folder(name, tmp_path):
     result = _invoke("erase", name, "--yes", "--root", str(tmp_path))
     assert result.exit_code != 0
+
+
+def test_logs_and_warnings_printed_by_the_command_line_are_masked(capsys):
+    import logging
+    import warnings
+
+    from analysis.pipeline.cli import _setup
+
+    try:
+        _setup()
+        logging.getLogger("papermill").warning("cell failed for %s", "19740625-6482")
+        warnings.warn("column 'Anteckning 197406256482' has mixed types", UserWarning, stacklevel=1)
+        logging.shutdown()
+    finally:
+        logging.captureWarnings(False)
+        logging.basicConfig(force=True, handlers=[logging.NullHandler()])
+    text = capsys.readouterr().err
+    assert "WARNING papermill: cell failed for [personnummer]" in text
+    assert "Anteckning [personnummer]" in text and "6482" not in text

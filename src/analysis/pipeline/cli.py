@@ -35,6 +35,14 @@ out = Console()
 err = Console(stderr=True)
 
 
+@app.callback()
+def _setup() -> None:
+    """Route Python warnings and library logs through one handler that masks personnummer."""
+    from analysis.pipeline.runner import mask_logs
+
+    mask_logs()
+
+
 def _fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[bold red]error:[/] {escape(mask_personnummer(message))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)

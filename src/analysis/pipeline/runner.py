@@ -50,6 +50,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import json
+import logging
 import multiprocessing as mp
 import os
 import queue as queue_mod
@@ -114,6 +115,27 @@ def execution_order(notebooks: list[Path]) -> list[Path]:
     return [p for p in notebooks if not p.name.startswith(SUMMARY_PREFIX)] + [
         p for p in notebooks if p.name.startswith(SUMMARY_PREFIX)
     ]
+
+
+class _MaskedLog(logging.Filter):
+    """Masks personnummer in every log record (libraries' warnings included) before it is printed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = mask_personnummer(record.getMessage()), None
+        return True
+
+
+def mask_logs() -> None:
+    """Print Python warnings and library logs (WARNING and up) through one handler that masks personnummer.
+
+    Called by the command line and by every worker process of a parallel run.
+    """
+    handler = logging.StreamHandler()
+    handler.addFilter(_MaskedLog())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    logging.captureWarnings(False)  # a fresh start when called again in one process (tests)
+    logging.captureWarnings(True)
 
 
 def one_line(text: object) -> str:
@@ -198,8 +220,6 @@ class ProjectKernel:
 def run_notebook(src: Path, out: Path, project: str, root: Path, lang: str, km=None) -> None:
     """Execute one notebook (in ``km``'s kernel when given); raise FoljevalError with one line
     naming the notebook, the cell and the error."""
-    import logging
-
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -434,6 +454,7 @@ def _worker(project: str, root: str, lang: str | None, notebooks_dir: str | None
         q.put((p, name, done, total))
 
     os.environ.update(SINGLE_THREAD_ENV)  # inherited by the project's kernel
+    mask_logs()
 
     return build_project(project, Path(root), lang, Path(notebooks_dir) if notebooks_dir else None, progress)
 
