@@ -7,7 +7,6 @@ import pandas as pd
 from analysis.clean import labels
 from analysis.clean.readers import ROW
 from analysis.project.config import FileSpec
-from analysis.project.contract import FILE_COLUMNS
 from analysis.project.errors import BadFileError
 
 
@@ -15,21 +14,11 @@ def _map_headers(df: pd.DataFrame, spec: FileSpec, kind: str, extra: list[str]) 
     """Rename raw headers to canonical names: project.yml mapping first, then the Swedish dictionary."""
     rename: dict[str, str] = {}
     ignored: list[str] = []
-    known = (
-        set(FILE_COLUMNS[kind]["required"])
-        | set(FILE_COLUMNS[kind]["dates"])
-        | set(FILE_COLUMNS[kind].get("months", []))
-    )
-    known |= (
-        set(FILE_COLUMNS[kind]["categories"]) | set(FILE_COLUMNS[kind]["numbers"]) | set(FILE_COLUMNS[kind]["text"])
-    )
-    known.add(FILE_COLUMNS[kind]["id"])
     extra_norm = {labels.normalise(e): e for e in extra}
     for col in df.columns[1:]:
         target = spec.columns.get(col) or spec.columns.get(col.strip())
         if target is None:
-            canon = labels.canonical_header(col)
-            target = canon if canon in known else None
+            target = labels.canonical_header(col, kind)
         if target is None and labels.normalise(col) in extra_norm:
             target = extra_norm[labels.normalise(col)]
         if target is None:

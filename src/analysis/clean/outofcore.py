@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.clean import identity, labels
+from analysis.clean.rulebook import RULES
 from analysis.project.dates import parse_month
 
 QUARANTINE = "quarantine.parquet"
@@ -98,14 +99,14 @@ def _id_map(distinct_ids: pd.Series, known: dict[str, str], key: bytes | None, i
     blank = (text.isna() | (text.astype(str).str.strip() == "")).to_numpy()
     keys = text.map(known).astype(object).to_numpy()
     reason = np.full(len(text), None, dtype=object)
-    reason[blank] = "empty_id"
+    reason[blank] = RULES["empty_id"].code
     todo = ~blank & pd.isna(keys)
     if todo.any():
         if id_type == "pseudonym":
             usable = identity.pseudonymise_external_id(text[todo]).notna().to_numpy()
         else:
             usable = identity.parse_personnummer(text[todo])["valid"].to_numpy(bool)
-        reason[np.flatnonzero(todo)] = np.where(usable, "unknown_person", "invalid_id")
+        reason[np.flatnonzero(todo)] = np.where(usable, RULES["unknown_person"].code, RULES["invalid_id"].code)
         keys[todo] = None
     return pd.DataFrame({"raw_id": text.where(~blank, None).astype(object), "person_key": keys, "reason": reason})
 
@@ -171,8 +172,8 @@ def panel_to_parquet(
             "month": parsed.dt.date,
             "reason": np.where(
                 months_raw.isna() | (months_raw.astype(str).str.strip() == ""),
-                "empty_required",
-                np.where(bad, "unreadable_month", None),
+                RULES["empty_required"].code,
+                np.where(bad, RULES["unreadable_month"].code, None),
             ),
         }
     )
@@ -186,8 +187,8 @@ def panel_to_parquet(
             "status": codes.astype(object),
             "reason": np.where(
                 status_raw.isna() | (status_raw.astype(str).str.strip() == ""),
-                "empty_required",
-                np.where(codes.isna(), "unknown_label", None),
+                RULES["empty_required"].code,
+                np.where(codes.isna(), RULES["unknown_label"].code, None),
             ),
         }
     )
@@ -226,7 +227,10 @@ def panel_to_parquet(
             FROM mapped WHERE reason IS NULL AND bucket = {b}""")
         con.execute(f"""COPY (SELECT person_key, month, status FROM part WHERE nth = 1 ORDER BY person_key, month)
                         TO '{(folder / "part.parquet").as_posix()}' (FORMAT parquet)""")
-        con.execute("INSERT INTO mapped SELECT line, NULL, NULL, NULL, 'duplicate_month', -1 FROM part WHERE nth > 1")
+        con.execute(
+            "INSERT INTO mapped SELECT line, NULL, NULL, NULL, ?, -1 FROM part WHERE nth > 1",
+            [RULES["duplicate_month"].code],
+        )
     con.execute("DROP TABLE IF EXISTS part")
     quarantine = out_dir / QUARANTINE
     con.execute(f"""COPY (SELECT line AS row, reason FROM mapped WHERE reason IS NOT NULL ORDER BY line)

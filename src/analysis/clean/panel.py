@@ -11,6 +11,7 @@ from analysis.clean.context import _Context, _pseudonyms
 from analysis.clean.headers import _map_headers
 from analysis.clean.readers import ROW, read_raw
 from analysis.clean.result import FileReport, _Problems, _sha256
+from analysis.clean.rulebook import RULES, Rule
 from analysis.clean.values import _blank, _categories, _distinct
 from analysis.project.config import FileSpec
 from analysis.project.contract import FILE_COLUMNS
@@ -49,29 +50,30 @@ def _clean_panel(path: Path, spec: FileSpec, ctx: _Context) -> tuple[pd.DataFram
     def add(
         mask_rows: np.ndarray,
         column: str,
-        rule: str,
-        message: str,
+        rule: Rule,
         values: pd.Series | None = None,
         codes: np.ndarray | None = None,
+        **fields: object,
     ) -> None:
         idx = np.flatnonzero(mask_rows)
-        shown = None if values is None else pd.Series(values.to_numpy()[codes[idx]], index=idx)
-        problems.add(pd.Series(row[idx], index=idx), column, rule, message, shown)
+        shown = None if values is None or codes is None else pd.Series(values.to_numpy()[codes[idx]], index=idx)
+        problems.add(pd.Series(row[idx], index=idx), rule, shown, column=column, **fields)
 
     # Identity
     blank_id = _blank(id_values).to_numpy(bool)
     _, keys, reason = _pseudonyms(id_values.where(~blank_id, None), ctx)
     bad_id = ~blank_id & keys.isna().to_numpy()
-    add(blank_id[id_codes], "person_id", "empty_id", "empty id")
+    add(blank_id[id_codes], "person_id", RULES["empty_id"])
     for why in pd.unique(reason[bad_id]):
         sel = bad_id & (reason == why).to_numpy()
         add(
             sel[id_codes],
             "person_id",
-            "invalid_id",
-            f"invalid {'personnummer' if ctx.config.id_type == 'personnummer' else 'id'}: {why}",
+            RULES["invalid_id"],
             id_values,
             id_codes,
+            what="personnummer" if ctx.config.id_type == "personnummer" else "id",
+            why=why,
         )
     rejected = (blank_id | bad_id)[id_codes]
 
@@ -79,8 +81,8 @@ def _clean_panel(path: Path, spec: FileSpec, ctx: _Context) -> tuple[pd.DataFram
     months, bad_month = parse_month(month_values)
     bad_month = bad_month.to_numpy(bool)
     blank_month = _blank(month_values).to_numpy(bool)
-    add(bad_month[month_codes], "month", "unreadable_month", "unreadable month", month_values, month_codes)
-    add(blank_month[month_codes], "month", "empty_required", "empty required field")
+    add(bad_month[month_codes], "month", RULES["unreadable_month"], month_values, month_codes)
+    add(blank_month[month_codes], "month", RULES["empty_required"])
     rejected |= (bad_month | blank_month)[month_codes]
 
     # Status
@@ -91,13 +93,14 @@ def _clean_panel(path: Path, spec: FileSpec, ctx: _Context) -> tuple[pd.DataFram
         add(
             sel[status_codes],
             "status",
-            "unknown_label",
-            f"unknown label '{label}' (map it under files.status_monthly.values.status in project.yml)",
+            RULES["unknown_label"],
             status_values,
             status_codes,
+            label=label,
+            kind=kind,
         )
     blank_status = (status.isna() & _blank(status_values)).to_numpy(bool)
-    add(blank_status[status_codes], "status", "empty_required", "empty required field")
+    add(blank_status[status_codes], "status", RULES["empty_required"])
     rejected |= (unknown | blank_status)[status_codes]
 
     # Persons not kept from the person files, then one row per person and month
@@ -107,8 +110,8 @@ def _clean_panel(path: Path, spec: FileSpec, ctx: _Context) -> tuple[pd.DataFram
     add(
         ~rejected & ~known[key_codes],
         "person_id",
-        "unknown_person",
-        "person not among the kept participants or comparison group",
+        RULES["unknown_person"],
+        among="participants or comparison group",
     )
     rejected |= ~known[key_codes]
     month_code_of_value, month_uniques = pd.factorize(months, use_na_sentinel=True)
@@ -118,7 +121,7 @@ def _clean_panel(path: Path, spec: FileSpec, ctx: _Context) -> tuple[pd.DataFram
         dup = pd.Series(pair).duplicated(keep="first").to_numpy()
         dup_rows = np.zeros(len(row), dtype=bool)
         dup_rows[kept[dup]] = True
-        add(dup_rows, "month", "duplicate_month", "duplicate month for the same person")
+        add(dup_rows, "month", RULES["duplicate_month"])
         kept = kept[~dup]
 
     status_code_of_value, status_uniques = pd.factorize(status, use_na_sentinel=True)

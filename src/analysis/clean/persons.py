@@ -11,10 +11,11 @@ from analysis.clean.context import _Context, _pseudonyms
 from analysis.clean.headers import _map_headers
 from analysis.clean.readers import ROW, read_raw
 from analysis.clean.result import FileReport, _Problems, _sha256
+from analysis.clean.rulebook import RULES
 from analysis.clean.rules import _cross_file_rules, _row_rules
 from analysis.clean.values import _blank, _categories, _numbers, _per_value
 from analysis.project.config import FileSpec
-from analysis.project.contract import FILE_COLUMNS, PERSON_KEY
+from analysis.project.contract import FILE_COLUMNS, KEY_OF
 from analysis.project.dates import parse_dates
 from analysis.project.errors import BadFileError
 
@@ -58,24 +59,25 @@ def _clean_file(kind: str, path: Path, spec: FileSpec, ctx: _Context) -> tuple[p
     id_col = cols["id"]
     ids = df[id_col]
     empty_id = _blank(ids)
-    problems.add(row[empty_id], id_col, "empty_id", "empty id")
+    problems.add(row[empty_id], RULES["empty_id"], column=id_col)
     parsed, keys, reason = _pseudonyms(ids.where(~empty_id, None), ctx)
     bad_id = ~empty_id & keys.isna()
     for why, idx in reason[bad_id].astype(object).groupby(reason[bad_id].astype(object)).groups.items():
         problems.add(
             row[idx],
-            id_col,
-            "invalid_id",
-            f"invalid {'personnummer' if cfg.id_type == 'personnummer' else 'id'}: {why}",
+            RULES["invalid_id"],
             ids[idx],
+            column=id_col,
+            what="personnummer" if cfg.id_type == "personnummer" else "id",
+            why=why,
         )
-    out[PERSON_KEY[kind]] = keys
+    out[KEY_OF[kind]] = keys
 
     # Dates
     for c in cols["dates"]:
         if c in df.columns:
             values, bad = _per_value(parse_dates)(df[c])
-            problems.add(row[bad], c, "unreadable_date", "unreadable date", df[c][bad])
+            problems.add(row[bad], RULES["unreadable_date"], df[c][bad], column=c)
             out[c] = values
         else:
             out[c] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
@@ -85,13 +87,7 @@ def _clean_file(kind: str, path: Path, spec: FileSpec, ctx: _Context) -> tuple[p
         if c in df.columns:
             codes, unknown = _categories(df[c], domain, spec.values.get(c, {}))
             for label, idx in df[c][unknown].astype(str).groupby(df[c][unknown].astype(str)).groups.items():
-                problems.add(
-                    row[idx],
-                    c,
-                    "unknown_label",
-                    f"unknown label '{label}' (map it under files.{kind}.values.{c} in project.yml)",
-                    df[c][idx],
-                )
+                problems.add(row[idx], RULES["unknown_label"], df[c][idx], column=c, label=label, kind=kind)
             out[c] = codes
         else:
             out[c] = pd.Series(None, index=df.index, dtype=object)
@@ -102,7 +98,7 @@ def _clean_file(kind: str, path: Path, spec: FileSpec, ctx: _Context) -> tuple[p
     for c in [*cols["numbers"], *[e for e in extra if e in df.columns and e not in canonical]]:
         if c in df.columns:
             num, bad = _numbers(df[c])
-            problems.add(row[bad], c, "not_a_number", "not a number", df[c][bad])
+            problems.add(row[bad], RULES["not_a_number"], df[c][bad], column=c)
             out[c] = num
         else:
             out[c] = np.nan

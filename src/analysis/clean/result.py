@@ -13,6 +13,7 @@ import pandas as pd
 
 from analysis import __version__
 from analysis.clean import identity
+from analysis.clean.rulebook import Rule
 from analysis.project.config import Project
 
 
@@ -107,10 +108,24 @@ class _Problems:
         self.file = file
         self.frames: list[pd.DataFrame] = []
 
-    def add(self, rows: pd.Series, column: str, rule: str, message: str, values: pd.Series | None = None) -> None:
-        """Record that ``rows`` broke ``rule`` (a code, translated in reports) in ``column``."""
+    def add(
+        self,
+        rows: pd.Series,
+        rule: Rule,
+        values: pd.Series | None = None,
+        *,
+        column: str | None = None,
+        **fields: object,
+    ) -> None:
+        """Record that ``rows`` broke ``rule`` in ``column`` (default: the rule's column).
+
+        ``fields`` fill in the rule's message template.
+        """
         if len(rows) == 0:
             return
+        column = column or rule.column
+        if column is None:
+            raise ValueError(f"rule {rule.code} needs the column it was checked in")
         vals = _mask_values(values if values is not None else pd.Series([""] * len(rows), index=rows.index), column)
         self.frames.append(
             pd.DataFrame(
@@ -118,8 +133,8 @@ class _Problems:
                     "file": self.file,
                     "row": rows.to_numpy(),
                     "column": column,
-                    "rule": rule,
-                    "message": message,
+                    "rule": rule.code,
+                    "message": rule.text(column=column, **fields),
                     "value": vals.to_numpy(),
                 }
             )

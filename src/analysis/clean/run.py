@@ -14,26 +14,26 @@ from analysis.clean.panel import _clean_panel
 from analysis.clean.persons import _clean_file
 from analysis.clean.result import CleanResult, FileReport, _Problems
 from analysis.project.config import Project
-from analysis.project.contract import ORDER
+from analysis.project.contract import KINDS, ORDER, PERSON_KEY
 from analysis.project.errors import FoljevalError
-from analysis.project.schemas import SCHEMAS
+from analysis.project.schemas import SCHEMAS, processed_columns
 
 
 def _canonical_frame(kind: str, df: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     """Column order and dtypes of the processed table."""
-    schema_cols = list(SCHEMAS[kind].to_schema().columns)
-    extra = [c for c in df.columns if c not in schema_cols and c not in ("response", "free_text", "item", "wave")]
+    schema_cols = processed_columns(kind)
     if kind == "survey":
         # Free text stays out of the processed data: it is never analysed and may identify people.
-        return df[["respondent_key", "wave", "item", "response"]].reset_index(drop=True)
-    if kind == "status_monthly":
+        return df[schema_cols].reset_index(drop=True)
+    if KINDS[kind].dictionary_encoded:
         # The panel stays dictionary-encoded (categorical): millions of rows, few distinct keys.
-        out = df[["person_key", "month", "status"]].reset_index(drop=True)
-        for c in ("person_key", "status"):
+        out = df[schema_cols].reset_index(drop=True)
+        for c in (PERSON_KEY, "status"):
             col = out[c] if isinstance(out[c].dtype, pd.CategoricalDtype) else out[c].astype("category")
             out[c] = _drop_unused_categories(col)
         out["month"] = out["month"].astype("datetime64[ns]")
         return out
+    extra = [c for c in df.columns if c not in schema_cols]
     out = df[[c for c in schema_cols if c in df.columns] + extra].reset_index(drop=True)
     for c in out.columns:
         if isinstance(out[c].dtype, pd.CategoricalDtype):

@@ -9,9 +9,10 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.project.contract import ORDER
 from analysis.project.errors import FoljevalError
 
-TABLES = ("participants", "comparison", "followups", "status_monthly", "survey")
+TABLES = ORDER
 
 
 def write_table(folder: Path, name: str, df: pd.DataFrame) -> Path:

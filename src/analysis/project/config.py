@@ -14,7 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from analysis.project.codes import EXIT_STATUS, FILE_KINDS, INCOME, PANEL_STATUS
+from analysis.project.codes import EXIT_STATUS, INCOME, PANEL_STATUS
+from analysis.project.contract import ORDER as FILE_KINDS
 from analysis.project.errors import ConfigError
 
 TargetMetric = Literal[

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.clean.result import CleanResult
+from analysis.clean.rulebook import RULES
 from analysis.project.i18n import t
 from analysis.report.display import show_table, show_text
 from analysis.report.results import save_section
@@ -31,7 +32,7 @@ def problems_table(result: CleanResult, lang: str) -> pd.DataFrame:
         {
             t("col_file", lang): counts["file"],
             t("col_column", lang): counts["column"],
-            t("col_rule", lang): [t(f"rule_{r}", lang) for r in counts["rule"]],
+            t("col_rule", lang): [RULES[r].label(lang) for r in counts["rule"]],
             t("col_rows", lang): counts["rows"],
         }
     )
