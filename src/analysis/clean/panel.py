@@ -14,7 +14,7 @@ from analysis.clean.result import FileReport, _Problems, _sha256
 from analysis.clean.rulebook import RULES, Rule
 from analysis.clean.values import _blank, _categories, _distinct
 from analysis.project.config import FileSpec
-from analysis.project.contract import FILE_COLUMNS
+from analysis.project.contract import FILE_COLUMNS, PERSON_KEY
 from analysis.project.dates import parse_month
 from analysis.project.errors import BadFileError
 
@@ -127,7 +127,7 @@ def _clean_panel(path: Path, spec: FileSpec, ctx: _Context) -> tuple[pd.DataFram
     status_code_of_value, status_uniques = pd.factorize(status, use_na_sentinel=True)
     out = pd.DataFrame(
         {
-            "person_key": pd.Categorical.from_codes(key_codes[kept], categories=pd.Index(key_values, dtype=object)),
+            PERSON_KEY: pd.Categorical.from_codes(key_codes[kept], categories=pd.Index(key_values, dtype=object)),
             "month": pd.DatetimeIndex(month_uniques).take(month_code_of_value[month_codes[kept]]).as_unit("ns"),
             "status": pd.Categorical.from_codes(
                 status_code_of_value[status_codes[kept]], categories=pd.Index(status_uniques, dtype=object)

@@ -1,4 +1,4 @@
-"""The ``foljeval`` command line: report, clean, check, new, list."""
+"""The ``foljeval`` command line: report, clean, check, new, list, contract."""
 
 from __future__ import annotations
 
@@ -157,6 +157,15 @@ def new(
     out.print(
         f"created {target}\nnext: copy the raw exports into {folder}/, edit project.yml, then `foljeval check {project}`"
     )
+
+
+@app.command()
+def contract() -> None:
+    """Print the data contract: every file kind, canonical column, the headers and labels understood,
+    every code, target metric and cleaning rule (the same text as docs/data-contract.md)."""
+    from analysis.pipeline.contract_doc import render_markdown
+
+    sys.stdout.write(render_markdown())
 
 
 @app.command("list")

@@ -115,7 +115,6 @@ DOMAINS: dict[str, Domain] = {
                 "okänt": "unknown",
                 "uppgift saknas": "unknown",
             },
-            unknown="unknown",
         ),
         Domain(
             "education",
@@ -137,7 +136,6 @@ DOMAINS: dict[str, Domain] = {
                 "okänd": "unknown",
                 "uppgift saknas": "unknown",
             },
-            unknown="unknown",
         ),
         Domain(
             "income",
@@ -179,7 +177,6 @@ DOMAINS: dict[str, Domain] = {
                 "övrigt": "other",
                 "annat": "other",
             },
-            multi=True,
         ),
         Domain(
             "exit_status",
@@ -230,7 +227,6 @@ DOMAINS: dict[str, Domain] = {
                 "okänt": "unknown",
                 "uppgift saknas": "unknown",
             },
-            unknown="unknown",
         ),
         Domain(
             "panel_status",

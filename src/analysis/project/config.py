@@ -14,18 +14,32 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from analysis.project.codes import EXIT_STATUS, INCOME, PANEL_STATUS
+from analysis.project.codes import (
+    DEFAULT_COMPETING_EVENTS,
+    DEFAULT_PANEL_WORK_OR_STUDY,
+    DEFAULT_SELF_SUPPORTING,
+    DEFAULT_WORK_OR_STUDY,
+    EXIT_STATUS,
+    INCOME,
+    PANEL_STATUS,
+)
 from analysis.project.contract import ORDER as FILE_KINDS
 from analysis.project.errors import ConfigError
+from analysis.project.metrics import SPECS as METRIC_SPECS
 
-TargetMetric = Literal[
-    "share_work_or_study_within_months",
-    "share_self_supporting_within_months",
-    "action_plan_within_days",
-    "followup_contact_every_months",
-    "participants_reached",
-    "share_work_or_study_at_exit",
-]
+# Months after exit at which follow-up waves are due, and months after start at which the
+# effect section measures outcomes (unless project.yml says otherwise).
+DEFAULT_FOLLOWUP_MONTHS_AFTER_EXIT: tuple[int, ...] = (6, 12, 24)
+DEFAULT_EFFECT_MONTHS_AFTER_START: tuple[int, ...] = (6, 12, 24)
+
+# Fields that were renamed or split, with what replaces them (shown when an old project.yml uses one).
+RETIRED_FIELDS: dict[str, str] = {
+    "followup_months": (
+        "it meant two things and was split in two: followup_months_after_exit (months after exit at which "
+        "follow-up waves are due, e.g. [6, 12]) and effect_months_after_start (months after start at which "
+        "the effect section measures outcomes, e.g. [6, 12, 24]); replace it by the one(s) you mean"
+    ),
+}
 
 
 class _Strict(BaseModel):
@@ -60,8 +74,8 @@ class Target(_Strict):
     """One of the project's own targets, e.g. 50 % in work or study within 12 months."""
 
     id: str
-    metric: TargetMetric
-    threshold: float = Field(description="share (0-1) for share metrics, a count for participants_reached")
+    metric: str = Field(description="one of analysis.project.metrics.SPECS")
+    threshold: float = Field(description="a share (0-1) for share metrics, a number of persons for count metrics")
     months: int | None = Field(default=None, ge=1, le=120)
     days: int | None = Field(default=None, ge=0, le=3650)
     label_sv: str | None = None
@@ -70,19 +84,18 @@ class Target(_Strict):
         default=10, ge=1, description="below this many observed persons the target is 'not yet measurable'"
     )
 
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, v: str) -> str:
+        if v not in METRIC_SPECS:
+            raise ValueError(f"unknown metric '{v}'; allowed: {', '.join(METRIC_SPECS)}")
+        return v
+
     @model_validator(mode="after")
     def _parameters(self) -> Target:
-        needs_months = {
-            "share_work_or_study_within_months",
-            "share_self_supporting_within_months",
-            "followup_contact_every_months",
-        }
-        if self.metric in needs_months and self.months is None:
-            raise ValueError(f"metric {self.metric} needs 'months'")
-        if self.metric == "action_plan_within_days" and self.days is None:
-            raise ValueError("metric action_plan_within_days needs 'days'")
-        if self.metric != "participants_reached" and not 0 <= self.threshold <= 1:
-            raise ValueError(f"threshold of a share must be between 0 and 1, got {self.threshold}")
+        problems = METRIC_SPECS[self.metric].problems(self.model_dump())
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
@@ -133,19 +146,26 @@ class ProjectConfig(_Strict):
     id_type: Literal["personnummer", "pseudonym"] = "personnummer"
     min_cell: int = Field(default=5, ge=1)
     # Which exit/follow-up statuses count as "work or study", and which panel statuses.
-    work_or_study: list[str] = Field(default_factory=lambda: ["work", "subsidised_work", "study", "work_and_study"])
-    panel_work_or_study: list[str] = Field(default_factory=lambda: ["work", "study"])
+    work_or_study: list[str] = Field(default_factory=lambda: list(DEFAULT_WORK_OR_STUDY))
+    panel_work_or_study: list[str] = Field(default_factory=lambda: list(DEFAULT_PANEL_WORK_OR_STUDY))
     # Income sources that count as self-supporting (egen försörjning).
-    self_supporting: list[str] = Field(default_factory=lambda: ["wage", "student_aid", "none"])
+    self_supporting: list[str] = Field(default_factory=lambda: list(DEFAULT_SELF_SUPPORTING))
     # Exits that end follow-up for "time to first work or study" as a competing event.
-    competing_events: list[str] = Field(default_factory=lambda: ["moved", "sick"])
+    competing_events: list[str] = Field(default_factory=lambda: list(DEFAULT_COMPETING_EVENTS))
     tracks: list[str] = Field(default_factory=list)
     cohort_by: Literal["start_year", "track"] = "start_year"
     bridge_gap_months: int = Field(default=1, ge=0, le=6)
     covariates: list[str] = Field(default_factory=list)
     outcomes: list[str] = Field(default_factory=list)
     propensity_formula: str | None = None
-    followup_months: list[int] = Field(default_factory=lambda: [6, 12, 24])
+    followup_months_after_exit: list[int] = Field(
+        default_factory=lambda: list(DEFAULT_FOLLOWUP_MONTHS_AFTER_EXIT),
+        description="months after exit at which follow-up waves are due (outcome tables)",
+    )
+    effect_months_after_start: list[int] = Field(
+        default_factory=lambda: list(DEFAULT_EFFECT_MONTHS_AFTER_START),
+        description="months after start (comparison: after reference_date) at which effects are measured",
+    )
     targets: list[Target] = Field(default_factory=list)
     survey: SurveySpec | None = None
     files: dict[str, FileSpec] = Field(default_factory=dict)
@@ -229,6 +249,9 @@ def parse_config(data: Any, path: Path) -> ProjectConfig:
     """Validate already-loaded YAML data; raise :class:`ConfigError` listing every problem."""
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: project.yml must be a mapping of fields, got {type(data).__name__}")
+    retired = [f"  - {k}: {why}" for k, why in RETIRED_FIELDS.items() if k in data]
+    if retired:
+        raise ConfigError(f"{path}: {len(retired)} field(s) of an older foljeval in project.yml\n" + "\n".join(retired))
     try:
         return ProjectConfig.model_validate(data)
     except ValidationError as err:

@@ -20,6 +20,8 @@ EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
 EXCEL_MIN, EXCEL_MAX = 18264, 73415
 # Six-digit years (YYMMDD): 00-69 -> 2000s, 70-99 -> 1900s (the POSIX pivot).
 CENTURY_PIVOT = 69
+# The mean length of a calendar month in days (365.25 / 12): converts day counts to months.
+DAYS_PER_MONTH = 30.4375
 
 MONTHS_SV = {
     "jan": 1,
@@ -189,7 +191,7 @@ def months_between(start: pd.Series, end: pd.Series) -> pd.Series:
     """Calendar months from ``start`` to ``end`` (31 Aug -> 28 Feb is 6.0), with day fractions.
 
     Whole months count as on a calendar (the day of month is clamped to the month's
-    length); the days left over are divided by the mean month length, 30.4375.
+    length); the days left over are divided by the mean month length, :data:`DAYS_PER_MONTH`.
     """
     s = pd.to_datetime(start)
     e = pd.to_datetime(end)
@@ -198,7 +200,7 @@ def months_between(start: pd.Series, end: pd.Series) -> pd.Series:
     over = anchor > e
     whole = whole.where(~over, whole - 1)
     anchor = _add_months(s, whole)
-    return whole + (e - anchor).dt.days / 30.4375
+    return whole + (e - anchor).dt.days / DAYS_PER_MONTH
 
 
 def _add_months(s: pd.Series, months: pd.Series) -> pd.Series:
@@ -208,6 +210,12 @@ def _add_months(s: pd.Series, months: pd.Series) -> pd.Series:
     last_day = first.dt.days_in_month
     day = pd.concat([s.dt.day, last_day], axis=1).min(axis=1)
     return first + pd.to_timedelta(day - 1, unit="D")
+
+
+def month_number(date: dt.date | pd.Timestamp) -> int:
+    """The calendar month number ``year * 12 + month - 1`` of one date (consecutive months differ by 1)."""
+    ts = pd.Timestamp(date)
+    return int(ts.year * 12 + ts.month - 1)
 
 
 def month_numbers(values, missing: int = -1) -> np.ndarray:
@@ -231,3 +239,9 @@ def month_numbers(values, missing: int = -1) -> np.ndarray:
             return np.where(nat, missing, table[np.clip(days - lo, 0, hi - lo)])
     out = arr.astype("datetime64[M]").astype(np.int64) + 1970 * 12
     return np.where(nat, missing, out)
+
+
+def month_starts(numbers) -> pd.DatetimeIndex:
+    """Inverse of :func:`month_numbers`: the first day of each month number."""
+    n = np.asarray(numbers, dtype=np.int64) - 1970 * 12
+    return pd.DatetimeIndex(n.astype("datetime64[M]").astype("datetime64[ns]"))

@@ -21,7 +21,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from analysis.project.codes import DOMAINS
-from analysis.project.contract import KINDS, ORDER, Column, FileKind, columns_of
+from analysis.project.contract import KINDS, ORDER, PERSON_KEY, Column, FileKind, columns_of
 
 # A pseudonym: 20 lower-case hex characters (truncated HMAC-SHA-256) or, for projects
 # that deliver already pseudonymised ids, "x" followed by the project's own id.
@@ -77,7 +77,7 @@ def _end_not_before_start(df: pd.DataFrame) -> pd.Series:
 def _one_row_per_person_and_month(df: pd.DataFrame) -> pd.Series:
     month = df["month"].to_numpy().astype("datetime64[M]").astype(np.int64)
     span = int(month.max() - month.min() + 1) if len(month) else 1
-    pair = df["person_key"].cat.codes.to_numpy().astype(np.int64) * span + (month - (month.min() if len(month) else 0))
+    pair = df[PERSON_KEY].cat.codes.to_numpy().astype(np.int64) * span + (month - (month.min() if len(month) else 0))
     if len(pair) < 2 or (np.diff(pair) > 0).all():  # sorted by person and month: unique without hashing
         return pd.Series(True, index=df.index)
     return ~pd.Series(pair, index=df.index).duplicated(keep=False)
