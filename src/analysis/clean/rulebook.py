@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from analysis.project.contract import ORDER
 from analysis.project.i18n import t
 
 
@@ -44,8 +45,7 @@ class Rule:
         return t(f"rule_{self.code}", lang)
 
 
-_ALL = ("participants", "comparison", "followups", "status_monthly", "survey")
-_IDS = ("participants", "comparison", "followups", "status_monthly")
+_ALL = ORDER
 
 RULES: dict[str, Rule] = {
     r.code: r

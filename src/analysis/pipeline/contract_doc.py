@@ -70,7 +70,9 @@ def _domain_section(name: str) -> list[str]:
     out = [f'<a id="domain-{name.replace("_", "-")}"></a>', f"### {name}", "", _cell(d.description) + "."]
     notes = []
     if d.multi:
-        notes.append("A label may combine several labels with `+`, `och`, `&` or `/`; the first code in this order is kept.")
+        notes.append(
+            "A label may combine several labels with `+`, `och`, `&` or `/`; the first code in this order is kept."
+        )
     if d.unknown:
         notes.append(f"An unknown label becomes `{d.unknown}` where the column does not decide inclusion.")
     out += ["", *notes] if notes else []
@@ -101,7 +103,12 @@ def render_markdown() -> str:
     for kind in ORDER:
         lines += ["", f"## `{kind}`: {KINDS[kind].name_sv}", "", _cell(KINDS[kind].description) + ".", ""]
         lines += _columns_table(kind)
-    lines += ["", "## Codes", "", "Labels are matched after case and spacing are folded; every code is also accepted as is."]
+    lines += [
+        "",
+        "## Codes",
+        "",
+        "Labels are matched after case and spacing are folded; every code is also accepted as is.",
+    ]
     for name in DOMAINS:
         lines += ["", *_domain_section(name)]
     lines += [
