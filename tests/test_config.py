@@ -47,9 +47,17 @@ targets:
     with pytest.raises(ConfigError) as e:
         load_project(write(tmp_path, bad))
     msg = str(e.value)
-    for field in ("language", "min_cell", "work_or_study", "colour", "targets.0", "targets.1"):
+    for field in (
+        "language",
+        "min_cell",
+        "work_or_study",
+        "colour",
+        "targets[t1]: metric share",
+        "targets[t1]: metric action",
+    ):
         assert field in msg, (field, msg)
     assert "project.yml" in msg and "Traceback" not in msg
+    assert "targets.0" not in msg and "Value error" not in msg and "pydantic" not in msg
 
 
 def test_period_end_before_start(tmp_path):

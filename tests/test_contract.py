@@ -103,7 +103,8 @@ def test_views_used_by_the_cleaning():
     assert v["id"] == "person_id" and v["key"] == contract.PERSON_KEY
     assert v["required"] == ["person_id", "start_date"]
     assert v["categories"]["income_at_exit"] == "income"
-    assert "age_at_start" not in v["numbers"]  # derived, never read
+    assert "age_at_start" in v["numbers"]  # SUS "Ålder"; derived from the personnummer when it can be
+    assert "episodes" not in v["numbers"]  # derived only
     assert contract.FILE_COLUMNS["status_monthly"]["categories"] == {"status": "panel_status"}
     assert contract.KEY_OF["survey"] == contract.RESPONDENT_KEY
 

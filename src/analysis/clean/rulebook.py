@@ -76,12 +76,6 @@ RULES: dict[str, Rule] = {
             ("participants",),
         ),
         Rule("end_after_period", "end_date", "end date after the project period ends ({end})", ("participants",)),
-        Rule(
-            "unknown_track",
-            "track",
-            "unknown track (allowed: {tracks}; map labels under files.participants.values.track)",
-            ("participants",),
-        ),
         Rule("impossible_age", "birth_year", "impossible age at start", ("participants", "comparison")),
         Rule(
             "no_followup_time",
@@ -118,5 +112,11 @@ RULES: dict[str, Rule] = {
             ("survey",),
         ),
         Rule("duplicate_month", "month", "duplicate month for the same person", ("status_monthly",)),
+        Rule(
+            "registration_error",
+            "exit_status",
+            "registered by mistake (Felregistrering): not a participation; excluded and counted",
+            ("participants",),
+        ),
     )
 }

@@ -7,7 +7,7 @@ import pandas as pd
 
 from analysis.clean import labels
 from analysis.clean.context import _Context
-from analysis.clean.result import _Problems
+from analysis.clean.result import _Notices, _Problems
 from analysis.clean.rulebook import RULES
 from analysis.clean.values import _blank
 from analysis.project.config import FileSpec
@@ -25,16 +25,21 @@ def _row_rules(
     row: pd.Series,
     ctx: _Context,
     spec: FileSpec,
+    notices: _Notices,
+    missing: frozenset[str] = frozenset(),
 ) -> None:
     cfg = ctx.config
     start, end = pd.Timestamp(cfg.period.start), pd.Timestamp(cfg.period.end)
-    if kind in ("participants", "comparison") and "birth_date" in parsed:
-        # Derive gender and birth year from the personnummer where the export left them empty.
-        out["gender"] = out["gender"].where(out["gender"].notna(), parsed["gender"])
-        by = out["birth_year"].where(out["birth_year"].notna(), parsed["birth_date"].dt.year)
-        out["birth_year"] = by
+    if kind in ("participants", "comparison"):
+        # Derive gender and birth year from the personnummer (else a birth date column) where the export left them empty.
+        birth = parsed["birth_date"] if "birth_date" in parsed else pd.Series(pd.NaT, index=out.index)
+        birth = birth.where(birth.notna(), out["birth_date"])
+        if "gender" in parsed:
+            out["gender"] = out["gender"].where(out["gender"].notna(), parsed["gender"])
+        out["birth_year"] = out["birth_year"].where(out["birth_year"].notna(), birth.dt.year)
+        parsed = parsed.assign(birth_date=birth)
     if kind == "participants":
-        no_date = out["start_date"].isna() & out["referral_date"].isna() & _blank(df["start_date"])
+        no_date = out["start_date"].isna() & out["referral_date"].isna() & _blank(df["start_date"], missing)
         problems.add(row[no_date], RULES["no_start_or_referral"])
         before = out["end_date"] < out["start_date"]
         problems.add(row[before], RULES["end_before_start"], df.loc[before, "end_date"] if "end_date" in df else None)
@@ -54,17 +59,16 @@ def _row_rules(
             end=cfg.period.end,
         )
         if cfg.tracks:
+            # An unknown track keeps the person (track left empty) and is listed: it decides nothing about inclusion.
             mapped = out["track"].map(lambda v: spec.values.get("track", {}).get(v, v) if v is not None else None)
             bad_track = mapped.notna() & ~mapped.isin(cfg.tracks)
-            out["track"] = mapped
-            problems.add(
-                row[bad_track], RULES["unknown_track"], out.loc[bad_track, "track"], tracks=", ".join(cfg.tracks)
-            )
+            notices.add(row[bad_track], "track", "unknown_label", df.loc[bad_track, "track"])
+            out["track"] = mapped.where(~bad_track, None)
         elif spec.values.get("track"):
             out["track"] = out["track"].map(lambda v: spec.values["track"].get(v, v) if v is not None else None)
     if kind == "comparison":
         problems.add(
-            row[out["reference_date"].isna() & _blank(df["reference_date"])],
+            row[out["reference_date"].isna() & _blank(df["reference_date"], missing)],
             RULES["empty_required"],
             column="reference_date",
         )
@@ -77,7 +81,8 @@ def _row_rules(
             ).astype(int)
         else:
             age = pd.Series(np.nan, index=out.index)
-        age = age.where(age.notna(), ref.dt.year - out["birth_year"])
+        # the export's own age (SUS "Ålder") where no birth date is known, else start year minus birth year
+        age = age.where(age.notna(), out["age_at_start"]).where(lambda a: a.notna(), ref.dt.year - out["birth_year"])
         out["age_at_start"] = pd.array(np.round(age.astype(float)), dtype="Int64")
         out["birth_year"] = pd.array(np.round(out["birth_year"].astype(float)), dtype="Int64")
         bad_age = out["age_at_start"].notna() & ((out["age_at_start"] < 0) | (out["age_at_start"] > 120))
@@ -119,12 +124,39 @@ def _survey_rules(out: pd.DataFrame, problems: _Problems, row: pd.Series, ctx: _
     out["response"] = resp.astype(float)
 
 
+def _episodes(kept: pd.DataFrame, key: str, mode: str, problems: _Problems, ctx: _Context) -> pd.DataFrame:
+    """Repeated enrolments kept as episodes; the person described by the first, the last or all of them."""
+    first_of = kept.groupby([key, "start_date"], sort=False, observed=True, dropna=False)["_row"].transform("first")
+    same = kept["_row"] != first_of
+    for first, idx in kept[same].groupby(first_of[same]).groups.items():
+        problems.add(kept.loc[idx, "_row"], RULES["duplicate_enrolment"], first=problems.describe(int(first)))
+    ep = kept[~same].sort_values([key, "start_date", "_row"], na_position="last", kind="stable").copy()
+    ep["episode"] = ep.groupby(key, sort=False, observed=True).cumcount() + 1
+    n = ep.groupby(key, sort=False, observed=True)["episode"].transform("size")
+    ctx.episodes = ep[[key, "episode", "start_date", "end_date", "exit_status"]].reset_index(drop=True)
+    if mode == "first":
+        person = ep[ep["episode"] == 1].copy()
+    elif mode == "last":
+        person = ep[ep["episode"] == n].copy()
+    else:  # all: from the first start to the end (and exit) of the last episode
+        person = ep[ep["episode"] == 1].copy()
+        last = ep[ep["episode"] == n].set_index(key)
+        for c in ("end_date", "exit_status", "income_at_exit"):
+            person[c] = person[key].map(last[c]).to_numpy()
+    person["episodes"] = pd.array(n[person.index].to_numpy(), dtype="Int64")
+    return person.drop(columns="episode").sort_values("_row")
+
+
 def _cross_file_rules(
-    kind: str, kept: pd.DataFrame, rows: pd.Series, problems: _Problems, ctx: _Context
+    kind: str, kept: pd.DataFrame, rows: pd.Series, problems: _Problems, ctx: _Context, spec: FileSpec
 ) -> tuple[pd.DataFrame, _Problems]:
     key = KEY_OF[kind]
     kept = kept.assign(_row=rows.to_numpy())
-    if kind == "participants":
+    if kind == "participants" and spec.episodes != "reject":
+        kept = _episodes(kept, key, spec.episodes, problems, ctx)
+        ctx.participant_keys = pd.Index(kept[key])
+        ctx.end_by_person = kept.set_index(key)["end_date"]
+    elif kind == "participants":
         kept = kept.sort_values(["start_date", "_row"], na_position="last", kind="stable")
         first_row = kept.groupby(key, sort=False, observed=True)["_row"].transform("first")
         first_start = kept.groupby(key, sort=False, observed=True)["start_date"].transform("first")
@@ -132,8 +164,9 @@ def _cross_file_rules(
         same = dup & (kept["start_date"] == first_start)
         for mask, rule in ((same, RULES["duplicate_enrolment"]), (dup & ~same, RULES["re_enrolment"])):
             for first, idx in kept[mask].groupby(first_row[mask]).groups.items():
-                problems.add(kept.loc[idx, "_row"], rule, first=int(first))
+                problems.add(kept.loc[idx, "_row"], rule, first=problems.describe(int(first)))
         kept = kept[~dup].sort_values("_row")
+        kept["episodes"] = pd.array(np.ones(len(kept), dtype=np.int64), dtype="Int64")
         ctx.participant_keys = pd.Index(kept[key])
         ctx.end_by_person = kept.set_index(key)["end_date"]
     elif kind == "comparison":

@@ -23,6 +23,7 @@ _PARSERS = {
     "month": "month",
     "category": "label -> code",
     "number": "number",
+    "amount": "kronor",
     "text": "text",
 }
 

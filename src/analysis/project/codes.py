@@ -39,6 +39,8 @@ class Domain:
     unknown : str or None
         The code an unknown label becomes when the column does not decide inclusion
         (``None``: the value is left missing).
+    exclusions : tuple of str
+        Labels that mark a registration as void ("Felregistrering"): the row is excluded with a count.
     """
 
     name: str
@@ -47,11 +49,13 @@ class Domain:
     labels: Mapping[str, str] = field(default_factory=dict)
     multi: bool = False
     unknown: str | None = None
+    exclusions: tuple[str, ...] = ()
 
     def value_map(self) -> dict[str, str]:
-        """Normalised label -> code (every code maps to itself)."""
+        """Normalised label -> code (every code maps to itself; an exclusion label to ``excluded``)."""
         out = {normalise(code): code for code in self.codes}
         out.update({normalise(k): v for k, v in self.labels.items()})
+        out.update({normalise(k): "excluded" for k in self.exclusions})
         return out
 
     def labels_of(self, code: str) -> list[str]:
@@ -115,6 +119,7 @@ DOMAINS: dict[str, Domain] = {
                 "okänt": "unknown",
                 "uppgift saknas": "unknown",
             },
+            unknown="unknown",
         ),
         Domain(
             "education",
@@ -136,6 +141,7 @@ DOMAINS: dict[str, Domain] = {
                 "okänd": "unknown",
                 "uppgift saknas": "unknown",
             },
+            unknown="unknown",
         ),
         Domain(
             "income",
@@ -177,6 +183,7 @@ DOMAINS: dict[str, Domain] = {
                 "övrigt": "other",
                 "annat": "other",
             },
+            multi=True,
         ),
         Domain(
             "exit_status",
@@ -227,11 +234,14 @@ DOMAINS: dict[str, Domain] = {
                 "okänt": "unknown",
                 "uppgift saknas": "unknown",
             },
+            unknown="unknown",
+            exclusions=("felregistrering", "felaktig registrering", "registrerad av misstag", "makulerad"),
         ),
         Domain(
             "panel_status",
-            "A person's status in one calendar month of a register panel",
-            ("work", "study", "income_support", "job_seeking", "sick", "other", "unknown"),
+            "A person's status in one calendar month of a register panel (no_income_support: a month of an "
+            "income-support panel without a payment)",
+            ("work", "study", "income_support", "job_seeking", "sick", "other", "unknown", "no_income_support"),
             {
                 "arbete": "work",
                 "studier": "study",
@@ -244,6 +254,9 @@ DOMAINS: dict[str, Domain] = {
                 "annat": "other",
                 "okänd": "unknown",
                 "okänt": "unknown",
+                "inget försörjningsstöd": "no_income_support",
+                "inget ekonomiskt bistånd": "no_income_support",
+                "ej försörjningsstöd": "no_income_support",
             },
         ),
         Domain(

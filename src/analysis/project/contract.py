@@ -17,13 +17,17 @@ from typing import Any, Literal
 
 from analysis.project.codes import DOMAINS
 
-Parser = Literal["id", "date", "month", "category", "number", "text"]
+Parser = Literal["id", "date", "month", "category", "number", "amount", "text"]
 Dtype = Literal["key", "date", "month", "code", "int", "float", "text"]
 
 PERSON_KEY = "person_key"
 """The pseudonymous person key of every person-level processed table (and the monthly panel)."""
 RESPONDENT_KEY = "respondent_key"
 """The pseudonymous key of a survey respondent (the same pseudonym as the person's ``person_key``)."""
+IGNORE = "ignore"
+"""A ``files.<kind>.columns`` target that drops a raw column on purpose (e.g. names)."""
+EXCLUDED = "excluded"
+"""A ``values.exit_status`` code for registrations that are not participations ("Felregistrering")."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class Column:
     parser : str
         How raw cells are read: ``id`` (personnummer or pseudonym), ``date``, ``month``,
         ``category`` (labels -> codes of ``domain``), ``number`` (decimal comma, spaces as
-        thousands separators) or ``text``.
+        thousands separators), ``amount`` (kronor: also ``12 345 kr``, ``1 234,50``, ``500:-``) or ``text``.
     dtype : str
         Processed type: ``key`` (pseudonym), ``date``, ``month`` (first day), ``code``
         (one of the domain's codes), ``int``, ``float`` or ``text``.
@@ -75,6 +79,8 @@ class Column:
         Bounds of a number in the processed table.
     nullable : bool
         Whether the processed column may hold missing values.
+    optional : bool
+        Whether the processed table may leave the column out (only a source that has it fills it).
     """
 
     name: str
@@ -91,6 +97,35 @@ class Column:
     ge: float | None = None
     le: float | None = None
     nullable: bool = True
+    optional: bool = False
+
+
+PANEL_DOMAINS: dict[str, dict[str, Any]] = {
+    "activity": {
+        "description": "what the person did each month: work, study, income support, job seeking, sickness, ...",
+        "statuses": ("work", "study", "income_support", "job_seeking", "sick", "other", "unknown"),
+        "measures": ("work_or_study", "income_support"),
+    },
+    "income_support": {
+        "description": "only whether ekonomiskt bistånd was paid that month (a municipal extract); "
+        "work and study cannot be told from it",
+        "statuses": ("income_support", "no_income_support"),
+        "measures": ("income_support",),
+    },
+}
+"""What a monthly panel can record (``files.status_monthly.domain``) and which outcomes it can measure."""
+DEFAULT_PANEL_DOMAIN = "activity"
+
+
+def panel_measures(domain: str | None, outcome: str) -> bool:
+    """Whether a panel of ``domain`` can measure ``outcome`` (``work_or_study`` or ``income_support``).
+
+    Example
+    -------
+    >>> panel_measures("income_support", "work_or_study")
+    False
+    """
+    return domain is not None and outcome in PANEL_DOMAINS[domain]["measures"]
 
 
 KINDS: dict[str, FileKind] = {
@@ -182,7 +217,7 @@ COLUMNS: tuple[Column, ...] = (
         "date",
         "date",
         "Date the person left the project (utskriven); empty: still enrolled",
-        ("slutdatum", "avslutsdatum", "utskrivningsdatum", "avslutad", "datum avslut", "slut"),
+        ("slutdatum", "avslutsdatum", "utskrivningsdatum", "utskriven", "avslutad", "datum avslut", "slut"),
     ),
     Column(
         "reference_date",
@@ -214,6 +249,16 @@ COLUMNS: tuple[Column, ...] = (
         derived="from the personnummer (second last digit)",
     ),
     Column(
+        "birth_date",
+        _PERSONS,
+        "date",
+        "date",
+        "Date of birth (födelsedatum), when the export has it beside or instead of the personnummer; "
+        "gives birth_year and age_at_start",
+        ("födelsedatum", "fodelsedatum", "född", "födelsedag"),
+        processed=False,
+    ),
+    Column(
         "birth_year",
         _PERSONS,
         "number",
@@ -230,7 +275,7 @@ COLUMNS: tuple[Column, ...] = (
         "number",
         "int",
         "Age in whole years at start_date (comparison: at reference_date)",
-        read=False,
+        ("ålder", "alder", "ålder vid inskrivning", "ålder vid start", "ålder vid inskrivningstillfället"),
         derived="from the personnummer's birth date, else start year minus birth_year",
         ge=0,
         le=120,
@@ -307,6 +352,16 @@ COLUMNS: tuple[Column, ...] = (
         domain="exit_status",
     ),
     Column(
+        "episodes",
+        ("participants",),
+        "number",
+        "int",
+        "Number of enrolment episodes of the person kept (files.participants.episodes: first, last or all)",
+        read=False,
+        derived="1 for everyone unless episodes are kept",
+        ge=1,
+    ),
+    Column(
         "followup_date",
         ("followups",),
         "date",
@@ -362,6 +417,16 @@ COLUMNS: tuple[Column, ...] = (
         domain="panel_status",
         required_in=("status_monthly",),
         nullable=False,
+    ),
+    Column(
+        "amount",
+        ("status_monthly",),
+        "amount",
+        "float",
+        "Amount paid that month in kronor (an income-support panel); a month with an amount above 0 is a "
+        "month on income support",
+        ("belopp", "utbetalt", "utbetalt belopp", "kronor", "kr", "bistånd kr"),
+        optional=True,
     ),
     Column(
         "respondent_id",
@@ -440,6 +505,7 @@ def _view(kind: str) -> dict[str, Any]:
         "months": [c.name for c in cols if c.parser == "month"],
         "categories": {c.name: c.domain for c in cols if c.parser == "category"},
         "numbers": [c.name for c in cols if c.parser == "number"],
+        "amounts": [c.name for c in cols if c.parser == "amount"],
         "text": [c.name for c in cols if c.parser == "text"],
     }
 

@@ -48,6 +48,12 @@ def _bounds(c: Column) -> list[pa.Check]:
 
 
 def _column(c: Column, kind: FileKind) -> pa.Column:
+    col = _typed_column(c, kind)
+    col.required = not c.optional
+    return col
+
+
+def _typed_column(c: Column, kind: FileKind) -> pa.Column:
     codes = DOMAINS[c.domain].codes if c.domain else ()
     if kind.dictionary_encoded and c.dtype == "code":
         check = _category_check(f"known_{c.domain}", lambda cats, codes=codes: cats.isin(codes))
@@ -105,4 +111,23 @@ def build_schema(kind: str) -> pa.DataFrameSchema:
     )
 
 
+def _derived_schema(name: str, columns: list[str], key: bool) -> pa.DataFrameSchema:
+    """A table derived from the participants file, with the participants' declarations of its columns."""
+    k = KINDS["participants"]
+    declared = {c.name: c for c in columns_of("participants")}
+    cols = {k.key: pa.Column(object, checks=[pa.Check.str_matches(PSEUDONYM_REGEX)])} if key else {}
+    for c in columns:
+        cols[c] = _column(declared[c], k) if c in declared else pa.Column(int, checks=[pa.Check.ge(1)])
+    return pa.DataFrameSchema(cols, strict=True, coerce=False, name=name)
+
+
+DERIVED_TABLES: dict[str, tuple[list[str], bool]] = {
+    # participants without an id (files.participants.anonymous: count): counted in the flow, never linked
+    "anonymous": (["referral_date", "start_date", "end_date", "gender", "age_at_start", "exit_status"], False),
+    # every kept enrolment of a person (files.participants.episodes: first, last or all)
+    "episodes": (["episode", "start_date", "end_date", "exit_status"], True),
+}
+"""Processed tables that are not a file kind: name -> (columns, has the person key)."""
+
 SCHEMAS: dict[str, pa.DataFrameSchema] = {kind: build_schema(kind) for kind in ORDER}
+SCHEMAS.update({name: _derived_schema(name, cols, key) for name, (cols, key) in DERIVED_TABLES.items()})
