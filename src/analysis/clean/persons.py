@@ -190,6 +190,7 @@ def _describe(report: FileReport, s: Source) -> None:
     report.title_rows = len(s.layout.titles)
     report.footer_rows = len(s.layout.footers)
     report.columns = dict(s.headers.recognised)
+    report.recognised_by = dict(s.headers.how)
     report.ignored = dict(s.headers.ignored)
     report.ignored_columns = list(s.headers.ignored)
     report.month_columns = len(s.headers.months)

@@ -35,6 +35,7 @@ class FileReport:
     title_rows: int = 0
     footer_rows: int = 0
     columns: dict[str, str] = field(default_factory=dict)  # raw header -> canonical column
+    recognised_by: dict[str, str] = field(default_factory=dict)  # raw header -> project.yml, dictionary, ...
     ignored: dict[str, str] = field(default_factory=dict)  # raw header -> why it was not read
     month_columns: int = 0  # a wide monthly file's month columns
     date_formats: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> form -> values
@@ -237,7 +238,8 @@ class _Problems:
         cols = ["file", "row", "column", "rule", "message", "value"]
         if not self.frames:
             return pd.DataFrame(columns=cols)
-        return pd.concat(self.frames, ignore_index=True)[cols]
+        # a wide monthly row breaks a rule once per month cell: it is one file row, listed once
+        return pd.concat(self.frames, ignore_index=True)[cols].drop_duplicates(ignore_index=True)
 
 
 def _mask_values(values: pd.Series, column: str) -> pd.Series:

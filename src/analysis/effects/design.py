@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.project.config import DEFAULT_EFFECT_MONTHS_AFTER_START
-from analysis.project.contract import PERSON_KEY
+from analysis.project.contract import PERSON_KEY, panel_measures
 from analysis.project.dates import month_number, month_numbers
 
 CATEGORICAL = ("gender", "education", "origin", "referred_by", "income_at_start", "track")
@@ -301,7 +301,11 @@ def outcome_frame(
     out = pd.DataFrame(index=frame.index)
     panel = tables.get("status_monthly")
     months = list(getattr(config, "effect_months_after_start", None) or DEFAULT_EFFECT_MONTHS_AFTER_START)
-    if panel is not None and len(panel):
+    if (
+        panel is not None
+        and len(panel)
+        and panel_measures(getattr(config, "panel_domain", "activity"), "work_or_study")
+    ):
         wos = panel_status_at(frame, panel, months, config.panel_work_or_study, data_end)
         for m in months:
             out[f"wos_{m}m"] = wos[f"wos_{m}m"]

@@ -37,16 +37,8 @@ def _projects(root: Path) -> list[str]:
     return sorted(p.name for p in raw.iterdir() if (p / "project.yml").is_file()) if raw.is_dir() else []
 
 
-def _reconciliation_table(result) -> Table:
-    t = Table(title=f"{result.project.id}: rows read = kept + rejected", title_justify="left")
-    for col in ("file", "kind", "read", "kept", "rejected", "balanced"):
-        t.add_column(col, justify="right" if col in ("read", "kept", "rejected") else "left")
-    for f in result.files:
-        ok = f.rows_read == f.rows_kept + f.rows_rejected
-        t.add_row(
-            f.file, f.kind, str(f.rows_read), str(f.rows_kept), str(f.rows_rejected), "yes" if ok else "[red]NO[/]"
-        )
-    return t
+def _progress(message: str) -> None:
+    err.print(f"[dim]{message}[/]", highlight=False)
 
 
 @app.command()
@@ -98,11 +90,13 @@ def clean(
 
     root = (root or paths.repo_root()).resolve()
     try:
-        result = clean_project(load_project(paths.raw_dir(project, root)))
+        result = clean_project(load_project(paths.raw_dir(project, root)), progress=_progress)
         result.write(paths.processed_dir(project, root))
     except FoljevalError as e:
         _fail(str(e))
-    out.print(_reconciliation_table(result))
+    from analysis.pipeline.check_view import reconciliation_table
+
+    out.print(reconciliation_table(result))
     out.print(f"wrote {paths.processed_dir(project, root)} ({len(result.problems)} problem(s) in rejected.csv)")
 
 
@@ -111,27 +105,22 @@ def check(
     project: str = typer.Argument(..., help="project folder under data/raw/"),
     root: Path = typer.Option(None, "--root", help="repository root"),
     strict: bool = typer.Option(False, "--strict", help="exit 1 when any row would be rejected"),
+    all_rows: bool = typer.Option(False, "--all-rows", help="list every quarantined row (default: the first 40)"),
 ) -> None:
-    """Validate a project's project.yml and raw files and print the reconciliation and every
-    problem (file, row, column, rule). Writes nothing."""
+    """Validate a project's project.yml and raw files and show what was understood: how each file was
+    read (header row, title and footer rows), which headers became which column and which were ignored
+    and why, the date forms per column, the reconciliation, the rows kept with a note, a summary per
+    rule with example rows, and the quarantined rows. Writes nothing."""
     from analysis.clean.run import clean_project
+    from analysis.pipeline.check_view import ROW_LIMIT, show
 
     root = (root or paths.repo_root()).resolve()
     try:
-        result = clean_project(load_project(paths.raw_dir(project, root)))
+        result = clean_project(load_project(paths.raw_dir(project, root)), progress=_progress)
     except FoljevalError as e:
         _fail(str(e))
-    out.print(_reconciliation_table(result))
-    if result.problems.empty:
-        out.print("[green]no problems[/]")
-        return
-    t = Table(title=f"{len(result.problems)} problem(s); these rows would be quarantined", title_justify="left")
-    for col in ("file", "row", "column", "rule", "value"):
-        t.add_column(col)
-    for rec in result.problems.itertuples(index=False):
-        t.add_row(rec.file, str(rec.row), rec.column, rec.rule, str(rec.value))
-    out.print(t)
-    if strict:
+    show(result, out, limit=0 if all_rows else ROW_LIMIT)
+    if strict and not result.problems.empty:
         raise typer.Exit(1)
 
 

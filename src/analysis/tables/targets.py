@@ -59,7 +59,7 @@ import pandas as pd
 from analysis.disclosure.intervals import wilson_interval
 from analysis.disclosure.proportions import fmt_ci, fmt_pct
 from analysis.disclosure.suppression import protect_share
-from analysis.project.contract import PERSON_KEY
+from analysis.project.contract import PERSON_KEY, panel_measures
 from analysis.project.dates import DAYS_PER_MONTH
 from analysis.project.metrics import SPECS as METRIC_SPECS
 from analysis.project.metrics import MetricSpec
@@ -102,7 +102,11 @@ def _within_months(config, tables, data_end, months: int, kind: str) -> Counted 
     has_exit = exit_col in p and p[exit_col].notna().any()
     has_fu = followups is not None and fu_col in followups and followups[fu_col].notna().any()
     note = None
-    use_panel = panel is not None and not panel.empty and (kind == "work_or_study" or not (has_exit or has_fu))
+    # an income-support panel cannot tell work or study from other months (files.status_monthly.domain)
+    measurable = panel_measures(getattr(config, "panel_domain", "activity"), "work_or_study")
+    use_panel = (
+        measurable and panel is not None and not panel.empty and (kind == "work_or_study" or not (has_exit or has_fu))
+    )
     if use_panel:
         note = None if kind == "work_or_study" else "panel_proxy"
         # select the participants' rows first (isin on a categorical works on its categories):
