@@ -61,6 +61,11 @@ EXPECTED_RULES = {
             "duplicate_enrolment",
         },
     },
+    "vagen-vidare-sjobygden": {
+        "deltagare_sus.xlsx [Deltagare 2023]": {"registration_error"},
+        "deltagare_sus.xlsx [Deltagare 2024]": {"registration_error"},
+        "ekonomiskt_bistand_manad.csv": {"unknown_person", "duplicate_month"},
+    },
 }
 
 
@@ -77,6 +82,12 @@ EXPECTED_NOTICES = {
         ("deltagare.csv", "track", "unknown_label", "Språkspår"),
     },
     "etableringsresurs-vasteras": {("deltagare.xlsx", "track", "unknown_label", "Barnskötare")},
+    "vagen-vidare-sjobygden": {
+        ("deltagare_sus.xlsx [Deltagare 2023]", "exit_status", "unknown_label", "Föräldraledig"),
+        ("deltagare_sus.xlsx [Deltagare 2023]", "income_at_exit", "combined_label", "Lön + ekonomiskt bistånd"),
+        ("deltagare_sus.xlsx [Deltagare 2023]", "person_id", "restored_leading_zero", "(id hidden)"),
+        ("deltagare_sus.xlsx [Deltagare 2024]", "person_id", "restored_leading_zero", "(id hidden)"),
+    },
 }
 
 
@@ -276,3 +287,53 @@ def test_etableringsresurs_share_at_exit(cleaned):
     by = p[p["exit_status"].notna()].groupby("track")["exit_status"].apply(lambda s: s.isin(cfg.work_or_study).mean())
     for track, t in truth["by_track"].items():
         assert by[track] == pytest.approx(t["share"], abs=1e-4)
+
+
+def test_vagen_vidare_goes_in_unchanged(cleaned):
+    """The SUS-like export and the municipal income-support extract, read with project.yml alone."""
+    r = cleaned("vagen-vidare-sjobygden")
+    truth = r.project.config.planted_truth
+    rec = r.reconciliation.set_index("file")
+    by_sheet = {k.split("[")[1].rstrip("]").split()[-1]: v for k, v in rec["rows_read"].items() if "[" in k}
+    assert by_sheet == truth["rows_per_sheet"]
+    assert sum(by_sheet.values()) == truth["participant_rows"] == 178
+    assert all(f.title_rows == 5 and f.footer_rows == 1 and f.header_row == 7 for f in r.files[:2])
+    rules = r.problem_counts().groupby("rule")["rows"].sum().to_dict()
+    assert rules["registration_error"] == truth["registration_errors"]
+    assert r.counts["anonymous_rows"] == truth["anonymous_rows"]
+    assert r.counts["persons_with_several_episodes"] == truth["persons_with_two_episodes"]
+    p = r.tables["participants"]
+    assert len(p) == truth["persons_with_personnummer"] == 160  # every Excel number without its zero restored
+    restored = r.notices[r.notices["notice"] == "restored_leading_zero"]
+    # 18 persons born 2000-2006 stored as 9-digit Excel numbers; one of them has a second episode (19 rows)
+    assert len(restored) == 19 and truth["excel_numbers_without_leading_zero"] == 18
+    # months on income support before the start, derived from the wide kronor extract
+    assert p["support_before_months"].notna().all()
+    assert p["support_before_months"].mean() == pytest.approx(truth["support_before_months_mean_sample"], abs=1e-4)
+    pan = r.tables["status_monthly"]
+    assert set(pan["status"].astype(str)) == {"income_support", "no_income_support"} and pan["amount"].max() > 1000
+    at12 = _status_at(pan, p, "start_date", 12).dropna()
+    s12 = truth["on_income_support_start_plus_12_sample"]
+    assert (len(at12), int((at12 == "income_support").sum())) == (s12["n"], s12["on_support"])
+    assert r.project.config.panel_domain == "income_support"
+
+
+def test_no_personnummer_or_name_in_the_processed_data(cleaned, tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    r = cleaned("vagen-vidare-sjobygden")
+    out = tmp_path / "processed"
+    r.write(out)
+    wb = CalamineWorkbook.from_path(str(RAW / "vagen-vidare-sjobygden" / "deltagare_sus.xlsx"))
+    names = {
+        row[1] for s in wb.sheet_names for row in wb.get_sheet_by_name(s).to_python()[7:] if len(row) > 1 and row[1]
+    }
+    assert len(names) > 20
+    for f in out.iterdir():
+        text = (
+            f.read_text(encoding="utf-8", errors="ignore")
+            if f.suffix != ".parquet"
+            else pd.read_parquet(f).astype(str).to_csv()
+        )
+        assert find_personnummer_in_text(text) == [], f.name
+        assert not [n for n in names if n in text], f.name

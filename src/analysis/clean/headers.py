@@ -43,7 +43,7 @@ def recogniser(spec: FileSpec, kind: str, extra: list[str]):
     """``recognise(header) -> bool`` for header detection: a header this kind's mapping would take."""
     mapped = {labels.normalise(k) for k in spec.columns}
     extra_norm = {labels.normalise(e) for e in extra}
-    wide = kind == "status_monthly"
+    wide = kind == "status_monthly" and spec.layout != "long"
 
     def recognise(header: str) -> bool:
         n = labels.normalise(header)
@@ -80,7 +80,8 @@ def map_headers(
             target, how = labels.canonical_header(col, kind), "dictionary"
         if target is None and labels.normalise(col) in extra_norm:
             target, how = extra_norm[labels.normalise(col)], "covariate/outcome"
-        if target is None and kind == "status_monthly" and (m := month_header(col)) is not None:
+        wide_ok = kind == "status_monthly" and spec.layout != "long"
+        if target is None and wide_ok and (m := month_header(col)) is not None:
             hm.months[col] = m
             continue
         if target is None:

@@ -68,11 +68,13 @@ def _long_view(df: pd.DataFrame, domain: str) -> tuple[dict[str, pd.Series | Non
     return cols, np.concatenate([long_part.index.to_numpy(), gid])
 
 
-def _check_panel_columns(sources, domain: str) -> None:
+def _check_panel_columns(sources, domain: str, layout: str = "auto") -> None:
     for s in sources:
         have = set(s.headers.recognised.values())
         wide = bool(s.headers.months)
         missing = [c for c in ("person_id",) if c not in have]
+        if layout == "wide" and not wide:
+            missing.append("one column per month (layout: wide), e.g. 202201 or 2022-01")
         if not wide and "month" not in have:
             missing.append("month (or one column per month, e.g. 202201)")
         if not wide and "status" not in have and not (domain == "income_support" and "amount" in have):
@@ -100,7 +102,7 @@ def _clean_panel(
     """
     domain = ctx.config.panel_domain or "activity"
     df, sources = read_kind(KIND, raw_dir, spec, [], ctx.progress)
-    _check_panel_columns(sources, domain)
+    _check_panel_columns(sources, domain, spec.layout)
     problems = _Problems([s.label for s in sources], df[SRC].to_numpy(), df[ROW].to_numpy())
     notices = _Notices(problems)
     missing = MISSING_WORDS | frozenset(spec.missing_values)

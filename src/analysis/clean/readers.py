@@ -163,16 +163,22 @@ def _dictionary(arr) -> tuple[np.ndarray, pd.Index]:
 
 
 def _sniff_lines(lines: list[str]) -> str:
-    """The delimiter that splits the first lines into the most fields (a title line may hold a comma)."""
-    best, best_n = ";", 1
-    for line in [x for x in lines[:30] if x.strip()]:
-        d = sniff_delimiter(line)
-        try:
-            n = len(next(csv.reader([line], delimiter=d)))
-        except (csv.Error, StopIteration):
-            n = 0
-        if n > best_n:
-            best, best_n = d, n
+    """The delimiter that splits the most of the first lines into several fields (then: into the most fields).
+
+    A title line may hold a comma ("Rapport, alla deltagare") while the header and data are split by ``;``.
+    """
+    sample = [x for x in lines[:30] if x.strip()]
+    best, best_score = ";", (0, 0)
+    for d in _DELIMITERS:
+        counts = []
+        for line in sample:
+            try:
+                counts.append(len(next(csv.reader([line], delimiter=d))))
+            except (csv.Error, StopIteration):
+                counts.append(0)
+        score = (sum(1 for n in counts if n > 1), max(counts, default=0))
+        if score > best_score:
+            best, best_score = d, score
     return best
 
 

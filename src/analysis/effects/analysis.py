@@ -308,7 +308,7 @@ def _effects_analysis(tables, config, data_end, *, k, caliper, window) -> Effect
     panel = tables.get("status_monthly")
     if panel is not None and len(panel) and len(frame):
         for name in PANEL_OUTCOMES:
-            if not panel_measures(getattr(config, "panel_domain", "activity"), name):
+            if not panel_measures(getattr(config, "panel_domain", None) or "activity", name):
                 continue  # e.g. work or study from an income-support panel: it would be 0 for everyone
             statuses = ["income_support"] if name == "income_support" else list(config.panel_work_or_study)
             long = event_panel(frame, panel, statuses, window)

@@ -304,7 +304,7 @@ def outcome_frame(
     if (
         panel is not None
         and len(panel)
-        and panel_measures(getattr(config, "panel_domain", "activity"), "work_or_study")
+        and panel_measures(getattr(config, "panel_domain", None) or "activity", "work_or_study")
     ):
         wos = panel_status_at(frame, panel, months, config.panel_work_or_study, data_end)
         for m in months:

@@ -107,6 +107,11 @@ class FileSpec(_Strict):
     missing_values: list[str] = Field(
         default_factory=list, description="words that mean 'no value' besides the built-in ones (pågår, -, ...)"
     )
+    layout: Literal["auto", "long", "wide"] = Field(
+        default="auto",
+        description="status_monthly only: long (one row per person and month), wide (one column per month, "
+        "e.g. 202201) or auto (wide when the headers are months)",
+    )
     domain: Literal["activity", "income_support"] | None = Field(
         default=None,
         description="status_monthly only: what the panel records; activity (work, study, support, ...: the "

@@ -112,6 +112,8 @@ def _kind_only(kind: str, spec: Any) -> list[str]:
     out = []
     if kind != "status_monthly" and spec.domain is not None:
         out.append(f"  - files.{kind}.domain: only a status_monthly panel has a domain")
+    if kind != "status_monthly" and spec.layout != "auto":
+        out.append(f"  - files.{kind}.layout: only a status_monthly panel can be wide")
     if kind != "participants" and spec.anonymous != "reject":
         out.append(f"  - files.{kind}.anonymous: only the participants file may have anonymous rows")
     if kind != "participants" and spec.episodes != "reject":

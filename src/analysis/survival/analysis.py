@@ -308,7 +308,7 @@ def _survival_analysis(
     panel = tables.get("status_monthly")
     if panel is None or panel.empty:
         return SurvivalAnalysis(False, "no_panel", **base)
-    if not panel_measures(getattr(config, "panel_domain", "activity"), "work_or_study"):
+    if not panel_measures(getattr(config, "panel_domain", None) or "activity", "work_or_study"):
         return SurvivalAnalysis(False, "panel_without_work_or_study", **base)
     part = tables["participants"]
     part = part[part["start_date"].notna()].copy()

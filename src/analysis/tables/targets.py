@@ -103,7 +103,7 @@ def _within_months(config, tables, data_end, months: int, kind: str) -> Counted 
     has_fu = followups is not None and fu_col in followups and followups[fu_col].notna().any()
     note = None
     # an income-support panel cannot tell work or study from other months (files.status_monthly.domain)
-    measurable = panel_measures(getattr(config, "panel_domain", "activity"), "work_or_study")
+    measurable = panel_measures(getattr(config, "panel_domain", None) or "activity", "work_or_study")
     use_panel = (
         measurable and panel is not None and not panel.empty and (kind == "work_or_study" or not (has_exit or has_fu))
     )
