@@ -177,7 +177,8 @@ def _panel_rules(cols, row, problems, notices, ctx, spec, domain, missing):
     else:  # an income-support panel: a month with an amount above 0 is a month on income support
         status_values = pd.Series(["income_support", "no_income_support"], dtype=object)
         status = status_values.copy()
-        status_codes = np.where(np.nan_to_num(amount, nan=0.0) > 0, 0, 1)
+        paid = np.zeros(len(row), dtype=bool) if amount is None else np.nan_to_num(amount, nan=0.0) > 0
+        status_codes = np.where(paid, 0, 1)
 
     # Persons not kept from the person files, then one row per person and month
     key_code_of_value, key_values = pd.factorize(keys, use_na_sentinel=True)

@@ -212,7 +212,9 @@ def read_csv(
         raise BadFileError(label, "the file is empty")
     lines = text.splitlines()
     delimiter = spec.delimiter or _sniff_lines(lines)
-    head = [next(csv.reader([x], delimiter=delimiter), []) if x.strip() else [] for x in lines[:60]]
+    head: list[list[object]] = [
+        list(next(csv.reader([x], delimiter=delimiter), [])) if x.strip() else [] for x in lines[:60]
+    ]
     header = _header_index(head, spec, recognise, label)
     try:
         df = pd.read_csv(
@@ -297,9 +299,9 @@ def read_excel(
         ws = wb.get_sheet_by_index(sheet) if isinstance(sheet, int) else wb.get_sheet_by_name(str(sheet))
         grid = ws.to_python(skip_empty_area=False)
     except (IndexError, KeyError, Exception) as err:  # noqa: BLE001 - calamine's WorksheetNotFound and friends
-        names = ", ".join(repr(n) for n in wb.sheet_names)
+        listed = ", ".join(repr(n) for n in wb.sheet_names)
         raise BadFileError(
-            label, f"sheet {sheet!r} not found (the workbook has {names}) ({type(err).__name__})"
+            label, f"sheet {sheet!r} not found (the workbook has {listed}) ({type(err).__name__})"
         ) from None
     header = _header_index(grid, spec, recognise, label) if grid else 0
     if not grid or header >= len(grid):

@@ -83,13 +83,13 @@ def read_kind(
     recognise = recogniser(spec, kind, extra)
     all_headers: list[str] = []
     for path in resolve_paths(raw_dir, spec, kind):
-        sheets, by_sheet = _sheets(path, spec) if path.is_file() else ([spec.sheet], False)
+        sheets, by_sheet = _sheets(path, spec) if path.is_file() else ([None], False)
         for sheet in sheets:
             t0 = time.perf_counter()
             size = path.stat().st_size / 1e6 if path.is_file() else 0
             _note(progress, path, f"reading {path.name} ({size:.0f} MB)...")
             label = path.name if not by_sheet else f"{path.name} [{sheet}]"
-            raw, layout = read_source(path, spec, sheet if sheet is not None else None, recognise, label)
+            raw, layout = read_source(path, spec, sheet, recognise, label)
             all_headers += list(raw.columns[1:])
             df, hm = map_headers(raw, spec, kind, extra, label)
             for col in hm.months:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from analysis.project.codes import DOMAINS
@@ -54,7 +54,7 @@ def _plain(msg: str) -> str:
     return msg
 
 
-def validation_lines(errors: list[dict[str, Any]], data: Any) -> list[str]:
+def validation_lines(errors: Sequence[Mapping[str, Any]], data: Any) -> list[str]:
     """One line per pydantic error, as ``  - field.path: message`` (duplicates of a union merged)."""
     out: list[str] = []
     for e in errors:

@@ -153,8 +153,8 @@ def _one_month(value: object) -> pd.Timestamp | None:
         return pd.Timestamp(year=int(m[1]), month=month, day=1) if 1 <= month <= 12 else None
     if m := _YM_NAME.match(text):
         name, year = (m[1], m[2]) if m[1] else (m[4], m[3])
-        month = MONTHS_SV.get(name)
-        return pd.Timestamp(year=int(year), month=month, day=1) if month else None
+        month_of = MONTHS_SV.get(name)
+        return pd.Timestamp(year=int(year), month=month_of, day=1) if month_of else None
     day = _one_date(text)
     return day.to_period("M").to_timestamp() if day is not None else None
 
