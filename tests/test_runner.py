@@ -32,7 +32,7 @@ def test_build_writes_report_results_notebooks_and_index(build):
     results = json.loads((rep / "results.json").read_text(encoding="utf-8"))
     assert results["schema_version"] == SCHEMA_VERSION == 2
     assert results["project"]["name"] == "Miniprojektet"
-    assert results["demo"] == {"participants_read": 3}  # the mini project keeps 3 of 12 rows
+    assert results["demo"] == {"participants_read": 5}  # the mini project keeps 5 of 12 rows (2 with a note)
     assert results["cleaning"]["files"][0]["rows_read"] == 12
     assert (root / "reports" / "index.html").is_file()
     assert "mini: 4 notebooks" in runs[0].summary_line()
