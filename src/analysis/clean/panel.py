@@ -125,17 +125,21 @@ def _clean_panel(
     return out, problems, reports, notices
 
 
-def _panel_rules(cols, row, problems, notices, ctx, spec, domain, missing):
-    """Every rule of the panel on distinct values; returns the kept rows and the rejected mask of long rows."""
-    id_codes, id_values = _distinct(cols["person_id"])
-    month_codes, month_values = _distinct(cols["month"])
+class _Adder:
+    """Records a rule broken by long rows, each named by its stacked row id."""
 
-    def add(mask_rows, column, rule: Rule, values=None, codes=None, **fields) -> None:
+    def __init__(self, problems: _Problems, row: np.ndarray) -> None:
+        self.problems, self.row = problems, row
+
+    def __call__(self, mask_rows, column, rule: Rule, values=None, codes=None, **fields) -> None:
         idx = np.flatnonzero(mask_rows)
         shown = None if values is None or codes is None else pd.Series(values.to_numpy()[codes[idx]], index=idx)
-        problems.add(pd.Series(row[idx], index=idx), rule, shown, column=column, **fields)
+        self.problems.add(pd.Series(self.row[idx], index=idx), rule, shown, column=column, **fields)
 
-    # Identity
+
+def _identity_rules(cols, add: _Adder, ctx, missing) -> tuple[np.ndarray, pd.Series, np.ndarray]:
+    """(id codes, pseudonym per distinct id, rejected mask) after the id rules."""
+    id_codes, id_values = _distinct(cols["person_id"])
     blank_id = _blank(id_values, missing).to_numpy(bool)
     _, keys, reason = _pseudonyms(id_values.where(~blank_id, None), ctx)
     bad_id = ~blank_id & keys.isna().to_numpy()
@@ -144,17 +148,23 @@ def _panel_rules(cols, row, problems, notices, ctx, spec, domain, missing):
         sel = bad_id & (reason == why).to_numpy()
         what = "personnummer" if ctx.config.id_type == "personnummer" else "id"
         add(sel[id_codes], "person_id", RULES["invalid_id"], id_values, id_codes, what=what, why=why)
-    rejected = (blank_id | bad_id)[id_codes]
+    return id_codes, keys, (blank_id | bad_id)[id_codes]
 
-    # Month
+
+def _month_rules(cols, add: _Adder, missing) -> tuple[np.ndarray, pd.Series, np.ndarray]:
+    """(month codes, month per distinct value, rejected mask) after the month rules."""
+    month_codes, month_values = _distinct(cols["month"])
     months, bad_month = parse_month(month_values)
     bad_month = bad_month.to_numpy(bool)
     blank_month = _blank(month_values, missing).to_numpy(bool)
     add(bad_month[month_codes], "month", RULES["unreadable_month"], month_values, month_codes)
     add(blank_month[month_codes], "month", RULES["empty_required"])
-    rejected |= (bad_month | blank_month)[month_codes]
+    return month_codes, months, (bad_month | blank_month)[month_codes]
 
-    # Amount (kronor) and status
+
+def _status_rules(cols, add: _Adder, spec, missing, n: int):
+    """(status codes, status per distinct value, amount per row or None, rejected mask)."""
+    rejected = np.zeros(n, dtype=bool)
     amount = None
     if cols["amount"] is not None:
         amount_codes, amount_values = _distinct(cols["amount"])
@@ -162,23 +172,28 @@ def _panel_rules(cols, row, problems, notices, ctx, spec, domain, missing):
         add(bad_amount.to_numpy(bool)[amount_codes], "amount", RULES["not_a_number"], amount_values, amount_codes)
         rejected |= bad_amount.to_numpy(bool)[amount_codes]
         amount = amounts.to_numpy(float)[amount_codes]
-    if cols["status"] is not None:
-        status_codes, status_values = _distinct(cols["status"])
-        status, unknown, _combined = _categories(status_values, "panel_status", spec.values.get("status", {}), missing)
-        unknown = unknown.to_numpy(bool)
-        for label in pd.unique(status_values[unknown].astype(str)):
-            sel = unknown & (status_values.astype(str) == label).to_numpy()
-            add(
-                sel[status_codes], "status", RULES["unknown_label"], status_values, status_codes, label=label, kind=KIND
-            )
-        blank_status = (status.isna() & _blank(status_values, missing)).to_numpy(bool)
-        add(blank_status[status_codes], "status", RULES["empty_required"])
-        rejected |= (unknown | blank_status)[status_codes]
-    else:  # an income-support panel: a month with an amount above 0 is a month on income support
-        status_values = pd.Series(["income_support", "no_income_support"], dtype=object)
-        status = status_values.copy()
-        paid = np.zeros(len(row), dtype=bool) if amount is None else np.nan_to_num(amount, nan=0.0) > 0
-        status_codes = np.where(paid, 0, 1)
+    if cols["status"] is None:  # an income-support panel: a month with an amount above 0 is on income support
+        status = pd.Series(["income_support", "no_income_support"], dtype=object)
+        paid = np.zeros(n, dtype=bool) if amount is None else np.nan_to_num(amount, nan=0.0) > 0
+        return np.where(paid, 0, 1), status, amount, rejected
+    status_codes, status_values = _distinct(cols["status"])
+    status, unknown, _combined = _categories(status_values, "panel_status", spec.values.get("status", {}), missing)
+    unknown = unknown.to_numpy(bool)
+    for label in pd.unique(status_values[unknown].astype(str)):
+        sel = unknown & (status_values.astype(str) == label).to_numpy()
+        add(sel[status_codes], "status", RULES["unknown_label"], status_values, status_codes, label=label, kind=KIND)
+    blank_status = (status.isna() & _blank(status_values, missing)).to_numpy(bool)
+    add(blank_status[status_codes], "status", RULES["empty_required"])
+    return status_codes, status, amount, rejected | (unknown | blank_status)[status_codes]
+
+
+def _panel_rules(cols, row, problems, notices, ctx, spec, domain, missing):
+    """Every rule of the panel on distinct values; returns the kept rows and the rejected mask of long rows."""
+    add = _Adder(problems, row)
+    id_codes, keys, rejected = _identity_rules(cols, add, ctx, missing)
+    month_codes, months, bad_month = _month_rules(cols, add, missing)
+    status_codes, status, amount, bad_status = _status_rules(cols, add, spec, missing, len(row))
+    rejected = rejected | bad_month | bad_status
 
     # Persons not kept from the person files, then one row per person and month
     key_code_of_value, key_values = pd.factorize(keys, use_na_sentinel=True)
