@@ -434,3 +434,32 @@ def test_check_shows_headers_rules_with_examples_and_date_forms(tmp_path):
     assert "end_before_start" in out and "(+3 more)" in out and "2 (2021-01-01)" in out  # three examples, then a count
     capped = CliRunner().invoke(app, ["check", "p", "--root", str(tmp_path)], env={"COLUMNS": "200"})
     assert "6 of 6 problems shown" in capped.output
+
+
+def test_a_label_mapped_to_several_codes_keeps_the_first_in_domain_order(tmp_path):
+    d = project(
+        tmp_path,
+        """
+        files:
+          participants:
+            path: d.csv
+            values: {income_at_start: {"Lön och bidrag": [wage, income_support]}}
+        """,
+    )
+    (d / "d.csv").write_text(
+        f"Personnummer;Startdatum;Försörjning vid start\n{PNR[0]};2022-02-01;Lön och bidrag\n", encoding="utf-8"
+    )
+    r = clean_project(load_project(d), env={})
+    assert r.tables["participants"]["income_at_start"].tolist() == ["income_support"]
+    assert r.notices["notice"].tolist() == ["combined_label"]
+
+
+def test_big_files_report_their_progress(tmp_path, monkeypatch):
+    from analysis.clean import sources
+
+    monkeypatch.setattr(sources, "PROGRESS_BYTES", 0)
+    d = project(tmp_path, "files:\n  participants: {path: d.csv}\n")
+    (d / "d.csv").write_text(f"Personnummer;Startdatum\n{PNR[0]};2022-02-01\n", encoding="utf-8")
+    said: list[str] = []
+    clean_project(load_project(d), env={}, progress=said.append)
+    assert said[0].startswith("reading d.csv") and said[1].startswith("read 1 rows of d.csv")
