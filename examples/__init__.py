@@ -1,4 +1,4 @@
-"""Deterministic generator of the five bundled synthetic example projects.
+"""Deterministic generator of the six bundled synthetic example projects.
 
 ``python -m examples --out data/raw`` writes every project folder
 (project.yml and raw exports); ``--check`` regenerates into a temporary folder and
@@ -13,10 +13,25 @@ import hashlib
 import tempfile
 from pathlib import Path
 
-from examples import alv_vast, barnfamiljer_goteborg, c2_lycksele, etableringsresurs_vasteras, framtidsjobb_avesta
+from examples import (
+    alv_vast,
+    barnfamiljer_goteborg,
+    c2_lycksele,
+    etableringsresurs_vasteras,
+    framtidsjobb_avesta,
+    vagen_vidare_sjobygden,
+)
 
 PROJECTS = {
-    m.ID: m for m in (c2_lycksele, barnfamiljer_goteborg, framtidsjobb_avesta, alv_vast, etableringsresurs_vasteras)
+    m.ID: m
+    for m in (
+        c2_lycksele,
+        barnfamiljer_goteborg,
+        framtidsjobb_avesta,
+        alv_vast,
+        etableringsresurs_vasteras,
+        vagen_vidare_sjobygden,
+    )
 }
 
 
@@ -28,7 +43,7 @@ def generate(out: str | Path, projects: list[str] | None = None) -> dict[str, di
     out : path
         The raw-data folder (normally ``data/raw``).
     projects : list of str, optional
-        Project ids to write (default: all five).
+        Project ids to write (default: all six).
     """
     out = Path(out)
     truths = {}

@@ -260,6 +260,33 @@ def write_xlsx(
     _pin_zip(raw.getvalue(), path)
 
 
+def write_workbook(path: Path, sheets: dict[str, list[Sequence[Any]]], *, date_format: str = "yyyy-mm-dd") -> None:
+    """An .xlsx of several sheets, each given as its rows as they appear (title rows, header, data, footer).
+
+    Byte-identical on every run, like :func:`write_xlsx`. Dates become date cells, numbers
+    stay numbers, text stays text (so a personnummer can be written either way, as people do).
+    """
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(["" if v is None else v for v in r])
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, (dt.date, dt.datetime)):
+                    cell.number_format = date_format
+    fixed = dt.datetime(2024, 1, 1)
+    wb.properties.creator = "foljeval synthetic generator"
+    wb.properties.created = fixed
+    wb.properties.modified = fixed
+    raw = io.BytesIO()
+    wb.save(raw)
+    _pin_zip(raw.getvalue(), path)
+
+
 def _pin_zip(data: bytes, path: Path) -> None:
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()

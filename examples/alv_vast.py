@@ -450,7 +450,7 @@ def _write_yml(out: Path, truth: dict) -> None:
                 "panel_work_or_study": ["work", "study"],
                 "tracks": ["study", "work"],
                 "cohort_by": "track",
-                "followup_months": [6, 12, 24],
+                "effect_months_after_start": [6, 12, 24],
             },
         ),
         (

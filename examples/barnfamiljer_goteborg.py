@@ -185,7 +185,7 @@ def _write_yml(out: Path, truth: dict) -> None:
                 "work_or_study": ["work", "subsidised_work", "study", "work_and_study"],
                 "panel_work_or_study": ["work", "study"],
                 "self_supporting": ["wage", "student_aid", "none"],
-                "followup_months": [6, 12],
+                "followup_months_after_exit": [6, 12],
             },
         ),
         (

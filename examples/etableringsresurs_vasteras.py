@@ -121,7 +121,9 @@ def _write(rng, out: Path, persons) -> None:
 
     young = ghost.make(dt.date(2001, 3, 9), True)
     mess = [
-        extra(int(young[2:])),  # invalid_id: Excel dropped the leading 0
+        # invalid_id: the leading 0 lost in a *text* cell (typed or pasted without it); a numeric cell
+        # missing its zero would be restored by the cleaning, a text cell is a typing error and stays invalid
+        extra(str(int(young[2:]))),
         extra(c.fmt_pnr(c.bad_check_digit(ghost.make(dt.date(1984, 12, 1), True)), "12-")),  # invalid_id (check digit)
         extra(Slutdatum=dt.date(2018, 1, 31)),  # end_after_period
         extra(Yrkesspår="Barnskötare"),  # unknown_track

@@ -284,7 +284,6 @@ def _write_yml(out: Path, truth: dict) -> None:
                 "tracks": list(GROUPS),
                 "cohort_by": "start_year",
                 "bridge_gap_months": 1,
-                "followup_months": [6, 12, 24],
             },
         ),
         (

@@ -81,10 +81,10 @@ def mini_project(tmp_path):
         f"{ok[3]};Man;1990;2020-05-01;2020-04-01;Arbete;Studiespåret;1;1;1",  # end before start
         f"{ok[4]};Kvinna;1990;2019-05-01;2020-04-01;Arbete;Studiespåret;1;1;1",  # start outside period
         f"{ok[0]};Kvinna;1990;2020-02-01;2020-08-31;Arbete;Studiespåret;12,5;1;1",  # duplicate enrolment
-        f"{ok[5]};Okänt kön;1990;2020-02-01;;;Studiespåret;1;1;1",  # unknown label
+        f"{ok[5]};Okänt kön;1990;2020-02-01;;;Studiespåret;1;1;1",  # unknown label: kept, gender from the pnr
         ";Kvinna;1990;2020-02-01;;;Studiespåret;1;1;1",  # empty id
         f"{ok[6]};Kvinna;1990;;;;Studiespåret;1;1;1",  # no start and no referral date
-        f"{ok[7]};Man;1990;2020-06-01;;;Cykelspåret;1;1;1",  # unknown track
+        f"{ok[7]};Man;1990;2020-06-01;;;Cykelspåret;1;1;1",  # unknown track: kept, track empty, listed
         f"{ok[6][2:]};Man;1990;2020-07-01;;;Arbetsspåret;x;1;1",  # 10-digit form of ok[6]: not a number in support
     ]
     (d / "deltagare.csv").write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode("cp1252"))
@@ -107,18 +107,17 @@ def mini_project(tmp_path):
     expected = {
         "participants": {
             "read": 12,
-            "kept": 3,
+            "kept": 5,
             "rules": {
                 "invalid_id",
                 "end_before_start",
                 "start_outside_period",
                 "duplicate_enrolment",
-                "unknown_label",
                 "empty_id",
                 "no_start_or_referral",
-                "unknown_track",
                 "not_a_number",
             },
+            "notices": {("gender", "unknown_label", "Okänt kön"), ("track", "unknown_label", "Cykelspåret")},
         },
         "followups": {"read": 3, "kept": 1},
         "status_monthly": {"read": 5, "kept": 3},

@@ -1,4 +1,4 @@
-"""Build the five bundled example reports once per test run, shared by every xdist worker.
+"""Build the bundled example reports once per test run, shared by every xdist worker.
 
 The suite runs with ``pytest -n 2``: both workers may ask for the examples, so the
 build happens under a file lock in a folder shared by the run (the parent of the
@@ -14,9 +14,10 @@ import json
 import os
 from pathlib import Path
 
+import examples as synthetic
 from conftest import ROOT
 
-EXAMPLES = ["alv-vast", "barnfamiljer-goteborg", "c2-lycksele", "etableringsresurs-vasteras", "framtidsjobb-avesta"]
+EXAMPLES = sorted(synthetic.PROJECTS)  # every bundled example project
 
 
 def built_examples(tmp_path_factory) -> tuple[Path, dict[str, dict]]:

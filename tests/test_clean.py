@@ -28,6 +28,8 @@ def test_every_row_kept_or_quarantined_with_its_rule(mini_project):
         assert rec.loc[kind, "rows_read"] == rec.loc[kind, "rows_kept"] + rec.loc[kind, "rows_rejected"]
     part_rules = set(result.problems.loc[result.problems["file"] == "deltagare.csv", "rule"])
     assert part_rules == exp["participants"]["rules"]
+    listed = set(result.notices[["column", "notice", "value"]].itertuples(index=False, name=None))
+    assert listed == exp["participants"]["notices"]
     assert set(result.problems.loc[result.problems["file"] == "status.csv", "rule"]) == {
         "duplicate_month",
         "unreadable_month",
@@ -44,16 +46,17 @@ def test_every_row_kept_or_quarantined_with_its_rule(mini_project):
 def test_values_are_canonical_and_derived(mini_project):
     folder, _ = mini_project
     p = clean_project(load_project(folder)).tables["participants"]
-    assert p["track"].tolist() == ["study", "work", "study"]
-    assert p["gender"].tolist() == ["female", "male", "female"]  # row 3 derived from the personnummer
-    assert p["birth_year"].tolist() == [1990, 1990, 1985]
+    assert p["track"].tolist() == ["study", "work", "study", "study", None]  # "Cykelspåret": unknown, listed
+    # row 3 derived from the personnummer; row 8's "Okänt kön" is unknown, so the personnummer's gender is used
+    assert p["gender"].tolist() == ["female", "male", "female", "male", "male"]
+    assert p["birth_year"].tolist() == [1990, 1990, 1985, 1990, 1990]
     assert p["support_before_months"].tolist()[:2] == [12.5, 3.0]
-    assert p["start_date"].tolist() == [
+    assert p["start_date"].tolist()[:3] == [
         pd.Timestamp("2020-02-01"),
         pd.Timestamp("2020-03-01"),
         pd.Timestamp("2020-03-01"),
     ]
-    assert p["earnings_before"].tolist() == [100000.0, 0.0, 1.0]
+    assert p["earnings_before"].tolist() == [100000.0, 0.0, 1.0, 1.0, 1.0]
     assert p["person_key"].str.fullmatch(r"[0-9a-f]{20}").all()
 
 

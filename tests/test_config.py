@@ -47,9 +47,17 @@ targets:
     with pytest.raises(ConfigError) as e:
         load_project(write(tmp_path, bad))
     msg = str(e.value)
-    for field in ("language", "min_cell", "work_or_study", "colour", "targets.0", "targets.1"):
+    for field in (
+        "language",
+        "min_cell",
+        "work_or_study",
+        "colour",
+        "targets[t1]: metric share",
+        "targets[t1]: metric action",
+    ):
         assert field in msg, (field, msg)
     assert "project.yml" in msg and "Traceback" not in msg
+    assert "targets.0" not in msg and "Value error" not in msg and "pydantic" not in msg
 
 
 def test_period_end_before_start(tmp_path):
@@ -92,3 +100,30 @@ def test_template_from_new_validates(tmp_path):
     text = (resources.files("analysis") / "resources" / "project_template.yml").read_text(encoding="utf-8")
     p = load_project(write(tmp_path, text.replace("{project}", "proj")))
     assert p.config.targets[0].months == 12
+
+
+def test_retired_followup_months_names_both_replacements(tmp_path):
+    with pytest.raises(ConfigError) as e:
+        load_project(write(tmp_path, MINIMAL + "followup_months: [6, 12]\n"))
+    msg = str(e.value)
+    assert "followup_months" in msg
+    assert "followup_months_after_exit" in msg and "effect_months_after_start" in msg
+    assert "Traceback" not in msg and "pydantic" not in msg
+
+
+def test_followup_and_effect_months_have_one_meaning_each(tmp_path):
+    p = load_project(write(tmp_path, MINIMAL + "followup_months_after_exit: [6]\neffect_months_after_start: [12]\n"))
+    assert p.config.followup_months_after_exit == [6]
+    assert p.config.effect_months_after_start == [12]
+    d = load_project(write(tmp_path, MINIMAL)).config
+    assert d.followup_months_after_exit == [6, 12, 24] and d.effect_months_after_start == [6, 12, 24]
+
+
+def test_unknown_metric_lists_the_registry(tmp_path):
+    from analysis.project.metrics import SPECS
+
+    text = MINIMAL + "targets:\n  - {id: t1, metric: share_in_work, threshold: 0.5}\n"
+    with pytest.raises(ConfigError) as e:
+        load_project(write(tmp_path, text))
+    for name in SPECS:
+        assert name in str(e.value)

@@ -303,3 +303,31 @@ def test_the_examples_do_have_suppressed_cells(examples):
             sum(c["count"] is None for g in t["groups"] for c in g["categories"]) for _, t in distributions(results)
         )
     assert total > 50
+
+
+def test_no_personnummer_or_name_of_the_sus_export_under_processed_or_reports(examples):
+    """The sixth example's SUS export carries names and personnummer (some as Excel numbers): none may leave."""
+    from python_calamine import CalamineWorkbook
+
+    from analysis.clean.identity import find_personnummer_in_text
+
+    root, _ = examples
+    pid = "vagen-vidare-sjobygden"
+    wb = CalamineWorkbook.from_path(str(root / "data" / "raw" / pid / "deltagare_sus.xlsx"))
+    grid = [row for s in wb.sheet_names for row in wb.get_sheet_by_name(s).to_python()[7:]]
+    names = {r[1] for r in grid if len(r) > 1 and isinstance(r[1], str) and " " in r[1]}
+    numbers = {str(int(r[0])) for r in grid if r and isinstance(r[0], float)}  # 9- and 12-digit Excel numbers
+    assert len(names) > 20 and len(numbers) > 20
+    for folder in (root / "data" / "processed" / pid, root / "reports" / pid):
+        for f in folder.rglob("*"):
+            if not f.is_file():
+                continue
+            if f.suffix == ".parquet":
+                import pandas as pd
+
+                text = pd.read_parquet(f).astype(str).to_csv()
+            else:
+                text = f.read_text(encoding="utf-8", errors="ignore")
+            assert find_personnummer_in_text(text) == [], f
+            assert not [n for n in names if n in text], f
+            assert not [n for n in numbers if n in text], f

@@ -3,7 +3,8 @@
 import pytest
 
 from analysis.clean import labels
-from analysis.project import codes as config
+from analysis.project import contract
+from analysis.project.codes import DOMAINS
 
 
 @pytest.mark.parametrize(
@@ -56,24 +57,31 @@ def test_values(domain, label, code):
 
 
 def test_every_alias_maps_to_a_valid_code():
-    codes = {
-        "gender": config.GENDER,
-        "referred_by": config.REFERRED_BY,
-        "origin": config.ORIGIN,
-        "education": config.EDUCATION,
-        "income": config.INCOME,
-        "exit_status": config.EXIT_STATUS,
-        "panel_status": config.PANEL_STATUS,
-        "wave": config.SURVEY_WAVES,
-    }
-    for domain, mapping in labels.VALUE_ALIASES.items():
-        assert set(mapping.values()) <= set(codes[domain]), domain
+    for name, domain in DOMAINS.items():
+        assert set(domain.labels.values()) <= set(domain.codes), name
 
 
-def test_no_header_alias_is_claimed_twice():
+def test_no_header_alias_is_claimed_twice_within_a_kind():
+    for kind in contract.ORDER:
+        seen = {}
+        for canon, aliases in contract.header_aliases(kind).items():
+            for a in aliases:
+                n = labels.normalise(a)
+                assert seen.get(n, canon) == canon, (kind, a, seen.get(n), canon)
+                seen[n] = canon
+
+
+def test_a_header_means_one_column_across_kinds():
+    """The same header may appear in several kinds only for columns of the same name."""
     seen = {}
-    for canon, aliases in labels.HEADER_ALIASES.items():
-        for a in aliases:
-            n = labels.normalise(a)
-            assert seen.get(n, canon) == canon, (a, seen.get(n), canon)
-            seen[n] = canon
+    for kind in contract.ORDER:
+        for canon, aliases in contract.header_aliases(kind).items():
+            for a in aliases:
+                n = labels.normalise(a)
+                assert seen.setdefault(n, canon) == canon, (kind, a, seen[n], canon)
+
+
+def test_headers_are_per_kind():
+    assert labels.canonical_header("Månad", "status_monthly") == "month"
+    assert labels.canonical_header("Månad", "participants") is None
+    assert labels.canonical_header("Status", "followups") == "status"

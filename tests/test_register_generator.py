@@ -15,8 +15,9 @@ import yaml
 from analysis.clean.identity import parse_personnummer
 from analysis.clean.run import clean_project
 from analysis.project.config import load_project
+from analysis.project.dates import month_numbers
 from analysis.survival.analysis import _find_planted_hazards, monthly_hazard
-from analysis.survival.spells import build_spells, first_spell_after, month_number
+from analysis.survival.spells import build_spells, first_spell_after
 from conftest import luhn_digit
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "register_scale"
@@ -127,14 +128,14 @@ def _in_work_or_study(panel: pd.DataFrame, persons: pd.DataFrame, k: int) -> tup
     pm = pd.DataFrame(
         {
             "person_key": panel["person_key"].astype(str).to_numpy(),
-            "m": month_number(panel["month"]),
+            "m": month_numbers(panel["month"]),
             "ws": panel["status"].isin(["work", "study"]).to_numpy(),
         }
     )
     look = pd.DataFrame(
         {
             "person_key": persons["person_key"].to_numpy(),
-            "m": month_number(persons["start_date"]) + k,
+            "m": month_numbers(persons["start_date"]) + k,
             "i": np.arange(len(persons)),
         }
     )

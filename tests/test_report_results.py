@@ -20,7 +20,7 @@ SHARE = {"n": 40, "successes": 18, "share": 0.45, "lower": 0.306, "upper": 0.602
 
 def _results(project) -> dict:
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "project": {
             "id": "mini",
             "name": project.config.name,

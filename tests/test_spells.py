@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.survival.spells import build_spells, month_number, time_to_first
+from analysis.project.dates import month_numbers
+from analysis.survival.spells import build_spells, time_to_first
 
 BASE = pd.Timestamp("2020-01-01")
 STATUSES = ["work", "study", "job_seeking", "sick", "income_support"]
@@ -27,7 +28,7 @@ def brute_spells(panel: pd.DataFrame, gap: int) -> pd.DataFrame:
     """The rules of analysis.survival.spells written as a plain loop over persons and months."""
     rows = []
     for pk, d in panel.groupby("person_key", sort=True):
-        m = dict(zip(month_number(d["month"]), d["status"]))
+        m = dict(zip(month_numbers(d["month"]), d["status"]))
         lo, hi = min(m), max(m)
         ws_months = [k for k in range(lo, hi + 1) if m.get(k) in WS]
         spells, cur = [], None
@@ -73,27 +74,27 @@ def test_spells_equal_brute_force(rows, gap):
     if ref.empty:
         assert ours.empty
         return
-    ours = ours.assign(start=month_number(ours["start"]), end=month_number(ours["end"]))
+    ours = ours.assign(start=month_numbers(ours["start"]), end=month_numbers(ours["end"]))
     cols = ["person_key", "spell_no", "start", "end", "months", "duration", "event", "left_censored"]
     pd.testing.assert_frame_equal(ours[cols], ref[cols], check_dtype=False)
 
 
 def brute_first(panel, persons, competing, data_end):
     out = []
-    end_m = month_number([data_end])[0]
+    end_m = month_numbers([data_end])[0]
     for _, p in persons.iterrows():
         d = panel[panel["person_key"] == p["person_key"]]
-        d = d[month_number(d["month"]) <= end_m]
+        d = d[month_numbers(d["month"]) <= end_m]
         if d.empty:
             continue
-        mm = dict(zip(month_number(d["month"]), d["status"]))
-        a = month_number([p["start_date"]])[0]
+        mm = dict(zip(month_numbers(d["month"]), d["status"]))
+        a = month_numbers([p["start_date"]])[0]
         hi = max(mm)
         if hi < a:
             continue
         x = None
         if p["exit_status"] in competing and pd.notna(p["end_date"]):
-            x = max(month_number([p["end_date"]])[0], a)
+            x = max(month_numbers([p["end_date"]])[0], a)
         res = None
         for k in range(a, hi + 1):
             if mm.get(k) in WS:
@@ -226,4 +227,4 @@ def test_first_spell_ignores_left_censored_and_earlier_spells(gap):
     )
     persons = pd.DataFrame({"person_key": [key(0)], "start_date": [month(1)]})
     f = first_spell_after(build_spells(panel, WS, gap), persons)
-    assert month_number(f["start"]).tolist() == month_number([month(5)]).tolist()
+    assert month_numbers(f["start"]).tolist() == month_numbers([month(5)]).tolist()

@@ -189,3 +189,36 @@ def _example_result():
         {"id": "reach", "metric": "participants_reached", "threshold": 15},
     ]
     return evaluate_targets(config(targets), {"participants": frame()}, END).to_results()
+
+
+def test_every_metric_is_declared_computed_and_worded():
+    from importlib import resources
+
+    from analysis.project.i18n import table
+    from analysis.project.metrics import SPECS
+    from analysis.tables.targets import METRICS
+
+    assert set(METRICS) == set(SPECS)
+    template = (resources.files("analysis") / "resources" / "project_template.yml").read_text(encoding="utf-8")
+    for name, m in METRICS.items():
+        assert m.spec is SPECS[name] and callable(m.compute)
+        assert set(table()[m.spec.definition_key]) == {"sv", "en"}
+        assert name in template, f"the project.yml template does not list {name}"
+
+
+def test_a_new_metric_is_one_registry_entry(monkeypatch):
+    """Declaring a metric and its compute function is all it takes: config, evaluation and texts follow."""
+    from analysis.project import i18n
+    from analysis.project.config import Target
+    from analysis.project.metrics import SPECS, MetricSpec
+    from analysis.tables import targets as tg
+
+    spec = MetricSpec("share_with_track", "Share of enrolled persons with a track", ())
+    monkeypatch.setitem(SPECS, spec.name, spec)
+    monkeypatch.setitem(tg.METRICS, spec.name, tg.Metric(spec, lambda t, c, tables, e: (3, 4, None)))
+    monkeypatch.setitem(i18n.table(), spec.definition_key, {"sv": "Andel med spår", "en": "Share with a track"})
+    target = Target(id="track", metric=spec.name, threshold=0.5, min_observed=1)
+    cfg = type("Cfg", (), {"min_cell": 1, "planned_participants": None})()
+    row = tg.evaluate_target(target, cfg, {"participants": None}, None)
+    assert (row["successes"], row["n"], row["status"]) == (3, 4, "met")
+    assert row["definition_en"] == "Share with a track"

@@ -417,7 +417,7 @@ def generate(
         "panel_work_or_study": ["work", "study"],
         "covariates": ["age_at_start", "gender", "education", "origin", "support_before_months", "earnings_before"],
         "outcomes": ["earnings_after"],
-        "followup_months": [6, 12, 24],
+        "effect_months_after_start": [6, 12, 24],
         "targets": [
             {
                 "id": "reached",

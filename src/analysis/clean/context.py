@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -20,6 +22,9 @@ class _Context:
         self.end_by_person: pd.Series = pd.Series(dtype="datetime64[ns]")
         # Parsed ids by raw text: the panel repeats the ids of the person files, parse them once.
         self.id_cache: pd.DataFrame | None = None
+        self.progress: Callable[[str], None] | None = None  # told about big files (`check` shows it)
+        self.anonymous: pd.DataFrame | None = None  # participants without an id, counted (anonymous: count)
+        self.episodes: pd.DataFrame | None = None  # every kept enrolment when episodes are kept
 
 
 @_per_value

@@ -479,3 +479,40 @@ def resolve_key(synthetic: bool, env: Mapping[str, str], repo_root: Path) -> tup
         "project must be cleaned with the same key, or the same person gets a different pseudonym. "
         "A key kept elsewhere: set FOLJEVAL_KEY_FILE to its path."
     )
+
+
+def restore_excel_zero(ids: pd.Series, today: dt.date | None = None) -> tuple[pd.Series, pd.Series]:
+    """Put back the leading zero Excel drops when a personnummer is stored as a number.
+
+    A person born 2000-2009 has a 10-digit number starting with 0 (``0103091234``);
+    as an Excel number it becomes 9 digits (103091234), and a 12-digit number that
+    Excel shortened the same way has 11. Only a *numeric* cell (int or float, as
+    Excel and SPSS deliver them) with 9 or 11 digits is padded, and only when the
+    padded number passes the date and check-digit tests; a text cell missing its
+    zero is a typing error and stays invalid.
+
+    Returns
+    -------
+    (pandas.Series, pandas.Series)
+        The ids with the restored ones as text, and the mask of restored cells.
+    """
+    restored = pd.Series(False, index=ids.index)
+    if ids.dtype != object or isinstance(ids.dtype, pd.CategoricalDtype):
+        return ids, restored  # text files deliver text: nothing to restore
+    kinds = ids.map(type)  # one C-level pass; the check below runs once per distinct type
+    numeric_types = {
+        t for t in pd.unique(kinds) if issubclass(t, (int, float, np.integer, np.floating)) and t is not bool
+    }
+    numeric = kinds.isin(numeric_types)
+    if not numeric.any():
+        return ids, restored
+    cand = ids[numeric].map(lambda v: f"{int(v)}" if float(v).is_integer() and v >= 0 else "")
+    cand = cand[cand.str.len().isin([9, 11])]
+    if cand.empty:
+        return ids, restored
+    padded = "0" + cand
+    ok = parse_personnummer(padded, today=today)["valid"].to_numpy(bool)
+    out = ids.astype(object).copy()
+    out.loc[padded.index[ok]] = padded[ok].to_numpy()
+    restored.loc[padded.index[ok]] = True
+    return out, restored

@@ -43,7 +43,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.clean import identity, labels
-from analysis.project.dates import parse_month
+from analysis.clean.rulebook import RULES
+from analysis.project.codes import DEFAULT_PANEL_WORK_OR_STUDY
+from analysis.project.contract import PERSON_KEY
+from analysis.project.dates import month_number, month_numbers, parse_month
 
 QUARANTINE = "quarantine.parquet"
 
@@ -98,16 +101,16 @@ def _id_map(distinct_ids: pd.Series, known: dict[str, str], key: bytes | None, i
     blank = (text.isna() | (text.astype(str).str.strip() == "")).to_numpy()
     keys = text.map(known).astype(object).to_numpy()
     reason = np.full(len(text), None, dtype=object)
-    reason[blank] = "empty_id"
+    reason[blank] = RULES["empty_id"].code
     todo = ~blank & pd.isna(keys)
     if todo.any():
         if id_type == "pseudonym":
             usable = identity.pseudonymise_external_id(text[todo]).notna().to_numpy()
         else:
             usable = identity.parse_personnummer(text[todo])["valid"].to_numpy(bool)
-        reason[np.flatnonzero(todo)] = np.where(usable, "unknown_person", "invalid_id")
+        reason[np.flatnonzero(todo)] = np.where(usable, RULES["unknown_person"].code, RULES["invalid_id"].code)
         keys[todo] = None
-    return pd.DataFrame({"raw_id": text.where(~blank, None).astype(object), "person_key": keys, "reason": reason})
+    return pd.DataFrame({"raw_id": text.where(~blank, None).astype(object), PERSON_KEY: keys, "reason": reason})
 
 
 def panel_to_parquet(
@@ -171,8 +174,8 @@ def panel_to_parquet(
             "month": parsed.dt.date,
             "reason": np.where(
                 months_raw.isna() | (months_raw.astype(str).str.strip() == ""),
-                "empty_required",
-                np.where(bad, "unreadable_month", None),
+                RULES["empty_required"].code,
+                np.where(bad, RULES["unreadable_month"].code, None),
             ),
         }
     )
@@ -186,8 +189,8 @@ def panel_to_parquet(
             "status": codes.astype(object),
             "reason": np.where(
                 status_raw.isna() | (status_raw.astype(str).str.strip() == ""),
-                "empty_required",
-                np.where(codes.isna(), "unknown_label", None),
+                RULES["empty_required"].code,
+                np.where(codes.isna(), RULES["unknown_label"].code, None),
             ),
         }
     )
@@ -226,7 +229,10 @@ def panel_to_parquet(
             FROM mapped WHERE reason IS NULL AND bucket = {b}""")
         con.execute(f"""COPY (SELECT person_key, month, status FROM part WHERE nth = 1 ORDER BY person_key, month)
                         TO '{(folder / "part.parquet").as_posix()}' (FORMAT parquet)""")
-        con.execute("INSERT INTO mapped SELECT line, NULL, NULL, NULL, 'duplicate_month', -1 FROM part WHERE nth > 1")
+        con.execute(
+            "INSERT INTO mapped SELECT line, NULL, NULL, NULL, ?, -1 FROM part WHERE nth > 1",
+            [RULES["duplicate_month"].code],
+        )
     con.execute("DROP TABLE IF EXISTS part")
     quarantine = out_dir / QUARANTINE
     con.execute(f"""COPY (SELECT line AS row, reason FROM mapped WHERE reason IS NOT NULL ORDER BY line)
@@ -242,15 +248,16 @@ def panel_to_parquet(
 
 
 def _month_number_sql(col: str) -> str:
+    """SQL for :func:`analysis.project.dates.month_number` (``year * 12 + month - 1``)."""
     return f"(year({col}) * 12 + month({col}) - 1)"
 
 
 def _persons_table(con, persons: pd.DataFrame, date_col: str) -> None:
-    ref = persons[["person_key", date_col]].dropna()
+    ref = persons[[PERSON_KEY, date_col]].dropna()
     ref = pd.DataFrame(
         {
-            "person_key": ref["person_key"].astype(str).to_numpy(),
-            "a": (pd.to_datetime(ref[date_col]).dt.year * 12 + pd.to_datetime(ref[date_col]).dt.month - 1).to_numpy(),
+            PERSON_KEY: ref[PERSON_KEY].astype(str).to_numpy(),
+            "a": month_numbers(ref[date_col]),
         }
     )
     con.register("persons_ref", ref)
@@ -279,11 +286,7 @@ def _per_bucket(
     month number of the person's ``date_col``).
     """
     statuses = ", ".join("'" + s.replace("'", "''") + "'" for s in work_or_study)
-    cut = (
-        ""
-        if data_end is None
-        else f"WHERE {_month_number_sql('month')} <= {pd.Timestamp(data_end).year * 12 + pd.Timestamp(data_end).month - 1}"
-    )
+    cut = "" if data_end is None else f"WHERE {_month_number_sql('month')} <= {month_number(data_end)}"
     con = connect(None, memory_limit, threads, temp_dir)
     _persons_table(con, persons, date_col)
     parts = []
@@ -298,7 +301,7 @@ def _per_bucket(
 def first_spells_out_of_core(
     dataset: Path,
     persons: pd.DataFrame,
-    work_or_study: Iterable[str] = ("work", "study"),
+    work_or_study: Iterable[str] = DEFAULT_PANEL_WORK_OR_STUDY,
     bridge_gap_months: int = 1,
     data_end: dt.date | pd.Timestamp | None = None,
     date_col: str = "start_date",
@@ -342,13 +345,13 @@ def first_spells_out_of_core(
             FROM marked m JOIN persons_ref r USING (person_key)
             WHERE m.s >= r.a AND m.s <> m.first_m
             QUALIFY row_number() OVER (PARTITION BY m.person_key ORDER BY m.spell_no) = 1""",
-        ["person_key", "spell_no", "s", "e", "months", "duration", "event", "left_censored"],
+        [PERSON_KEY, "spell_no", "s", "e", "months", "duration", "event", "left_censored"],
     )
-    out = out.sort_values("person_key", kind="stable").reset_index(drop=True)
+    out = out.sort_values(PERSON_KEY, kind="stable").reset_index(drop=True)
     to_ts = lambda m: pd.to_datetime(pd.DataFrame({"year": m // 12, "month": m % 12 + 1, "day": 1}))  # noqa: E731
     result = pd.DataFrame(
         {
-            "person_key": out["person_key"].astype(object),
+            PERSON_KEY: out[PERSON_KEY].astype(object),
             "spell_no": out["spell_no"].astype(np.int64),
             "start": to_ts(out["s"].astype(np.int64)),
             "end": to_ts(out["e"].astype(np.int64)),
@@ -358,14 +361,14 @@ def first_spells_out_of_core(
             "left_censored": out["left_censored"].astype(bool),
         }
     )
-    extra = [c for c in persons.columns if c not in result.columns or c == "person_key"]
-    return result.merge(persons[extra], on="person_key", how="left")
+    extra = [c for c in persons.columns if c not in result.columns or c == PERSON_KEY]
+    return result.merge(persons[extra], on=PERSON_KEY, how="left")
 
 
 def time_to_first_out_of_core(
     dataset: Path,
     persons: pd.DataFrame,
-    work_or_study: Iterable[str] = ("work", "study"),
+    work_or_study: Iterable[str] = DEFAULT_PANEL_WORK_OR_STUDY,
     data_end: dt.date | pd.Timestamp | None = None,
     date_col: str = "start_date",
     memory_limit: str = "3GB",
@@ -398,8 +401,8 @@ def time_to_first_out_of_core(
             SELECT person_key, time, CAST(hit AS INTEGER) AS event,
                    least(greatest(first_m - a - 1, 0), greatest(time, 0)) AS entry
             FROM t""",
-        ["person_key", "time", "event", "entry"],
+        [PERSON_KEY, "time", "event", "entry"],
     )
     out = out.astype({"time": np.int64, "event": np.int64, "entry": np.int64})
-    keep = persons.merge(out, on="person_key", how="inner")
+    keep = persons.merge(out, on=PERSON_KEY, how="inner")
     return keep.reset_index(drop=True)

@@ -1,4 +1,4 @@
-"""Cleaning one person-level file (participants, comparison, follow-ups, survey)."""
+"""Cleaning one person-level kind (participants, comparison, follow-ups, survey) from all its sources."""
 
 from __future__ import annotations
 
@@ -9,127 +9,192 @@ import pandas as pd
 
 from analysis.clean import identity
 from analysis.clean.context import _Context, _pseudonyms
-from analysis.clean.headers import _map_headers
-from analysis.clean.readers import ROW, read_raw
-from analysis.clean.result import FileReport, _Problems, _sha256
+from analysis.clean.readers import ROW
+from analysis.clean.result import FileReport, _Notices, _Problems
+from analysis.clean.rulebook import RULES
 from analysis.clean.rules import _cross_file_rules, _row_rules
-from analysis.clean.values import _blank, _categories, _numbers, _per_value
+from analysis.clean.sources import SRC, Source, read_kind, source_rows
+from analysis.clean.values import MISSING_WORDS, _amounts, _blank, _categories, _numbers, _per_value
+from analysis.project.codes import DOMAINS
 from analysis.project.config import FileSpec
-from analysis.project.contract import FILE_COLUMNS, PERSON_KEY
-from analysis.project.dates import parse_dates
+from analysis.project.contract import EXCLUDED, FILE_COLUMNS, KEY_OF, column
+from analysis.project.dates import date_formats, parse_dates
 from analysis.project.errors import BadFileError
 
+# Columns the cleaning can fill without the file (so a covariate may name them though the file lacks them).
+DERIVED = {"age_at_start", "gender", "education", "origin", "support_before_months", "birth_year", "referred_by"}
 
-def _clean_file(kind: str, path: Path, spec: FileSpec, ctx: _Context) -> tuple[pd.DataFrame, _Problems, FileReport]:
-    """Every person-level file (the monthly panel has its own path, :func:`_clean_panel`)."""
+
+def _check_columns(kind: str, spec: FileSpec, sources: list[Source], extra: list[str]) -> None:
     cols = FILE_COLUMNS[kind]
-    cfg = ctx.config
-    raw = read_raw(path, spec)
-    rows_read = len(raw)
-    extra = list(dict.fromkeys(cfg.covariates + cfg.outcomes)) if kind in ("participants", "comparison") else []
-    df, ignored = _map_headers(raw, spec, kind, extra)
-    missing = [c for c in cols["required"] if c not in df.columns]
-    if kind == "followups" and "followup_date" not in df.columns and "months_after_exit" not in df.columns:
-        missing.append("followup_date (or months_after_exit)")
-    if missing:
-        raise BadFileError(
-            spec.path,
-            f"required column missing (found: {', '.join(map(str, raw.columns[1:]))}); "
-            "name it as in the data contract or map it under files.{kind}.columns in project.yml".replace(
-                "{kind}", kind
-            ),
-            column=", ".join(missing),
-            row=1,
-        )
-    derived = {"age_at_start", "gender", "education", "origin", "support_before_months", "birth_year", "referred_by"}
-    missing_extra = [c for c in extra if c not in df.columns and c not in derived]
-    if missing_extra:
-        raise BadFileError(
-            spec.path,
-            "listed under covariates/outcomes in project.yml but not in the file",
-            column=", ".join(missing_extra),
-            row=1,
-        )
+    for s in sources:
+        have = set(s.headers.recognised.values())
+        missing = [c for c in cols["required"] if c not in have]
+        if kind == "followups" and not {"followup_date", "months_after_exit"} & have:
+            missing.append("followup_date (or months_after_exit)")
+        if missing:
+            found = ", ".join([*s.headers.recognised, *s.headers.ignored])
+            raise BadFileError(
+                s.label,
+                f"required column missing (found: {found}); name it as in the data contract "
+                f"(`foljeval contract`) or map it under files.{kind}.columns in project.yml",
+                column=", ".join(missing),
+                row=s.layout.header_row or 1,
+            )
+        missing_extra = [c for c in extra if c not in have and c not in DERIVED]
+        if missing_extra:
+            raise BadFileError(
+                s.label,
+                "listed under covariates/outcomes in project.yml but not in the file",
+                column=", ".join(missing_extra),
+                row=s.layout.header_row or 1,
+            )
 
-    problems = _Problems(spec.path)
-    row = df[ROW]
-    out = pd.DataFrame(index=df.index)
 
-    # Identity
-    id_col = cols["id"]
-    ids = df[id_col]
-    empty_id = _blank(ids)
-    problems.add(row[empty_id], id_col, "empty_id", "empty id")
+def _identity(kind, df, row, problems, notices, ctx, spec, missing):
+    """Keys (NA where rejected or anonymous), the parsed personnummer and the anonymous rows."""
+    id_col = FILE_COLUMNS[kind]["id"]
+    ids, restored = identity.restore_excel_zero(df[id_col].astype(object))
+    notices.add(row[restored], id_col, "restored_leading_zero", ids[restored])
+    empty_id = _blank(ids, missing)
+    anonymous = empty_id & (kind == "participants" and spec.anonymous == "count")
+    problems.add(row[empty_id & ~anonymous], RULES["empty_id"], column=id_col)
     parsed, keys, reason = _pseudonyms(ids.where(~empty_id, None), ctx)
     bad_id = ~empty_id & keys.isna()
     for why, idx in reason[bad_id].astype(object).groupby(reason[bad_id].astype(object)).groups.items():
-        problems.add(
-            row[idx],
-            id_col,
-            "invalid_id",
-            f"invalid {'personnummer' if cfg.id_type == 'personnummer' else 'id'}: {why}",
-            ids[idx],
-        )
-    out[PERSON_KEY[kind]] = keys
+        what = "personnummer" if ctx.config.id_type == "personnummer" else "id"
+        problems.add(row[idx], RULES["invalid_id"], ids[idx], column=id_col, what=what, why=why)
+    return keys, parsed, anonymous
 
-    # Dates
-    for c in cols["dates"]:
-        if c in df.columns:
-            values, bad = _per_value(parse_dates)(df[c])
-            problems.add(row[bad], c, "unreadable_date", "unreadable date", df[c][bad])
-            out[c] = values
-        else:
+
+def _dates(kind, df, row, problems, sources, spec, missing) -> dict[str, pd.Series]:
+    out = {}
+    formats = tuple(spec.date_formats)
+    for c in FILE_COLUMNS[kind]["dates"]:
+        if c not in df.columns:
             out[c] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+            continue
+        values, bad = _per_value(parse_dates)(df[c], formats, missing)
+        problems.add(row[bad], RULES["unreadable_date"], df[c][bad], column=c)
+        for i, s in enumerate(sources):
+            sel = (df[SRC] == i).to_numpy()
+            found = date_formats(df[c][sel], formats, missing)
+            if found:
+                s.date_formats[c] = found
+        out[c] = values
+    return out
 
-    # Categories
-    for c, domain in cols["categories"].items():
-        if c in df.columns:
-            codes, unknown = _categories(df[c], domain, spec.values.get(c, {}))
-            for label, idx in df[c][unknown].astype(str).groupby(df[c][unknown].astype(str)).groups.items():
-                problems.add(
-                    row[idx],
-                    c,
-                    "unknown_label",
-                    f"unknown label '{label}' (map it under files.{kind}.values.{c} in project.yml)",
-                    df[c][idx],
-                )
-            out[c] = codes
-        else:
+
+def _categories_of(kind, df, row, problems, notices, spec, missing) -> dict[str, pd.Series]:
+    """Labels -> codes. An unknown label keeps the row (field ``unknown`` or empty, listed) unless the column is
+    required (it decides whether the row means anything); a void registration is excluded with a count."""
+    out = {}
+    for c, domain in FILE_COLUMNS[kind]["categories"].items():
+        if c not in df.columns:
             out[c] = pd.Series(None, index=df.index, dtype=object)
+            continue
+        codes, unknown, combined = _categories(df[c], domain, spec.values.get(c, {}), missing)
+        codes = codes.astype(object)
+        notices.add(row[combined], c, "combined_label", df[c][combined])
+        decides = kind in column(kind, c).required_in
+        text = df[c][unknown].astype(str)
+        for label, idx in text.groupby(text).groups.items():
+            if decides:
+                problems.add(row[idx], RULES["unknown_label"], df[c][idx], column=c, label=label, kind=kind)
+            else:
+                notices.add(row[idx], c, "unknown_label", df[c][idx])
+        if not decides:
+            codes = codes.where(~unknown, DOMAINS[domain].unknown)
+        void = codes == EXCLUDED
+        problems.add(row[void], RULES["registration_error"], df[c][void], column=c)
+        out[c] = codes.where(~void, None)
+    return out
 
-    # Numbers (canonical and covariates/outcomes)
-    # Covariates may name canonical columns (gender, education, ...): those are parsed above, not as numbers.
+
+def _numbers_of(kind, df, row, problems, extra, missing) -> dict[str, pd.Series]:
+    cols = FILE_COLUMNS[kind]
     canonical = set(cols["categories"]) | set(cols["dates"]) | set(cols["text"]) | set(cols["numbers"])
+    out = {}
+    # Covariates may name canonical columns (gender, education, ...): those are parsed above, not as numbers.
     for c in [*cols["numbers"], *[e for e in extra if e in df.columns and e not in canonical]]:
         if c in df.columns:
-            num, bad = _numbers(df[c])
-            problems.add(row[bad], c, "not_a_number", "not a number", df[c][bad])
+            num, bad = _numbers(df[c], missing)
+            problems.add(row[bad], RULES["not_a_number"], df[c][bad], column=c)
             out[c] = num
         else:
-            out[c] = np.nan
-
-    # Free text-ish columns
-    for c in cols["text"]:
+            out[c] = pd.Series(np.nan, index=df.index)
+    for c in cols["amounts"]:
         if c in df.columns:
-            text = df[c].astype(object).where(~_blank(df[c]), None).map(lambda v: None if v is None else str(v).strip())
+            num, bad = _amounts(df[c], missing)
+            problems.add(row[bad], RULES["not_a_number"], df[c][bad], column=c)
+            out[c] = num
+    return out
+
+
+def _text_of(kind, df, missing) -> dict[str, pd.Series]:
+    out = {}
+    for c in FILE_COLUMNS[kind]["text"]:
+        if c in df.columns:
+            v = df[c].astype(object).where(~_blank(df[c], missing), None)
+            text = v.map(lambda x: None if x is None else str(x).strip())
             # Kept as text in the processed data: a personnummer typed into it is masked.
             out[c] = identity.mask_personnummer_series(text).where(text.notna(), None)
         else:
-            out[c] = None
+            out[c] = pd.Series(None, index=df.index, dtype=object)
+    return out
 
-    _row_rules(kind, out, df, parsed, problems, row, ctx, spec)
+
+def _clean_file(
+    kind: str, raw_dir: Path, spec: FileSpec, ctx: _Context
+) -> tuple[pd.DataFrame, _Problems, list[FileReport], _Notices]:
+    """Every person-level kind (the monthly panel has its own path, :func:`analysis.clean.panel._clean_panel`)."""
+    cfg = ctx.config
+    extra = list(dict.fromkeys(cfg.covariates + cfg.outcomes)) if kind in ("participants", "comparison") else []
+    df, sources = read_kind(kind, raw_dir, spec, extra, ctx.progress)
+    _check_columns(kind, spec, sources, extra)
+    missing = MISSING_WORDS | frozenset(spec.missing_values)
+    problems = _Problems([s.label for s in sources], df[SRC].to_numpy(), df[ROW].to_numpy())
+    notices = _Notices(problems)
+    row = pd.Series(df.index.to_numpy(), index=df.index)
+    reports = [FileReport(kind, s.label, s.sha256, s.rows, 0, 0) for s in sources]
+
+    keys, parsed, anonymous = _identity(kind, df, row, problems, notices, ctx, spec, missing)
+    out = pd.DataFrame(index=df.index)
+    out[KEY_OF[kind]] = keys
+    for part in (
+        _dates(kind, df, row, problems, sources, spec, missing),
+        _categories_of(kind, df, row, problems, notices, spec, missing),
+        _numbers_of(kind, df, row, problems, extra, missing),
+        _text_of(kind, df, missing),
+    ):
+        for c, v in part.items():
+            out[c] = v
+    _row_rules(kind, out, df, parsed, problems, row, ctx, spec, notices, missing)
 
     rejected = problems.rows()
     keep = ~row.isin(rejected)
-    kept = out[keep].copy()
-    kept, problems = _cross_file_rules(kind, kept, row[keep], problems, ctx)
-    report = FileReport(
-        kind=kind,
-        file=spec.path,
-        sha256=_sha256(path),
-        rows_read=rows_read,
-        rows_kept=len(kept),
-        rows_rejected=len(problems.rows()),
-        ignored_columns=ignored,
-    )
-    return kept.reset_index(drop=True), problems, report
+    anon = out[keep & anonymous]
+    ctx.anonymous = pd.concat([ctx.anonymous, anon]) if ctx.anonymous is not None else anon
+    kept = out[keep & ~anonymous].copy()
+    kept, problems = _cross_file_rules(kind, kept, row[keep & ~anonymous], problems, ctx, spec)
+    read, bad = source_rows(df, problems.rows(), len(sources))
+    for i, (r, s) in enumerate(zip(reports, sources)):
+        r.rows_read, r.rows_rejected, r.rows_kept = int(read[i]), int(bad[i]), int(read[i] - bad[i])
+        _describe(r, s)
+    return kept.reset_index(drop=True), problems, reports, notices
+
+
+def _describe(report: FileReport, s: Source) -> None:
+    """What the reader understood about a source, for the manifest and `check`."""
+    report.sheet = s.sheet
+    report.header_row = s.layout.header_row
+    report.header_detected = s.layout.detected
+    report.title_rows = len(s.layout.titles)
+    report.footer_rows = len(s.layout.footers)
+    report.columns = dict(s.headers.recognised)
+    report.recognised_by = dict(s.headers.how)
+    report.ignored = dict(s.headers.ignored)
+    report.ignored_columns = list(s.headers.ignored)
+    report.month_columns = len(s.headers.months)
+    report.date_formats = s.date_formats
+    report.layout = s.layout

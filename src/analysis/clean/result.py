@@ -9,16 +9,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analysis import __version__
 from analysis.clean import identity
+from analysis.clean.rulebook import Rule
 from analysis.project.config import Project
 
 
 @dataclass
 class FileReport:
-    """Reconciliation of one raw file."""
+    """Reconciliation of one raw source (a file, or one sheet of a workbook) and how it was read."""
 
     kind: str
     file: str
@@ -27,6 +29,21 @@ class FileReport:
     rows_kept: int
     rows_rejected: int
     ignored_columns: list[str] = field(default_factory=list)
+    sheet: str | None = None
+    header_row: int = 1
+    header_detected: bool = False
+    title_rows: int = 0
+    footer_rows: int = 0
+    columns: dict[str, str] = field(default_factory=dict)  # raw header -> canonical column
+    recognised_by: dict[str, str] = field(default_factory=dict)  # raw header -> project.yml, dictionary, ...
+    ignored: dict[str, str] = field(default_factory=dict)  # raw header -> why it was not read
+    month_columns: int = 0  # a wide monthly file's month columns
+    date_formats: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> form -> values
+    layout: Any = field(default=None, repr=False, compare=False)  # titles and footers, for `check` only
+
+    def to_dict(self) -> dict[str, Any]:
+        """The manifest entry (no title or footer text: it may name people)."""
+        return {k: v for k, v in self.__dict__.items() if k != "layout"}
 
 
 @dataclass
@@ -49,17 +66,24 @@ class CleanResult:
     files: list[FileReport]
     data_end: dt.date
     key_source: str
+    notices: pd.DataFrame = field(default_factory=lambda: _Notices.empty())
+    counts: dict[str, Any] = field(default_factory=dict)  # anonymous rows, derived values, ...
 
     def __post_init__(self) -> None:
-        # File names and the headers of ignored columns are shown in check, the report and the
-        # manifest: a personnummer in them (a file named after a person, a header row that is data) is masked.
+        # File names, sheet names and raw headers are shown in check, the report and the manifest:
+        # a personnummer in them (a file named after a person, a header row that is data) is masked.
+        m = identity.mask_personnummer
         for f in self.files:
-            f.file = identity.mask_personnummer(f.file)
-            f.ignored_columns = [identity.mask_personnummer(c) for c in f.ignored_columns]
+            f.file = m(f.file)
+            f.sheet = m(f.sheet) if isinstance(f.sheet, str) else f.sheet
+            f.ignored_columns = [m(c) for c in f.ignored_columns]
+            f.columns = {m(k): v for k, v in f.columns.items()}
+            f.recognised_by = {m(k): m(v) for k, v in f.recognised_by.items()}
+            f.ignored = {m(k): m(v) for k, v in f.ignored.items()}
 
     @property
     def reconciliation(self) -> pd.DataFrame:
-        df = pd.DataFrame([{k: v for k, v in f.__dict__.items() if k != "ignored_columns"} for f in self.files])
+        df = pd.DataFrame([f.to_dict() for f in self.files])
         return df[["kind", "file", "rows_read", "rows_kept", "rows_rejected", "sha256"]]
 
     @property
@@ -84,9 +108,24 @@ class CleanResult:
                 "config_sha256": hashlib.sha256(cfg).hexdigest(),
                 "data_end": self.data_end.isoformat(),
                 "key_source": self.key_source,
-                "files": [dict(f.__dict__) for f in self.files],
+                "processed_version": PROCESSED_VERSION,
+                "files": [f.to_dict() for f in self.files],
                 "tables": {name: int(len(df)) for name, df in self.tables.items()},
+                "panel_domain": self.project.config.panel_domain,
+                "counts": self.counts,
+                "notices": self.notice_counts().to_dict(orient="records"),
             }
+        )
+
+    def notice_counts(self) -> pd.DataFrame:
+        """Kept rows worth knowing about, per file, column, notice and value (e.g. an unknown label)."""
+        if self.notices.empty:
+            return pd.DataFrame(columns=["file", "column", "notice", "value", "rows"])
+        return (
+            self.notices.groupby(["file", "column", "notice", "value"], sort=True)["row"]
+            .nunique()
+            .rename("rows")
+            .reset_index()
         )
 
     def write(self, folder: Path) -> None:
@@ -103,10 +142,51 @@ class CleanResult:
             for name, df in self.tables.items():
                 write_table(staging, name, df)
             self.problems.to_csv(staging / "rejected.csv", index=False)
+            self.notices.to_csv(staging / "notices.csv", index=False)
             self.reconciliation.to_csv(staging / "reconciliation.csv", index=False)
             (staging / "manifest.json").write_text(
                 json.dumps(self.manifest(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
             )
+
+
+PROCESSED_VERSION = 2
+"""Shape of data/processed/<project>/ (listed in CHANGELOG.md): 2 added the panel's optional amount and domain."""
+
+
+class _Notices:
+    """Kept rows worth a line in ``check`` and the report: unknown labels kept as unknown, combined labels,
+    personnummer whose Excel-dropped zero was restored, anonymous rows counted."""
+
+    COLUMNS = ["file", "row", "column", "notice", "value"]
+
+    def __init__(self, problems: _Problems) -> None:
+        self.problems = problems
+        self.frames: list[pd.DataFrame] = []
+
+    @classmethod
+    def empty(cls) -> pd.DataFrame:
+        return pd.DataFrame(columns=cls.COLUMNS)
+
+    def add(self, rows: pd.Series, column: str, notice: str, values: pd.Series | None = None) -> None:
+        if len(rows) == 0:
+            return
+        p = self.problems
+        gid = rows.to_numpy().astype(np.int64)
+        shown = _mask_values(values if values is not None else pd.Series([""] * len(rows), index=rows.index), column)
+        self.frames.append(
+            pd.DataFrame(
+                {
+                    "file": np.asarray(p.labels, dtype=object)[p.src[gid]],
+                    "row": p.file_rows[gid],
+                    "column": column,
+                    "notice": notice,
+                    "value": shown.to_numpy(),
+                }
+            )
+        )
+
+    def frame(self) -> pd.DataFrame:
+        return pd.concat(self.frames, ignore_index=True) if self.frames else self.empty()
 
 
 def _sha256(path: Path) -> str:
@@ -126,38 +206,70 @@ def _masked(node: Any) -> Any:
 
 
 class _Problems:
-    """Collects broken rules row by row, vectorised; file names, messages and values are masked."""
+    """Collects broken rules row by row, vectorised; file labels, columns, messages and values are masked.
 
-    def __init__(self, file: str) -> None:
-        self.file = identity.mask_personnummer(file)
+    Rows are named by their stacked row id (the index of the kind's frame); ``labels``,
+    ``src`` and ``file_rows`` turn an id into the source label and file row written to
+    rejected.csv.
+    """
+
+    def __init__(self, labels: list[str], src: np.ndarray | None = None, file_rows: np.ndarray | None = None) -> None:
+        self.labels = [identity.mask_personnummer(label) for label in labels]
+        self.src = np.zeros(0, dtype=np.int64) if src is None else np.asarray(src, dtype=np.int64)
+        self.file_rows = np.zeros(0, dtype=np.int64) if file_rows is None else np.asarray(file_rows, dtype=np.int64)
         self.frames: list[pd.DataFrame] = []
 
-    def add(self, rows: pd.Series, column: str, rule: str, message: str, values: pd.Series | None = None) -> None:
-        """Record that ``rows`` broke ``rule`` (a code, translated in reports) in ``column``."""
+    def describe(self, gid: int, other: int | None = None) -> str:
+        """A row as a message names it: ``12``, or ``12 of deltagare.xlsx [2023]`` from another source."""
+        row = int(self.file_rows[gid])
+        if other is not None and self.src[gid] == self.src[other]:
+            return str(row)
+        return str(row) if len(self.labels) == 1 else f"{row} of {self.labels[int(self.src[gid])]}"
+
+    def add(
+        self,
+        rows: pd.Series,
+        rule: Rule,
+        values: pd.Series | None = None,
+        *,
+        column: str | None = None,
+        **fields: object,
+    ) -> None:
+        """Record that ``rows`` (stacked row ids) broke ``rule`` in ``column`` (default: the rule's column).
+
+        ``fields`` fill in the rule's message template.
+        """
         if len(rows) == 0:
             return
+        column = column or rule.column
+        if column is None:
+            raise ValueError(f"rule {rule.code} needs the column it was checked in")
         vals = _mask_values(values if values is not None else pd.Series([""] * len(rows), index=rows.index), column)
+        gid = rows.to_numpy().astype(np.int64)
         self.frames.append(
             pd.DataFrame(
                 {
-                    "file": self.file,
-                    "row": rows.to_numpy(),
+                    "file": np.asarray(self.labels, dtype=object)[self.src[gid]],
+                    "row": self.file_rows[gid],
                     "column": identity.mask_personnummer(column),
-                    "rule": rule,
-                    "message": identity.mask_personnummer(message),
+                    "rule": rule.code,
+                    "message": identity.mask_personnummer(rule.text(column=column, **fields)),
                     "value": vals.to_numpy(),
+                    "_gid": gid,
                 }
             )
         )
 
     def rows(self) -> set[int]:
-        return set() if not self.frames else set(pd.concat(self.frames)["row"].tolist())
+        """The stacked row ids of every row that broke a rule."""
+        return set() if not self.frames else set(pd.concat(self.frames)["_gid"].tolist())
 
     def frame(self) -> pd.DataFrame:
         cols = ["file", "row", "column", "rule", "message", "value"]
         if not self.frames:
             return pd.DataFrame(columns=cols)
-        return pd.concat(self.frames, ignore_index=True)[cols]
+        # a wide monthly row breaks a rule once per month cell: it is one file row, listed once
+        return pd.concat(self.frames, ignore_index=True)[cols].drop_duplicates(ignore_index=True)
 
 
 def _mask_values(values: pd.Series, column: str) -> pd.Series:

@@ -7,10 +7,11 @@ import pandas as pd
 
 from analysis.clean import labels
 from analysis.clean.context import _Context
-from analysis.clean.result import _Problems
+from analysis.clean.result import _Notices, _Problems
+from analysis.clean.rulebook import RULES
 from analysis.clean.values import _blank
 from analysis.project.config import FileSpec
-from analysis.project.contract import PERSON_KEY
+from analysis.project.contract import FILE_COLUMNS, KEY_OF
 from analysis.project.dates import months_between
 from analysis.project.errors import FoljevalError
 
@@ -24,65 +25,52 @@ def _row_rules(
     row: pd.Series,
     ctx: _Context,
     spec: FileSpec,
+    notices: _Notices,
+    missing: frozenset[str] = frozenset(),
 ) -> None:
     cfg = ctx.config
     start, end = pd.Timestamp(cfg.period.start), pd.Timestamp(cfg.period.end)
-    if kind in ("participants", "comparison") and "birth_date" in parsed:
-        # Derive gender and birth year from the personnummer where the export left them empty.
-        out["gender"] = out["gender"].where(out["gender"].notna(), parsed["gender"])
-        by = out["birth_year"].where(out["birth_year"].notna(), parsed["birth_date"].dt.year)
-        out["birth_year"] = by
+    if kind in ("participants", "comparison"):
+        # Derive gender and birth year from the personnummer (else a birth date column) where the export left them empty.
+        birth = parsed["birth_date"] if "birth_date" in parsed else pd.Series(pd.NaT, index=out.index)
+        birth = birth.where(birth.notna(), out["birth_date"])
+        if "gender" in parsed:
+            out["gender"] = out["gender"].where(out["gender"].notna(), parsed["gender"])
+        out["birth_year"] = out["birth_year"].where(out["birth_year"].notna(), birth.dt.year)
+        parsed = parsed.assign(birth_date=birth)
     if kind == "participants":
-        no_date = out["start_date"].isna() & out["referral_date"].isna() & _blank(df["start_date"])
-        problems.add(
-            row[no_date],
-            "start_date",
-            "no_start_or_referral",
-            "empty required field (no start date and no referral date)",
-        )
+        no_date = out["start_date"].isna() & out["referral_date"].isna() & _blank(df["start_date"], missing)
+        problems.add(row[no_date], RULES["no_start_or_referral"])
         before = out["end_date"] < out["start_date"]
-        problems.add(
-            row[before],
-            "end_date",
-            "end_before_start",
-            "end date before start date",
-            df.loc[before, "end_date"] if "end_date" in df else None,
-        )
+        problems.add(row[before], RULES["end_before_start"], df.loc[before, "end_date"] if "end_date" in df else None)
         outside = (out["start_date"] < start) | (out["start_date"] > end)
         problems.add(
             row[outside],
-            "start_date",
-            "start_outside_period",
-            f"start date outside the project period ({cfg.period.start}..{cfg.period.end})",
+            RULES["start_outside_period"],
             df.loc[outside, "start_date"],
+            start=cfg.period.start,
+            end=cfg.period.end,
         )
         late_end = out["end_date"] > end
         problems.add(
             row[late_end],
-            "end_date",
-            "end_after_period",
-            f"end date after the project period ends ({cfg.period.end})",
+            RULES["end_after_period"],
             df.loc[late_end, "end_date"] if "end_date" in df else None,
+            end=cfg.period.end,
         )
         if cfg.tracks:
+            # An unknown track keeps the person (track left empty) and is listed: it decides nothing about inclusion.
             mapped = out["track"].map(lambda v: spec.values.get("track", {}).get(v, v) if v is not None else None)
             bad_track = mapped.notna() & ~mapped.isin(cfg.tracks)
-            out["track"] = mapped
-            problems.add(
-                row[bad_track],
-                "track",
-                "unknown_track",
-                f"unknown track (allowed: {', '.join(cfg.tracks)}; map labels under files.participants.values.track)",
-                out.loc[bad_track, "track"],
-            )
+            notices.add(row[bad_track], "track", "unknown_label", df.loc[bad_track, "track"])
+            out["track"] = mapped.where(~bad_track, None)
         elif spec.values.get("track"):
             out["track"] = out["track"].map(lambda v: spec.values["track"].get(v, v) if v is not None else None)
     if kind == "comparison":
         problems.add(
-            row[out["reference_date"].isna() & _blank(df["reference_date"])],
-            "reference_date",
-            "empty_required",
-            "empty required field",
+            row[out["reference_date"].isna() & _blank(df["reference_date"], missing)],
+            RULES["empty_required"],
+            column="reference_date",
         )
     if kind in ("participants", "comparison"):
         ref = out["start_date"] if kind == "participants" else out["reference_date"]
@@ -93,14 +81,15 @@ def _row_rules(
             ).astype(int)
         else:
             age = pd.Series(np.nan, index=out.index)
-        age = age.where(age.notna(), ref.dt.year - out["birth_year"])
+        # the export's own age (SUS "Ålder") where no birth date is known, else start year minus birth year
+        age = age.where(age.notna(), out["age_at_start"]).where(lambda a: a.notna(), ref.dt.year - out["birth_year"])
         out["age_at_start"] = pd.array(np.round(age.astype(float)), dtype="Int64")
         out["birth_year"] = pd.array(np.round(out["birth_year"].astype(float)), dtype="Int64")
         bad_age = out["age_at_start"].notna() & ((out["age_at_start"] < 0) | (out["age_at_start"] > 120))
-        problems.add(row[bad_age.fillna(False).astype(bool)], "birth_year", "impossible_age", "impossible age at start")
+        problems.add(row[bad_age.fillna(False).astype(bool)], RULES["impossible_age"])
     if kind == "followups":
         nothing = out["followup_date"].isna() & out["months_after_exit"].isna()
-        problems.add(row[nothing], "followup_date", "no_followup_time", "neither follow-up date nor months after exit")
+        problems.add(row[nothing], RULES["no_followup_time"])
     if kind == "survey":
         _survey_rules(out, problems, row, ctx)
 
@@ -108,20 +97,14 @@ def _row_rules(
 def _survey_rules(out: pd.DataFrame, problems: _Problems, row: pd.Series, ctx: _Context) -> None:
     spec = ctx.config.survey
     for c in ("wave", "item"):
-        problems.add(row[out[c].isna()], c, "empty_required", "empty required field")
+        problems.add(row[out[c].isna()], RULES["empty_required"], column=c)
     if spec is None:
         raise FoljevalError(
             "project.yml lists a survey file but no survey: items and scales; describe them under survey:"
         )
     items = {i.id: spec.scales[i.scale] for i in spec.items}
     unknown = out["item"].notna() & ~out["item"].isin(list(items))
-    problems.add(
-        row[unknown],
-        "item",
-        "unknown_item",
-        f"unknown survey item (items in project.yml: {', '.join(items)})",
-        out.loc[unknown, "item"],
-    )
+    problems.add(row[unknown], RULES["unknown_item"], out.loc[unknown, "item"], items=", ".join(items))
     resp = pd.Series(np.nan, index=out.index)
     for item_id, scale in items.items():
         sel = out["item"] == item_id
@@ -136,57 +119,71 @@ def _survey_rules(out: pd.DataFrame, problems: _Problems, row: pd.Series, ctx: _
         val = num.where(num.notna(), by_label.astype(float))
         k = len(scale.labels_sv)
         bad = vals.notna() & (val.isna() | (val < 1) | (val > k) | (val % 1 != 0))
-        problems.add(
-            row[sel][bad], "response", "response_off_scale", f"response not on the item's scale 1..{k}", vals[bad]
-        )
+        problems.add(row[sel][bad], RULES["response_off_scale"], vals[bad], k=k)
         resp[sel] = val
     out["response"] = resp.astype(float)
 
 
+def _episodes(kept: pd.DataFrame, key: str, mode: str, problems: _Problems, ctx: _Context) -> pd.DataFrame:
+    """Repeated enrolments kept as episodes; the person described by the first, the last or all of them."""
+    first_of = kept.groupby([key, "start_date"], sort=False, observed=True, dropna=False)["_row"].transform("first")
+    same = kept["_row"] != first_of
+    for first, idx in kept[same].groupby(first_of[same]).groups.items():
+        problems.add(kept.loc[idx, "_row"], RULES["duplicate_enrolment"], first=problems.describe(int(first)))
+    ep = kept[~same].sort_values([key, "start_date", "_row"], na_position="last", kind="stable").copy()
+    ep["episode"] = ep.groupby(key, sort=False, observed=True).cumcount() + 1
+    n = ep.groupby(key, sort=False, observed=True)["episode"].transform("size")
+    ctx.episodes = ep[[key, "episode", "start_date", "end_date", "exit_status"]].reset_index(drop=True)
+    if mode == "first":
+        person = ep[ep["episode"] == 1].copy()
+    elif mode == "last":
+        person = ep[ep["episode"] == n].copy()
+    else:  # all: from the first start to the end (and exit) of the last episode
+        person = ep[ep["episode"] == 1].copy()
+        last = ep[ep["episode"] == n].set_index(key)
+        for c in ("end_date", "exit_status", "income_at_exit"):
+            person[c] = person[key].map(last[c]).to_numpy()
+    person["episodes"] = pd.array(n[person.index].to_numpy(), dtype="Int64")
+    return person.drop(columns="episode").sort_values("_row")
+
+
 def _cross_file_rules(
-    kind: str, kept: pd.DataFrame, rows: pd.Series, problems: _Problems, ctx: _Context
+    kind: str, kept: pd.DataFrame, rows: pd.Series, problems: _Problems, ctx: _Context, spec: FileSpec
 ) -> tuple[pd.DataFrame, _Problems]:
-    key = PERSON_KEY[kind]
+    key = KEY_OF[kind]
     kept = kept.assign(_row=rows.to_numpy())
-    if kind == "participants":
+    if kind == "participants" and spec.episodes != "reject":
+        kept = _episodes(kept, key, spec.episodes, problems, ctx)
+        ctx.participant_keys = pd.Index(kept[key])
+        ctx.end_by_person = kept.set_index(key)["end_date"]
+    elif kind == "participants":
         kept = kept.sort_values(["start_date", "_row"], na_position="last", kind="stable")
         first_row = kept.groupby(key, sort=False, observed=True)["_row"].transform("first")
         first_start = kept.groupby(key, sort=False, observed=True)["start_date"].transform("first")
         dup = kept["_row"] != first_row
         same = dup & (kept["start_date"] == first_start)
-        for mask, code, rule in (
-            (same, "duplicate_enrolment", "duplicate enrolment (same person and start date as row {})"),
-            (
-                dup & ~same,
-                "re_enrolment",
-                "re-enrolment of a person already enrolled in row {}; each person is counted once",
-            ),
-        ):
+        for mask, rule in ((same, RULES["duplicate_enrolment"]), (dup & ~same, RULES["re_enrolment"])):
             for first, idx in kept[mask].groupby(first_row[mask]).groups.items():
-                problems.add(kept.loc[idx, "_row"], "person_id", code, rule.format(int(first)))
+                problems.add(kept.loc[idx, "_row"], rule, first=problems.describe(int(first)))
         kept = kept[~dup].sort_values("_row")
+        kept["episodes"] = pd.array(np.ones(len(kept), dtype=np.int64), dtype="Int64")
         ctx.participant_keys = pd.Index(kept[key])
         ctx.end_by_person = kept.set_index(key)["end_date"]
     elif kind == "comparison":
         both = kept[key].isin(ctx.participant_keys)
-        problems.add(
-            kept.loc[both, "_row"],
-            "person_id",
-            "comparison_is_participant",
-            "person is also a participant; a comparison person must not take part",
-        )
+        problems.add(kept.loc[both, "_row"], RULES["comparison_is_participant"])
         kept = kept[~both]
         dup = kept.duplicated(key, keep="first")
-        problems.add(kept.loc[dup, "_row"], "person_id", "duplicate_comparison", "duplicate comparison person")
+        problems.add(kept.loc[dup, "_row"], RULES["duplicate_comparison"])
         kept = kept[~dup]
         ctx.comparison_keys = pd.Index(kept[key])
     elif kind in ("followups", "survey"):
         unknown = ~kept[key].isin(ctx.participant_keys)
         problems.add(
             kept.loc[unknown, "_row"],
-            "person_id" if kind == "followups" else "respondent_id",
-            "unknown_person",
-            "person not among the kept participants",
+            RULES["unknown_person"],
+            column=FILE_COLUMNS[kind]["id"],
+            among="participants",
         )
         kept = kept[~unknown]
         if kind == "followups":
@@ -197,8 +194,6 @@ def _cross_file_rules(
             )
         if kind == "survey":
             dup = kept.duplicated([key, "wave", "item"], keep="first")
-            problems.add(
-                kept.loc[dup, "_row"], "item", "duplicate_answer", "duplicate answer (same respondent, wave and item)"
-            )
+            problems.add(kept.loc[dup, "_row"], RULES["duplicate_answer"])
             kept = kept[~dup]
     return kept.drop(columns="_row"), problems

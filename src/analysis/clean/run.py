@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -12,28 +13,30 @@ from analysis.clean import identity
 from analysis.clean.context import _Context
 from analysis.clean.panel import _clean_panel
 from analysis.clean.persons import _clean_file
-from analysis.clean.result import CleanResult, FileReport, _Problems
+from analysis.clean.result import CleanResult, FileReport, _Notices, _Problems
 from analysis.project.config import Project
-from analysis.project.contract import ORDER
+from analysis.project.contract import KINDS, ORDER, PERSON_KEY, columns_of, panel_measures
+from analysis.project.dates import month_numbers
 from analysis.project.errors import FoljevalError
-from analysis.project.schemas import SCHEMAS
+from analysis.project.schemas import SCHEMAS, processed_columns
 
 
 def _canonical_frame(kind: str, df: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     """Column order and dtypes of the processed table."""
-    schema_cols = list(SCHEMAS[kind].to_schema().columns)
-    extra = [c for c in df.columns if c not in schema_cols and c not in ("response", "free_text", "item", "wave")]
+    schema_cols = processed_columns(kind)
     if kind == "survey":
         # Free text stays out of the processed data: it is never analysed and may identify people.
-        return df[["respondent_key", "wave", "item", "response"]].reset_index(drop=True)
-    if kind == "status_monthly":
+        return df[schema_cols].reset_index(drop=True)
+    if KINDS[kind].dictionary_encoded:
         # The panel stays dictionary-encoded (categorical): millions of rows, few distinct keys.
-        out = df[["person_key", "month", "status"]].reset_index(drop=True)
-        for c in ("person_key", "status"):
+        out = df[[c for c in schema_cols if c in df.columns]].reset_index(drop=True)
+        for c in (PERSON_KEY, "status"):
             col = out[c] if isinstance(out[c].dtype, pd.CategoricalDtype) else out[c].astype("category")
             out[c] = _drop_unused_categories(col)
         out["month"] = out["month"].astype("datetime64[ns]")
         return out
+    dropped = {c.name for c in columns_of(kind) if not c.processed}  # ids, birth dates, free text
+    extra = [c for c in df.columns if c not in schema_cols and c not in dropped]
     out = df[[c for c in schema_cols if c in df.columns] + extra].reset_index(drop=True)
     for c in out.columns:
         if isinstance(out[c].dtype, pd.CategoricalDtype):
@@ -90,7 +93,9 @@ def validate_tables(tables: dict[str, pd.DataFrame]) -> None:
         raise FoljevalError("processed data failed validation (a bug in the cleaning rules):\n" + "\n".join(messages))
 
 
-def clean_project(project: Project, env: dict[str, str] | None = None) -> CleanResult:
+def clean_project(
+    project: Project, env: dict[str, str] | None = None, progress: Callable[[str], None] | None = None
+) -> CleanResult:
     """Clean every raw file of a project. Writes nothing (see :meth:`CleanResult.write`).
 
     Parameters
@@ -99,6 +104,15 @@ def clean_project(project: Project, env: dict[str, str] | None = None) -> CleanR
         From :func:`analysis.project.config.load_project`.
     env : mapping, optional
         Environment for the pseudonymisation key (default ``os.environ``).
+    progress : callable, optional
+        Called with a line of text while files over a few MB are read (``check`` prints it).
+
+    Example
+    -------
+    >>> from analysis.project.config import load_project
+    >>> result = clean_project(load_project("data/raw/c2-lycksele"))  # doctest: +SKIP
+    >>> result.balanced  # doctest: +SKIP
+    True
 
     Raises
     ------
@@ -114,23 +128,28 @@ def clean_project(project: Project, env: dict[str, str] | None = None) -> CleanR
             cfg.synthetic, env=os.environ if env is None else env, repo_root=repo_root()
         )
     ctx = _Context(project, key)
+    ctx.progress = progress
     tables: dict[str, pd.DataFrame] = {}
     frames: list[pd.DataFrame] = []
+    notices: list[pd.DataFrame] = []
     reports: list[FileReport] = []
     for kind in ORDER:
         spec = cfg.files.get(kind)
         if spec is None:
             continue
-        path = project.raw_dir / spec.path
         if kind == "status_monthly":
-            kept, problems, report = _clean_panel(path, spec, ctx)
+            kept, problems, file_reports, found = _clean_panel(project.raw_dir, spec, ctx)
         else:
-            kept, problems, report = _clean_file(kind, path, spec, ctx)
+            kept, problems, file_reports, found = _clean_file(kind, project.raw_dir, spec, ctx)
         tables[kind] = _canonical_frame(kind, kept, ctx)
         frames.append(problems.frame())
-        reports.append(report)
-    problems_df = pd.concat(frames, ignore_index=True) if frames else _Problems("").frame()
+        notices.append(found.frame())
+        reports += file_reports
+    counts = _derived(ctx, tables)
+    problems_df = pd.concat(frames, ignore_index=True) if frames else _Problems([]).frame()
     problems_df = problems_df.sort_values(["file", "row", "column"], kind="stable").reset_index(drop=True)
+    notices_df = pd.concat(notices, ignore_index=True) if notices else _Notices.empty()
+    notices_df = notices_df.sort_values(["file", "row", "column"], kind="stable").reset_index(drop=True)
     validate_tables(tables)
     return CleanResult(
         project=project,
@@ -139,4 +158,56 @@ def clean_project(project: Project, env: dict[str, str] | None = None) -> CleanR
         files=reports,
         data_end=_data_end(ctx, tables),
         key_source=key_source,
+        notices=notices_df,
+        counts=counts,
     )
+
+
+SUPPORT_WINDOW_MONTHS = 36
+
+
+def _derived(ctx: _Context, tables: dict[str, pd.DataFrame]) -> dict[str, object]:
+    """Tables and values derived across kinds: anonymous rows, episodes, months on support before start."""
+    counts: dict[str, object] = {}
+    if ctx.anonymous is not None and len(ctx.anonymous):
+        cols = ["referral_date", "start_date", "end_date", "gender", "age_at_start", "exit_status"]
+        tables["anonymous"] = ctx.anonymous[cols].reset_index(drop=True)
+        counts["anonymous_rows"] = int(len(ctx.anonymous))
+    if ctx.episodes is not None:
+        tables["episodes"] = ctx.episodes
+        counts["episodes"] = int(len(ctx.episodes))
+        counts["persons_with_several_episodes"] = int((ctx.episodes["episode"] > 1).sum())
+    panel = tables.get("status_monthly")
+    p = tables.get("participants")
+    if panel is not None and p is not None and panel_measures(ctx.config.panel_domain, "income_support"):
+        need = p["support_before_months"].isna() & p["start_date"].notna()
+        if need.any():
+            derived = support_months_before(panel, p.loc[need], SUPPORT_WINDOW_MONTHS)
+            p.loc[need, "support_before_months"] = derived.to_numpy()
+            counts["support_before_months_from_panel"] = int(derived.notna().sum())
+    return counts
+
+
+def support_months_before(panel: pd.DataFrame, persons: pd.DataFrame, window: int) -> pd.Series:
+    """Months on income support in the ``window`` calendar months before each person's start month.
+
+    Only months the panel covers count; a person with no panel month in the window gets NA
+    (unknown, not 0). Example: a panel with income support in 10 of the 36 months before the
+    start gives 10.0.
+    """
+    start = month_numbers(persons["start_date"])
+    keys = persons[PERSON_KEY].astype(str).to_numpy()
+    pan = pd.DataFrame(
+        {
+            "k": panel[PERSON_KEY].astype(str).to_numpy(),
+            "m": month_numbers(panel["month"]),
+            "on": (panel["status"].astype(object) == "income_support").to_numpy(),
+        }
+    )
+    pan = pan[pan["k"].isin(keys)]
+    ref = pd.DataFrame({"k": keys, "s": start})
+    j = pan.merge(ref, on="k")
+    j = j[(j["m"] < j["s"]) & (j["m"] >= j["s"] - window)]
+    got = j.groupby("k").agg(observed=("on", "size"), on=("on", "sum"))
+    out = pd.Series(keys).map(got["on"]).astype(float)
+    return pd.Series(out.to_numpy(), index=persons.index)

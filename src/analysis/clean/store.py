@@ -9,9 +9,11 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.project.contract import ORDER
 from analysis.project.errors import FoljevalError
+from analysis.project.schemas import DERIVED_TABLES
 
-TABLES = ("participants", "comparison", "followups", "status_monthly", "survey")
+TABLES = (*ORDER, *DERIVED_TABLES)
 
 
 def write_table(folder: Path, name: str, df: pd.DataFrame) -> Path:
@@ -60,6 +62,18 @@ class ProcessedTables(Mapping):
 
     def __len__(self) -> int:
         return len(self._names)
+
+    @property
+    def panel_domain(self) -> str | None:
+        """What the monthly panel records (``activity`` or ``income_support``), from the manifest; None without one.
+
+        Analyses that need work or study months must not read an ``income_support`` panel as if it had them
+        (:func:`analysis.project.contract.panel_measures`).
+        """
+        if "status_monthly" not in self._names:
+            return None
+        manifest = read_manifest(self.folder) if (self.folder / "manifest.json").is_file() else {}
+        return manifest.get("panel_domain") or "activity"
 
     def __repr__(self) -> str:
         return f"ProcessedTables({str(self.folder)!r}, tables={self._names}, loaded={list(self._loaded)})"

@@ -42,6 +42,7 @@ import pandas as pd
 from scipy.optimize import linprog
 
 SECONDARY_MARKER = ".."
+WITHHELD_MARKER = "–"  # a table no suppression pattern protects: no cell published, no bound revealed
 DEFAULT_MIN_CELL = 5
 TOTAL = "__total__"  # label of margins in count frames; summaries translate it
 
@@ -156,10 +157,19 @@ def _complement(values: np.ndarray, hidden: np.ndarray, candidates: Sequence[int
 def _suppress(
     values: np.ndarray, lines: Sequence[Line], min_cell: int, protect_zeros: bool
 ) -> tuple[np.ndarray, np.ndarray]:
+    primary, hidden, _ = _suppress_or_give_up(values, lines, min_cell, protect_zeros)
+    return primary, hidden
+
+
+def _suppress_or_give_up(
+    values: np.ndarray, lines: Sequence[Line], min_cell: int, protect_zeros: bool
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Primary and complementary suppression; the flag is True when a cell stays pinned with every
+    non-zero cell hidden (the zeros and markers give it away): such a table must be withheld."""
     primary = _primary(values, min_cell, protect_zeros)
     hidden = primary.copy()
     if not lines:
-        return primary, hidden
+        return primary, hidden, False
     totals = {t for _, t in lines}
     # A primary that cannot be pinned by anything (min_cell <= 2 and zeros shown) is skipped by the audit.
     pinned_by_marker = primary & ((min_cell - 1) == (0 if protect_zeros else 1))
@@ -183,16 +193,16 @@ def _suppress(
             else report
         )
         if pinned.empty:
-            break
+            return primary, hidden, False
         cell = int(pinned.iloc[0]["cell"])
         near = sorted({c for interior, total in lines if cell in interior or cell == total for c in [*interior, total]})
         c = _complement(values, hidden, near, totals)
         if c is None:
             c = _complement(values, hidden, range(values.size), totals)
         if c is None:
-            break  # everything that could be hidden is hidden
+            return primary, hidden, True  # everything that could be hidden is hidden, and a cell is pinned
         hidden[c] = True
-    return primary, hidden
+    return primary, hidden, False
 
 
 # --------------------------------------------------------------------------
@@ -221,9 +231,12 @@ class ProtectedTable:
     min_cell: int
     one_dimensional: bool = False
     margins: bool = True
+    withheld: bool = False  # no suppression pattern protects it: every cell is shown as WITHHELD_MARKER
 
     @property
     def hidden(self) -> pd.DataFrame:
+        if self.withheld:
+            return pd.DataFrame(True, index=self.counts.index, columns=self.counts.columns)
         return self.primary | self.secondary
 
     @property
@@ -234,6 +247,8 @@ class ProtectedTable:
     def display(self) -> pd.DataFrame:
         """Published strings: counts, ``"<min_cell"`` or ``SECONDARY_MARKER``."""
         out = self.counts.astype("Int64").astype(str)
+        if self.withheld:
+            return out.mask(self.hidden, WITHHELD_MARKER)
         out = out.mask(self.primary, primary_marker(self.min_cell))
         out = out.mask(self.secondary, SECONDARY_MARKER)
         return out
@@ -317,11 +332,13 @@ def protect_counts(
     else:
         lines = []
     values = frame.to_numpy(dtype=float).ravel()
-    primary, hidden = _suppress(values, lines, min_cell, protect_zeros)
+    primary, hidden, withheld = _suppress_or_give_up(values, lines, min_cell, protect_zeros)
     shape = frame.shape
+    if withheld:  # the zeros and markers beside the hidden cells would pin one of them: publish no cell
+        primary = hidden = np.zeros(values.size, dtype=bool)
     prim = pd.DataFrame(primary.reshape(shape), index=frame.index, columns=frame.columns)
     sec = pd.DataFrame((hidden & ~primary).reshape(shape), index=frame.index, columns=frame.columns)
-    return ProtectedTable(frame, prim, sec, min_cell, one_d, margins)
+    return ProtectedTable(frame, prim, sec, min_cell, one_d, margins, withheld)
 
 
 @dataclass

@@ -31,6 +31,7 @@ from analysis.effects.panel import EventStudyResult, event_panel, event_study
 from analysis.effects.propensity import PropensityResult, fit_propensity
 from analysis.effects.result import EffectResult, EffectTable
 from analysis.effects.sensitivity import evalue_rd, evalue_smd
+from analysis.project.contract import panel_measures
 
 ESTIMATORS = ("unadjusted", "regression", "matching", "ipw", "aipw")
 ADJUSTED = ("regression", "matching", "ipw", "aipw")
@@ -307,6 +308,8 @@ def _effects_analysis(tables, config, data_end, *, k, caliper, window) -> Effect
     panel = tables.get("status_monthly")
     if panel is not None and len(panel) and len(frame):
         for name in PANEL_OUTCOMES:
+            if not panel_measures(getattr(config, "panel_domain", None) or "activity", name):
+                continue  # e.g. work or study from an income-support panel: it would be 0 for everyone
             statuses = ["income_support"] if name == "income_support" else list(config.panel_work_or_study)
             long = event_panel(frame, panel, statuses, window)
             if len(long) and (long["group"] == 1).any():

@@ -29,7 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.project.dates import month_numbers
+from analysis.project.config import DEFAULT_EFFECT_MONTHS_AFTER_START
+from analysis.project.contract import PERSON_KEY, panel_measures
+from analysis.project.dates import month_number, month_numbers
 
 CATEGORICAL = ("gender", "education", "origin", "referred_by", "income_at_start", "track")
 DEFAULT_COVARIATES = ("age_at_start", "gender", "education", "origin", "support_before_months")
@@ -91,7 +93,7 @@ def persons(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         c["t0"] = c["reference_date"]
         frames.append(c)
     if not frames:
-        return pd.DataFrame(columns=["person_key", "treated", "t0"])
+        return pd.DataFrame(columns=[PERSON_KEY, "treated", "t0"])
     out = pd.concat(frames, ignore_index=True, sort=False)
     out["treated"] = out["treated"].astype("int8")
     return out
@@ -197,15 +199,15 @@ def _panel_integers(frame: pd.DataFrame, panel: pd.DataFrame):
     """Person codes, month numbers and status codes of the panel rows of ``frame``'s persons (cached)."""
     if _PANEL_CACHE and _PANEL_CACHE[0][0] is frame and _PANEL_CACHE[0][1] is panel:
         return _PANEL_CACHE[0][2]
-    keys = pd.Index(pd.unique(frame["person_key"].astype(str)))
-    pk = _codes_of(panel["person_key"], keys)
+    keys = pd.Index(pd.unique(frame[PERSON_KEY].astype(str)))
+    pk = _codes_of(panel[PERSON_KEY], keys)
     ok = pk >= 0
     status = (
         panel["status"]
         if isinstance(panel["status"].dtype, pd.CategoricalDtype)
         else panel["status"].astype("category")
     )
-    person = keys.get_indexer(frame["person_key"].astype(str)).astype(np.int64)
+    person = keys.get_indexer(frame[PERSON_KEY].astype(str)).astype(np.int64)
     codes = (
         keys,
         person,
@@ -254,7 +256,7 @@ def panel_status_at(
     out = pd.DataFrame(index=frame.index)
     keys, person, pk, pmonth, hit = panel_codes(frame, panel, statuses)
     t0 = month_numbers(frame["t0"])
-    end = int(pd.Timestamp(data_end).year * 12 + pd.Timestamp(data_end).month - 1)
+    end = month_number(data_end)
     if len(pk) == 0:
         for m in months:
             out[f"wos_{m}m"] = np.nan
@@ -298,8 +300,12 @@ def outcome_frame(
     specs: list[OutcomeSpec] = []
     out = pd.DataFrame(index=frame.index)
     panel = tables.get("status_monthly")
-    months = list(getattr(config, "followup_months", None) or [6, 12, 24])
-    if panel is not None and len(panel):
+    months = list(getattr(config, "effect_months_after_start", None) or DEFAULT_EFFECT_MONTHS_AFTER_START)
+    if (
+        panel is not None
+        and len(panel)
+        and panel_measures(getattr(config, "panel_domain", None) or "activity", "work_or_study")
+    ):
         wos = panel_status_at(frame, panel, months, config.panel_work_or_study, data_end)
         for m in months:
             out[f"wos_{m}m"] = wos[f"wos_{m}m"]
@@ -335,7 +341,7 @@ def build_design(
         X=Xs,
         outcome=spec.name,
         kind=spec.kind,
-        keys=frame["person_key"].astype(str).to_numpy()[rows],
+        keys=frame[PERSON_KEY].astype(str).to_numpy()[rows],
         n_missing_covariates=int((~complete).sum()),
         n_missing_outcome=int((complete & np.isnan(y_all)).sum()),
     )

@@ -1,4 +1,4 @@
-"""The ``foljeval`` command line: report, clean, check, new, list, erase and key init.
+"""The ``foljeval`` command line: report, clean, check, new, list, contract, erase and key init.
 
 Everything it prints passes the personnummer mask
 (:func:`analysis.clean.identity.mask_personnummer`), messages and table cells alike.
@@ -62,14 +62,8 @@ def _projects(root: Path) -> list[str]:
     return sorted(p.name for p in raw.iterdir() if (p / "project.yml").is_file()) if raw.is_dir() else []
 
 
-def _reconciliation_table(result) -> Table:
-    t = Table(title=f"{result.project.id}: rows read = kept + rejected", title_justify="left")
-    for col in ("file", "kind", "read", "kept", "rejected", "balanced"):
-        t.add_column(col, justify="right" if col in ("read", "kept", "rejected") else "left")
-    for f in result.files:
-        ok = f.rows_read == f.rows_kept + f.rows_rejected
-        _row(t, f.file, f.kind, f.rows_read, f.rows_kept, f.rows_rejected, "yes" if ok else "NO")
-    return t
+def _progress(message: str) -> None:
+    err.print(f"[dim]{escape(mask_personnummer(message))}[/]", highlight=False)
 
 
 @app.command()
@@ -130,11 +124,13 @@ def clean(
         proj = load_project(paths.raw_dir(project, root))
         with workspace.project_lock(project, root):
             workspace.recover_project(project, root)
-            result = clean_project(proj)
+            result = clean_project(proj, progress=_progress)
             result.write(paths.processed_dir(project, root))
     except FoljevalError as e:
         _fail(str(e))
-    out.print(_reconciliation_table(result))
+    from analysis.pipeline.check_view import reconciliation_table
+
+    out.print(reconciliation_table(result))
     _say(f"wrote {paths.processed_dir(project, root)} ({len(result.problems)} problem(s) in rejected.csv)")
 
 
@@ -143,34 +139,29 @@ def check(
     project: str = typer.Argument(..., help="project folder under data/raw/"),
     root: Path = typer.Option(None, "--root", help="repository root"),
     strict: bool = typer.Option(False, "--strict", help="exit 1 when any row would be rejected"),
+    all_rows: bool = typer.Option(False, "--all-rows", help="list every quarantined row (default: the first 40)"),
 ) -> None:
-    """Validate a project's project.yml and raw files and print the reconciliation and every
-    problem (file, row, column, rule), then check every project.yml field the report uses
-    (covariates, outcomes, propensity_formula, tracks, targets, survey) against the cleaned
-    data. Writes nothing. Exits 1 when the report could not use project.yml."""
+    """Validate a project's project.yml and raw files and show what was understood: how each file was
+    read (header row, title and footer rows), which headers became which column and which were ignored
+    and why, the date forms per column, the reconciliation, the rows kept with a note, a summary per
+    rule with example rows, and the quarantined rows; then check every project.yml field the report
+    uses (covariates, outcomes, propensity_formula, tracks, targets, survey) against the cleaned data.
+    Writes nothing. Exits 1 when the report could not use project.yml."""
     from analysis.clean.run import clean_project
+    from analysis.pipeline.check_view import ROW_LIMIT, show
     from analysis.pipeline.preflight import ERROR, check_report_inputs
     from analysis.pipeline.tracked import tracked_warning
 
     root = (root or paths.repo_root()).resolve()
     try:
         proj = load_project(paths.raw_dir(project, root))
-        result = clean_project(proj)
+        result = clean_project(proj, progress=_progress)
     except FoljevalError as e:
         _fail(str(e))
-    out.print(_reconciliation_table(result))
+    show(result, out, limit=0 if all_rows else ROW_LIMIT)
     tracked = tracked_warning(proj.id, proj.raw_dir, root, proj.config.synthetic)
     if tracked:
         _say(f"warning: {tracked}", err)
-    if result.problems.empty:
-        out.print("[green]no problems[/] in the raw files")
-    else:
-        t = Table(title=f"{len(result.problems)} problem(s); these rows would be quarantined", title_justify="left")
-        for col in ("file", "row", "column", "rule", "value"):
-            t.add_column(col)
-        for rec in result.problems.itertuples(index=False):
-            _row(t, rec.file, rec.row, rec.column, rec.rule, rec.value)
-        out.print(t)
     config_problems = check_report_inputs(proj, result.tables, result.data_end)
     for p in config_problems:
         _say(f"{p.severity}: {p}", err if p.severity == ERROR else out)
@@ -232,6 +223,15 @@ def list_(root: Path = typer.Option(None, "--root", help="repository root")) -> 
             str(rep.relative_to(root)) if rep.exists() else "-",
         )
     out.print(t)
+
+
+@app.command()
+def contract() -> None:
+    """Print the data contract: every file kind, canonical column, the headers and labels understood,
+    every code, target metric and cleaning rule (the same text as docs/data-contract.md)."""
+    from analysis.pipeline.contract_doc import render_markdown
+
+    sys.stdout.write(render_markdown())
 
 
 def _size(path: Path) -> str:

@@ -8,23 +8,61 @@ and what is allowed (pydantic collects them for us).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from analysis.project.codes import EXIT_STATUS, FILE_KINDS, INCOME, PANEL_STATUS
+from analysis.project.codes import (
+    DEFAULT_COMPETING_EVENTS,
+    DEFAULT_PANEL_WORK_OR_STUDY,
+    DEFAULT_SELF_SUPPORTING,
+    DEFAULT_WORK_OR_STUDY,
+    EXIT_STATUS,
+    INCOME,
+    PANEL_STATUS,
+)
+from analysis.project.config_messages import did_you_mean, mapping_lines, validation_lines
+from analysis.project.contract import DEFAULT_PANEL_DOMAIN
+from analysis.project.contract import ORDER as FILE_KINDS
 from analysis.project.errors import ConfigError
+from analysis.project.metrics import SPECS as METRIC_SPECS
 
-TargetMetric = Literal[
-    "share_work_or_study_within_months",
-    "share_self_supporting_within_months",
-    "action_plan_within_days",
-    "followup_contact_every_months",
-    "participants_reached",
-    "share_work_or_study_at_exit",
-]
+# Months after exit at which follow-up waves are due, and months after start at which the
+# effect section measures outcomes (unless project.yml says otherwise).
+DEFAULT_FOLLOWUP_MONTHS_AFTER_EXIT: tuple[int, ...] = (6, 12, 24)
+DEFAULT_EFFECT_MONTHS_AFTER_START: tuple[int, ...] = (6, 12, 24)
+
+# Fields that were renamed or split, with what replaces them (shown when an old project.yml uses one).
+RETIRED_FIELDS: dict[str, str] = {
+    "followup_months": (
+        "it meant two things and was split in two: followup_months_after_exit (months after exit at which "
+        "follow-up waves are due, e.g. [6, 12]) and effect_months_after_start (months after start at which "
+        "the effect section measures outcomes, e.g. [6, 12, 24]); replace it by the one(s) you mean"
+    ),
+}
+
+
+_THRESHOLD = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*(%?)\s*$")
+
+
+def parse_threshold(value: Any) -> Any:
+    """A threshold as project.yml may write it: ``0.5``, ``"0,5"``, ``"50 %"`` -> 0.5; ``"100"`` -> 100.0.
+
+    Raises
+    ------
+    ValueError
+        For text that is none of these forms, naming the accepted forms.
+    """
+    if not isinstance(value, str):
+        return value
+    m = _THRESHOLD.match(value.replace("\u00a0", " "))
+    if not m:
+        raise ValueError(f"threshold '{value}' is not a number; write a share as 0.5, 0,5 or 50 % (a count as 100)")
+    number = float(m[1].replace(",", "."))
+    return number / 100 if m[2] else number
 
 
 class _Strict(BaseModel):
@@ -45,22 +83,67 @@ class Period(_Strict):
 class FileSpec(_Strict):
     """Where one contract file is and how its columns and values map."""
 
-    path: str = Field(description="file name inside the project folder (.csv, .xlsx or .sav)")
-    sheet: str | int | None = Field(default=None, description="Excel sheet name or index")
+    path: str | list[str] = Field(
+        description="file name(s) inside the project folder, or a pattern such as deltagare_*.xlsx; "
+        ".csv/.txt (UTF-8, Windows-1252 or UTF-16), .xlsx, .xls, .xlsm, .ods or .sav"
+    )
+    sheet: str | int | list[str | int] | None = Field(
+        default=None, description="Excel sheet name or index, a list of them, or '*' for every sheet"
+    )
+    header_row: int | None = Field(
+        default=None, ge=1, description="file row of the header; default: the first row the project understands"
+    )
     encoding: str | None = Field(default=None, description="CSV encoding; sniffed when empty")
     delimiter: str | None = Field(default=None, description="CSV delimiter; sniffed when empty")
-    columns: dict[str, str] = Field(default_factory=dict, description="raw header -> canonical column name")
-    values: dict[str, dict[str, str]] = Field(
-        default_factory=dict, description="canonical column -> {raw label: canonical code}"
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="raw header -> canonical column name (or 'ignore')"
     )
+    values: dict[str, dict[str, str | list[str]]] = Field(
+        default_factory=dict, description="canonical column -> {raw label: canonical code, or a list of codes}"
+    )
+    date_formats: list[str] = Field(
+        default_factory=list, description="strptime formats tried before the built-in ones, e.g. '%d-%m-%y'"
+    )
+    missing_values: list[str] = Field(
+        default_factory=list, description="words that mean 'no value' besides the built-in ones (pågår, -, ...)"
+    )
+    layout: Literal["auto", "long", "wide"] = Field(
+        default="auto",
+        description="status_monthly only: long (one row per person and month), wide (one column per month, "
+        "e.g. 202201) or auto (wide when the headers are months)",
+    )
+    domain: Literal["activity", "income_support"] | None = Field(
+        default=None,
+        description="status_monthly only: what the panel records; activity (work, study, support, ...: the "
+        "default) or income_support (only whether ekonomiskt bistånd was paid, e.g. a municipal extract)",
+    )
+    anonymous: Literal["reject", "count"] = Field(
+        default="reject",
+        description="participants only: rows without an id are quarantined (reject) or counted in the flow (count)",
+    )
+    episodes: Literal["reject", "first", "last", "all"] = Field(
+        default="reject",
+        description="participants only: a person's later enrolments are quarantined (reject) or kept as episodes; "
+        "the person is then described by the first, the last or all episodes (first start to last end)",
+    )
+
+    @property
+    def paths(self) -> list[str]:
+        """The file names or patterns, as a list."""
+        return [self.path] if isinstance(self.path, str) else list(self.path)
+
+    @property
+    def label(self) -> str:
+        """How messages name the entry: its (first) path."""
+        return self.paths[0]
 
 
 class Target(_Strict):
     """One of the project's own targets, e.g. 50 % in work or study within 12 months."""
 
     id: str
-    metric: TargetMetric
-    threshold: float = Field(description="share (0-1) for share metrics, a count for participants_reached")
+    metric: str = Field(description="one of analysis.project.metrics.SPECS")
+    threshold: float = Field(description="a share (0-1) for share metrics, a number of persons for count metrics")
     months: int | None = Field(default=None, ge=1, le=120)
     days: int | None = Field(default=None, ge=0, le=3650)
     label_sv: str | None = None
@@ -69,19 +152,24 @@ class Target(_Strict):
         default=10, ge=1, description="below this many observed persons the target is 'not yet measurable'"
     )
 
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _threshold_forms(cls, v: Any) -> Any:
+        """Accept 0.5, "0,5", "50 %" and "50%" (a share) and plain counts; refuse other text."""
+        return parse_threshold(v)
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, v: str) -> str:
+        if v not in METRIC_SPECS:
+            raise ValueError(f"unknown metric '{v}'{did_you_mean(v, METRIC_SPECS)}; allowed: {', '.join(METRIC_SPECS)}")
+        return v
+
     @model_validator(mode="after")
     def _parameters(self) -> Target:
-        needs_months = {
-            "share_work_or_study_within_months",
-            "share_self_supporting_within_months",
-            "followup_contact_every_months",
-        }
-        if self.metric in needs_months and self.months is None:
-            raise ValueError(f"metric {self.metric} needs 'months'")
-        if self.metric == "action_plan_within_days" and self.days is None:
-            raise ValueError("metric action_plan_within_days needs 'days'")
-        if self.metric != "participants_reached" and not 0 <= self.threshold <= 1:
-            raise ValueError(f"threshold of a share must be between 0 and 1, got {self.threshold}")
+        problems = METRIC_SPECS[self.metric].problems(self.model_dump())
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
@@ -132,19 +220,26 @@ class ProjectConfig(_Strict):
     id_type: Literal["personnummer", "pseudonym"] = "personnummer"
     min_cell: int = Field(default=5, ge=1)
     # Which exit/follow-up statuses count as "work or study", and which panel statuses.
-    work_or_study: list[str] = Field(default_factory=lambda: ["work", "subsidised_work", "study", "work_and_study"])
-    panel_work_or_study: list[str] = Field(default_factory=lambda: ["work", "study"])
+    work_or_study: list[str] = Field(default_factory=lambda: list(DEFAULT_WORK_OR_STUDY))
+    panel_work_or_study: list[str] = Field(default_factory=lambda: list(DEFAULT_PANEL_WORK_OR_STUDY))
     # Income sources that count as self-supporting (egen försörjning).
-    self_supporting: list[str] = Field(default_factory=lambda: ["wage", "student_aid", "none"])
+    self_supporting: list[str] = Field(default_factory=lambda: list(DEFAULT_SELF_SUPPORTING))
     # Exits that end follow-up for "time to first work or study" as a competing event.
-    competing_events: list[str] = Field(default_factory=lambda: ["moved", "sick"])
+    competing_events: list[str] = Field(default_factory=lambda: list(DEFAULT_COMPETING_EVENTS))
     tracks: list[str] = Field(default_factory=list)
     cohort_by: Literal["start_year", "track"] = "start_year"
     bridge_gap_months: int = Field(default=1, ge=0, le=6)
     covariates: list[str] = Field(default_factory=list)
     outcomes: list[str] = Field(default_factory=list)
     propensity_formula: str | None = None
-    followup_months: list[int] = Field(default_factory=lambda: [6, 12, 24])
+    followup_months_after_exit: list[int] = Field(
+        default_factory=lambda: list(DEFAULT_FOLLOWUP_MONTHS_AFTER_EXIT),
+        description="months after exit at which follow-up waves are due (outcome tables)",
+    )
+    effect_months_after_start: list[int] = Field(
+        default_factory=lambda: list(DEFAULT_EFFECT_MONTHS_AFTER_START),
+        description="months after start (comparison: after reference_date) at which effects are measured",
+    )
     targets: list[Target] = Field(default_factory=list)
     survey: SurveySpec | None = None
     files: dict[str, FileSpec] = Field(default_factory=dict)
@@ -198,6 +293,17 @@ class ProjectConfig(_Strict):
     def has_comparison(self) -> bool:
         return "comparison" in self.files
 
+    @property
+    def panel_domain(self) -> str | None:
+        """What the monthly panel records (``activity`` or ``income_support``); None without a panel.
+
+        An ``income_support`` panel cannot tell work or study from other months: analyses that need
+        them must say so instead of counting everyone as not in work (see
+        :func:`analysis.project.contract.panel_measures`).
+        """
+        spec = self.files.get("status_monthly")
+        return None if spec is None else (spec.domain or DEFAULT_PANEL_DOMAIN)
+
 
 class Project(BaseModel):
     """A project on disk: its id, folder and validated configuration."""
@@ -213,25 +319,22 @@ class Project(BaseModel):
         return self.raw_dir / "project.yml"
 
 
-def _format_errors(path: Path, err: ValidationError) -> str:
-    lines = [f"{path}: {err.error_count()} problem(s) in project.yml"]
-    for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field (check the spelling; see `foljeval new` for every field)"
-        lines.append(f"  - {loc}: {msg}")
-    return "\n".join(lines)
-
-
 def parse_config(data: Any, path: Path) -> ProjectConfig:
     """Validate already-loaded YAML data; raise :class:`ConfigError` listing every problem."""
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: project.yml must be a mapping of fields, got {type(data).__name__}")
+    retired = [f"  - {k}: {why}" for k, why in RETIRED_FIELDS.items() if k in data]
+    if retired:
+        raise ConfigError(f"{path}: {len(retired)} field(s) of an older foljeval in project.yml\n" + "\n".join(retired))
     try:
-        return ProjectConfig.model_validate(data)
+        config = ProjectConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_format_errors(path, err)) from None
+        lines = validation_lines(err.errors(), data)
+        raise ConfigError(f"{path}: {len(lines)} problem(s) in project.yml\n" + "\n".join(lines)) from None
+    lines = mapping_lines(config)
+    if lines:
+        raise ConfigError(f"{path}: {len(lines)} problem(s) in project.yml\n" + "\n".join(lines))
+    return config
 
 
 def load_project(raw_dir: str | Path) -> Project:

@@ -20,6 +20,8 @@ EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
 EXCEL_MIN, EXCEL_MAX = 18264, 73415
 # Six-digit years (YYMMDD): 00-69 -> 2000s, 70-99 -> 1900s (the POSIX pivot).
 CENTURY_PIVOT = 69
+# The mean length of a calendar month in days (365.25 / 12): converts day counts to months.
+DAYS_PER_MONTH = 30.4375
 
 MONTHS_SV = {
     "jan": 1,
@@ -57,6 +59,8 @@ MONTHS_SV = {
     "march": 3,
 }
 
+_YY_MM_DD = re.compile(r"^(\d{2})-(\d{2})-(\d{2})$")
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})(?::e|:a)?\.?\s+([a-zåäö]+)\.?\s+(\d{4})$")
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d+)?)?)?$")
 _DMY = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
 _COMPACT8 = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
@@ -66,8 +70,12 @@ _YM = re.compile(r"^(\d{4})[-/.]?(\d{2})$")
 _YM_NAME = re.compile(r"^([a-zåäö]+)\.?[ -]?(\d{4})$|^(\d{4})[ -]?([a-zåäö]+)\.?$")
 
 
-def _blank(values: pd.Series) -> pd.Series:
-    return values.isna() | values.astype(str).str.strip().isin(["", "nan", "NaN", "None", "NaT"])
+def _blank(values: pd.Series, missing: frozenset[str] = frozenset()) -> pd.Series:
+    text = values.astype(str).str.strip()
+    out = values.isna() | text.isin(["", "nan", "NaN", "None", "NaT"])
+    if missing:
+        out |= text.str.lower().isin({m.lower() for m in missing})
+    return out
 
 
 def _date(y: int, m: int, d: int) -> pd.Timestamp | None:
@@ -77,33 +85,56 @@ def _date(y: int, m: int, d: int) -> pd.Timestamp | None:
         return None
 
 
-def _one_date(value: object) -> pd.Timestamp | None:
-    if isinstance(value, (pd.Timestamp, dt.datetime)):
-        return pd.Timestamp(value).normalize() if not pd.isna(value) else None
-    if isinstance(value, dt.date):
-        return pd.Timestamp(value)
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        v = float(value)
-        if v.is_integer() and 19000101 <= v <= 21001231:  # 20160301 read as a number
-            return _one_date(str(int(v)))
-        if v.is_integer() and EXCEL_MIN <= v <= EXCEL_MAX:
-            return EXCEL_ORIGIN + pd.Timedelta(days=int(v))
-        if v.is_integer() and 0 <= v <= 991231:  # 160301 read as a number lost its leading zero
-            return _one_date(f"{int(v):06d}")
-        return None
-    text = str(value).strip()
+def _one_date(value: object, formats: tuple[str, ...] = ()) -> pd.Timestamp | None:
+    return _date_and_format(value, formats)[0]
+
+
+def _number_date(v: float) -> tuple[pd.Timestamp | None, str]:
+    if v.is_integer() and 19000101 <= v <= 21001231:  # 20160301 read as a number
+        return _date_and_format(str(int(v)))[0], "YYYYMMDD (number)"
+    if v.is_integer() and EXCEL_MIN <= v <= EXCEL_MAX:
+        return EXCEL_ORIGIN + pd.Timedelta(days=int(v)), "Excel serial number"
+    if v.is_integer() and 0 <= v <= 991231:  # 160301 read as a number lost its leading zero
+        return _date_and_format(f"{int(v):06d}")[0], "YYMMDD (number)"
+    return None, ""
+
+
+def _text_date(text: str) -> tuple[pd.Timestamp | None, str]:
     if m := _ISO.match(text):
-        return _date(int(m[1]), int(m[2]), int(m[3]))
+        return _date(int(m[1]), int(m[2]), int(m[3])), "YYYY-MM-DD"
     if m := _COMPACT8.match(text):
-        return _date(int(m[1]), int(m[2]), int(m[3]))
+        return _date(int(m[1]), int(m[2]), int(m[3])), "YYYYMMDD"
     if m := _COMPACT6.match(text):
         yy = int(m[1])
-        return _date((2000 if yy <= CENTURY_PIVOT else 1900) + yy, int(m[2]), int(m[3]))
+        return _date((2000 if yy <= CENTURY_PIVOT else 1900) + yy, int(m[2]), int(m[3])), "YYMMDD"
+    if m := _YY_MM_DD.match(text):  # 22-09-19: Swedish systems write YY-MM-DD (set date_formats for DD-MM-YY)
+        yy = int(m[1])
+        return _date((2000 if yy <= CENTURY_PIVOT else 1900) + yy, int(m[2]), int(m[3])), "YY-MM-DD"
     if m := _DMY.match(text):
-        return _date(int(m[3]), int(m[2]), int(m[1]))
+        return _date(int(m[3]), int(m[2]), int(m[1])), "DD.MM.YYYY"
+    if m := _DAY_MONTH_YEAR.match(text.lower()):
+        month = MONTHS_SV.get(m[2])
+        return (_date(int(m[3]), month, int(m[1])) if month else None), "D month YYYY"
     if _SERIAL.match(text):
-        return _one_date(float(text.replace(",", ".")))
-    return None
+        return _number_date(float(text.replace(",", ".")))[0], "Excel serial number"
+    return None, ""
+
+
+def _date_and_format(value: object, formats: tuple[str, ...] = ()) -> tuple[pd.Timestamp | None, str]:
+    """The date a cell holds and the name of the form it was written in ("" when unreadable)."""
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        return (pd.Timestamp(value).normalize(), "date cell") if not pd.isna(value) else (None, "")
+    if isinstance(value, dt.date):
+        return pd.Timestamp(value), "date cell"
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return _number_date(float(value))
+    text = str(value).strip()
+    for fmt in formats:  # project.yml's date_formats come first
+        try:
+            return pd.Timestamp(dt.datetime.strptime(text, fmt)).normalize(), fmt
+        except ValueError:
+            continue
+    return _text_date(text)
 
 
 def _one_month(value: object) -> pd.Timestamp | None:
@@ -122,13 +153,13 @@ def _one_month(value: object) -> pd.Timestamp | None:
         return pd.Timestamp(year=int(m[1]), month=month, day=1) if 1 <= month <= 12 else None
     if m := _YM_NAME.match(text):
         name, year = (m[1], m[2]) if m[1] else (m[4], m[3])
-        month = MONTHS_SV.get(name)
-        return pd.Timestamp(year=int(year), month=month, day=1) if month else None
+        month_of = MONTHS_SV.get(name)
+        return pd.Timestamp(year=int(year), month=month_of, day=1) if month_of else None
     day = _one_date(text)
     return day.to_period("M").to_timestamp() if day is not None else None
 
 
-def _parse(values: pd.Series, one) -> tuple[pd.Series, pd.Series]:
+def _parse(values: pd.Series, one, blank: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_datetime64_any_dtype(values):
         out = pd.to_datetime(values).dt.tz_localize(None) if getattr(values.dt, "tz", None) else pd.to_datetime(values)
         if one is _one_month:
@@ -136,7 +167,7 @@ def _parse(values: pd.Series, one) -> tuple[pd.Series, pd.Series]:
         else:
             out = out.dt.normalize()
         return out.astype("datetime64[ns]"), pd.Series(False, index=values.index)
-    blank = _blank(values)
+    blank = _blank(values) if blank is None else blank
     present = values[~blank]
     uniq = pd.unique(present.astype(object))
     lookup = {u: one(u) for u in uniq}
@@ -150,17 +181,24 @@ def _parse(values: pd.Series, one) -> tuple[pd.Series, pd.Series]:
     return out, bad
 
 
-def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_dates(
+    values: pd.Series, formats: tuple[str, ...] = (), missing: frozenset[str] = frozenset()
+) -> tuple[pd.Series, pd.Series]:
     """Parse a column of dates.
 
     Accepts ``2016-03-01``, ``2016-03-01 00:00``, ``2016/03/01``, ``20160301``,
-    ``160301`` (pivot: 00-69 are 2000s), ``01.03.2016``, Excel serial numbers (as
-    numbers or text) and date objects from Excel or SPSS readers.
+    ``160301`` and ``16-03-01`` (pivot: 00-69 are 2000s), ``01.03.2016``,
+    ``15 november 2022``, ``15 nov. 2022``, Excel serial numbers (as numbers or
+    text) and date objects from Excel or SPSS readers.
 
     Parameters
     ----------
     values : pandas.Series
         The raw column.
+    formats : tuple of str
+        ``strptime`` formats tried first (project.yml ``date_formats``).
+    missing : frozenset of str
+        Words that mean "no date" besides empty text, e.g. "pågår" in an end date.
 
     Returns
     -------
@@ -168,7 +206,25 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         ``datetime64[ns]`` dates (NaT for blank or unreadable) and a boolean mask of
         the non-blank values that could not be read.
     """
-    return _parse(values, _one_date)
+    return _parse(values, lambda v: _one_date(v, tuple(formats)), _blank(values, missing) if missing else None)
+
+
+def date_formats(
+    values: pd.Series, formats: tuple[str, ...] = (), missing: frozenset[str] = frozenset()
+) -> dict[str, int]:
+    """How many values of a date column were written in each form (``{"YYYY-MM-DD": 120, ...}``).
+
+    Unreadable values count under ``"unreadable"``; empty values are left out.
+    """
+    present = values[~_blank(values, missing)].astype(object)
+    if present.empty:
+        return {}
+    counts = present.value_counts(dropna=False)
+    out: dict[str, int] = {}
+    for value, n in counts.items():
+        name = _date_and_format(value, tuple(formats))[1] or "unreadable"
+        out[name] = out.get(name, 0) + int(n)
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
 def parse_month(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -189,7 +245,7 @@ def months_between(start: pd.Series, end: pd.Series) -> pd.Series:
     """Calendar months from ``start`` to ``end`` (31 Aug -> 28 Feb is 6.0), with day fractions.
 
     Whole months count as on a calendar (the day of month is clamped to the month's
-    length); the days left over are divided by the mean month length, 30.4375.
+    length); the days left over are divided by the mean month length, :data:`DAYS_PER_MONTH`.
     """
     s = pd.to_datetime(start)
     e = pd.to_datetime(end)
@@ -198,7 +254,7 @@ def months_between(start: pd.Series, end: pd.Series) -> pd.Series:
     over = anchor > e
     whole = whole.where(~over, whole - 1)
     anchor = _add_months(s, whole)
-    return whole + (e - anchor).dt.days / 30.4375
+    return whole + (e - anchor).dt.days / DAYS_PER_MONTH
 
 
 def _add_months(s: pd.Series, months: pd.Series) -> pd.Series:
@@ -208,6 +264,12 @@ def _add_months(s: pd.Series, months: pd.Series) -> pd.Series:
     last_day = first.dt.days_in_month
     day = pd.concat([s.dt.day, last_day], axis=1).min(axis=1)
     return first + pd.to_timedelta(day - 1, unit="D")
+
+
+def month_number(date: dt.date | pd.Timestamp) -> int:
+    """The calendar month number ``year * 12 + month - 1`` of one date (consecutive months differ by 1)."""
+    ts = pd.Timestamp(date)
+    return int(ts.year * 12 + ts.month - 1)
 
 
 def month_numbers(values, missing: int = -1) -> np.ndarray:
@@ -231,3 +293,9 @@ def month_numbers(values, missing: int = -1) -> np.ndarray:
             return np.where(nat, missing, table[np.clip(days - lo, 0, hi - lo)])
     out = arr.astype("datetime64[M]").astype(np.int64) + 1970 * 12
     return np.where(nat, missing, out)
+
+
+def month_starts(numbers) -> pd.DatetimeIndex:
+    """Inverse of :func:`month_numbers`: the first day of each month number."""
+    n = np.asarray(numbers, dtype=np.int64) - 1970 * 12
+    return pd.DatetimeIndex(n.astype("datetime64[M]").astype("datetime64[ns]"))

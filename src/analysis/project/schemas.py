@@ -1,16 +1,17 @@
-"""pandera schemas of the processed tables in ``data/processed/<project>/``.
+"""pandera schemas of the processed tables in ``data/processed/<project>/``, derived from the contract.
 
 These are the only tables the analysis notebooks read. Validation is lazy so one
 run reports every failure case. Extra columns (covariates and register outcomes
-named in project.yml) are allowed and must be numeric.
+named in project.yml) are allowed beside the canonical ones, except in the
+monthly panel.
 
-Processed tables
-----------------
-participants.parquet   one row per kept enrolment (``person_key`` unique)
-comparison.parquet     one row per comparison person
-followups.parquet      one row per follow-up contact
-status_monthly.parquet one row per person and month
-survey.parquet         one row per respondent, wave and item
+Every column's type and checks come from its declaration in
+:mod:`analysis.project.contract`: a ``code`` column is checked against its
+domain's codes, a ``key`` against the pseudonym pattern (an isin or regex check
+only a string can pass, so no per-value type check is needed on a register-sized
+comparison group). A dictionary-encoded kind (the monthly panel: tens of millions
+of rows, few distinct keys and labels) keeps its text columns categorical and
+checks them once per category.
 """
 
 from __future__ import annotations
@@ -18,75 +19,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
 
-from analysis.project.codes import (
-    EDUCATION,
-    EXIT_STATUS,
-    GENDER,
-    INCOME,
-    ORIGIN,
-    PANEL_STATUS,
-    REFERRED_BY,
-    SURVEY_WAVES,
-)
+from analysis.project.codes import DOMAINS
+from analysis.project.contract import KINDS, ORDER, PERSON_KEY, Column, FileKind, columns_of
 
 # A pseudonym: 20 lower-case hex characters (truncated HMAC-SHA-256) or, for projects
 # that deliver already pseudonymised ids, "x" followed by the project's own id.
 PSEUDONYM_REGEX = r"^([0-9a-f]{20}|x[A-Za-z0-9_.:-]{1,64})$"
-
-
-class _Base(pa.DataFrameModel):
-    class Config:
-        strict = False  # covariate/outcome columns are allowed beside the canonical ones
-        coerce = False
-
-
-class Participants(_Base):
-    person_key: Series[str] = pa.Field(str_matches=PSEUDONYM_REGEX, unique=True)
-    referral_date: Series[pd.Timestamp] = pa.Field(nullable=True)
-    start_date: Series[pd.Timestamp] = pa.Field(nullable=True)  # empty: referred, never enrolled
-    end_date: Series[pd.Timestamp] = pa.Field(nullable=True)  # empty: still enrolled
-    referred_by: Series[str] = pa.Field(isin=REFERRED_BY, nullable=True)
-    gender: Series[str] = pa.Field(isin=GENDER, nullable=True)
-    birth_year: Series[pd.Int64Dtype] = pa.Field(ge=1900, le=2030, nullable=True)
-    age_at_start: Series[pd.Int64Dtype] = pa.Field(ge=0, le=120, nullable=True)
-    origin: Series[str] = pa.Field(isin=ORIGIN, nullable=True)
-    education: Series[str] = pa.Field(isin=EDUCATION, nullable=True)
-    support_before_months: Series[float] = pa.Field(ge=0, nullable=True)
-    income_at_start: Series[str] = pa.Field(isin=INCOME, nullable=True)
-    income_at_exit: Series[str] = pa.Field(isin=INCOME, nullable=True)
-    track: Series[str] = pa.Field(nullable=True)
-    action_plan_date: Series[pd.Timestamp] = pa.Field(nullable=True)
-    exit_status: Series[str] = pa.Field(isin=EXIT_STATUS, nullable=True)
-
-    @pa.dataframe_check
-    def end_not_before_start(cls, df: pd.DataFrame) -> Series[bool]:
-        return ~(df["end_date"] < df["start_date"])
-
-
-class Comparison(_Base):
-    # A register comparison group has a million rows: each text column is checked by its isin or
-    # regex check (which only a string can pass) instead of a per-value type check as well.
-    person_key: Series[object] = pa.Field(str_matches=PSEUDONYM_REGEX, unique=True)
-    reference_date: Series[pd.Timestamp]
-    referred_by: Series[object] = pa.Field(isin=REFERRED_BY, nullable=True)
-    gender: Series[object] = pa.Field(isin=GENDER, nullable=True)
-    birth_year: Series[pd.Int64Dtype] = pa.Field(ge=1900, le=2030, nullable=True)
-    age_at_start: Series[pd.Int64Dtype] = pa.Field(ge=0, le=120, nullable=True)  # age at reference_date
-    origin: Series[object] = pa.Field(isin=ORIGIN, nullable=True)
-    education: Series[object] = pa.Field(isin=EDUCATION, nullable=True)
-    support_before_months: Series[float] = pa.Field(ge=0, nullable=True)
-    income_at_start: Series[object] = pa.Field(isin=INCOME, nullable=True)
-    exit_status: Series[object] = pa.Field(isin=EXIT_STATUS, nullable=True)
-
-
-class Followups(_Base):
-    person_key: Series[str] = pa.Field(str_matches=PSEUDONYM_REGEX)
-    followup_date: Series[pd.Timestamp] = pa.Field(nullable=True)
-    months_after_exit: Series[float] = pa.Field(ge=0, nullable=True)
-    status: Series[str] = pa.Field(isin=EXIT_STATUS, nullable=True)
-    income_source: Series[str] = pa.Field(isin=INCOME, nullable=True)
 
 
 def _per_category(s: pd.Series, ok_categories) -> pd.Series:
@@ -95,48 +34,100 @@ def _per_category(s: pd.Series, ok_categories) -> pd.Series:
     return pd.Series(ok[s.cat.codes.to_numpy()], index=s.index)
 
 
-class StatusMonthly(_Base):
-    # Categorical (dictionary-encoded in parquet): a register panel has tens of millions of
-    # rows but few distinct keys and labels, so the checks run on the categories and are
-    # expanded by the codes (a failing row is still reported as a row).
-    person_key: Series[pd.CategoricalDtype]
-    month: Series[pd.Timestamp]  # first day of the month
-    status: Series[pd.CategoricalDtype]
-
-    class Config:
-        strict = True
-
-    @pa.check("person_key", name="pseudonym_format")
-    def _pseudonym_format(cls, s: pd.Series) -> pd.Series:
-        return _per_category(s, s.cat.categories.astype(str).str.fullmatch(PSEUDONYM_REGEX))
-
-    @pa.check("status", name="known_panel_status")
-    def _known_status(cls, s: pd.Series) -> pd.Series:
-        return _per_category(s, s.cat.categories.isin(PANEL_STATUS))
-
-    @pa.dataframe_check(name="one_row_per_person_and_month")
-    def _unique_person_month(cls, df: pd.DataFrame) -> pd.Series:
-        month = df["month"].to_numpy().astype("datetime64[M]").astype(np.int64)
-        span = int(month.max() - month.min() + 1) if len(month) else 1
-        pair = df["person_key"].cat.codes.to_numpy().astype(np.int64) * span + (
-            month - (month.min() if len(month) else 0)
-        )
-        if len(pair) < 2 or (np.diff(pair) > 0).all():  # sorted by person and month: unique without hashing
-            return pd.Series(True, index=df.index)
-        return ~pd.Series(pair, index=df.index).duplicated(keep=False)
+def _category_check(name: str, ok) -> pa.Check:
+    return pa.Check(lambda s: _per_category(s, ok(s.cat.categories)), name=name)
 
 
-class Survey(_Base):
-    respondent_key: Series[str] = pa.Field(str_matches=PSEUDONYM_REGEX)
-    wave: Series[str] = pa.Field(isin=SURVEY_WAVES)
-    item: Series[str]
-    response: Series[float] = pa.Field(ge=1, nullable=True)  # 1..len(scale); free text never here
+def _bounds(c: Column) -> list[pa.Check]:
+    out = []
+    if c.ge is not None:
+        out.append(pa.Check.ge(c.ge))
+    if c.le is not None:
+        out.append(pa.Check.le(c.le))
+    return out
 
 
-SCHEMAS: dict[str, type[_Base]] = {
-    "participants": Participants,
-    "comparison": Comparison,
-    "followups": Followups,
-    "status_monthly": StatusMonthly,
-    "survey": Survey,
+def _column(c: Column, kind: FileKind) -> pa.Column:
+    col = _typed_column(c, kind)
+    col.required = not c.optional
+    return col
+
+
+def _typed_column(c: Column, kind: FileKind) -> pa.Column:
+    codes = DOMAINS[c.domain].codes if c.domain else ()
+    if kind.dictionary_encoded and c.dtype == "code":
+        check = _category_check(f"known_{c.domain}", lambda cats, codes=codes: cats.isin(codes))
+        return pa.Column(pd.CategoricalDtype, checks=[check], nullable=c.nullable)
+    if c.dtype == "code":
+        return pa.Column(object, checks=[pa.Check.isin(codes)], nullable=c.nullable)
+    if c.dtype in ("date", "month"):
+        return pa.Column("datetime64[ns]", nullable=c.nullable)
+    if c.dtype == "int":
+        return pa.Column(pd.Int64Dtype(), checks=_bounds(c), nullable=c.nullable)
+    if c.dtype == "float":
+        return pa.Column(float, checks=_bounds(c), nullable=c.nullable)
+    return pa.Column(str, nullable=c.nullable)
+
+
+def _key_column(kind: FileKind) -> pa.Column:
+    if kind.dictionary_encoded:
+        check = _category_check("pseudonym_format", lambda cats: cats.astype(str).str.fullmatch(PSEUDONYM_REGEX))
+        return pa.Column(pd.CategoricalDtype, checks=[check])
+    return pa.Column(object, checks=[pa.Check.str_matches(PSEUDONYM_REGEX)], unique=kind.unique_key)
+
+
+def _end_not_before_start(df: pd.DataFrame) -> pd.Series:
+    return ~(df["end_date"] < df["start_date"])
+
+
+def _one_row_per_person_and_month(df: pd.DataFrame) -> pd.Series:
+    month = df["month"].to_numpy().astype("datetime64[M]").astype(np.int64)
+    span = int(month.max() - month.min() + 1) if len(month) else 1
+    pair = df[PERSON_KEY].cat.codes.to_numpy().astype(np.int64) * span + (month - (month.min() if len(month) else 0))
+    if len(pair) < 2 or (np.diff(pair) > 0).all():  # sorted by person and month: unique without hashing
+        return pd.Series(True, index=df.index)
+    return ~pd.Series(pair, index=df.index).duplicated(keep=False)
+
+
+# Rules across columns of one table (the column rules come from the contract).
+TABLE_CHECKS: dict[str, list[pa.Check]] = {
+    "participants": [pa.Check(_end_not_before_start, name="end_not_before_start")],
+    "status_monthly": [pa.Check(_one_row_per_person_and_month, name="one_row_per_person_and_month")],
 }
+
+
+def processed_columns(kind: str) -> list[str]:
+    """The canonical columns of a kind's processed table, in order (the key first)."""
+    return [KINDS[kind].key] + [c.name for c in columns_of(kind) if c.processed]
+
+
+def build_schema(kind: str) -> pa.DataFrameSchema:
+    """The pandera schema of one processed table, from the contract."""
+    k = KINDS[kind]
+    cols = {k.key: _key_column(k)}
+    cols.update({c.name: _column(c, k) for c in columns_of(kind) if c.processed})
+    return pa.DataFrameSchema(
+        cols, checks=TABLE_CHECKS.get(kind, []), strict=k.strict, coerce=False, name=kind.capitalize()
+    )
+
+
+def _derived_schema(name: str, columns: list[str], key: bool) -> pa.DataFrameSchema:
+    """A table derived from the participants file, with the participants' declarations of its columns."""
+    k = KINDS["participants"]
+    declared = {c.name: c for c in columns_of("participants")}
+    cols = {k.key: pa.Column(object, checks=[pa.Check.str_matches(PSEUDONYM_REGEX)])} if key else {}
+    for c in columns:
+        cols[c] = _column(declared[c], k) if c in declared else pa.Column(int, checks=[pa.Check.ge(1)])
+    return pa.DataFrameSchema(cols, strict=True, coerce=False, name=name)
+
+
+DERIVED_TABLES: dict[str, tuple[list[str], bool]] = {
+    # participants without an id (files.participants.anonymous: count): counted in the flow, never linked
+    "anonymous": (["referral_date", "start_date", "end_date", "gender", "age_at_start", "exit_status"], False),
+    # every kept enrolment of a person (files.participants.episodes: first, last or all)
+    "episodes": (["episode", "start_date", "end_date", "exit_status"], True),
+}
+"""Processed tables that are not a file kind: name -> (columns, has the person key)."""
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {kind: build_schema(kind) for kind in ORDER}
+SCHEMAS.update({name: _derived_schema(name, cols, key) for name, (cols, key) in DERIVED_TABLES.items()})

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.disclosure.suppression import DEFAULT_MIN_CELL
+from analysis.project.contract import panel_measures
 from analysis.survival.cif import CumulativeIncidenceResult, aalen_johansen, aalen_johansen_by
 from analysis.survival.cox import ConvergenceError, CoxPHResult, cox_ph_frame
 from analysis.survival.km import KaplanMeierGroups, kaplan_meier_by
@@ -307,6 +308,8 @@ def _survival_analysis(
     panel = tables.get("status_monthly")
     if panel is None or panel.empty:
         return SurvivalAnalysis(False, "no_panel", **base)
+    if not panel_measures(getattr(config, "panel_domain", None) or "activity", "work_or_study"):
+        return SurvivalAnalysis(False, "panel_without_work_or_study", **base)
     part = tables["participants"]
     part = part[part["start_date"].notna()].copy()
     part["cohort"] = _cohort(part, config.cohort_by)

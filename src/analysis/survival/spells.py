@@ -58,21 +58,17 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from analysis.project.dates import month_numbers
+from analysis.project.codes import DEFAULT_PANEL_WORK_OR_STUDY
+from analysis.project.contract import PERSON_KEY
+from analysis.project.dates import month_number, month_numbers, month_starts
 
 EVENT_CENSORED, EVENT_WORK_OR_STUDY, EVENT_COMPETING = 0, 1, 2
-SPELL_COLUMNS = ["person_key", "spell_no", "start", "end", "months", "duration", "event", "left_censored"]
+SPELL_COLUMNS = [PERSON_KEY, "spell_no", "start", "end", "months", "duration", "event", "left_censored"]
 
 
-def month_number(values) -> np.ndarray:
-    """Calendar month numbers (year * 12 + month - 1) of dates; NaT -> minimum int64."""
+def _month_number(values) -> np.ndarray:
+    """Calendar month numbers of dates; NaT -> minimum int64 (sorts before every month)."""
     return month_numbers(values, missing=np.iinfo(np.int64).min)
-
-
-def month_timestamp(numbers) -> pd.DatetimeIndex:
-    """Inverse of :func:`month_number`: first day of each month."""
-    n = np.asarray(numbers, dtype=np.int64) - 1970 * 12
-    return pd.DatetimeIndex(n.astype("datetime64[M]").astype("datetime64[ns]"))
 
 
 def _codes(keys: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -106,8 +102,8 @@ def _prepare(panel: pd.DataFrame, work_or_study: Iterable[str], data_end) -> dic
 
 
 def _prepare_uncached(panel: pd.DataFrame, work_or_study: Iterable[str], data_end) -> dict:
-    person, keys = _codes(panel["person_key"])
-    month = month_number(panel["month"])
+    person, keys = _codes(panel[PERSON_KEY])
+    month = _month_number(panel["month"])
     status = panel["status"]
     if isinstance(status.dtype, pd.CategoricalDtype):
         flag_by_cat = np.isin(np.asarray(status.cat.categories, dtype=object), list(work_or_study))
@@ -116,7 +112,7 @@ def _prepare_uncached(panel: pd.DataFrame, work_or_study: Iterable[str], data_en
     else:
         ws = status.isin(list(work_or_study)).to_numpy()
     if data_end is not None:
-        keep = month <= month_number([pd.Timestamp(data_end)])[0]
+        keep = month <= month_number(data_end)
         person, month, ws = person[keep], month[keep], ws[keep]
     # One sort; skipped when the panel already comes sorted (the cleaning step writes it so).
     if person.size > 1 and not (np.all((np.diff(person) > 0) | ((np.diff(person) == 0) & (np.diff(month) > 0)))):
@@ -135,7 +131,7 @@ def _prepare_uncached(panel: pd.DataFrame, work_or_study: Iterable[str], data_en
 
 def build_spells(
     panel: pd.DataFrame,
-    work_or_study: Iterable[str] = ("work", "study"),
+    work_or_study: Iterable[str] = DEFAULT_PANEL_WORK_OR_STUDY,
     bridge_gap_months: int = 1,
     data_end: dt.date | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
@@ -186,10 +182,10 @@ def build_spells(
     spell_no = np.arange(starts.size) - np.maximum.accumulate(np.where(first_of_person, np.arange(starts.size), 0)) + 1
     return pd.DataFrame(
         {
-            "person_key": p["keys"].to_numpy()[sp_person],
+            PERSON_KEY: p["keys"].to_numpy()[sp_person],
             "spell_no": spell_no.astype(np.int64),
-            "start": month_timestamp(s),
-            "end": month_timestamp(e),
+            "start": month_starts(s),
+            "end": month_starts(e),
             "months": months.astype(np.int64),
             "duration": duration.astype(np.int64),
             "event": event.astype(np.int64),
@@ -206,20 +202,20 @@ def first_spell_after(
     Returns the spell rows with the person's columns from ``persons`` joined on
     ``person_key`` (one row per person who has such a spell).
     """
-    ref = persons[["person_key", date_col]].dropna()
-    sp = spells.merge(ref, on="person_key", how="inner")
-    ok = month_number(sp["start"]) >= month_number(sp[date_col])
+    ref = persons[[PERSON_KEY, date_col]].dropna()
+    sp = spells.merge(ref, on=PERSON_KEY, how="inner")
+    ok = _month_number(sp["start"]) >= _month_number(sp[date_col])
     if not include_left_censored:
         ok &= ~sp["left_censored"].to_numpy()
-    sp = sp.loc[ok].sort_values(["person_key", "spell_no"], kind="stable").drop_duplicates("person_key")
+    sp = sp.loc[ok].sort_values([PERSON_KEY, "spell_no"], kind="stable").drop_duplicates(PERSON_KEY)
     extra = [c for c in persons.columns if c not in sp.columns]
-    return sp.merge(persons[["person_key", *extra]], on="person_key", how="left").reset_index(drop=True)
+    return sp.merge(persons[[PERSON_KEY, *extra]], on=PERSON_KEY, how="left").reset_index(drop=True)
 
 
 def time_to_first(
     panel: pd.DataFrame,
     persons: pd.DataFrame,
-    work_or_study: Iterable[str] = ("work", "study"),
+    work_or_study: Iterable[str] = DEFAULT_PANEL_WORK_OR_STUDY,
     competing_events: Iterable[str] = (),
     data_end: dt.date | pd.Timestamp | None = None,
     date_col: str = "start_date",
@@ -245,8 +241,8 @@ def time_to_first(
         columns of ``persons``. Risk sets are ``entry < t <= time`` (0 = from the start).
     """
     p = _prepare(panel, work_or_study, data_end)
-    codes = p["keys"].get_indexer(persons["person_key"])
-    a = month_number(persons[date_col])
+    codes = p["keys"].get_indexer(persons[PERSON_KEY])
+    a = _month_number(persons[date_col])
     valid = (codes >= 0) & (a != np.iinfo(np.int64).min)
     codes_v = np.where(valid, codes, 0)
     # First month in work or study at or after the person's start month: for each
@@ -266,7 +262,7 @@ def time_to_first(
     x = np.full(len(persons), big)
     if competing_events and "exit_status" in persons and "end_date" in persons:
         comp = persons["exit_status"].isin(list(competing_events)).to_numpy() & persons["end_date"].notna().to_numpy()
-        x = np.where(comp, month_number(persons["end_date"]), big)
+        x = np.where(comp, _month_number(persons["end_date"]), big)
         x = np.where(x < a, a, x)
     ws_hit = (f <= obs_end) & (f <= x)
     comp_hit = ~ws_hit & (x <= obs_end)

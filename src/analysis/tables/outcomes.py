@@ -13,7 +13,7 @@ followed up in wave ``w``
 Follow-up waves
 ---------------
 A follow-up's months after exit is ``months_after_exit`` or, when empty,
-``(followup_date - end_date)`` in months (30.4375 days). Waves are nominal
+``(followup_date - end_date)`` in months (``DAYS_PER_MONTH`` = 30.4375 days). Waves are nominal
 months (default 6 and 12); each wave's band runs from the midpoint to the
 previous wave (half the first wave for the first) to the midpoint to the next
 (as far beyond the last wave as its lower half-width). Contacts before exit or
@@ -55,15 +55,15 @@ from analysis.disclosure.suppression import (
     protect_share,
     share_from_linked,
 )
-from analysis.project.codes import EXIT_STATUS, INCOME
+from analysis.project.codes import DEFAULT_SELF_SUPPORTING, DEFAULT_WORK_OR_STUDY, EXIT_STATUS, INCOME
+from analysis.project.config import DEFAULT_FOLLOWUP_MONTHS_AFTER_EXIT
+from analysis.project.contract import PERSON_KEY
+from analysis.project.dates import DAYS_PER_MONTH
 from analysis.tables.participants import AGE_BINS, VARIABLES, age_group_order, populations, prepare
 
-DAYS_PER_MONTH = 30.4375
 INCOME_CATS = list(INCOME) + [MISSING]  # same rows at every time point
-DEFAULT_WAVES: tuple[int, ...] = (6, 12)
+DEFAULT_WAVES: tuple[int, ...] = DEFAULT_FOLLOWUP_MONTHS_AFTER_EXIT
 SUBGROUPS: tuple[str, ...] = ("gender", "age_group", "track", "referred_by")
-DEFAULT_WORK_OR_STUDY = ("work", "subsidised_work", "study", "work_and_study")
-DEFAULT_SELF_SUPPORTING = ("wage", "student_aid", "none")
 
 
 def wave_bands(waves: Sequence[int]) -> list[tuple[int, float, float]]:
@@ -81,12 +81,12 @@ def assign_waves(
 
     See the module docstring for the rules.
     """
-    cols = ["person_key", "wave", "months", "status", "income_source"]
+    cols = [PERSON_KEY, "wave", "months", "status", "income_source"]
     if followups is None or followups.empty:
         return pd.DataFrame(columns=cols)
     end = pd.Timestamp(data_end)
-    ex = participants.loc[populations(participants, data_end)["exited"], ["person_key", "end_date"]]
-    f = followups.merge(ex, on="person_key", how="inner")
+    ex = participants.loc[populations(participants, data_end)["exited"], [PERSON_KEY, "end_date"]]
+    f = followups.merge(ex, on=PERSON_KEY, how="inner")
     if "followup_date" in f:
         f = f[f["followup_date"].isna() | (f["followup_date"] <= end)]
         from_dates = (f["followup_date"] - f["end_date"]).dt.days / DAYS_PER_MONTH
@@ -100,8 +100,8 @@ def assign_waves(
     f = f[f["wave"].notna()].copy()
     f["wave"] = f["wave"].astype(int)
     f["dist"] = (f["months"] - f["wave"]).abs()
-    f = f.sort_values(["person_key", "wave", "dist", "months"], ascending=[True, True, True, False])
-    f = f.drop_duplicates(["person_key", "wave"], keep="first")
+    f = f.sort_values([PERSON_KEY, "wave", "dist", "months"], ascending=[True, True, True, False])
+    f = f.drop_duplicates([PERSON_KEY, "wave"], keep="first")
     for c in ("status", "income_source"):
         if c not in f:
             f[c] = None
@@ -451,9 +451,9 @@ def outcome_tables(
     }
     for w in sorted(waves):
         got = fw[fw["wave"] == w]
-        eligible_mask = (_months_after(ex["end_date"], w) <= end) | ex["person_key"].isin(got["person_key"])
+        eligible_mask = (_months_after(ex["end_date"], w) <= end) | ex[PERSON_KEY].isin(got[PERSON_KEY])
         elig = ex[eligible_mask]
-        fu = elig.merge(got[["person_key", "status", "income_source"]], on="person_key", how="inner")
+        fu = elig.merge(got[[PERSON_KEY, "status", "income_source"]], on=PERSON_KEY, how="inner")
         row = _wos_row(
             str(w), int(fu["status"].isin(wos).sum()), int(fu["status"].notna().sum()), len(fu), len(elig), min_cell
         )

@@ -140,16 +140,25 @@ class Flow:
 
 
 def participant_flow(
-    participants: pd.DataFrame, data_end: dt.date, planned: int | None = None, min_cell: int = DEFAULT_MIN_CELL
+    participants: pd.DataFrame,
+    data_end: dt.date,
+    planned: int | None = None,
+    min_cell: int = DEFAULT_MIN_CELL,
+    anonymous: pd.DataFrame | None = None,
 ) -> Flow:
     """Count referred, enrolled, active and exited persons at ``data_end``.
 
     The counts are protected together (``active + exited = enrolled``,
     ``enrolled + not_enrolled = referred``) so a small count cannot be recovered
-    by subtraction.
+    by subtraction. ``anonymous`` are the participants registered without a
+    personnummer (``files.participants.anonymous: count``): they are in the flow's
+    totals but in no person-level table.
     """
     pop = populations(participants, data_end)
     counts = {k: int(pop[k].sum()) for k in FLOW_KEYS}
+    if anonymous is not None and len(anonymous):
+        extra = populations(anonymous, data_end)
+        counts = {k: counts[k] + int(extra[k].sum()) for k in FLOW_KEYS}
     prot = protect_linked(
         counts, [(["active", "exited"], "enrolled"), (["enrolled", "not_enrolled"], "referred")], min_cell
     )
@@ -372,6 +381,7 @@ def participant_tables(
     support_bins: Sequence[int] = SUPPORT_BINS_MONTHS,
     tracks: Sequence[str] | None = None,
     planned: int | None = None,
+    anonymous: pd.DataFrame | None = None,
 ) -> ParticipantsResult:
     """Compute the flow and every descriptive participant table.
 
@@ -405,7 +415,7 @@ def participant_tables(
                 participants, v, data_end, "track", caption_key=f"{VARIABLES[v][2]}_by_track", **kw
             )
     return ParticipantsResult(
-        flow=participant_flow(participants, data_end, planned, min_cell),
+        flow=participant_flow(participants, data_end, planned, min_cell, anonymous),
         tables=tables,
         support=support_by_agency(
             participants,

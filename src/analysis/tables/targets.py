@@ -49,6 +49,7 @@ passes :func:`analysis.disclosure.suppression.protect_share`; the status is alwa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,9 +59,12 @@ import pandas as pd
 from analysis.disclosure.intervals import wilson_interval
 from analysis.disclosure.proportions import fmt_ci, fmt_pct
 from analysis.disclosure.suppression import protect_share
+from analysis.project.contract import PERSON_KEY, panel_measures
+from analysis.project.dates import DAYS_PER_MONTH
+from analysis.project.metrics import SPECS as METRIC_SPECS
+from analysis.project.metrics import MetricSpec
 from analysis.tables.participants import populations
 
-DAYS_PER_MONTH = 30.4375
 CONTACT_GRACE_DAYS = 15
 STATUSES = ("met", "not_met", "not_measurable")
 
@@ -71,7 +75,7 @@ def _enrolled(p: pd.DataFrame, data_end) -> pd.DataFrame:
 
 def _fu_dates(followups: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFrame:
     """Follow-ups with a usable date: followup_date, else end_date + months_after_exit."""
-    f = followups.merge(participants[["person_key", "start_date", "end_date"]], on="person_key", how="inner")
+    f = followups.merge(participants[[PERSON_KEY, "start_date", "end_date"]], on=PERSON_KEY, how="inner")
     date = f["followup_date"] if "followup_date" in f else pd.Series(pd.NaT, index=f.index)
     if "months_after_exit" in f:
         approx = f["end_date"] + pd.to_timedelta(f["months_after_exit"].astype(float) * DAYS_PER_MONTH, unit="D")
@@ -79,12 +83,16 @@ def _fu_dates(followups: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFra
     return f.assign(date=date)
 
 
-def _within_months(config, tables, data_end, months: int, kind: str) -> tuple[int, int, str | None] | None:
+Counted = tuple[int, int, str | None]
+"""(successes, persons observed, note) of a share metric; ``None`` when the data cannot measure it."""
+
+
+def _within_months(config, tables, data_end, months: int, kind: str) -> Counted | None:
     p = tables["participants"]
     end = pd.Timestamp(data_end)
     e = _enrolled(p, data_end)
     e = e[e["start_date"] + pd.DateOffset(months=months) <= end]
-    limit = e.set_index("person_key")["start_date"] + pd.DateOffset(months=months)
+    limit = e.set_index(PERSON_KEY)["start_date"] + pd.DateOffset(months=months)
     panel = tables.get("status_monthly")
     followups = tables.get("followups")
     if kind == "work_or_study":
@@ -94,36 +102,40 @@ def _within_months(config, tables, data_end, months: int, kind: str) -> tuple[in
     has_exit = exit_col in p and p[exit_col].notna().any()
     has_fu = followups is not None and fu_col in followups and followups[fu_col].notna().any()
     note = None
-    use_panel = panel is not None and not panel.empty and (kind == "work_or_study" or not (has_exit or has_fu))
+    # an income-support panel cannot tell work or study from other months (files.status_monthly.domain)
+    measurable = panel_measures(getattr(config, "panel_domain", None) or "activity", "work_or_study")
+    use_panel = (
+        measurable and panel is not None and not panel.empty and (kind == "work_or_study" or not (has_exit or has_fu))
+    )
     if use_panel:
         note = None if kind == "work_or_study" else "panel_proxy"
         # select the participants' rows first (isin on a categorical works on its categories):
         # a register panel has tens of millions of comparison rows that a merge would copy
-        mine = panel[panel["person_key"].isin(e["person_key"])]
-        mine = mine.assign(person_key=mine["person_key"].astype(object))
-        m = mine.merge(e[["person_key", "start_date"]], on="person_key", how="inner")
+        mine = panel[panel[PERSON_KEY].isin(e[PERSON_KEY])]
+        mine = mine.assign(person_key=mine[PERSON_KEY].astype(object))
+        m = mine.merge(e[[PERSON_KEY, "start_date"]], on=PERSON_KEY, how="inner")
         first = m["start_date"].dt.to_period("M").dt.to_timestamp()
         last = (m["start_date"] + pd.DateOffset(months=months)).dt.to_period("M").dt.to_timestamp()
         m = m[(m["month"] >= first) & (m["month"] <= last)]
         if m.empty:
             return None
-        hit = m.assign(ok=m["status"].isin(config.panel_work_or_study)).groupby("person_key")["ok"].any()
+        hit = m.assign(ok=m["status"].isin(config.panel_work_or_study)).groupby(PERSON_KEY)["ok"].any()
         return int(hit.sum()), int(hit.size), note
     if not (has_exit or has_fu):
         return None
     success = pd.Series(False, index=limit.index)
     if has_exit:
-        x = e.set_index("person_key")
+        x = e.set_index(PERSON_KEY)
         success |= x[exit_col].isin(ok_codes) & x["end_date"].notna() & (x["end_date"] <= limit)
     if has_fu:
         f = _fu_dates(followups, e)
         f = f[f[fu_col].isin(ok_codes) & f["date"].notna()]
-        f = f[f["date"] <= f["person_key"].map(limit)]
-        success |= success.index.isin(f["person_key"])
+        f = f[f["date"] <= f[PERSON_KEY].map(limit)]
+        success |= success.index.isin(f[PERSON_KEY])
     return int(success.sum()), int(success.size), note
 
 
-def _action_plan(config, tables, data_end, days: int):
+def _action_plan(config, tables, data_end, days: int) -> Counted | None:
     p = tables["participants"]
     if "action_plan_date" not in p or not p["action_plan_date"].notna().any():
         return None
@@ -133,7 +145,7 @@ def _action_plan(config, tables, data_end, days: int):
     return int((lag <= days).sum()), int(len(e)), None
 
 
-def _contact_every(config, tables, data_end, months: int):
+def _contact_every(config, tables, data_end, months: int) -> Counted | None:
     p = tables["participants"]
     f = tables.get("followups")
     if f is None or f.empty or "followup_date" not in f or not f["followup_date"].notna().any():
@@ -141,7 +153,7 @@ def _contact_every(config, tables, data_end, months: int):
     end = pd.Timestamp(data_end)
     e = _enrolled(p, data_end).copy()
     e["stop"] = e["end_date"].where(e["end_date"].notna() & (e["end_date"] <= end), end)
-    c = f[["person_key", "followup_date"]].dropna().merge(e[["person_key", "start_date", "stop"]], on="person_key")
+    c = f[[PERSON_KEY, "followup_date"]].dropna().merge(e[[PERSON_KEY, "start_date", "stop"]], on=PERSON_KEY)
     c = c[(c["followup_date"] >= c["start_date"]) & (c["followup_date"] <= c["stop"])]
     if c.empty:
         return None  # no contact dates during any enrolment: the project records none
@@ -151,22 +163,22 @@ def _contact_every(config, tables, data_end, months: int):
     pts = (
         pd.concat(
             [
-                e[["person_key", "start_date"]].rename(columns={"start_date": "d"}),
-                c.loc[c["person_key"].isin(e["person_key"]), ["person_key", "followup_date"]].rename(
+                e[[PERSON_KEY, "start_date"]].rename(columns={"start_date": "d"}),
+                c.loc[c[PERSON_KEY].isin(e[PERSON_KEY]), [PERSON_KEY, "followup_date"]].rename(
                     columns={"followup_date": "d"}
                 ),
-                e[["person_key", "stop"]].rename(columns={"stop": "d"}),
+                e[[PERSON_KEY, "stop"]].rename(columns={"stop": "d"}),
             ]
         )
-        .sort_values(["person_key", "d"])
+        .sort_values([PERSON_KEY, "d"])
         .reset_index(drop=True)
     )
-    gaps = pts.groupby("person_key")["d"].diff().dt.days
-    worst = gaps.groupby(pts["person_key"]).max().reindex(e["person_key"]).fillna(np.inf)
+    gaps = pts.groupby(PERSON_KEY)["d"].diff().dt.days
+    worst = gaps.groupby(pts[PERSON_KEY]).max().reindex(e[PERSON_KEY]).fillna(np.inf)
     return int((worst <= max_gap).sum()), int(len(e)), None
 
 
-def _at_exit(config, tables, data_end):
+def _at_exit(config, tables, data_end) -> Counted | None:
     p = tables["participants"]
     x = p[populations(p, data_end)["exited"]]
     x = x[x["exit_status"].notna()]
@@ -175,17 +187,56 @@ def _at_exit(config, tables, data_end):
     return int(x["exit_status"].isin(config.work_or_study).sum()), int(len(x)), None
 
 
+def _reached(config, tables, data_end) -> Counted:
+    """A count metric: the enrolled persons (``successes`` is not used)."""
+    n = int(populations(tables["participants"], data_end)["enrolled"].sum())
+    return n, n, None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A target metric: its declaration (parameters, threshold kind, texts) and how it is computed.
+
+    ``compute(target, config, tables, data_end)`` returns :data:`Counted` or ``None``
+    (the data cannot measure it: the target is "not measurable", note ``no_data``).
+    """
+
+    spec: MetricSpec
+    compute: Callable[[Any, Any, Any, dt.date], Counted | None]
+
+
+_COMPUTE: dict[str, Callable[[Any, Any, Any, dt.date], Counted | None]] = {
+    "share_work_or_study_within_months": lambda tg, c, t, e: _within_months(c, t, e, tg.months, "work_or_study"),
+    "share_self_supporting_within_months": lambda tg, c, t, e: _within_months(c, t, e, tg.months, "self_supporting"),
+    "action_plan_within_days": lambda tg, c, t, e: _action_plan(c, t, e, tg.days),
+    "followup_contact_every_months": lambda tg, c, t, e: _contact_every(c, t, e, tg.months),
+    "participants_reached": lambda tg, c, t, e: _reached(c, t, e),
+    "share_work_or_study_at_exit": lambda tg, c, t, e: _at_exit(c, t, e),
+}
+if set(_COMPUTE) != set(METRIC_SPECS):  # pragma: no cover - fails at import, so every test run catches it
+    raise RuntimeError(f"metrics declared and computed differ: {sorted(set(_COMPUTE) ^ set(METRIC_SPECS))}")
+
+METRICS: dict[str, Metric] = {name: Metric(spec, _COMPUTE[name]) for name, spec in METRIC_SPECS.items()}
+"""Every target metric by name (declared in :mod:`analysis.project.metrics`)."""
+
+
+def is_share_metric(metric: str) -> bool:
+    """True for a metric whose value is a share (threshold 0..1), False for a count."""
+    return METRICS[metric].spec.threshold == "share"
+
+
 def definition(target, lang: str = "sv") -> str:
     """The target's metric in words, e.g. "Andel i arbete eller studier inom 12 månader från start"."""
     from analysis.project.i18n import t
 
-    return t(f"tab_target_def_{target.metric}", lang, months=target.months or "", days=target.days or "")
+    key = METRICS[target.metric].spec.definition_key
+    return t(key, lang, months=target.months or "", days=target.days or "")
 
 
 def threshold_text(target, lang: str = "sv") -> str:
     from analysis.project.i18n import t
 
-    if target.metric == "participants_reached":
+    if METRICS[target.metric].spec.threshold == "count":
         return t("tab_target_at_least", lang, value=f"{target.threshold:g}")
     return t("tab_target_at_least", lang, value=f"{fmt_pct(target.threshold, lang)} %")
 
@@ -216,8 +267,10 @@ def evaluate_target(target, config, tables: dict[str, Any], data_end: dt.date) -
         "note": None,
     }
     min_cell = config.min_cell
-    if target.metric == "participants_reached":
-        n = int(populations(tables["participants"], data_end)["enrolled"].sum())
+    metric = METRICS[target.metric]
+    got = metric.compute(target, config, tables, data_end)
+    if metric.spec.threshold == "count":
+        n = got[1] if got is not None else 0
         row.update(n=n, value=float(n), successes=np.nan)
         if n >= target.threshold:
             row["status"] = "met"
@@ -228,18 +281,6 @@ def evaluate_target(target, config, tables: dict[str, Any], data_end: dt.date) -
         hidden = 0 < n < min_cell
         row.update(suppressed=hidden, n_suppressed=hidden)
         return row
-    if target.metric == "share_work_or_study_within_months":
-        got = _within_months(config, tables, data_end, target.months, "work_or_study")
-    elif target.metric == "share_self_supporting_within_months":
-        got = _within_months(config, tables, data_end, target.months, "self_supporting")
-    elif target.metric == "action_plan_within_days":
-        got = _action_plan(config, tables, data_end, target.days)
-    elif target.metric == "followup_contact_every_months":
-        got = _contact_every(config, tables, data_end, target.months)
-    elif target.metric == "share_work_or_study_at_exit":
-        got = _at_exit(config, tables, data_end)
-    else:  # pragma: no cover - config validation forbids it
-        raise ValueError(f"unknown metric {target.metric}")
     if got is None:
         row["note"] = "no_data"
         return row
@@ -286,7 +327,7 @@ class TargetsResult:
 
         rows = []
         for tg, r in zip(self.targets, self._safe().itertuples()):
-            share = r.metric != "participants_reached"
+            share = is_share_metric(r.metric)
             n_raw = self.table.loc[r.Index, "n"]
             if r.n_suppressed:
                 n_txt = f"<{self.min_cell}"
@@ -322,7 +363,7 @@ class TargetsResult:
 
         set_style()
         s = self._safe()
-        s = s[(s["metric"] != "participants_reached")]
+        s = s[s["metric"].map(is_share_metric)]
         fig, ax = plt.subplots(figsize=(7.5, 0.6 * max(len(s), 2) + 1.2))
         shown = s[s["value"].notna()]
         labels = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from analysis.project.i18n import t
 from analysis.report.display import show_figure, show_table, show_text
+from analysis.tables.targets import is_share_metric
 
 
 def _table(obj, lang: str, caption: str | None = None, note: str | None = None, index: bool = True) -> None:
@@ -107,7 +108,7 @@ def show_targets(result, lang: str) -> None:
         note=t("sec_targets_note", lang, min_cell=result.min_cell),
         index=False,
     )
-    if (result.table["metric"] != "participants_reached").any():
+    if result.table["metric"].map(is_share_metric).any():
         show_figure(result.plot(lang), t("sec_targets_figure", lang))
 
 
