@@ -19,13 +19,12 @@ aipw            Efficient influence function of the doubly robust ATT (orthogona
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import statsmodels.api as sm
 
 from analysis.effects.design import Sample
-from analysis.effects.propensity import PropensityResult, fit_propensity, logit_start
+from analysis.effects.logit import fit_logit
+from analysis.effects.propensity import PropensityResult, fit_propensity
 from analysis.effects.result import EffectResult
 
 TIE_TOL = 1e-10  # relative tolerance that makes equal distances ties despite rounding
@@ -85,18 +84,8 @@ def _fit_control_model(sample: Sample, Xd: np.ndarray):
     y0, X0 = sample.y[d0], Xd[d0]
     n = len(sample.y)
     if sample.kind == "binary":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                start = logit_start(y0, X0.shape[1]) if np.allclose(X0[:, 0], 1) else None
-                fit = sm.Logit(y0, X0).fit(disp=0, method="newton", maxiter=100, start_params=start)
-                beta = np.asarray(fit.params)
-                if not np.all(np.isfinite(beta)) or np.abs(X0 @ beta).max() > 30:
-                    raise np.linalg.LinAlgError
-            except Exception:  # noqa: BLE001 - separation: tiny penalty keeps predictions finite
-                beta = np.asarray(
-                    sm.Logit(y0, X0).fit_regularized(alpha=1e-4 * len(y0), disp=0, trim_mode="off").params
-                )
+        # separation is diagnosed on the fit, as for the propensity score (a large linear predictor is fine)
+        beta = fit_logit(y0, X0).params
         eta = Xd @ beta
         m = 1 / (1 + np.exp(-eta))
         dm = (m * (1 - m))[:, None] * Xd  # d m / d beta
