@@ -161,18 +161,18 @@ def fit_logit(y: np.ndarray, design: np.ndarray, maxiter: int = 100) -> LogitFit
                     bse = np.full(len(params), np.inf)
         except Exception:  # noqa: BLE001 - singular Hessian or perfect prediction raised inside statsmodels
             failed = True
-    suspect = failed or not converged or _signature(design, params, bse)
+    suspect = failed or not converged or params is None or _signature(design, params, bse)
     separated, n_sep, checked = False, 0, False
     if suspect:
         checked = True
         separated, n_sep = separation_lp(design, y)
-    if not separated and not failed and not converged:  # the estimate exists: Newton needs more steps
+    if not separated and not failed and not converged and params is not None:  # the estimate exists: Newton needs more steps
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = sm.Logit(y, design).fit(disp=0, method="newton", maxiter=5 * maxiter, start_params=params)
         params = np.asarray(fit.params)
         converged = bool(fit.mle_retvals.get("converged", True)) and bool(np.all(np.isfinite(params)))
-    if separated or failed or not converged:
+    if separated or failed or not converged or params is None:
         reason = "failed" if failed and not separated else None
         if separated:
             reason = "separation"
