@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from analysis.project.codes import EXIT_STATUS, FILE_KINDS, INCOME, PANEL_STATUS
+from analysis.project.comparison import ComparisonSpec
 from analysis.project.errors import ConfigError
 
 TargetMetric = Literal[
@@ -144,6 +145,7 @@ class ProjectConfig(_Strict):
     covariates: list[str] = Field(default_factory=list)
     outcomes: list[str] = Field(default_factory=list)
     propensity_formula: str | None = None
+    comparison: ComparisonSpec = Field(default_factory=ComparisonSpec)
     followup_months: list[int] = Field(default_factory=lambda: [6, 12, 24])
     targets: list[Target] = Field(default_factory=list)
     survey: SurveySpec | None = None
