@@ -166,7 +166,9 @@ def fit_logit(y: np.ndarray, design: np.ndarray, maxiter: int = 100) -> LogitFit
     if suspect:
         checked = True
         separated, n_sep = separation_lp(design, y)
-    if not separated and not failed and not converged and params is not None:  # the estimate exists: Newton needs more steps
+    if (
+        not separated and not failed and not converged and params is not None
+    ):  # the estimate exists: Newton needs more steps
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = sm.Logit(y, design).fit(disp=0, method="newton", maxiter=5 * maxiter, start_params=params)

@@ -149,5 +149,15 @@ def att_from_influence(estimate: float, influence: np.ndarray) -> float:
     return float(np.sqrt(np.sum(influence**2)) / n)
 
 
+def influence_se(phi: np.ndarray, cluster: np.ndarray | None = None) -> float:
+    """``sqrt(sum_g (sum_{i in g} phi_i)^2) / n``: the influence-function standard error, summed within
+    clusters (persons in several rows of a panel-built sample) when ``cluster`` is given."""
+    n = len(phi)
+    if cluster is None:
+        return float(np.sqrt(np.sum(phi**2)) / n)
+    g = np.unique(np.asarray(cluster), return_inverse=True)[1]
+    return float(np.sqrt(np.sum(np.bincount(g, weights=phi) ** 2)) / n)
+
+
 def names(results: Sequence[EffectResult]) -> list[str]:
     return [r.estimator for r in results]

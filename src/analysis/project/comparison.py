@@ -76,7 +76,8 @@ class ComparisonSpec(_Strict):
     )
     history_months: list[int] = Field(default_factory=lambda: [12, 24])
     covariates: list[str] | None = Field(
-        default=None, description="panel design: time-invariant person covariates (default: age, gender, education, origin)"
+        default=None,
+        description="panel design: time-invariant person covariates (default: age, gender, education, origin)",
     )
     matching: MatchingSpec = Field(default_factory=MatchingSpec)
     trimming: Literal["none", "support", "crump"] | tuple[float, float] = "support"
