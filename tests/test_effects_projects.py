@@ -55,7 +55,7 @@ def test_nsw_psid_comparison(tmp_path):
         assert est[name].covers(BENCHMARK), (name, est[name].ci)
         assert abs(est[name].estimate - BENCHMARK) < 2.5, name  # within ~1 published SE of the benchmark
     out = res.to_results()
-    assert {e["estimator"] for e in out["estimates"]} == {"unadjusted", *ADJUSTED}
+    assert {e["estimator"] for e in out["estimates"]} == {"unadjusted", *ADJUSTED, "overlap"}
     assert out["outcomes"]["re78"]["balance"]["before"]["max_abs_smd"] > 1  # PSID men are very different
     show_effects(res, "en")  # the section renders with a continuous outcome and no panel
 

@@ -162,11 +162,7 @@ def _show_diagnostics(res: EffectsAnalysis, lang: str) -> None:
             ess=_num(ipw.details.get("ess_control"), lang, 0) if ipw else "–",
         )
     )
-    warnings = res.warnings()
-    if not warnings:
-        show_text(t("eff_ok", lang))
-    for w in warnings:
-        show_text(f"**{t('eff_warn_heading', lang)}:** {t(f'eff_warn_{w}', lang)}")
+    # the one plain-words warning (or that all is well) follows in design.show_diagnostics
 
 
 def _show_evalues(res: EffectsAnalysis, lang: str) -> None:
@@ -260,12 +256,17 @@ def show_effects(res: EffectsAnalysis, lang: str) -> None:
         return
     covs = ", ".join(dict.fromkeys(covariate_label(c, lang).split(":")[0] for c in res.covariates))
     show_text(t("eff_intro", lang, covariates=covs))
+    from analysis.report.sections import design
+
     if res.n_missing_covariates:
-        show_text(t("eff_missing_covariates", lang, n=res.n_missing_covariates))
+        show_text(design.missing_sentence(res, lang))
     show_text(t("eff_methods", lang, caliper=_num(res.caliper, lang, 1) if res.caliper is not None else "–"))
+    design.show_protocol(res, lang)
     order = [res.main_outcome] + [n for n in res.outcomes if n != res.main_outcome]
     for name in order:
         _show_outcome(res, res.outcomes[name], lang)
     _show_diagnostics(res, lang)
+    design.show_diagnostics(res, lang)
     _show_evalues(res, lang)
+    design.show_panel_design(res, lang)
     _show_panel(res, lang)
