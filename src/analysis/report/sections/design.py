@@ -201,7 +201,7 @@ def show_panel_design(res: EffectsAnalysis, lang: str) -> None:
         protocol_table(pde.protocol, res, lang),
         t("des_protocol_caption", lang, design=t("des_design_panel", lang)),
     )
-    for name, o in pde.outcomes.items():
+    for o in pde.outcomes.values():
         if not o.ok:
             continue
         note = t(
