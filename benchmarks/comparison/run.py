@@ -20,11 +20,11 @@ import time
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one BLAS thread per worker: two workers on two cores
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
+from concurrent.futures import ProcessPoolExecutor  # noqa: E402 - after the thread settings
+from pathlib import Path  # noqa: E402
 
-import numpy as np
-import pandas as pd
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
