@@ -68,6 +68,7 @@ class LogitFit:
     n_separated: int = 0
     checked: bool = False
     max_abs_eta: float = 0.0
+    separated_rows: np.ndarray | None = None  # the rows the separating direction predicts perfectly
 
 
 def logit_start(y: np.ndarray, n_params: int) -> np.ndarray:
@@ -82,10 +83,10 @@ def logit_start(y: np.ndarray, n_params: int) -> np.ndarray:
     return start
 
 
-def separation_lp(design: np.ndarray, y: np.ndarray, tol: float = 1e-7) -> tuple[bool, int]:
+def separation_lp(design: np.ndarray, y: np.ndarray, tol: float = 1e-7, rows: bool = False):
     """Konis' linear program: are the rows of ``design`` (with intercept) separated by ``y``?
 
-    Returns ``(separated, n_separated_rows)``. The columns are scaled to unit standard
+    Returns ``(separated, n_separated_rows)``, and the mask of those rows as a third item with ``rows``. The columns are scaled to unit standard
     deviation first so that the box ``|b_j| <= 1`` and the tolerance mean the same for every column.
     """
     from scipy.optimize import linprog
@@ -101,11 +102,12 @@ def separation_lp(design: np.ndarray, y: np.ndarray, tol: float = 1e-7) -> tuple
         method="highs",
     )
     if res.status != 0 or res.x is None:
-        return False, 0
+        return (False, 0, np.zeros(n, bool)) if rows else (False, 0)
     margin = A @ res.x
     scale = max(1.0, float(np.abs(A).sum(axis=1).max()))
     separated = bool(-res.fun > tol * n * scale)
-    return separated, int((margin > tol * scale).sum()) if separated else 0
+    mask = (margin > tol * scale) & separated
+    return (separated, int(mask.sum()), mask) if rows else (separated, int(mask.sum()))
 
 
 def _column_scale(design: np.ndarray) -> np.ndarray:
@@ -162,10 +164,10 @@ def fit_logit(y: np.ndarray, design: np.ndarray, maxiter: int = 100) -> LogitFit
         except Exception:  # noqa: BLE001 - singular Hessian or perfect prediction raised inside statsmodels
             failed = True
     suspect = failed or not converged or params is None or _signature(design, params, bse)
-    separated, n_sep, checked = False, 0, False
+    separated, n_sep, checked, mask = False, 0, False, None
     if suspect:
         checked = True
-        separated, n_sep = separation_lp(design, y)
+        separated, n_sep, mask = separation_lp(design, y, rows=True)
     if (
         not separated and not failed and not converged and params is not None
     ):  # the estimate exists: Newton needs more steps
@@ -181,5 +183,5 @@ def fit_logit(y: np.ndarray, design: np.ndarray, maxiter: int = 100) -> LogitFit
         elif not converged and not failed:
             reason = "no_convergence"
         params = _penalised(y, design)
-        return LogitFit(params, False, True, reason, n_sep, checked, float(np.abs(design @ params).max()))
+        return LogitFit(params, False, True, reason, n_sep, checked, float(np.abs(design @ params).max()), mask)
     return LogitFit(params, True, False, None, 0, checked, float(np.abs(design @ params).max()))

@@ -134,6 +134,24 @@ def _screen(sample: Sample, spec: OutcomeSpec, min_cell: int) -> OutcomeEffects:
     return o
 
 
+def _drop_off_support(sample: Sample, ps: PropensityResult) -> tuple[Sample, PropensityResult, int]:
+    """Comparison persons that the covariates separate perfectly from every participant (quasi-complete
+    separation with only comparison persons on the separated side) are outside the support of the ATT:
+    they would get zero weight and no match. They are left out and the score refitted; a separation
+    that involves participants stays, and the report warns about it."""
+    from analysis.effects.adjust import _subset
+
+    dropped = 0
+    for _ in range(3):
+        rows = ps.separated_rows
+        if not ps.separated or rows is None or not rows.any() or (sample.d[rows] == 1).any():
+            break
+        dropped += int(rows.sum())
+        sample = _subset(sample, ~rows)
+        ps = fit_propensity(sample.X, sample.d)
+    return sample, ps, dropped
+
+
 def estimate_outcome(
     sample: Sample,
     spec: OutcomeSpec,
@@ -156,8 +174,12 @@ def estimate_outcome(
         ps = fit_propensity(sample.X, sample.d)
         if propensity_cache is not None:
             propensity_cache[signature] = ps
+    sample, ps, off = _drop_off_support(sample, ps)
+    o.sample, o.n_treated, o.n_control = sample, sample.n_treated, sample.n_control
     o.propensity = ps
     results, o.errors, o.balance, o.trimmed = run_estimators(sample, ps, options)
+    if off:
+        o.trimmed = {**o.trimmed, "n_off_support_control": off}
     o.estimates = EffectTable(results)
     _evalues(o, sample)
     return o

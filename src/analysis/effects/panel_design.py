@@ -202,13 +202,22 @@ def panel_sample(design: PanelDesign, outcome: str, missing: str = "complete") -
     frame = rows.assign(start_month=rows["t0"].astype(str), duration_band=rows["band"].astype(str))
     X, complete = covariate_matrix(frame, [*covs, "start_month", "duration_band"], None)
     y_all = rows[outcome].to_numpy(dtype=float)
-    keep = complete & ~np.isnan(y_all)
-    Xs = X.loc[frame.index[keep]]
-    Xs = Xs.loc[:, Xs.std(axis=0, ddof=0) > 0]
+    treated = rows["treated"].to_numpy() == 1
     exact = [c for c in design.spec.exact if c in rows]
-    cell_cols = ["t0", "band", *exact]
-    cells = rows.loc[keep, cell_cols].astype(str).agg("|".join, axis=1).to_numpy()
+    cell_all = rows[["t0", "band", *exact]].astype(str).agg("|".join, axis=1).to_numpy()
+    keep = complete & ~np.isnan(y_all)
+    # comparison rows in a cell without participants, or with a covariate level no participant has,
+    # are outside the support of the ATT: they could never be matched and would separate the logit
+    keep &= np.isin(cell_all, cell_all[keep & treated])
+    Xa = X.reindex(frame.index).to_numpy(dtype=float)  # NaN rows: incomplete covariates (not kept anyway)
+    dummy = np.all((Xa == 0) | (Xa == 1) | np.isnan(Xa), axis=0)
+    unseen = dummy & ~(Xa[keep & treated] == 1).any(axis=0)  # levels no participant has
+    keep &= ~(Xa[:, unseen] == 1).any(axis=1)
+    Xk = X.loc[frame.index[keep]]
+    Xs = Xk.loc[:, Xk.std(axis=0, ddof=0) > 0]
+    cells = cell_all[keep]
     keys = rows["person_key"].to_numpy()[keep]
+    design.counts[f"comparison_rows_off_support_{outcome}"] = int((complete & ~np.isnan(y_all) & ~keep).sum())
     return Sample(
         y=y_all[keep],
         d=rows["treated"].to_numpy()[keep].astype(np.int8),

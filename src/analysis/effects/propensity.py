@@ -47,6 +47,7 @@ class PropensityResult:
     separated: bool = False
     separation: str | None = None
     n_separated: int = 0
+    separated_rows: np.ndarray | None = None
 
     @property
     def support(self) -> tuple[float, float]:
@@ -148,4 +149,5 @@ def fit_propensity(X: pd.DataFrame | np.ndarray, d: np.ndarray) -> PropensityRes
         separated=fit.separated,
         separation=fit.reason,
         n_separated=fit.n_separated,
+        separated_rows=fit.separated_rows,
     )
