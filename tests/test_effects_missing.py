@@ -23,7 +23,7 @@ from analysis.project.comparison import ComparisonSpec
 from analysis.project.config import load_project
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "projects"))
-from nsw_jtrain import write_project  # noqa: E402
+from nsw_jtrain import write_project
 
 
 def test_rubins_rules_by_hand():

@@ -92,7 +92,7 @@ def test_alv_vast_recovers_planted_effects(tmp_path):
     assert node["counts"]["comparison_later_participants"] > 0  # later starters are comparisons before
     main = {e["estimator"]: e for e in node["estimates"] if e["outcome"] == "wos_12m"}
     assert set(main) == {"unadjusted", *ADJUSTED, "overlap"}
-    assert all(e["se_method"].endswith("(clustered by person)") or "matching" != k for k, e in main.items())
+    assert all(e["se_method"].endswith("(clustered by person)") or k != "matching" for k, e in main.items())
     assert [r["component"] for r in res.to_results()["protocol"]][0] == "eligibility"
     show_effects(res, "sv")
     show_effects(res, "en")

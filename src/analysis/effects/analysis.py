@@ -75,7 +75,7 @@ class EffectsAnalysis:
 
     def table(self) -> pd.DataFrame:
         """Every published estimate (outcome x estimator)."""
-        frames = [o.estimates.summary() for o in self.outcomes.values() if o.ok]
+        frames = [o.estimates.summary() for o in self.outcomes.values() if o.ok and o.estimates is not None]
         return pd.concat(frames) if frames else pd.DataFrame()
 
     def warnings(self) -> list[str]:
@@ -87,7 +87,7 @@ class EffectsAnalysis:
         m = self.main
         if m is None or not m.ok:
             return None
-        r = next((r for r in m.estimates.results if r.estimator == "aipw"), None)
+        r = m.result("aipw")
         if r is None:
             return None
         lo, hi = r.ci
@@ -162,7 +162,7 @@ def _coarsen(node, min_cell: int):
     persons too: below ``min_cell`` (but not zero) they are published as null with ``<key>_shown: "<5"``,
     as the report shows them."""
     if isinstance(node, dict):
-        out = {}
+        out: dict[str, Any] = {}
         for k, v in node.items():
             if k in DESIGN_COUNTS and isinstance(v, (int, np.integer)) and 0 < v < min_cell:
                 out[k], out[f"{k}_shown"] = None, primary_marker(min_cell)

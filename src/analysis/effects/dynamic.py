@@ -39,7 +39,7 @@ class PanelDesignEffects:
         return self.outcomes["wos_12m"] if "wos_12m" in ok else (self.outcomes[ok[0]] if ok else None)
 
     def summary(self) -> pd.DataFrame:
-        frames = [o.estimates.summary() for o in self.outcomes.values() if o.ok]
+        frames = [o.estimates.summary() for o in self.outcomes.values() if o.ok and o.estimates is not None]
         return pd.concat(frames) if frames else pd.DataFrame()
 
     def to_results(self) -> dict[str, Any]:

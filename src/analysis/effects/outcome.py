@@ -45,6 +45,10 @@ class OutcomeEffects:
     def ok(self) -> bool:
         return self.estimates is not None and not self.suppressed and self.skipped is None
 
+    def rows(self) -> list[EffectResult]:
+        """The estimates (empty when there are none)."""
+        return self.estimates.results if self.estimates is not None else []
+
     def result(self, estimator: str) -> EffectResult | None:
         if self.estimates is None:
             return None
@@ -84,7 +88,7 @@ class OutcomeEffects:
         info.update(n_treated=o.n_treated, n_control=o.n_control, mean_treated=o.mean_treated)
         info.update(mean_control=o.mean_control, trimmed=o.trimmed, imputations=o.imputations)
         bal = o.balance.to_results() if o.balance is not None else {}
-        for r in o.estimates.results:
+        for r in o.rows():
             row = r.to_results()
             row["balance"] = bal.get(r.estimator if r.estimator in bal else "before")
             if r.estimator in o.evalues:
@@ -101,8 +105,10 @@ class OutcomeEffects:
         return info, rows
 
 
-def _evalues(o: OutcomeEffects, sample: Sample) -> None:
-    for r in o.estimates.results:
+def _evalues(o: OutcomeEffects, sample: Sample | None) -> None:
+    if sample is None:
+        return
+    for r in o.rows():
         if r.estimator == "unadjusted":
             continue
         lo, hi = r.ci
@@ -110,7 +116,7 @@ def _evalues(o: OutcomeEffects, sample: Sample) -> None:
             w = r.weights
             t = sample.d == 1
             ok = w is not None and len(w) == len(t) and w[t].sum() > 0
-            p1 = float(np.average(sample.y[t], weights=w[t])) if ok else float(sample.y[t].mean())
+            p1 = float(np.average(sample.y[t], weights=w[t])) if ok and w is not None else float(sample.y[t].mean())
             o.evalues[r.estimator] = evalue_rd(p1, r.estimate, lo, hi)
         else:
             sd = float(sample.y[sample.d == 0].std(ddof=1))
@@ -191,7 +197,7 @@ def estimate_imputed(samples: list[Sample], spec: OutcomeSpec, min_cell: int, op
     o = fits[0]
     if not o.ok:
         return o
-    names = [r.estimator for r in o.estimates.results]
+    names = [r.estimator for r in o.rows()]
     pooled = []
     for name in names:
         per = [f.result(name) for f in fits]

@@ -13,7 +13,7 @@ from analysis.effects.analysis import EffectsAnalysis
 from analysis.effects.outcome import OutcomeEffects
 from analysis.project.i18n import t
 from analysis.report.display import show_table, show_text
-from analysis.report.sections.effects import _count, _num, covariate_label, effect_display, outcome_label
+from analysis.report.sections.effect_format import _count, _num, covariate_label, effect_display, outcome_label
 
 STAGES = ("before", "matching", "ipw", "overlap", "entropy")
 
@@ -123,7 +123,7 @@ def protocol_table(rows: list[dict], res: EffectsAnalysis, lang: str) -> pd.Data
 
 def diagnostics_table(o: OutcomeEffects, lang: str, min_cell: int) -> pd.DataFrame:
     """Per adjustment: largest |SMD|, variance ratio and KS distance, effective sample sizes."""
-    bal = o.balance.to_results()
+    bal = o.balance.to_results() if o.balance is not None else {}
     rows = {}
     for s in STAGES:
         if s not in bal:
