@@ -11,7 +11,7 @@ import pandas as pd
 
 from analysis.effects.analysis import EffectsAnalysis
 from analysis.effects.outcome import OutcomeEffects
-from analysis.project.i18n import t
+from analysis.project.i18n import t, table
 from analysis.report.display import show_table, show_text
 from analysis.report.sections.effect_format import _count, _num, covariate_label, effect_display, outcome_label
 
@@ -20,7 +20,14 @@ STAGES = ("before", "matching", "ipw", "overlap", "entropy")
 
 def _status_list(codes: list[str], lang: str) -> str:
     names = [t(f"tab_status_{c}", lang).lower() for c in codes]
-    return f" {t('des_and', lang)} ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+    return f" {t('des_or', lang)} ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+
+
+def _var(name: str, lang: str) -> str:
+    """A covariate in words: the design's own labels, else the effects section's label."""
+    base = name.split("=", 1)[0]
+    key = f"des_var_{base}"
+    return t(key, lang) if key in table() else covariate_label(name, lang).split(":")[0]
 
 
 def _covariates(names: list[str], lang: str) -> str:
@@ -28,7 +35,7 @@ def _covariates(names: list[str], lang: str) -> str:
     for n in names:
         if n.startswith(("hist_elig_", "hist_wos_")):
             continue
-        labels.append(covariate_label(n, lang).split(":")[0].lower() if lang == "en" else covariate_label(n, lang))
+        labels.append(_var(n, lang))
     hist = sorted({int(n.rsplit("_", 1)[1]) for n in names if n.startswith("hist_")})
     if hist:
         labels.append(t("des_history", lang, months=", ".join(map(str, hist))))
@@ -77,7 +84,7 @@ def _assignment(row: dict, lang: str, res: EffectsAnalysis) -> str:
     if row["method"] != "dynamic_matching":
         return t("des_set_assignment_file", lang, covariates=covs, matching=matching)
     extra = [e for e in row["exact"] if e not in ("start_month", "duration_band")]
-    names = ", ".join(covariate_label(e, lang).lower() for e in extra)
+    names = ", ".join(_var(e, lang) for e in extra)
     statuses = _status_list(res.panel_design.design.spec.eligible_statuses, lang) if res.panel_design else ""
     return t(
         "des_set_assignment_panel",
@@ -108,7 +115,7 @@ def missing_sentence(res: EffectsAnalysis, lang: str) -> str:
         return t("des_missing_none_missing", lang)
     n = m.get("n_missing")
     shown = m.get("n_missing_shown") if n is None else _count(n, res.min_cell)
-    cols = ", ".join(covariate_label(c, lang) for c in m["columns"])
+    cols = ", ".join(_var(c, lang) for c in m["columns"])
     return t(f"des_missing_{m['method']}", lang, n=shown, columns=cols, m=m.get("imputations", 0))
 
 
@@ -196,7 +203,7 @@ def show_panel_design(res: EffectsAnalysis, lang: str) -> None:
             persons=_num(c["comparison_persons"], lang, 0),
         )
     )
-    show_text(t("des_estimand", lang, contrast=t(f"des_set_contrast_{pde.estimand}", lang).lower()))
+    show_text(t("des_estimand", lang, contrast=t(f"des_set_contrast_{pde.estimand}", lang)))
     show_table(
         protocol_table(pde.protocol, res, lang),
         t("des_protocol_caption", lang, design=t("des_design_panel", lang)),

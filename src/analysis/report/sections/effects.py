@@ -59,7 +59,7 @@ def _show_outcome(res: EffectsAnalysis, o: OutcomeEffects, lang: str) -> None:
     truth = res.planted.get(o.spec.name)
     scale = 100 if o.spec.kind == "binary" else 1
     ax = o.estimates.plot(
-        labels={e: t(f"eff_est_{e}", lang) for e in ("unadjusted", *ADJUSTED)},
+        labels={e: t(f"eff_est_{e}", lang) for e in ("unadjusted", *ADJUSTED, "overlap")},
         xlabel=t("eff_forest_x_pp" if o.spec.kind == "binary" else "eff_forest_x_cont", lang),
         truth=truth,
         scale=scale,
