@@ -26,6 +26,11 @@ BENCHMARKS: dict[str, tuple[str, list[str], str]] = {
         ["--persons", "5000000", "--memory-limit", "3GB"],
         "the panel steps out of core (DuckDB over partitioned parquet)",
     ),
+    "comparison": (
+        "comparison/run.py",
+        ["--reps", "500", "--jobs", "2"],
+        "planted Ashenfelter's dip: static vs panel-built comparison, bias and 95 % coverage per estimator",
+    ),
     "jobs": ("jobs/run.py", [], "foljeval report --all --jobs 1 vs --jobs 2 on the examples plus copies"),
     "overhead": ("jobs/overhead.py", [], "papermill + kernel vs the same notebook code in one plain process"),
 }

@@ -201,6 +201,7 @@ def generate(out: Path) -> dict:
         c.pick(rng, {"activity_support": 0.7, "income_support": 0.2, "unemployment_insurance": 0.1}) for _ in range(n)
     ]
 
+    _panel_eligibility(np.random.default_rng(SEED + 3), pool, panels)
     part = pool[pool["D"]].reset_index()
     comp = pool[~pool["D"]].reset_index()
     _write_participants(rng, out, part, panels)
@@ -210,6 +211,20 @@ def generate(out: Path) -> dict:
     truth = _truth(pool, panels)
     _write_yml(out, truth)
     return truth
+
+
+def _panel_eligibility(rng: np.random.Generator, pool: pd.DataFrame, panels) -> None:
+    """Participants are recruited among those registered as job seeking or on income support.
+
+    The month before a participant's start is an eligible status (``comparison.eligible_statuses``)
+    unless the participant worked or studied that month; an "other" or "unknown" month there becomes
+    job seeking (3 in 4) or income support. A separate random stream, so that every other number of
+    the example stays as it was.
+    """
+    for i in np.flatnonzero(pool["D"].to_numpy()):
+        m = c.month_no(pool["ref"][i]) - 1
+        if panels[i].get(m) in ("other", "unknown"):
+            panels[i][m] = "job_seeking" if rng.random() < 0.75 else "income_support"
 
 
 def _ws(panels, i, m) -> bool:
@@ -454,7 +469,8 @@ def _write_yml(out: Path, truth: dict) -> None:
             },
         ),
         (
-            "Effect estimation against the register comparison group (jamforelsegrupp.sav)",
+            "Effect estimation against the register comparison group (jamforelsegrupp.sav), and against a\n"
+            "comparison group built from the monthly panel (persons job seeking or on income support in the same month)",
             {
                 "covariates": [
                     "age_at_start",
@@ -468,6 +484,17 @@ def _write_yml(out: Path, truth: dict) -> None:
                 "propensity_formula": (
                     "age_at_start + C(gender) + C(education) + C(origin) + support_before_months + earnings_before"
                 ),
+                "comparison": {
+                    "from": "panel",
+                    "eligible_statuses": ["income_support", "job_seeking"],
+                    "exact": ["gender"],
+                    "duration_bands": [1, 4, 7, 13, 25],
+                    "history_months": [12, 24],
+                    "covariates": ["age", "gender", "education", "origin"],
+                    "matching": {"k": 1, "caliper": 0.2, "replacement": True, "bias_correction": False},
+                    "trimming": "support",
+                    "missing": {"method": "complete"},
+                },
             },
         ),
         (

@@ -149,12 +149,16 @@ def test_logs_and_warnings_printed_by_the_command_line_are_masked(capsys):
 
     from analysis.pipeline.cli import _setup
 
+    papermill_log = logging.getLogger("papermill")
+    level = papermill_log.level  # a notebook run earlier in this process may have raised it to ERROR
     try:
+        papermill_log.setLevel(logging.WARNING)
         _setup()
-        logging.getLogger("papermill").warning("cell failed for %s", "19740625-6482")
+        papermill_log.warning("cell failed for %s", "19740625-6482")
         warnings.warn("column 'Anteckning 197406256482' has mixed types", UserWarning, stacklevel=1)
         logging.shutdown()
     finally:
+        papermill_log.setLevel(level)
         logging.captureWarnings(False)
         logging.basicConfig(force=True, handlers=[logging.NullHandler()])
     text = capsys.readouterr().err

@@ -55,7 +55,7 @@ def test_nsw_psid_comparison(tmp_path):
         assert est[name].covers(BENCHMARK), (name, est[name].ci)
         assert abs(est[name].estimate - BENCHMARK) < 2.5, name  # within ~1 published SE of the benchmark
     out = res.to_results()
-    assert {e["estimator"] for e in out["estimates"]} == {"unadjusted", *ADJUSTED}
+    assert {e["estimator"] for e in out["estimates"]} == {"unadjusted", *ADJUSTED, "overlap"}
     assert out["outcomes"]["re78"]["balance"]["before"]["max_abs_smd"] > 1  # PSID men are very different
     show_effects(res, "en")  # the section renders with a continuous outcome and no panel
 
@@ -75,7 +75,27 @@ def test_alv_vast_recovers_planted_effects(tmp_path):
         for name in ADJUSTED:
             assert est[name].covers(truth), (outcome, name, est[name].ci)
     assert res.panel["work_or_study"].pretrend["p"] > 0.01
+    # the panel-built comparison beside them: its estimand, protocol and estimates in the results node
+    node = res.to_results()["panel_design"]
+    assert node["estimand"] == "start_now_vs_not_now"
+    assert [r["component"] for r in node["protocol"]] == [
+        "eligibility",
+        "treatment_strategies",
+        "assignment",
+        "time_zero",
+        "followup",
+        "outcomes",
+        "causal_contrast",
+        "analysis",
+    ]
+    assert node["counts"]["participants_eligible"] + node["counts"]["participants_not_eligible"] == 380
+    assert node["counts"]["comparison_later_participants"] > 0  # later starters are comparisons before
+    main = {e["estimator"]: e for e in node["estimates"] if e["outcome"] == "wos_12m"}
+    assert set(main) == {"unadjusted", *ADJUSTED, "overlap"}
+    assert all(e["se_method"].endswith("(clustered by person)") or k != "matching" for k, e in main.items())
+    assert [r["component"] for r in res.to_results()["protocol"]][0] == "eligibility"
     show_effects(res, "sv")
+    show_effects(res, "en")
 
 
 def test_no_comparison_group_says_so(mini_project):

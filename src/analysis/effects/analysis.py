@@ -14,11 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure.suppression import DEFAULT_MIN_CELL, primary_marker, protect_share
-from analysis.effects.balance import BalanceResult, balance_table
+from analysis.disclosure.suppression import DEFAULT_MIN_CELL, primary_marker
+from analysis.effects.adjust import ATT_ESTIMATORS, ESTIMATORS, EffectOptions
 from analysis.effects.design import (
-    OutcomeSpec,
-    Sample,
+    CATEGORICAL,
     build_design,
     clear_panel_cache,
     covariate_matrix,
@@ -26,41 +25,18 @@ from analysis.effects.design import (
     persons,
     resolve_covariates,
 )
-from analysis.effects.estimators import aipw_att, ipw_att, match_att, regression_adjustment, unadjusted
+from analysis.effects.missing import impute, numeric_missing, with_indicators
+from analysis.effects.outcome import OutcomeEffects, estimate_imputed, estimate_outcome
 from analysis.effects.panel import EventStudyResult, event_panel, event_study
-from analysis.effects.propensity import PropensityResult, fit_propensity
-from analysis.effects.result import EffectResult, EffectTable
-from analysis.effects.sensitivity import evalue_rd, evalue_smd
+from analysis.effects.protocol import target_trial_protocol
 from analysis.project.contract import panel_measures
 
-ESTIMATORS = ("unadjusted", "regression", "matching", "ipw", "aipw")
-ADJUSTED = ("regression", "matching", "ipw", "aipw")
+__all__ = ["ADJUSTED", "ESTIMATORS", "EffectsAnalysis", "OutcomeEffects", "effects_analysis", "estimate_outcome"]
+
+ADJUSTED = ATT_ESTIMATORS  # the estimators of the ATT (overlap weights estimate the ATO)
 PANEL_OUTCOMES = ("work_or_study", "income_support")
 # planted_truth keys of the synthetic examples -> outcome columns
 PLANTED_KEYS = {"effect_work_or_study_12m": "wos_12m", "effect_earnings_after_sek": "earnings_after"}
-
-
-@dataclass
-class OutcomeEffects:
-    """All estimates for one outcome, with its sample and diagnostics."""
-
-    spec: OutcomeSpec
-    n_treated: int
-    n_control: int
-    estimates: EffectTable | None = None
-    propensity: PropensityResult | None = None
-    balance: BalanceResult | None = None
-    evalues: dict[str, dict] = field(default_factory=dict)
-    mean_treated: float | None = None
-    mean_control: float | None = None
-    suppressed: bool = False
-    skipped: str | None = None  # too_few, failed
-    errors: dict[str, str] = field(default_factory=dict)
-    sample: Sample | None = field(default=None, repr=False)
-
-    @property
-    def ok(self) -> bool:
-        return self.estimates is not None and not self.suppressed and self.skipped is None
 
 
 @dataclass
@@ -81,8 +57,18 @@ class EffectsAnalysis:
     main_outcome: str | None = None
     panel: dict[str, EventStudyResult] = field(default_factory=dict)
     planted: dict[str, float] = field(default_factory=dict)
-    caliper: float | None = 0.2
-    k: int = 1
+    options: EffectOptions = field(default_factory=EffectOptions)
+    missing: dict[str, Any] = field(default_factory=dict)  # method, persons with a missing covariate by group
+    protocol: list[dict[str, Any]] = field(default_factory=list)
+    panel_design: Any = None  # analysis.effects.dynamic.PanelDesignEffects when comparison.from is panel
+
+    @property
+    def caliper(self) -> float | None:
+        return self.options.caliper
+
+    @property
+    def k(self) -> int:
+        return self.options.k
 
     @property
     def main(self) -> OutcomeEffects | None:
@@ -90,39 +76,19 @@ class EffectsAnalysis:
 
     def table(self) -> pd.DataFrame:
         """Every published estimate (outcome x estimator)."""
-        frames = [o.estimates.summary() for o in self.outcomes.values() if o.ok]
+        frames = [o.estimates.summary() for o in self.outcomes.values() if o.ok and o.estimates is not None]
         return pd.concat(frames) if frames else pd.DataFrame()
 
     def warnings(self) -> list[str]:
-        """Codes of the diagnostics that failed (shown as plain-language warnings)."""
-        out = []
+        """Codes of the diagnostics of the main outcome that failed (shown as plain-language warnings)."""
         m = self.main
-        if m is None or not m.ok:
-            return out
-        if m.balance is not None:
-            for stage in ("matching", "ipw"):
-                if stage in m.balance.stages and not m.balance.balanced(stage):
-                    out.append(f"balance_{stage}")
-        if m.propensity is not None:
-            if m.propensity.n_outside_support > 0:
-                out.append("overlap")
-            if m.propensity.separated:
-                out.append("separation")
-        ipw = next((r for r in m.estimates.results if r.estimator == "ipw"), None)
-        if ipw is not None and (
-            ipw.details.get("ess_control", np.inf) < 2 * self.min_cell or ipw.details.get("max_weight_share", 0) > 0.1
-        ):
-            out.append("weights")
-        mt = next((r for r in m.estimates.results if r.estimator == "matching"), None)
-        if mt is not None and mt.details.get("n_unmatched", 0) > 0:
-            out.append("unmatched")
-        return out
+        return [] if m is None else m.warnings(self.min_cell)
 
     def headline(self) -> dict | None:
         m = self.main
         if m is None or not m.ok:
             return None
-        r = next((r for r in m.estimates.results if r.estimator == "aipw"), None)
+        r = m.result("aipw")
         if r is None:
             return None
         lo, hi = r.ci
@@ -136,45 +102,29 @@ class EffectsAnalysis:
         }
 
     def to_results(self) -> dict[str, Any]:
+        o = self.options
         out: dict[str, Any] = {
             "available": self.available,
             "reason": self.reason,
+            "design": "file",
             "covariates": self.covariates,
             "min_cell": self.min_cell,
             "main_outcome": self.main_outcome,
-            "matching": {"k": self.k, "caliper_sd": self.caliper},
+            "matching": {
+                "k": o.k,
+                "caliper_sd": o.caliper,
+                "replacement": o.replacement,
+                "bias_correction": o.bias_correction,
+                "on": o.on,
+            },
+            "trimming": list(o.trimming) if isinstance(o.trimming, tuple) else o.trimming,
+            "missing": self.missing,
+            "protocol": self.protocol,
         }
         est, outcomes = [], {}
-        for name, o in self.outcomes.items():
-            info: dict[str, Any] = {
-                "kind": o.spec.kind,
-                "months": o.spec.months,
-                "suppressed": o.suppressed,
-                "skipped": o.skipped,
-            }
-            if o.ok:
-                info.update(
-                    n_treated=o.n_treated,
-                    n_control=o.n_control,
-                    mean_treated=o.mean_treated,
-                    mean_control=o.mean_control,
-                )
-                for r in o.estimates.results:
-                    row = r.to_results()
-                    if o.balance is not None:
-                        stage = r.estimator if r.estimator in o.balance.stages else "before"
-                        row["balance"] = o.balance.to_results()[stage]
-                    if r.estimator in o.evalues:
-                        row["evalue"] = o.evalues[r.estimator]
-                    est.append(row)
-                if o.propensity is not None:
-                    info["overlap"] = {
-                        "n_outside_support": o.propensity.n_outside_support,
-                        "separated": o.propensity.separated,
-                    }
-                if o.balance is not None:
-                    info["balance"] = o.balance.to_results()
-            outcomes[name] = info
+        for name, oe in self.outcomes.items():
+            outcomes[name], rows = oe.to_results(self.min_cell)
+            est += rows
         out["estimates"] = [_coarsen(e, self.min_cell) for e in est]
         out["outcomes"] = {k: _coarsen(v, self.min_cell) for k, v in outcomes.items()}
         out["warnings"] = self.warnings()
@@ -189,10 +139,23 @@ class EffectsAnalysis:
             }
         if self.planted:
             out["planted"] = self.planted
-        return out
+        if self.panel_design is not None:
+            out["panel_design"] = _coarsen(self.panel_design.to_results(), self.min_cell)
+        return _coarsen(out, self.min_cell)
 
 
-DESIGN_COUNTS = ("n_unmatched", "n_trimmed", "n_outside_support")
+DESIGN_COUNTS = (
+    "n_unmatched",
+    "n_trimmed",
+    "n_outside_support",
+    "n_trimmed_treated",
+    "n_trimmed_control",
+    "n_missing",
+    "n_missing_treated",
+    "n_missing_control",
+    "participants_not_eligible",
+    "participants_no_panel",
+)
 
 
 def _coarsen(node, min_cell: int):
@@ -200,7 +163,7 @@ def _coarsen(node, min_cell: int):
     persons too: below ``min_cell`` (but not zero) they are published as null with ``<key>_shown: "<5"``,
     as the report shows them."""
     if isinstance(node, dict):
-        out = {}
+        out: dict[str, Any] = {}
         for k, v in node.items():
             if k in DESIGN_COUNTS and isinstance(v, (int, np.integer)) and 0 < v < min_cell:
                 out[k], out[f"{k}_shown"] = None, primary_marker(min_cell)
@@ -212,130 +175,120 @@ def _coarsen(node, min_cell: int):
     return node
 
 
-def _evalues(o: OutcomeEffects, sample: Sample) -> None:
-    for r in o.estimates.results:
-        if r.estimator == "unadjusted":
-            continue
-        lo, hi = r.ci
-        if sample.kind == "binary":
-            w = r.weights
-            t = sample.d == 1
-            p1 = (
-                float(np.average(sample.y[t], weights=w[t]))
-                if w is not None and w[t].sum() > 0
-                else float(sample.y[t].mean())
-            )
-            o.evalues[r.estimator] = evalue_rd(p1, r.estimate, lo, hi)
-        else:
-            sd = float(sample.y[sample.d == 0].std(ddof=1))
-            if sd > 0:
-                o.evalues[r.estimator] = evalue_smd(r.estimate / sd, r.se / sd)
-
-
-def estimate_outcome(
-    sample: Sample,
-    spec: OutcomeSpec,
-    min_cell: int = DEFAULT_MIN_CELL,
-    k: int = 1,
-    caliper: float | None = 0.2,
-    propensity_cache: dict | None = None,
-) -> OutcomeEffects:
-    """Every estimator for one outcome, with balance, overlap and E-values.
-
-    ``propensity_cache`` (a dict) lets outcomes observed for the same persons share
-    one propensity fit: the score depends only on who is in the sample.
-    """
-    o = OutcomeEffects(spec, sample.n_treated, sample.n_control, sample=sample)
-    if min(o.n_treated, o.n_control) < max(min_cell, 2):
-        o.skipped = "too_few"
-        return o
-    t = sample.d == 1
-    o.mean_treated, o.mean_control = float(sample.y[t].mean()), float(sample.y[~t].mean())
-    if spec.kind == "binary":  # a share that would reveal a small count hides the whole outcome
-        s1 = protect_share(int(sample.y[t].sum()), int(t.sum()), min_cell)
-        s0 = protect_share(int(sample.y[~t].sum()), int((~t).sum()), min_cell)
-        if s1.hidden or s0.hidden:
-            o.suppressed = True
-            return o
-    signature = (sample.X.index.to_numpy().tobytes(), sample.d.tobytes(), tuple(sample.X.columns))
-    ps = propensity_cache.get(signature) if propensity_cache is not None else None
-    if ps is None:
-        ps = fit_propensity(sample.X, sample.d)
-        if propensity_cache is not None:
-            propensity_cache[signature] = ps
-    o.propensity = ps
-    results: list[EffectResult] = [unadjusted(sample)]
-    calls = {
-        "regression": lambda: regression_adjustment(sample),
-        "matching": lambda: match_att(sample, ps, k=k, caliper=caliper),
-        "ipw": lambda: ipw_att(sample, ps),
-        "aipw": lambda: aipw_att(sample, ps),
-    }
-    for name, call in calls.items():
-        try:
-            results.append(call())
-        except (ValueError, np.linalg.LinAlgError) as err:  # e.g. nobody within the caliper
-            o.errors[name] = str(err)
-    o.estimates = EffectTable(results)
-    weights = {r.estimator: r.weights for r in results if r.weights is not None}
-    o.balance = balance_table(sample.X, sample.d, weights)
-    _evalues(o, sample)
-    return o
-
-
 def effects_analysis(
     tables: dict[str, pd.DataFrame],
     config,
     data_end: dt.date | pd.Timestamp,
     *,
-    k: int = 1,
-    caliper: float | None = 0.2,
     window: tuple[int, int] = (-12, 24),
 ) -> EffectsAnalysis:
-    """Estimate the effects section for a project (see the module docstring of :mod:`analysis.effects`)."""
+    """Estimate the effects section for a project (see the module docstring of :mod:`analysis.effects`).
+
+    The options come from ``comparison:`` in project.yml (:class:`analysis.project.comparison.ComparisonSpec`).
+
+    Example
+    -------
+    >>> res = effects_analysis(ctx.tables, ctx.config, ctx.data_end)  # doctest: +SKIP
+    >>> res.table()  # doctest: +SKIP
+    """
     try:
-        return _effects_analysis(tables, config, data_end, k=k, caliper=caliper, window=window)
+        return _effects_analysis(tables, config, data_end, window=window)
     finally:
         clear_panel_cache()
 
 
-def _effects_analysis(tables, config, data_end, *, k, caliper, window) -> EffectsAnalysis:
+def _event_studies(res: EffectsAnalysis, frame: pd.DataFrame, panel, config, window) -> None:
+    for name in PANEL_OUTCOMES:
+        if not panel_measures(getattr(config, "panel_domain", None) or "activity", name):
+            continue  # e.g. work or study from an income-support panel: it would be 0 for everyone
+        statuses = ["income_support"] if name == "income_support" else list(config.panel_work_or_study)
+        long = event_panel(frame, panel, statuses, window)
+        if len(long) and (long["group"] == 1).any():
+            es = event_study(long, name, ref=-1, min_cell=res.min_cell)
+            if len(es.estimates):
+                res.panel[name] = es
+
+
+def _effects_analysis(tables, config, data_end, *, window) -> EffectsAnalysis:
     min_cell = int(getattr(config, "min_cell", DEFAULT_MIN_CELL))
+    spec = config.comparison
     frame = persons(tables)
-    res = EffectsAnalysis(available=False, min_cell=min_cell, k=k, caliper=caliper)
+    res = EffectsAnalysis(available=False, min_cell=min_cell, options=EffectOptions.from_spec(spec))
     truth = getattr(config, "planted_truth", None) or {}
     res.planted = {v: float(truth[key]) for key, v in PLANTED_KEYS.items() if key in truth}
     panel = tables.get("status_monthly")
     if panel is not None and len(panel) and len(frame):
-        for name in PANEL_OUTCOMES:
-            if not panel_measures(getattr(config, "panel_domain", None) or "activity", name):
-                continue  # e.g. work or study from an income-support panel: it would be 0 for everyone
-            statuses = ["income_support"] if name == "income_support" else list(config.panel_work_or_study)
-            long = event_panel(frame, panel, statuses, window)
-            if len(long) and (long["group"] == 1).any():
-                es = event_study(long, name, ref=-1, min_cell=min_cell)
-                if len(es.estimates):
-                    res.panel[name] = es
+        _event_studies(res, frame, panel, config, window)
+        if spec.source == "panel" and (frame["treated"] == 1).any():
+            from analysis.effects.dynamic import panel_design_effects
+
+            res.panel_design = panel_design_effects(frame, panel, config, data_end, res.options, min_cell)
     n1 = int((frame["treated"] == 1).sum()) if len(frame) else 0
     n0 = int((frame["treated"] == 0).sum()) if len(frame) else 0
-    if n1 == 0:
-        res.reason = "no_participants"
+    if n1 == 0 or n0 == 0:
+        res.reason = "no_participants" if n1 == 0 else "no_comparison"
         return res
-    if n0 == 0:
-        res.reason = "no_comparison"
-        return res
-    covs = resolve_covariates(config, frame)
-    res.covariates = covs
-    X, complete = covariate_matrix(frame, covs, getattr(config, "propensity_formula", None))
-    res.n_missing_covariates = int((~complete).sum())
+    res.covariates = resolve_covariates(config, frame)
     outcomes, specs = outcome_frame(frame, tables, config, data_end)
-    propensity_cache: dict = {}
-    for spec in specs:
-        sample = build_design(frame, outcomes, X, complete, spec)
-        res.outcomes[spec.name] = estimate_outcome(sample, spec, min_cell, k, caliper, propensity_cache)
+    _estimate_file_design(res, frame, outcomes, specs, config)
     ok = [n for n, o in res.outcomes.items() if o.ok]
     res.main_outcome = "wos_12m" if "wos_12m" in ok else (ok[0] if ok else None)
     res.available = bool(ok)
-    if not ok:
-        res.reason = "too_few"
+    res.reason = None if ok else "too_few"
+    res.protocol = target_trial_protocol(
+        spec,
+        "file",
+        res.covariates,
+        [s.name for s in specs],
+        [e for e in ESTIMATORS if any(o.result(e) for o in res.outcomes.values())],
+        str(pd.Timestamp(data_end).date()),
+        list(config.effect_months_after_start),
+    )
     return res
+
+
+def _is_categorical(frame: pd.DataFrame, col: str) -> bool:
+    s = frame[col]
+    return col in CATEGORICAL or not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
+
+
+def _estimate_file_design(res: EffectsAnalysis, frame, outcomes, specs, config) -> None:
+    """Every outcome against the comparison file, with the missing-covariate method of project.yml."""
+    method = config.comparison.missing.method
+    covs = list(res.covariates)
+    formula = getattr(config, "propensity_formula", None)
+    gaps = numeric_missing(frame, covs, _is_categorical)
+    treated = frame["treated"].to_numpy() == 1
+    lacking = np.zeros(len(frame), dtype=bool)
+    for c in gaps:
+        lacking |= pd.to_numeric(frame[c], errors="coerce").isna().to_numpy()
+    res.missing = {
+        "method": method if gaps else "none_missing",
+        "columns": gaps,
+        "n_missing": int(lacking.sum()),
+        "n_missing_treated": int((lacking & treated).sum()),
+        "n_missing_control": int((lacking & ~treated).sum()),
+        "imputations": config.comparison.missing.imputations if (gaps and method == "mice") else 0,
+    }
+    if gaps and method == "indicator":
+        frame, names = with_indicators(frame, gaps)
+        covs = covs + names
+        formula = f"{formula} + " + " + ".join(f"Q('{n}')" for n in names) if formula else None
+    X, complete = covariate_matrix(frame, covs, formula)
+    res.n_missing_covariates = int((~complete).sum())
+    cache: dict = {}
+    if not (gaps and method == "mice"):
+        for spec in specs:
+            res.outcomes[spec.name] = estimate_outcome(
+                build_design(frame, outcomes, X, complete, spec), spec, res.min_cell, res.options, cache
+            )
+        return
+    m = config.comparison.missing
+    X_full, _ = covariate_matrix(frame, [c for c in covs if c not in gaps], None)
+    predictors = pd.concat([X_full, frame[["treated"]].astype(float), outcomes], axis=1)
+    completed = impute(frame, gaps, predictors, m.imputations, m.seed)
+    designs = [covariate_matrix(f, covs, formula) for f in completed]
+    for spec in specs:
+        samples = [build_design(f, outcomes, Xi, ci, spec) for f, (Xi, ci) in zip(completed, designs)]
+        res.outcomes[spec.name] = estimate_imputed(samples, spec, res.min_cell, res.options)
+    res.n_missing_covariates = 0

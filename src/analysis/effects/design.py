@@ -64,6 +64,8 @@ class Sample:
     keys: np.ndarray | None = None
     n_missing_covariates: int = 0
     n_missing_outcome: int = 0
+    cluster: np.ndarray | None = None  # person of each row when a person has several rows (panel design)
+    cells: np.ndarray | None = None  # exact-match cell of each row (panel design: start month x duration band)
 
     @property
     def n_treated(self) -> int:

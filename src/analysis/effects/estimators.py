@@ -19,16 +19,23 @@ aipw            Efficient influence function of the doubly robust ATT (orthogona
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import statsmodels.api as sm
 
 from analysis.effects.design import Sample
-from analysis.effects.propensity import PropensityResult, fit_propensity, logit_start
-from analysis.effects.result import EffectResult
+from analysis.effects.logit import fit_logit
+from analysis.effects.matching import match_att, nearest_neighbours
+from analysis.effects.propensity import PropensityResult, fit_propensity
+from analysis.effects.result import EffectResult, influence_se
 
-TIE_TOL = 1e-10  # relative tolerance that makes equal distances ties despite rounding
+__all__ = [
+    "aipw_att",
+    "ipw_att",
+    "match_att",
+    "nearest_neighbours",
+    "regression_adjustment",
+    "unadjusted",
+]
 
 
 def _as_design(X) -> np.ndarray:
@@ -85,18 +92,8 @@ def _fit_control_model(sample: Sample, Xd: np.ndarray):
     y0, X0 = sample.y[d0], Xd[d0]
     n = len(sample.y)
     if sample.kind == "binary":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                start = logit_start(y0, X0.shape[1]) if np.allclose(X0[:, 0], 1) else None
-                fit = sm.Logit(y0, X0).fit(disp=0, method="newton", maxiter=100, start_params=start)
-                beta = np.asarray(fit.params)
-                if not np.all(np.isfinite(beta)) or np.abs(X0 @ beta).max() > 30:
-                    raise np.linalg.LinAlgError
-            except Exception:  # noqa: BLE001 - separation: tiny penalty keeps predictions finite
-                beta = np.asarray(
-                    sm.Logit(y0, X0).fit_regularized(alpha=1e-4 * len(y0), disp=0, trim_mode="off").params
-                )
+        # separation is diagnosed on the fit, as for the propensity score (a large linear predictor is fine)
+        beta = fit_logit(y0, X0).params
         eta = Xd @ beta
         m = 1 / (1 + np.exp(-eta))
         dm = (m * (1 - m))[:, None] * Xd  # d m / d beta
@@ -134,7 +131,7 @@ def regression_adjustment(sample: Sample) -> EffectResult:
     p = n1 / n
     grad = dm[d].sum(axis=0) / n  # E[D * dm/dbeta]
     phi = (d * (resid - est) - infl_beta @ grad) / p
-    se = np.sqrt(np.sum(phi**2)) / n
+    se = influence_se(phi, sample.cluster)
     model = "logit" if sample.kind == "binary" else "OLS"
     return EffectResult(
         "regression",
@@ -191,7 +188,7 @@ def ipw_att(sample: Sample, ps: PropensityResult | None = None, trim: bool = Tru
     phi1 = t * (y - mu1) / p_t
     phi0 = (r * (y - mu0) + corr * (d.astype(float) - e)) / c0
     phi = phi1 - phi0
-    se = np.sqrt(np.sum(phi**2)) / n
+    se = influence_se(phi, sample.cluster)
     w = np.where(t, 1.0, 0.0) + r / r.sum() * t.sum()
     ess = r.sum() ** 2 / np.sum(r**2)
     return EffectResult(
@@ -220,7 +217,6 @@ def aipw_att(sample: Sample, ps: PropensityResult | None = None, trim: bool = Tr
     y, d = sample.y, sample.d == 1
     keep = _keep(ps, trim)
     t = d & keep
-    n = len(y)
     Xd = _as_design(sample.X)
     m, _, _, _ = _control_model(sample, Xd)
     R = y - m
@@ -230,7 +226,7 @@ def aipw_att(sample: Sample, ps: PropensityResult | None = None, trim: bool = Tr
     a0 = np.sum(r * R) / np.sum(r)
     est = a1 - a0
     phi = t * (R - a1) / t.mean() - r * (R - a0) / r.mean()
-    se = np.sqrt(np.sum(phi**2)) / n
+    se = influence_se(phi, sample.cluster)
     return EffectResult(
         "aipw",
         sample.outcome,
@@ -242,179 +238,3 @@ def aipw_att(sample: Sample, ps: PropensityResult | None = None, trim: bool = Tr
         {"n_trimmed": int((d & ~keep).sum())},
         weights=np.where(t, 1.0, 0.0) + r / r.sum() * t.sum(),
     )
-
-
-# --------------------------------------------------------------------------
-# matching
-# --------------------------------------------------------------------------
-
-
-def _kth_distance(sorted_c: np.ndarray, s: np.ndarray, k: int, exclude_self: bool = False) -> np.ndarray:
-    """Distance from each ``s`` to its k-th nearest value in ``sorted_c`` (window search, O(len(s) * k))."""
-    n = len(sorted_c)
-    if exclude_self:  # s are sorted_c itself; look at k on each side, skipping the element
-        pos = np.arange(n)
-        offs = np.concatenate([np.arange(-k, 0), np.arange(1, k + 1)])
-    else:
-        pos = np.searchsorted(sorted_c, s)
-        offs = np.arange(-k, k)
-    idx = pos[:, None] + offs[None, :]
-    valid = (idx >= 0) & (idx < n)
-    dist = np.where(valid, np.abs(sorted_c[np.clip(idx, 0, n - 1)] - s[:, None]), np.inf)
-    kk = min(k, valid.sum(axis=1).min()) if len(s) else k
-    kk = max(int(kk), 1)
-    return np.partition(dist, kk - 1, axis=1)[:, kk - 1]
-
-
-def _ranges(sorted_c: np.ndarray, s: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Half-open index ranges ``[lo, hi)`` of sorted values within ``radius`` of ``s`` (ties included)."""
-    pad = radius * (1 + TIE_TOL) + 1e-12
-    lo = np.searchsorted(sorted_c, s - pad, side="left")
-    hi = np.searchsorted(sorted_c, s + pad, side="right")
-    return lo, hi
-
-
-def _range_sum(cum: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    return cum[hi] - cum[lo]
-
-
-def _range_add(n: int, lo: np.ndarray, hi: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """Sum over ranges of ``value`` added to every position in the range (difference array)."""
-    diff = np.zeros(n + 1)
-    np.add.at(diff, lo, value)
-    np.add.at(diff, hi, -value)
-    return np.cumsum(diff)[:n]
-
-
-def nearest_neighbours(score_t: np.ndarray, score_c: np.ndarray, k: int = 1, caliper: float | None = None):
-    """Nearest-neighbour matching with replacement on a one-dimensional score.
-
-    Each treated unit is matched to its ``k`` nearest controls, with every control
-    tied with the k-th included (Abadie & Imbens); with a ``caliper`` (in score
-    units) only controls within it count, and treated units with none are unmatched.
-
-    Returns
-    -------
-    order : ndarray
-        Sort order of the controls (``score_c[order]`` is increasing).
-    lo, hi : ndarray
-        For each treated unit, its matches are ``order[lo:hi]``; ``hi == lo`` means unmatched.
-    """
-    order = np.argsort(score_c, kind="stable")
-    sc = score_c[order]
-    radius = _kth_distance(sc, score_t, k)
-    if caliper is not None:
-        radius = np.minimum(radius, caliper)
-    lo, hi = _ranges(sc, score_t, radius)
-    if caliper is not None:  # the padded range must not reach beyond the caliper itself
-        first = np.abs(sc[np.clip(lo, 0, len(sc) - 1)] - score_t)
-        none = first > caliper * (1 + TIE_TOL) + 1e-12
-        hi = np.where(none, lo, hi)
-    return order, lo, hi
-
-
-def match_att(
-    sample: Sample,
-    ps: PropensityResult | None = None,
-    k: int = 1,
-    caliper: float | None = 0.2,
-    on: str = "logit",
-    variance_neighbours: int = 2,
-    score: np.ndarray | None = None,
-) -> EffectResult:
-    """ATT by nearest-neighbour matching with replacement on the propensity score.
-
-    Parameters
-    ----------
-    k
-        Number of matches per participant (ties at the k-th distance are all used).
-    caliper
-        Maximum distance in standard deviations of the score (``None``: no caliper).
-        Participants without a comparison person that close are left out and counted.
-    on
-        ``"logit"`` (the linear predictor, default) or ``"ps"`` (the probability).
-    variance_neighbours
-        Matches within the comparison group used to estimate its outcome variance
-        in the Abadie–Imbens standard error.
-    score
-        Match on this score instead of the propensity score (e.g. a single covariate).
-
-    Notes
-    -----
-    The Abadie–Imbens (2006) variance for the population ATT is
-    ``[sum_i (y_i - yhat0_i - att)^2 + sum_j (K_j^2 - K'_j) sigma2_j] / N1^2``, where
-    ``K_j`` is the number of times control ``j`` is used (each use weighted by
-    1/number of matches) and ``K'_j`` the sum of squared weights. It treats the
-    score as known; Abadie & Imbens (2016) show the correction for an estimated
-    score is usually small for the ATT and may go either way.
-    """
-    y, d = sample.y, sample.d == 1
-    if score is None:
-        ps = _propensity(sample, ps)
-        score = ps.score if on == "logit" else ps.ps
-    score = np.asarray(score, dtype=float)
-    cal = None if caliper is None else float(caliper) * float(np.std(score))
-    st, sc_raw = score[d], score[~d]
-    yt, yc = y[d], y[~d]
-    order, lo, hi = nearest_neighbours(st, sc_raw, k, cal)
-    yc_s = yc[order]
-    sc = sc_raw[order]
-    n0 = len(yc_s)
-    M = hi - lo
-    matched = M > 0
-    cum = np.concatenate([[0.0], np.cumsum(yc_s)])
-    yhat0 = np.full(len(yt), np.nan)
-    yhat0[matched] = _range_sum(cum, lo[matched], hi[matched]) / M[matched]
-    n1 = int(matched.sum())
-    if n1 == 0:
-        raise ValueError("no participant has a comparison person within the caliper")
-    tau = float(np.mean(yt[matched] - yhat0[matched]))
-    w = np.zeros(len(yt))
-    w[matched] = 1.0 / M[matched]
-    K = _range_add(n0, lo[matched], hi[matched], w[matched])
-    K2 = _range_add(n0, lo[matched], hi[matched], w[matched] ** 2)
-    # conditional variance of controls that are used: match each to its J nearest other controls
-    used = K > 0
-    sigma2 = np.zeros(n0)
-    if used.any() and n0 > 1:
-        J = min(variance_neighbours, n0 - 1)
-        pos = np.flatnonzero(used)
-        radius = _kth_distance_self(sc, pos, J)
-        lo_j, hi_j = _ranges(sc, sc[pos], radius)
-        cnt = hi_j - lo_j - 1  # the control itself is always inside its own range
-        mean_nb = (_range_sum(cum, lo_j, hi_j) - yc_s[pos]) / cnt
-        sigma2[pos] = cnt / (cnt + 1.0) * (yc_s[pos] - mean_nb) ** 2
-    var = (np.sum((yt[matched] - yhat0[matched] - tau) ** 2) + np.sum((K**2 - K2) * sigma2)) / n1**2
-    se = float(np.sqrt(var))
-    # weights aligned with the sample rows, for balance diagnostics
-    weights = np.zeros(len(y))
-    weights[np.flatnonzero(d)[matched]] = 1.0
-    ctrl_rows = np.flatnonzero(~d)[order]
-    weights[ctrl_rows] = K
-    return EffectResult(
-        "matching",
-        sample.outcome,
-        tau,
-        se,
-        n1,
-        int(used.sum()),
-        "Abadie–Imbens",
-        {
-            "k": k,
-            "caliper_sd": caliper,
-            "n_unmatched": int((~matched).sum()),
-            "mean_matches": float(M[matched].mean()),
-            "ess_control": float(K.sum() ** 2 / np.sum(K**2)),
-        },
-        weights=weights,
-    )
-
-
-def _kth_distance_self(sorted_c: np.ndarray, pos: np.ndarray, k: int) -> np.ndarray:
-    """Distance from ``sorted_c[pos]`` to its k-th nearest *other* element."""
-    n = len(sorted_c)
-    offs = np.concatenate([np.arange(-k, 0), np.arange(1, k + 1)])
-    idx = pos[:, None] + offs[None, :]
-    valid = (idx >= 0) & (idx < n)
-    dist = np.where(valid, np.abs(sorted_c[np.clip(idx, 0, n - 1)] - sorted_c[pos][:, None]), np.inf)
-    return np.partition(dist, k - 1, axis=1)[:, k - 1]

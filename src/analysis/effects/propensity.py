@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+
+from analysis.effects.logit import fit_logit, logit_start
+
+__all__ = ["PropensityResult", "fit_propensity", "logit_start"]
 
 
 @dataclass
@@ -27,7 +29,13 @@ class PropensityResult:
         Treatment indicator.
     converged : bool
     separated : bool
-        True when the fit needed a small ridge penalty (complete or quasi separation).
+        True when the maximum-likelihood estimate does not exist (complete or quasi-complete
+        separation, found by the linear program of :mod:`analysis.effects.logit`) or the fit
+        failed; the scores then come from a slightly penalised fit.
+    separation : str or None
+        Why (``separation``, ``no_convergence``, ``failed``).
+    n_separated : int
+        Rows the separating direction predicts perfectly.
     """
 
     ps: np.ndarray
@@ -37,6 +45,9 @@ class PropensityResult:
     columns: list
     converged: bool = True
     separated: bool = False
+    separation: str | None = None
+    n_separated: int = 0
+    separated_rows: np.ndarray | None = None
 
     @property
     def support(self) -> tuple[float, float]:
@@ -94,18 +105,6 @@ class PropensityResult:
         return ax
 
 
-def logit_start(y: np.ndarray, n_params: int) -> np.ndarray:
-    """Newton start for a logit with an intercept first: the intercept-only solution.
-
-    statsmodels starts at zero (every probability 0.5); with 2 % participants that
-    costs several extra Newton steps, each a pass over a million rows.
-    """
-    mean = float(np.clip(np.mean(y), 1e-6, 1 - 1e-6)) if len(y) else 0.5
-    start = np.zeros(n_params)
-    start[0] = np.log(mean / (1 - mean))
-    return start
-
-
 def _standardise(X: np.ndarray) -> np.ndarray:
     mu = X.mean(axis=0)
     sd = X.std(axis=0)
@@ -117,33 +116,38 @@ def fit_propensity(X: pd.DataFrame | np.ndarray, d: np.ndarray) -> PropensityRes
     """Logit of ``d`` on ``X`` (an intercept is added) by Newton–Raphson (statsmodels).
 
     The columns are standardised first (the fitted probabilities do not change)
-    for numerical stability. Under complete separation the maximum-likelihood
-    estimate does not exist; a tiny ridge penalty then keeps the scores finite
-    and ``separated`` is set so that the report can say so.
+    for numerical stability. Separation is diagnosed on the fitted model
+    (:func:`analysis.effects.logit.fit_logit`: non-convergence, fitted
+    probabilities at 0 or 1, exploding coefficients, then Konis' exact linear
+    program); a converged fit with a large linear predictor keeps its
+    maximum-likelihood estimate. Only under real separation a tiny penalty keeps
+    the scores finite, and ``separated`` is set so that the report can say so.
+
+    Example
+    -------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"x": rng.normal(size=500)})
+    >>> d = (rng.random(500) < 1 / (1 + np.exp(-X["x"]))).astype(int)
+    >>> fit_propensity(X, d).separated
+    False
     """
     cols = list(X.columns) if isinstance(X, pd.DataFrame) else [f"x{i}" for i in range(np.shape(X)[1])]
     Z = _standardise(np.asarray(X, dtype=float))
     design = np.column_stack([np.ones(len(Z)), Z])
     d = np.asarray(d).astype(float)
-    separated = False
-    converged = True
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            fit = sm.Logit(d, design).fit(
-                disp=0, method="newton", maxiter=100, start_params=logit_start(d, design.shape[1])
-            )
-            params = np.asarray(fit.params)
-            converged = bool(fit.mle_retvals.get("converged", True))
-            if not converged or not np.all(np.isfinite(params)) or np.abs(design @ params).max() > 30:
-                raise np.linalg.LinAlgError("separation")
-        except Exception:  # noqa: BLE001 - perfect separation or singular Hessian
-            separated = True
-            fit = sm.Logit(d, design).fit_regularized(method="l1", alpha=1e-4 * len(d), disp=0, trim_mode="off")
-            params = np.asarray(fit.params)
-            converged = True
-    score = design @ params
+    fit = fit_logit(d, design)
+    score = design @ fit.params
     ps = 1.0 / (1.0 + np.exp(-score))
     return PropensityResult(
-        ps=ps, score=score, design=design, d=d.astype(np.int8), columns=cols, converged=converged, separated=separated
+        ps=ps,
+        score=score,
+        design=design,
+        d=d.astype(np.int8),
+        columns=cols,
+        converged=fit.converged,
+        separated=fit.separated,
+        separation=fit.reason,
+        n_separated=fit.n_separated,
+        separated_rows=fit.separated_rows,
     )

@@ -39,11 +39,13 @@ class EffectResult:
     se_method: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     weights: np.ndarray | None = field(default=None, repr=False)  # control weights (balance diagnostics)
+    df: float | None = None  # degrees of freedom of a pooled (multiple-imputation) estimate; None: normal
 
     @property
     def ci(self) -> tuple[float, float]:
-        """95 % normal-approximation confidence interval."""
-        return self.estimate - Z975 * self.se, self.estimate + Z975 * self.se
+        """95 % confidence interval (normal approximation; t with ``df`` after multiple imputation)."""
+        q = Z975 if self.df is None else float(stats.t.ppf(0.975, self.df))
+        return self.estimate - q * self.se, self.estimate + q * self.se
 
     @property
     def z(self) -> float:
@@ -51,7 +53,9 @@ class EffectResult:
 
     @property
     def p_value(self) -> float:
-        return float(2 * stats.norm.sf(abs(self.z))) if np.isfinite(self.z) else np.nan
+        if not np.isfinite(self.z):
+            return np.nan
+        return float(2 * (stats.norm.sf(abs(self.z)) if self.df is None else stats.t.sf(abs(self.z), self.df)))
 
     def covers(self, value: float) -> bool:
         lo, hi = self.ci
@@ -147,6 +151,16 @@ def att_from_influence(estimate: float, influence: np.ndarray) -> float:
     """Standard error ``sqrt(sum(phi^2)) / n`` from per-person influence values ``phi`` (mean zero)."""
     n = len(influence)
     return float(np.sqrt(np.sum(influence**2)) / n)
+
+
+def influence_se(phi: np.ndarray, cluster: np.ndarray | None = None) -> float:
+    """``sqrt(sum_g (sum_{i in g} phi_i)^2) / n``: the influence-function standard error, summed within
+    clusters (persons in several rows of a panel-built sample) when ``cluster`` is given."""
+    n = len(phi)
+    if cluster is None:
+        return float(np.sqrt(np.sum(phi**2)) / n)
+    g = np.unique(np.asarray(cluster), return_inverse=True)[1]
+    return float(np.sqrt(np.sum(np.bincount(g, weights=phi) ** 2)) / n)
 
 
 def names(results: Sequence[EffectResult]) -> list[str]:

@@ -8,9 +8,9 @@ module checks them against the cleaned tables, so that a mistake fails ``check``
 the field's name instead of failing ``report`` in a notebook. What each notebook reads:
 
 * 02 participants: ``tracks``, ``planned_participants``, ``min_cell``;
-* 03 outcomes, targets, survey: ``targets`` (metric, months, days), ``followup_months``,
+* 03 outcomes, targets, survey: ``targets`` (metric, months, days), ``followup_months_after_exit``,
   ``work_or_study``, ``self_supporting``, ``survey`` (items, scales);
-* 04 effects: ``covariates``, ``outcomes``, ``propensity_formula``, ``followup_months``,
+* 04 effects: ``covariates``, ``outcomes``, ``propensity_formula``, ``effect_months_after_start``,
   ``panel_work_or_study``;
 * 05 survival: ``cohort_by``, ``tracks``, ``bridge_gap_months``, ``competing_events``,
   ``covariates`` (Cox);

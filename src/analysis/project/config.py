@@ -24,6 +24,7 @@ from analysis.project.codes import (
     INCOME,
     PANEL_STATUS,
 )
+from analysis.project.comparison import ComparisonSpec
 from analysis.project.config_messages import did_you_mean, mapping_lines, validation_lines
 from analysis.project.contract import DEFAULT_PANEL_DOMAIN
 from analysis.project.contract import ORDER as FILE_KINDS
@@ -240,6 +241,7 @@ class ProjectConfig(_Strict):
         default_factory=lambda: list(DEFAULT_EFFECT_MONTHS_AFTER_START),
         description="months after start (comparison: after reference_date) at which effects are measured",
     )
+    comparison: ComparisonSpec = Field(default_factory=ComparisonSpec)
     targets: list[Target] = Field(default_factory=list)
     survey: SurveySpec | None = None
     files: dict[str, FileSpec] = Field(default_factory=dict)

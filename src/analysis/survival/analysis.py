@@ -49,6 +49,8 @@ class SurvivalAnalysis:
     logrank: dict[str, LogRankResult] = field(default_factory=dict)
     cox: CoxPHResult | None = None
     cox_problem: str | None = None
+    # terms left out of the Cox model, each {"term", "field", "reason", "kept"} (e.g. age listed twice)
+    cox_dropped: list[dict] = field(default_factory=list)
     ph_test: pd.DataFrame | None = None
     first: pd.DataFrame | None = None  # time to first work or study, participants (+ comparison)
     cif: dict[str, dict[str, CumulativeIncidenceResult]] = field(default_factory=dict)  # "all", "cohort", "group"
@@ -160,9 +162,10 @@ class SurvivalAnalysis:
                 "ph_test": []
                 if self.ph_test is None
                 else [{"term": k, "statistic": r["statistic"], "p": r["p"]} for k, r in self.ph_test.iterrows()],
+                "dropped_terms": list(self.cox_dropped),
             }
         else:
-            out["cox"] = {"problem": self.cox_problem}
+            out["cox"] = {"problem": self.cox_problem, "dropped_terms": list(self.cox_dropped)}
         cif = {}
         for by, curves in self.cif.items():
             cif[by] = {}
@@ -385,7 +388,7 @@ def _fit_cox(res: SurvivalAnalysis, firsts: pd.DataFrame, config) -> None:
     if "age_at_start" in df and df["age_at_start"].notna().any():
         df["age_10y"] = df["age_at_start"].astype(float) / 10.0
         covs.append("age_10y")
-    covs += [c for c in config.covariates if c in df and pd.api.types.is_numeric_dtype(df[c])]
+    covs += _listed_cox_covariates(res, df, config, covs)
     if not covs:
         res.cox_problem = "no_covariates"
         return
@@ -394,6 +397,43 @@ def _fit_cox(res: SurvivalAnalysis, firsts: pd.DataFrame, config) -> None:
         return
     try:
         res.cox = cox_ph_frame(df, "duration", "event", covs)
-        res.ph_test = res.cox.proportional_hazard_test()
-    except (ConvergenceError, ValueError) as err:
-        res.cox, res.cox_problem = None, f"not_fitted: {err}"
+    except ConvergenceError as err:
+        if err.reason != "collinear" or not err.terms:
+            res.cox, res.cox_problem = None, err.reason
+            return
+        # a listed covariate that is a linear combination of the model's other terms: left out, and said so
+        listed = set(config.covariates)
+        for term in err.terms:
+            res.cox_dropped.append(
+                {"term": term, "field": "covariates" if term in listed else None, "reason": "collinear", "kept": None}
+            )
+        covs = [c for c in covs if c not in err.terms]
+        try:
+            res.cox = cox_ph_frame(df, "duration", "event", covs)
+        except ConvergenceError as err2:
+            res.cox, res.cox_problem = None, err2.reason
+            return
+    except ValueError:
+        res.cox, res.cox_problem = None, "no_convergence"
+        return
+    res.ph_test = res.cox.proportional_hazard_test()
+
+
+AGE_ALIASES = ("age", "age_at_start", "age_10y")
+
+
+def _listed_cox_covariates(res: SurvivalAnalysis, df: pd.DataFrame, config, covs: list[str]) -> list[str]:
+    """The numeric ``covariates`` of project.yml that are not already in the model.
+
+    Age is always in the model (per 10 years); ``age``/``age_at_start`` listed as well would enter
+    it twice (exactly collinear), so it is left out once and recorded in ``res.cox_dropped``.
+    """
+    out = []
+    for c in dict.fromkeys(config.covariates):
+        if c in AGE_ALIASES and "age_10y" in covs:
+            res.cox_dropped.append({"term": c, "field": "covariates", "reason": "duplicate", "kept": "age_10y"})
+        elif c in covs or c in out:
+            res.cox_dropped.append({"term": c, "field": "covariates", "reason": "duplicate", "kept": c})
+        elif c in df and pd.api.types.is_numeric_dtype(df[c]):
+            out.append(c)
+    return out

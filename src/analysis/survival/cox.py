@@ -29,7 +29,44 @@ from scipy.stats import chi2, norm, rankdata
 
 
 class ConvergenceError(RuntimeError):
-    """Newton–Raphson did not converge (e.g. a covariate separates events completely)."""
+    """The Cox model could not be fitted; ``reason`` says why in one code.
+
+    ``collinear`` (a term is a linear combination of others: singular information),
+    ``separation`` (a coefficient diverges: a covariate separates the events),
+    ``no_convergence`` (Newton–Raphson did not settle).
+    """
+
+    def __init__(self, message: str, reason: str = "no_convergence", terms: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.terms = list(terms)
+
+
+def collinear_terms(x: pd.DataFrame, tol: float = 1e-9) -> list[str]:
+    """Columns of ``x`` that are (numerically) linear combinations of the columns before them, or constant.
+
+    Each column is centred and scaled; a column whose residual on the kept columns before it
+    has a relative norm below ``sqrt(tol)`` is reported. The first of two duplicated terms is kept.
+    """
+    a = x.to_numpy(dtype=float)
+    a = a - a.mean(axis=0)
+    norms = np.linalg.norm(a, axis=0)
+    kept: list[int] = []
+    out = []
+    for j in range(a.shape[1]):
+        if norms[j] == 0:
+            out.append(str(x.columns[j]))
+            continue
+        col = a[:, j] / norms[j]
+        if kept:
+            basis = a[:, kept] / norms[kept]
+            coef, *_ = np.linalg.lstsq(basis, col, rcond=None)
+            col = col - basis @ coef
+        if np.linalg.norm(col) < np.sqrt(tol):
+            out.append(str(x.columns[j]))
+        else:
+            kept.append(j)
+    return out
 
 
 @dataclass
@@ -319,6 +356,11 @@ def cox_ph(
         raise ValueError("covariates or durations contain missing values")
     if not e.any():
         raise ValueError("no events")
+    bad = collinear_terms(pd.DataFrame(x, columns=names)) if x.shape[1] else []
+    if bad:
+        raise ConvergenceError(
+            f"collinear covariates: {', '.join(bad)} (a linear combination of the other terms)", "collinear", bad
+        )
     # Centring leaves the coefficients unchanged and keeps exp(x beta) in range.
     xc = np.asfortranarray(x - x.mean(axis=0))  # column-major: the X'WX products run about twice as fast
     prep = _prepare(xc, t, e)
@@ -329,7 +371,9 @@ def cox_ph(
         try:
             step = np.linalg.solve(info, grad)
         except np.linalg.LinAlgError as err:
-            raise ConvergenceError(f"singular information matrix ({err}); check for collinear covariates") from None
+            raise ConvergenceError(
+                f"singular information matrix ({err}); check for collinear covariates", "collinear"
+            ) from None
         size = 1.0
         while True:
             new = beta + size * step
@@ -341,9 +385,14 @@ def cox_ph(
         if np.max(np.abs(size * step)) < tol:
             break
     else:
-        raise ConvergenceError(f"no convergence in {max_iter} Newton steps (separation or too few events)")
+        raise ConvergenceError(f"no convergence in {max_iter} Newton steps", "no_convergence")
     if np.any(np.abs(beta) > 20):
-        raise ConvergenceError("a coefficient diverges (a covariate separates events completely)")
+        diverging = [n for n, b in zip(names, beta) if abs(b) > 20]
+        raise ConvergenceError(
+            f"a coefficient diverges ({', '.join(diverging)}: the covariate separates the events)",
+            "separation",
+            diverging,
+        )
     cov = np.linalg.inv(info)
     se = np.sqrt(np.diag(cov))
     c = np.nan

@@ -2,84 +2,26 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from analysis.effects.analysis import ADJUSTED, EffectsAnalysis, OutcomeEffects
-from analysis.effects.design import OutcomeSpec
-from analysis.project.i18n import t, table
+from analysis.project.i18n import t
 from analysis.report.display import show_figure, show_table, show_text
+from analysis.report.sections import design
+from analysis.report.sections.effect_format import (
+    _count,
+    _fmt_effect,
+    _num,
+    _p,
+    covariate_label,
+    effect_display,
+    outcome_label,
+)
+
+__all__ = ["_count", "_fmt_effect", "_num", "_p", "covariate_label", "effect_display", "outcome_label", "show_effects"]
 
 EVENT_MONTHS = (-12, -6, -3, 0, 3, 6, 12, 18, 24)
-
-
-def _num(x, lang: str, digits: int = 1) -> str:
-    if x is None or not np.isfinite(x):
-        return "–"
-    s = f"{x:,.{digits}f}"
-    if lang == "sv":
-        s = s.replace(",", " ").replace(".", ",")
-    return s
-
-
-def _p(p: float, lang: str) -> str:
-    if p is None or not np.isfinite(p):
-        return "–"
-    return ("< 0,001" if lang == "sv" else "< 0.001") if p < 0.001 else _num(p, lang, 3)
-
-
-def outcome_label(spec: OutcomeSpec, lang: str) -> str:
-    if spec.source == "panel":
-        return t("eff_outcome_wos", lang, months=spec.months)
-    if spec.source == "exit":
-        return t("eff_outcome_exit_wos", lang)
-    return t("eff_outcome_register", lang, name=spec.name)
-
-
-def covariate_label(name: str, lang: str) -> str:
-    """Readable name of a design column (``C(gender)[T.male]``, ``gender=male`` or ``age_at_start``)."""
-    keys = table()
-    m = re.fullmatch(r"C\((\w+)\)\[T\.(.+)\]", name) or re.fullmatch(r"(\w+)=(.+)", name)
-    var, level = (m.group(1), m.group(2)) if m else (name, None)
-    var_label = t(f"tab_var_{var}", lang) if f"tab_var_{var}" in keys else var
-    if level is None:
-        return var_label
-    for key in (f"tab_{var}_{level}", f"tab_status_{level}"):
-        if key in keys:
-            return f"{var_label}: {t(key, lang)}"
-    return f"{var_label}: {level}"
-
-
-def _count(n, min_cell: int) -> str:
-    """A published count: below ``min_cell`` (but not zero) shown as ``<min_cell``."""
-    return f"<{min_cell}" if 0 < int(n) < min_cell else str(int(n))
-
-
-def _fmt_effect(x: float, kind: str, lang: str) -> str:
-    return _num(100 * x, lang, 1) if kind == "binary" else _num(x, lang, 0)
-
-
-def effect_display(o: OutcomeEffects, lang: str, min_cell: int = 5) -> pd.DataFrame:
-    """The published table of one outcome: estimator, effect, interval, persons used, E-value."""
-    rows = []
-    for r in o.estimates.results:
-        lo, hi = r.ci
-        ev = o.evalues.get(r.estimator)
-        rows.append(
-            {
-                t("eff_col_estimator", lang): t(f"eff_est_{r.estimator}", lang),
-                t("eff_col_estimate", lang): _fmt_effect(r.estimate, o.spec.kind, lang),
-                t("eff_col_ci", lang): f"{_fmt_effect(lo, o.spec.kind, lang)} – {_fmt_effect(hi, o.spec.kind, lang)}",
-                t("eff_col_n_treated", lang): _count(r.n_treated, min_cell),
-                t("eff_col_n_control", lang): _count(r.n_control, min_cell),
-                t("eff_col_evalue", lang): "–"
-                if not ev
-                else f"{_num(ev['evalue'], lang, 2)} ({_num(ev.get('evalue_ci'), lang, 2)})",
-            }
-        )
-    return pd.DataFrame(rows).set_index(t("eff_col_estimator", lang))
 
 
 def balance_display(o: OutcomeEffects, lang: str) -> pd.DataFrame:
@@ -117,7 +59,7 @@ def _show_outcome(res: EffectsAnalysis, o: OutcomeEffects, lang: str) -> None:
     truth = res.planted.get(o.spec.name)
     scale = 100 if o.spec.kind == "binary" else 1
     ax = o.estimates.plot(
-        labels={e: t(f"eff_est_{e}", lang) for e in ("unadjusted", *ADJUSTED)},
+        labels={e: t(f"eff_est_{e}", lang) for e in ("unadjusted", *ADJUSTED, "overlap")},
         xlabel=t("eff_forest_x_pp" if o.spec.kind == "binary" else "eff_forest_x_cont", lang),
         truth=truth,
         scale=scale,
@@ -162,11 +104,7 @@ def _show_diagnostics(res: EffectsAnalysis, lang: str) -> None:
             ess=_num(ipw.details.get("ess_control"), lang, 0) if ipw else "–",
         )
     )
-    warnings = res.warnings()
-    if not warnings:
-        show_text(t("eff_ok", lang))
-    for w in warnings:
-        show_text(f"**{t('eff_warn_heading', lang)}:** {t(f'eff_warn_{w}', lang)}")
+    # the one plain-words warning (or that all is well) follows in design.show_diagnostics
 
 
 def _show_evalues(res: EffectsAnalysis, lang: str) -> None:
@@ -261,11 +199,14 @@ def show_effects(res: EffectsAnalysis, lang: str) -> None:
     covs = ", ".join(dict.fromkeys(covariate_label(c, lang).split(":")[0] for c in res.covariates))
     show_text(t("eff_intro", lang, covariates=covs))
     if res.n_missing_covariates:
-        show_text(t("eff_missing_covariates", lang, n=res.n_missing_covariates))
+        show_text(design.missing_sentence(res, lang))
     show_text(t("eff_methods", lang, caliper=_num(res.caliper, lang, 1) if res.caliper is not None else "–"))
+    design.show_protocol(res, lang)
     order = [res.main_outcome] + [n for n in res.outcomes if n != res.main_outcome]
     for name in order:
         _show_outcome(res, res.outcomes[name], lang)
     _show_diagnostics(res, lang)
+    design.show_diagnostics(res, lang)
     _show_evalues(res, lang)
+    design.show_panel_design(res, lang)
     _show_panel(res, lang)

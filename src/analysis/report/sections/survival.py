@@ -157,6 +157,9 @@ def show_survival(res: SurvivalAnalysis, lang: str, data_end=None) -> None:
                 show_text(text)
         _show_planted(res, lang)
     show_text(f"## {t('surv_cox_heading', lang)}")
+    for d in res.cox_dropped:
+        kept = term_label(d["kept"], lang) if d.get("kept") else ""
+        show_text(t(f"surv_cox_dropped_{d['reason']}", lang, term=f"`{d['term']}`", kept=kept))
     if res.cox is None:
         why = res.cox_problem or "other"
         key = f"surv_cox_why_{why}" if f"surv_cox_why_{why}" in _keys() else "surv_cox_why_other"
