@@ -19,7 +19,7 @@ import pytest
 from analysis.clean.run import clean_project
 from analysis.effects.analysis import ADJUSTED, effects_analysis
 from analysis.project.config import load_project
-from analysis.report.sections.effects import show_effects
+from analysis.report.sections.effects import from_analysis
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "projects"))
 from nsw_jtrain import write_project
@@ -55,9 +55,9 @@ def test_nsw_psid_comparison(tmp_path):
         assert est[name].covers(BENCHMARK), (name, est[name].ci)
         assert abs(est[name].estimate - BENCHMARK) < 2.5, name  # within ~1 published SE of the benchmark
     out = res.to_results()
-    assert {e["estimator"] for e in out["estimates"]} == {"unadjusted", *ADJUSTED}
-    assert out["outcomes"]["re78"]["balance"]["before"]["max_abs_smd"] > 1  # PSID men are very different
-    show_effects(res, "en")  # the section renders with a continuous outcome and no panel
+    assert set(out["outcomes"]["re78"]["estimates"]["order"]) == {"unadjusted", *ADJUSTED}
+    assert out["outcomes"]["re78"]["balance"]["summary"]["before"]["max_abs_smd"] > 1  # PSID men are very different
+    from_analysis(res).show("en")  # the section renders with a continuous outcome and no panel
 
 
 def test_alv_vast_recovers_planted_effects(tmp_path):
@@ -75,7 +75,7 @@ def test_alv_vast_recovers_planted_effects(tmp_path):
         for name in ADJUSTED:
             assert est[name].covers(truth), (outcome, name, est[name].ci)
     assert res.panel["work_or_study"].pretrend["p"] > 0.01
-    show_effects(res, "sv")
+    from_analysis(res).show("sv")
 
 
 def test_no_comparison_group_says_so(mini_project):
@@ -84,18 +84,49 @@ def test_no_comparison_group_says_so(mini_project):
     cleaned = clean_project(proj, env={"FOLJEVAL_KEY": "x" * 40})
     res = effects_analysis(cleaned.tables, proj.config, proj.config.data_end)
     assert not res.available and res.reason == "no_comparison"
-    show_effects(res, "sv")
-    show_effects(res, "en")
-    assert res.to_results()["estimates"] == []
+    from_analysis(res).show("sv")
+    from_analysis(res).show("en")
+    out = res.to_results()
+    assert out["outcomes"] == {} and out["no_data"]["effects"] == "no_comparison"
 
 
-def test_design_counts_below_min_cell_are_coarsened_in_results():
-    from analysis.effects.analysis import _coarsen
+def _effect_table(n_used: dict[str, int]):
+    from analysis.effects.result import EffectResult, EffectTable
 
-    node = {
-        "estimates": [{"estimator": "matching", "n_unmatched": 3, "n_trimmed": 0}],
-        "outcomes": {"y": {"overlap": {"n_outside_support": 12}}},
-    }
-    out = _coarsen(node, 5)
-    assert out["estimates"][0]["n_unmatched"] is None and out["estimates"][0]["n_unmatched_shown"] == "<5"
-    assert out["estimates"][0]["n_trimmed"] == 0 and out["outcomes"]["y"]["overlap"]["n_outside_support"] == 12
+    return EffectTable([EffectResult(e, "y", 0.1, 0.02, n, 3000) for e, n in n_used.items()])
+
+
+def test_left_out_counts_are_protected_with_the_participants_each_estimator_used():
+    """alv-vast: 380 participants, matching used 377 (3 unmatched), IPW 376 (4 outside the support)."""
+    from analysis.disclosure.published import place
+    from analysis.effects.publish import design_counts, estimates_table
+
+    table = _effect_table({"unadjusted": 380, "regression": 380, "matching": 377, "ipw": 376, "aipw": 376})
+    counts = design_counts(380, 3000, table, None, 5)
+    node = place(estimates_table("y", "binary", table, {}, counts), "/effects/outcomes/y/estimates")
+    rows = node["rows"]
+    assert rows["unadjusted"]["n_treated"] == 380
+    for e in ("matching", "ipw", "aipw"):
+        assert rows[e]["n_treated"] is None and rows[e]["shown"]["n_treated"] == ".."
+        assert rows[e]["n_left_out"] is None and rows[e]["shown"]["n_left_out"] == "<5"
+    # a new estimator appears as a new row without new code
+    table = _effect_table({"unadjusted": 380, "new_method": 380})
+    node = place(estimates_table("y", "binary", table, {}, design_counts(380, 3000, table, None, 5)), "/x")
+    assert node["order"] == ["unadjusted", "new_method"] and node["rows"]["new_method"]["n_treated"] == 380
+
+
+def test_an_estimator_that_fails_is_named_in_plain_words(page):
+    from analysis.effects.analysis import EffectsAnalysis, OutcomeEffects
+    from analysis.effects.design import OutcomeSpec
+
+    table = _effect_table({"unadjusted": 380, "regression": 380})
+    o = OutcomeEffects(OutcomeSpec("wos_12m", "binary", 12), 380, 3000, estimates=table, mean_treated=0.5)
+    o.mean_control = 0.4
+    o.errors["matching"] = "no_match"
+    res = EffectsAnalysis(True, outcomes={"wos_12m": o}, main_outcome="wos_12m")
+    assert res.to_results()["outcomes"]["wos_12m"]["failed"] == {"matching": "no_match"}
+    section = from_analysis(res)
+    section._show_outcome("wos_12m", "sv")
+    shown = "\n".join(page)
+    assert "Matchning på sannolikhet att delta** kunde inte beräknas" in shown
+    assert "ingen deltagare hade någon jämförelseperson" in shown

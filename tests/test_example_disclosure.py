@@ -228,7 +228,7 @@ def test_no_small_count_in_any_html_table(examples, project):
     from bs4 import BeautifulSoup
 
     from analysis.project.config import load_project
-    from analysis.project.i18n import t
+    from analysis.report.i18n import t
 
     root, _ = examples
     config = load_project(root / "data" / "raw" / project).config

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure.suppression import DEFAULT_MIN_CELL, primary_marker, protect_share
+from analysis.disclosure.published import linked_cell, place, small_count_cell
+from analysis.disclosure.suppression import DEFAULT_MIN_CELL, protect_share
 from analysis.effects.balance import BalanceResult, balance_table
 from analysis.effects.design import (
     OutcomeSpec,
@@ -29,6 +30,13 @@ from analysis.effects.design import (
 from analysis.effects.estimators import aipw_att, ipw_att, match_att, regression_adjustment, unadjusted
 from analysis.effects.panel import EventStudyResult, event_panel, event_study
 from analysis.effects.propensity import PropensityResult, fit_propensity
+from analysis.effects.publish import (
+    balance_published,
+    design_counts,
+    estimates_table,
+    evalues_table,
+    panel_published,
+)
 from analysis.effects.result import EffectResult, EffectTable
 from analysis.effects.sensitivity import evalue_rd, evalue_smd
 
@@ -54,12 +62,43 @@ class OutcomeEffects:
     mean_control: float | None = None
     suppressed: bool = False
     skipped: str | None = None  # too_few, failed
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # estimator -> failure code (see ``failure_code``)
+    error_messages: dict[str, str] = field(default_factory=dict, repr=False)  # for the log, never published
     sample: Sample | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
         return self.estimates is not None and not self.suppressed and self.skipped is None
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``suppressed`` (a share would reveal a small count) or why it was skipped (``too_few``)."""
+        return "ok" if self.ok else ("suppressed" if self.suppressed else (self.skipped or "failed"))
+
+    def published(self, min_cell: int) -> dict[str, Any]:
+        """The outcome's node: sample, estimates, balance and overlap, with every count of persons protected."""
+        out: dict[str, Any] = {"kind": self.spec.kind, "months": self.spec.months, "status": self.status}
+        if self.errors:
+            out["failed"] = dict(self.errors)  # estimators that could not be computed, by failure code
+        if not self.ok:
+            return out
+        assert self.estimates is not None
+        counts = design_counts(self.n_treated, self.n_control, self.estimates, self.propensity, min_cell)
+        out.update(
+            n_treated=linked_cell(counts, "treated"),
+            n_control=linked_cell(counts, "control"),
+            mean_treated=self.mean_treated,
+            mean_control=self.mean_control,
+            estimates=estimates_table(self.spec.name, self.spec.kind, self.estimates, self.evalues, counts),
+        )
+        if self.balance is not None:
+            out["balance"] = balance_published(self.balance, min_cell)
+        if self.propensity is not None:
+            out["overlap"] = {
+                "n_outside_support": linked_cell(counts, "outside_support"),
+                "separated": self.propensity.separated,
+            }
+        return out
 
 
 @dataclass
@@ -134,81 +173,41 @@ class EffectsAnalysis:
             "scale": "risk_difference" if m.spec.kind == "binary" else "difference",
         }
 
-    def to_results(self) -> dict[str, Any]:
+    def published(self) -> dict[str, Any]:
+        """The section's tree: numbers and codes only, every count of persons protected."""
         out: dict[str, Any] = {
-            "available": self.available,
-            "reason": self.reason,
-            "covariates": self.covariates,
             "min_cell": self.min_cell,
+            "covariates": self.covariates,
+            "n_missing_covariates": small_count_cell(self.n_missing_covariates, self.min_cell),
             "main_outcome": self.main_outcome,
             "matching": {"k": self.k, "caliper_sd": self.caliper},
+            "outcomes": {name: o.published(self.min_cell) for name, o in self.outcomes.items()},
+            "warnings": self.warnings(),
+            "headline": self.headline(),
+            "panel": {name: panel_published(es) for name, es in self.panel.items()},
         }
-        est, outcomes = [], {}
-        for name, o in self.outcomes.items():
-            info: dict[str, Any] = {
-                "kind": o.spec.kind,
-                "months": o.spec.months,
-                "suppressed": o.suppressed,
-                "skipped": o.skipped,
-            }
-            if o.ok:
-                info.update(
-                    n_treated=o.n_treated,
-                    n_control=o.n_control,
-                    mean_treated=o.mean_treated,
-                    mean_control=o.mean_control,
-                )
-                for r in o.estimates.results:
-                    row = r.to_results()
-                    if o.balance is not None:
-                        stage = r.estimator if r.estimator in o.balance.stages else "before"
-                        row["balance"] = o.balance.to_results()[stage]
-                    if r.estimator in o.evalues:
-                        row["evalue"] = o.evalues[r.estimator]
-                    est.append(row)
-                if o.propensity is not None:
-                    info["overlap"] = {
-                        "n_outside_support": o.propensity.n_outside_support,
-                        "separated": o.propensity.separated,
-                    }
-                if o.balance is not None:
-                    info["balance"] = o.balance.to_results()
-            outcomes[name] = info
-        out["estimates"] = [_coarsen(e, self.min_cell) for e in est]
-        out["outcomes"] = {k: _coarsen(v, self.min_cell) for k, v in outcomes.items()}
-        out["warnings"] = self.warnings()
-        out["headline"] = self.headline()
-        out["panel"] = {}
-        for name, es in self.panel.items():
-            out["panel"][name] = {
-                "has_comparison": es.has_comparison,
-                "ref": es.ref,
-                "pretrend": es.pretrend,
-                "estimates": [es.estimate_at(k) for k in es.estimates.index],
-            }
+        evalues = {n: o.evalues["aipw"] for n, o in self.outcomes.items() if o.ok and o.evalues.get("aipw")}
+        if evalues:
+            out["evalues"] = evalues_table(evalues, self.min_cell)
+        if not self.available:
+            out["no_data"] = {"effects": self.reason or "too_few"}
+        if not self.panel:
+            out.setdefault("no_data", {})["panel"] = "no_panel"
         if self.planted:
             out["planted"] = self.planted
         return out
 
+    def to_results(self) -> dict[str, Any]:
+        return place(self.published(), "/effects")
 
-DESIGN_COUNTS = ("n_unmatched", "n_trimmed", "n_outside_support")
 
-
-def _coarsen(node, min_cell: int):
-    """Persons an estimator left out (unmatched, trimmed, outside the common support) are counts of
-    persons too: below ``min_cell`` (but not zero) they are published as null with ``<key>_shown: "<5"``,
-    as the report shows them."""
-    if isinstance(node, dict):
-        out = {}
-        for k, v in node.items():
-            if k in DESIGN_COUNTS and isinstance(v, (int, np.integer)) and 0 < v < min_cell:
-                out[k], out[f"{k}_shown"] = None, primary_marker(min_cell)
-            else:
-                out[k] = _coarsen(v, min_cell)
-        return out
-    if isinstance(node, list):
-        return [_coarsen(v, min_cell) for v in node]
-    return node
+def failure_code(err: Exception) -> str:
+    """Why an estimator could not be computed, as a code the report explains in plain words."""
+    if isinstance(err, np.linalg.LinAlgError):
+        return "singular"
+    if "caliper" in str(err):
+        return "no_match"
+    return "failed"
 
 
 def _evalues(o: OutcomeEffects, sample: Sample) -> None:
@@ -274,7 +273,8 @@ def estimate_outcome(
         try:
             results.append(call())
         except (ValueError, np.linalg.LinAlgError) as err:  # e.g. nobody within the caliper
-            o.errors[name] = str(err)
+            o.errors[name] = failure_code(err)
+            o.error_messages[name] = str(err)
     o.estimates = EffectTable(results)
     weights = {r.estimator: r.weights for r in results if r.weights is not None}
     o.balance = balance_table(sample.X, sample.d, weights)

@@ -227,8 +227,8 @@ def run_notebook(src: Path, out: Path, project: str, root: Path, lang: str, km=N
 def _error_page(report_dir: Path, project: str, lang: str, message: str) -> Path:
     import html
 
-    from analysis.project.i18n import t
     from analysis.report.export import simple_page
+    from analysis.report.i18n import t
 
     body = (
         f"<h1>{html.escape(t('rep_error_title', lang))}: {html.escape(project)}</h1>"

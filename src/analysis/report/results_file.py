@@ -18,7 +18,7 @@ from referencing import Registry, Resource
 from analysis.project.errors import FoljevalError
 from analysis.report.results import _plain, load_sections
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _schema(name: str) -> dict:
