@@ -124,6 +124,7 @@ class Distribution:
         table = PublishedTable(
             self.variable, columns, rows_are=self.rows_are, groups_are=self.groups_are, min_cell=self.min_cell
         )
+        table.withheld = pt.exposed
         for cat in pt.counts.index:
             cells: dict[str, Cell] = {}
             for g in groups:

@@ -213,6 +213,10 @@ class PublishedTable:
         The JSON pointer of the table's node in ``results.json``; set by :func:`place`.
     meta : dict
         Extra facts published with the node (e.g. the population counted).
+    withheld : bool
+        True when disclosure control could not protect the table (zeros around a small
+        cell pin it however much is hidden): :func:`place` leaves it out and lists it
+        under ``no_data`` as ``"too_few"``, and the report says so in one sentence.
     """
 
     name: str
@@ -225,6 +229,7 @@ class PublishedTable:
     pointer: str | None = None
     keys_are: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    withheld: bool = False  # a hidden cell could still be worked out: the table is not published at all
 
     def __post_init__(self) -> None:
         ids = [c.id for c in self.columns]
@@ -368,6 +373,12 @@ def place(tree: Any, pointer: str) -> Any:
         out: dict[str, Any] = {}
         for k, v in tree.items():
             key = str(k)
+            if isinstance(v, PublishedTable) and v.withheld:
+                out.setdefault("no_data", {})[key] = "too_few"
+                continue
+            if key == "no_data" and isinstance(v, dict):
+                out.setdefault("no_data", {}).update(v)
+                continue
             if isinstance(v, Cell):
                 out[key] = v.value
                 if v.marker is not None:

@@ -166,12 +166,13 @@ def _suppress(
     protect_zeros: bool,
     prefer: frozenset[int] = frozenset(),
     force: frozenset[int] = frozenset(),
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Primary and hidden masks, and whether some hidden cell can still be worked out (nothing left to hide)."""
     primary = _primary(values, min_cell, protect_zeros)
     hidden = primary.copy()
     hidden[list(force)] = True  # hidden in another published table: hidden here too
     if not lines:
-        return primary, hidden
+        return primary, hidden, False
     totals = {t for _, t in lines}
     # A primary that cannot be pinned by anything (min_cell <= 2 and zeros shown) is skipped by the audit.
     pinned_by_marker = primary & ((min_cell - 1) == (0 if protect_zeros else 1))
@@ -195,16 +196,16 @@ def _suppress(
             else report
         )
         if pinned.empty:
-            break
+            return primary, hidden, False
         cell = int(pinned.iloc[0]["cell"])
         near = sorted({c for interior, total in lines if cell in interior or cell == total for c in [*interior, total]})
         c = _complement(values, hidden, near, totals, prefer)
         if c is None:
             c = _complement(values, hidden, range(values.size), totals, prefer)
         if c is None:
-            break  # everything that could be hidden is hidden
+            break  # everything that could be hidden is hidden, and a cell is still pinned (zeros around it)
         hidden[c] = True
-    return primary, hidden
+    return primary, hidden, True
 
 
 # --------------------------------------------------------------------------
@@ -233,6 +234,7 @@ class ProtectedTable:
     min_cell: int
     one_dimensional: bool = False
     margins: bool = True
+    exposed: bool = False  # a hidden cell can still be worked out (zeros pin it): do not publish the table
 
     @property
     def hidden(self) -> pd.DataFrame:
@@ -321,11 +323,11 @@ def protect_counts(
     else:
         lines = []
     values = frame.to_numpy(dtype=float).ravel()
-    primary, hidden = _suppress(values, lines, min_cell, protect_zeros)
+    primary, hidden, exposed = _suppress(values, lines, min_cell, protect_zeros)
     shape = frame.shape
     prim = pd.DataFrame(primary.reshape(shape), index=frame.index, columns=frame.columns)
     sec = pd.DataFrame((hidden & ~primary).reshape(shape), index=frame.index, columns=frame.columns)
-    return ProtectedTable(frame, prim, sec, min_cell, one_d, margins)
+    return ProtectedTable(frame, prim, sec, min_cell, one_d, margins, exposed)
 
 
 @dataclass
@@ -336,6 +338,7 @@ class ProtectedCounts:
     primary: dict[str, bool]
     secondary: dict[str, bool]
     min_cell: int
+    exposed: bool = False  # a hidden count can still be worked out: do not publish them
 
     @property
     def hidden(self) -> dict[str, bool]:
@@ -398,7 +401,7 @@ def protect_linked(
         if abs(sum(values[p] for p in parts) - values[total]) > 1e-9:
             raise ValueError(f"{' + '.join(parts)} != {total}")
     lines = [([ix[p] for p in parts], ix[total]) for parts, total in relations]
-    primary, hidden = _suppress(
+    primary, hidden, exposed = _suppress(
         arr, lines, min_cell, protect_zeros, frozenset(ix[p] for p in prefer), frozenset(ix[p] for p in force)
     )
     return ProtectedCounts(
@@ -406,6 +409,7 @@ def protect_linked(
         {k: bool(primary[ix[k]]) for k in names},
         {k: bool(hidden[ix[k]] and not primary[ix[k]]) for k in names},
         min_cell,
+        exposed,
     )
 
 

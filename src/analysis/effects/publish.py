@@ -107,6 +107,7 @@ def estimates_table(
             },
         )
     table.meta["outcome"] = outcome
+    table.withheld = counts.exposed
     return table
 
 
@@ -202,6 +203,7 @@ def panel_table(es: EventStudyResult, counts: dict[int, ProtectedCounts]) -> Pub
             )
         table.add_row(str(int(k)), cells)
     table.meta["ref"] = int(es.ref)
+    table.withheld = any(pc.exposed for pc in counts.values())
     table.meta["shown_months"] = [k for k in PANEL_MONTHS if k in es.estimates.index]
     return table
 

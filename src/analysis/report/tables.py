@@ -83,6 +83,10 @@ def table_html(
     row_header
         Header of the column of row labels; None: no such column (rows are just numbered lines).
     """
+    if pt.withheld:
+        return (
+            f'<p class="fe-no-data">{html.escape(t("nodata_too_few", lang, caption=caption, min_cell=pt.min_cell))}</p>'
+        )
     if pt.pointer is None:
         raise ValueError(f"table {pt.name} has no place in results.json; place the section's tree first")
     labels = labels or Labels(lang)

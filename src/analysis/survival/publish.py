@@ -77,6 +77,7 @@ def km_table(
     ]
     cols += [Column(f"s{t}", "estimate", digits=0, of="share") for t in times]
     table = PublishedTable(f"kaplan_meier_{grouping_code(by)}", cols, rows_are=VOCABULARY[by], min_cell=min_cell)
+    table.withheld = prot.exposed
     for g, r in summary.iterrows():
         cells: dict[str, Cell] = {
             "n": count_cell(prot, g, TOTAL),
@@ -107,6 +108,7 @@ def cif_table(
     cols = [Column("n", "count")] + [Column(f"i{t}", "estimate", digits=0, of="share") for t in times]
     table = PublishedTable(f"first_work_or_study_{grouping_code(by)}", cols, rows_are=VOCABULARY[by])
     table.min_cell = min_cell
+    table.withheld = pc is not None and pc.exposed
     for g, c in curves.items():
         key = group_code(g)
         ok = c.n >= min_cell

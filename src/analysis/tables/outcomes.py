@@ -54,6 +54,7 @@ from analysis.disclosure.published import (
 )
 from analysis.disclosure.suppression import (
     DEFAULT_MIN_CELL,
+    TOTAL,
     ProtectedCounts,
     ProtectedShare,
     ProtectedTable,
@@ -144,6 +145,7 @@ class Transitions:
         for r in pt.counts.index:
             table.add_row(code(r), {code(c): count_cell(pt, r, c) for c in pt.counts.columns})
         table.meta["wave"] = int(self.wave)
+        table.withheld = pt.exposed
         return table
 
 
@@ -190,25 +192,65 @@ class IncomeSources:
     self_supporting_codes: tuple[str, ...]
     min_cell: int
 
+    def protected_column(self, tp: str) -> ProtectedCounts:
+        """One time point's income sources protected together with the self-supporting count.
+
+        The self-supporting count is the sum of its sources, and its share has the persons
+        with a known source as denominator, so both are relations a reader can use:
+        ``sources -> total``, ``self-supporting sources -> self``, ``other known sources ->
+        not_self``, ``self + not_self -> known``, ``known + missing -> total``. The cells
+        hidden in the plain distribution stay hidden (``force``); where one more count must be
+        hidden, it is the self-supporting row rather than an income source.
+        """
+        dist = self.timepoints[tp]
+        counts = dist.protected.counts["count"]
+        cats = [c for c in counts.index if c != TOTAL]
+        values = {code(c): int(counts[c]) for c in cats}
+        missing = values.get("missing", 0)
+        selfsup = [code(c) for c in cats if c in self.self_supporting_codes]
+        other = [code(c) for c in cats if c not in self.self_supporting_codes and code(c) != "missing"]
+        values.update(
+            total=int(counts[TOTAL]),
+            self_supporting=sum(values[c] for c in selfsup),
+            not_self_supporting=sum(values[c] for c in other),
+            known=int(counts[TOTAL]) - missing,
+        )
+        relations = [
+            ([code(c) for c in cats], "total"),
+            (selfsup, "self_supporting"),
+            (other, "not_self_supporting"),
+            (["self_supporting", "not_self_supporting"], "known"),
+        ]
+        if "missing" in values:
+            relations.append((["known", "missing"], "total"))
+        force = [code(c) for c in counts.index if dist.protected.hidden.loc[c, "count"]]
+        # hide the summary row before another income source: the sources are the table, the row a sum of them
+        prefer = ["self_supporting", "not_self_supporting", "known"]
+        return protect_linked(values, relations, self.min_cell, force=force, prefer=prefer)
+
     def published(self) -> PublishedTable:
         """Income categories (rows) by time point (column groups), with the self-supporting share as a last row."""
         columns = []
         for tp in self.timepoints:
             columns += [Column("count", "count", tp), Column("share", "share", tp, digits=1)]
         table = PublishedTable("income", columns, rows_are="income", groups_are="timepoint", min_cell=self.min_cell)
-        parts = {tp: d.published() for tp, d in self.timepoints.items()}
-        cats = next(iter(parts.values())).rows if parts else []
+        protected = {tp: self.protected_column(tp) for tp in self.timepoints}
+        cats = [code(c) for c in next(iter(self.timepoints.values())).protected.counts.index] if protected else []
         for cat in cats:
             cells: dict[str, Cell] = {}
-            for tp, pt in parts.items():
-                cells[f"{tp}/count"] = pt.cell(cat, "count")
-                cells[f"{tp}/share"] = pt.cell(cat, "share")
+            for tp, pc in protected.items():
+                n = pc.values["total"]
+                cells[f"{tp}/count"] = linked_cell(pc, cat)
+                hidden = pc.hidden[cat] or pc.hidden["total"]
+                cells[f"{tp}/share"] = Cell() if n == 0 else unless(hidden, pc.values[cat] / n)
             table.add_row(cat, cells)
         cells = {}
-        for tp in self.timepoints:
-            s = self.self_supporting[tp]
-            cells[f"{tp}/count"] = Cell() if s.n == 0 else unless(s.hidden, s.successes)
-            cells[f"{tp}/share"] = Cell() if s.n == 0 else unless(s.hidden, s.share)
+        for tp, pc in protected.items():
+            k, known = pc.values["self_supporting"], pc.values["known"]
+            cells[f"{tp}/count"] = Cell() if known == 0 else linked_cell(pc, "self_supporting")
+            hidden = pc.hidden["self_supporting"] or pc.hidden["known"]
+            cells[f"{tp}/share"] = Cell() if known == 0 else unless(hidden, k / known)
+            table.withheld |= pc.exposed
         table.add_row("self_supporting", cells)
         table.meta["self_supporting_codes"] = list(self.self_supporting_codes)
         return table
@@ -248,6 +290,7 @@ class WorkOrStudy:
                 cells["followup_rate/n"] = linked_cell(pc, "eligible")
                 cells["followup_rate/share"] = _share_cell(r["rate"])
             table.add_row(r["timepoint"], cells)
+            table.withheld |= pc.exposed
         table.meta["codes"] = list(self.codes)
         return table
 

@@ -126,6 +126,7 @@ class Flow:
         if self.planned is not None:
             table.add_row("planned", {"count": value_cell(int(self.planned))})  # from project.yml, not persons
         table.meta["data_end"] = pd.Timestamp(self.data_end).date().isoformat()
+        table.withheld = self.protected.exposed
         return table
 
     def to_results(self) -> dict:
@@ -253,6 +254,7 @@ class SupportByAgency:
                     "iqr": Cell(None, "..") if small and r.n > 0 else value_cell([r.q1, r.q3]),
                 },
             )
+        table.withheld = self.protected.exposed
         return table
 
     def to_results(self) -> dict:

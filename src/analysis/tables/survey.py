@@ -131,6 +131,7 @@ class SurveyResult:
                 },
             )
         table.meta["scales"] = {iw.item: iw.scale for iw in self.items}
+        table.withheld = any(iw.counts.exposed for iw in self.items)
         return table
 
     def distribution_tables(self) -> dict[str, PublishedTable]:
@@ -147,6 +148,7 @@ class SurveyResult:
             cells = {str(v): count_cell(iw.counts, v, "count") for v in range(1, k + 1)}
             cells["n"] = count_cell(iw.counts, TOTAL, "count")
             out[iw.scale].add_row(f"{iw.item}:{iw.wave}", cells)
+            out[iw.scale].withheld |= iw.counts.exposed
         return out
 
     def rates_table(self) -> PublishedTable:
@@ -172,6 +174,7 @@ class SurveyResult:
                     "rate": Cell() if share.n == 0 else unless(share.hidden, share.share),
                 },
             )
+            table.withheld |= pc.exposed
         return table
 
     def published(self) -> dict:
