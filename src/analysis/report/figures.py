@@ -191,3 +191,12 @@ def answers_figure(pt: PublishedTable, scale_labels: list[str], lang: str, label
     )
     fig.tight_layout()
     return fig
+
+
+def hidden_note(tables: Sequence[PublishedTable], lang: str) -> str | None:
+    """The note under a figure of shares when some share of its tables is hidden (and so not drawn)."""
+    for pt in tables:
+        for row, col, cell in pt.iter_cells():
+            if col.key == "share" and row != "total" and cell.suppressed:
+                return t("fig_note_hidden_shares", lang)
+    return None

@@ -68,7 +68,7 @@ class Headlines:
             return "–"
         ci_ok = _finite(e.get("lower")) and _finite(e.get("upper"))
         if e.get("scale", "share") in ("share", "risk_difference", "percentage_points"):
-            text = f"{f.pp(e['estimate'], sign=True)}{NBSP}{t('rep_pp', lang)}"
+            text = f"{f.pp(e['estimate'], sign=True)} {t('rep_pp', lang)}"
             return text + (f" ({t('ci95', lang)} {f.interval(e['lower'], e['upper'], 'pp')})" if ci_ok else "")
         text = f.number(e["estimate"], 0, sign=True)
         return text + (f" ({t('ci95', lang)} {f.interval(e['lower'], e['upper'], 'number', 0)})" if ci_ok else "")

@@ -74,11 +74,11 @@ class Labels:
     """``labels(vocabulary, code)`` -> text; ``extra`` adds vocabularies a section knows (mapping or function)."""
 
     lang: str
-    extra: Mapping[str, Mapping[str, str] | Callable[[str], str]] = field(default_factory=dict)
+    extra: Mapping[str, Mapping[str, str] | Callable[[str], str | None]] = field(default_factory=dict)
 
     def __call__(self, vocabulary: str | None, code: object) -> str:
         c = str(code)
-        if vocabulary in self.extra:
+        if vocabulary is not None and vocabulary in self.extra:
             source = self.extra[vocabulary]
             found = source(c) if callable(source) else source.get(c)
             if found is not None:
@@ -99,5 +99,5 @@ class Labels:
             return t(f"{prefix}{c}", self.lang)
         return c
 
-    def with_extra(self, **extra: Mapping[str, str] | Callable[[str], str]) -> Labels:
+    def with_extra(self, **extra: Mapping[str, str] | Callable[[str], str | None]) -> Labels:
         return Labels(self.lang, {**self.extra, **extra})

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -74,7 +75,7 @@ class SurveyResult:
     items: list[ItemWave]
     response_rates: dict[str, ProtectedCounts | None]
     respondents: dict[str, int]
-    spec: object
+    spec: Any
     min_cell: int
     notes: list[dict] = field(default_factory=list)
 
@@ -214,7 +215,7 @@ def summarise_survey(
     if survey is None or spec is None or survey.empty:
         return None
     s = survey[["respondent_key", "wave", "item", "response"]]  # free text never selected
-    notes: list[str] = []
+    notes: list[dict] = []
     items: list[ItemWave] = []
     for it in spec.items:
         sc = spec.scales[it.scale]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from analysis.disclosure.published import Cell, PublishedTable
 from analysis.effects.analysis import EffectsAnalysis, effects_analysis
@@ -40,7 +40,7 @@ def effects_section(tables: Mapping[str, Any], config, data_end: dt.date) -> Eff
     >>> section = effects_section(ctx.tables, ctx.config, ctx.data_end.date())  # doctest: +SKIP
     >>> section.to_results()["headline"]["estimate"]  # doctest: +SKIP
     """
-    return from_analysis(effects_analysis(tables, config, data_end))
+    return from_analysis(effects_analysis(cast(dict, tables), config, data_end))
 
 
 def from_analysis(res: EffectsAnalysis) -> EffectsSection:
@@ -74,7 +74,7 @@ class EffectsSection(SectionResult):
         if missing.marker or missing.value:
             show_text(t("eff_missing_covariates", lang, n=missing.marker or fmt.count(missing.value)))
         show_text(t("eff_methods", lang, caliper=fmt.number(res.caliper, 1) if res.caliper is not None else "–"))
-        order = [res.main_outcome] + [n for n in res.outcomes if n != res.main_outcome]
+        order = [n for n in [res.main_outcome] if n] + [n for n in res.outcomes if n != res.main_outcome]
         for name in order:
             self._show_outcome(name, lang)
         self._show_diagnostics(lang)

@@ -8,7 +8,7 @@ from typing import Any
 
 from analysis.disclosure.published import PublishedTable
 from analysis.report.display import show_figure, show_text
-from analysis.report.figures import panels
+from analysis.report.figures import hidden_note, panels
 from analysis.report.i18n import t
 from analysis.report.labels import Labels, timepoint_label
 from analysis.report.section import SectionResult, show_no_data
@@ -52,7 +52,8 @@ class OutcomesSection(SectionResult):
         statuses += [(timepoint_label(w, lang), node["status"]) for w, node in waves.items()]
         fig = panels(statuses, lang, labels)
         if fig is not None:
-            show_figure(fig, t("sec_outcomes_figure", lang), lang=lang)
+            note = hidden_note([pt for _, pt in statuses], lang)
+            show_figure(fig, t("sec_outcomes_figure", lang), note=note, lang=lang)
         for by, pt in tree["exit_status_by"].items():
             show_published(pt, t(f"tab_cap_exit_status_by_{by}", lang), lang, labels=labels)
         show_text(f"## {t('sec_outcomes_followup', lang)}")

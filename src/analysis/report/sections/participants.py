@@ -8,7 +8,7 @@ from typing import Any
 
 from analysis.disclosure.published import PublishedTable
 from analysis.report.display import show_figure, show_text
-from analysis.report.figures import share_bars
+from analysis.report.figures import hidden_note, share_bars
 from analysis.report.format import formatter
 from analysis.report.i18n import t
 from analysis.report.labels import Labels
@@ -69,7 +69,8 @@ class ParticipantsSection(SectionResult):
         )
         fig = share_bars(tables["referred_by"], lang, labels)
         if fig is not None:
-            show_figure(fig, caption("referred_by", lang), lang=lang)
+            note = hidden_note([tables["referred_by"]], lang)
+            show_figure(fig, caption("referred_by", lang), note=note, lang=lang)
         show_text(f"## {t('sec_participants_background', lang)}")
         for name in ("gender_by_age", "origin", "education", "income_at_start"):
             show_published(tables[name], caption(name, lang), lang, labels=labels)

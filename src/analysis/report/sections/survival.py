@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from analysis.disclosure.published import Cell, PublishedTable
 from analysis.report.display import show_figure, show_text
@@ -30,7 +30,7 @@ def survival_section(tables: Mapping[str, Any], config, data_end: dt.date) -> Su
     >>> section = survival_section(ctx.tables, ctx.config, ctx.data_end.date())  # doctest: +SKIP
     >>> section.to_results()["kaplan_meier"]["total"]["rows"]["total"]["s12"]  # doctest: +SKIP
     """
-    return from_analysis(survival_analysis(tables, config, data_end), data_end)
+    return from_analysis(survival_analysis(cast(dict, tables), config, data_end), data_end)
 
 
 def from_analysis(res: SurvivalAnalysis, data_end: dt.date | str | None = None) -> SurvivalSection:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from analysis.disclosure.published import Cell, Column, PublishedTable
 from analysis.report.display import show_figure, show_text
@@ -25,7 +25,7 @@ def targets_section(tables: Mapping[str, Any], config, data_end: dt.date) -> Tar
     >>> section = targets_section(ctx.tables, ctx.config, ctx.data_end.date())  # doctest: +SKIP
     >>> section.to_results()["table"]["rows"]["wos_12m"]["value"]  # doctest: +SKIP
     """
-    return TargetsSection("targets", evaluate_targets(config, tables, data_end).published())
+    return TargetsSection("targets", evaluate_targets(config, cast(dict, tables), data_end).published())
 
 
 def definition(d: dict, lang: str) -> str:
