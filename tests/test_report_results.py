@@ -132,8 +132,8 @@ def test_headlines(project):
     h = headlines(_results(project))
     assert (h.enrolled, h.planned, h.targets_met, h.targets_not_met, h.targets_not_measurable) == (40, 50, 1, 1, 1)
     nb = "\u00a0"
-    assert h.fmt_effect("sv") == f"+10,2{nb}procentenheter (95 % KI 4,1{nb}–{nb}16,3)"
-    assert h.fmt_effect("en") == f"+10.2{nb}percentage points (95% CI 4.1{nb}–{nb}16.3)"
+    assert h.fmt_effect("sv") == f"+10,2 procentenheter (95 % KI 4,1{nb}–{nb}16,3)"
+    assert h.fmt_effect("en") == f"+10.2 percentage points (95% CI 4.1{nb}–{nb}16.3)"
     assert h.fmt_survival("sv") == f"65,3{nb}% (95 % KI 52,0{nb}–{nb}76,0{nb}%)"
     assert h.survival_median == 18.0
     assert h.fmt_work_or_study("en") == f"45.0% (95% CI 30.6{nb}–{nb}60.2%)"
@@ -228,7 +228,7 @@ def test_index_rows_and_red_row(project, tmp_path):
     page = build_index(root, lang="sv").read_text(encoding="utf-8")
     assert '<a href="mini/report.html">Miniprojektet</a>' in page
     assert (
-        "+10,2\u00a0procentenheter<br>" in page
+        "+10,2 procentenheter<br>" in page
         and "65,3\u00a0%<br>" in page
         and "1 av 2 (1 ej mätbart än)" in page
         and ">40<" in page

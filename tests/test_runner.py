@@ -7,6 +7,7 @@ import json
 import pytest
 
 from analysis.pipeline.runner import ProjectRun, execution_order, one_line, run_reports
+from analysis.report.results_file import SCHEMA_VERSION
 from report_fixtures import built_twice, make_mini, write_notebook
 
 pytestmark = pytest.mark.slow  # builds reports (runs the notebooks); not in `make test-fast`
@@ -29,10 +30,12 @@ def test_build_writes_report_results_notebooks_and_index(build):
         "99_appendix.ipynb",
     ]
     results = json.loads((rep / "results.json").read_text(encoding="utf-8"))
-    assert results["schema_version"] == 1
+    assert results["schema_version"] == SCHEMA_VERSION
     assert results["project"]["name"] == "Miniprojektet"
     assert results["demo"] == {"participants_read": 3}  # the mini project keeps 3 of 12 rows
-    assert results["cleaning"]["files"][0]["rows_read"] == 12
+    files = results["cleaning"]["files"]  # the participants file: its rows are persons, 3 kept of 12
+    row = files["rows"][files["order"][0]]
+    assert row["rows_rejected"] == 9 and row["shown"] == {"rows_kept": "<5", "rows_read": ".."}
     assert (root / "reports" / "index.html").is_file()
     assert "mini: 4 notebooks" in runs[0].summary_line()
 
