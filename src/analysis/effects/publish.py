@@ -71,6 +71,7 @@ def estimates_table(
     ``kind``: ``binary`` (effects are risk differences, shown in percentage points) or ``continuous``.
     """
     effect_kind, digits = ("pp", 1) if kind == "binary" else ("number", 0)
+    details = _detail_columns(estimates, evalues)
     table = PublishedTable(
         "estimates",
         [
@@ -84,6 +85,7 @@ def estimates_table(
             Column("evalue", "number", digits=2),
             Column("evalue_ci", "number", digits=2),
             Column("se_method", "text", shown=False),
+            *details,
         ],
         rows_are="estimator",
         min_cell=counts.min_cell,
@@ -104,11 +106,43 @@ def estimates_table(
                 "evalue": ev.get("evalue"),
                 "evalue_ci": ev.get("evalue_ci"),
                 "se_method": r.se_method or None,
+                **{c.key: _detail(r.details, ev, c.key) for c in details},
             },
         )
     table.meta["outcome"] = outcome
     table.withheld = counts.exposed
     return table
+
+
+# Estimator details that are counts of persons: published as n_treated, n_control and n_left_out (protected together)
+PERSON_DETAILS = frozenset({"n_unmatched", "n_trimmed"})
+SHOWN = {"estimate", "ci", "se", "p", "n_treated", "n_control", "n_left_out", "evalue", "evalue_ci", "se_method"}
+
+
+def _detail_columns(estimates: EffectTable, evalues: dict[str, dict]) -> list[Column]:
+    """One results.json-only column per scalar detail any estimator reports (a new estimator's details too).
+
+    A detail that counts persons must not be published on its own (it could undo the
+    protection of the left-out counts): names starting with ``n_`` are left out.
+    """
+    cols: dict[str, Column] = {}
+    for r in estimates.results:
+        ev = {k: v for k, v in (evalues.get(r.estimator) or {}).items() if k not in ("evalue", "evalue_ci")}
+        items = list(r.details.items()) + [(f"evalue_{k}", v) for k, v in ev.items()]
+        for key, v in items:
+            if key in SHOWN or key in cols or key.startswith("n_") or key in PERSON_DETAILS:
+                continue
+            if isinstance(v, str):
+                cols[key] = Column(key, "text", shown=False)
+            elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+                cols[key] = Column(key, "number", digits=4, shown=False)
+    return list(cols.values())
+
+
+def _detail(details: dict, evalue: dict, key: str):
+    if key.startswith("evalue_"):
+        return evalue.get(key[len("evalue_") :])
+    return details.get(key)
 
 
 def balance_published(balance: BalanceResult, min_cell: int) -> PublishedTable:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.disclosure.intervals import wilson_interval
 from analysis.disclosure.proportions import (
     MISSING,
     BinaryShares,
@@ -232,7 +233,11 @@ class IncomeSources:
         """Income categories (rows) by time point (column groups), with the self-supporting share as a last row."""
         columns = []
         for tp in self.timepoints:
-            columns += [Column("count", "count", tp), Column("share", "share", tp, digits=1)]
+            columns += [
+                Column("count", "count", tp),
+                Column("share", "share", tp, digits=1),
+                Column("ci", "interval", tp, digits=1, of="share", shown=False),
+            ]
         table = PublishedTable("income", columns, rows_are="income", groups_are="timepoint", min_cell=self.min_cell)
         protected = {tp: self.protected_column(tp) for tp in self.timepoints}
         cats = [code(c) for c in next(iter(self.timepoints.values())).protected.counts.index] if protected else []
@@ -243,6 +248,7 @@ class IncomeSources:
                 cells[f"{tp}/count"] = linked_cell(pc, cat)
                 hidden = pc.hidden[cat] or pc.hidden["total"]
                 cells[f"{tp}/share"] = Cell() if n == 0 else unless(hidden, pc.values[cat] / n)
+                cells[f"{tp}/ci"] = Cell() if n == 0 else unless(hidden, list(wilson_interval(pc.values[cat], n)))
             table.add_row(cat, cells)
         cells = {}
         for tp, pc in protected.items():
@@ -250,6 +256,7 @@ class IncomeSources:
             cells[f"{tp}/count"] = Cell() if known == 0 else linked_cell(pc, "self_supporting")
             hidden = pc.hidden["self_supporting"] or pc.hidden["known"]
             cells[f"{tp}/share"] = Cell() if known == 0 else unless(hidden, k / known)
+            cells[f"{tp}/ci"] = Cell() if known == 0 else unless(hidden, list(wilson_interval(k, known)))
             table.withheld |= pc.exposed
         table.add_row("self_supporting", cells)
         table.meta["self_supporting_codes"] = list(self.self_supporting_codes)
