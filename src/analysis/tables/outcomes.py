@@ -196,38 +196,22 @@ class IncomeSources:
     def protected_column(self, tp: str) -> ProtectedCounts:
         """One time point's income sources protected together with the self-supporting count.
 
-        The self-supporting count is the sum of its sources, and its share has the persons
-        with a known source as denominator, so both are relations a reader can use:
-        ``sources -> total``, ``self-supporting sources -> self``, ``other known sources ->
-        not_self``, ``self + not_self -> known``, ``known + missing -> total``. The cells
-        hidden in the plain distribution stay hidden (``force``); where one more count must be
-        hidden, it is the self-supporting row rather than an income source.
+        The self-supporting count is the sum of its sources (``sources -> self_supporting``),
+        a relation a reader can use; the cells hidden in the plain distribution stay hidden
+        (``force``), and where one more count must be hidden it is the self-supporting
+        count rather than an income source. Its share (over the persons with a known
+        source, ``total - missing``) is published only where the missing count is, see
+        :meth:`published`.
         """
         dist = self.timepoints[tp]
         counts = dist.protected.counts["count"]
         cats = [c for c in counts.index if c != TOTAL]
         values = {code(c): int(counts[c]) for c in cats}
-        missing = values.get("missing", 0)
         selfsup = [code(c) for c in cats if c in self.self_supporting_codes]
-        other = [code(c) for c in cats if c not in self.self_supporting_codes and code(c) != "missing"]
-        values.update(
-            total=int(counts[TOTAL]),
-            self_supporting=sum(values[c] for c in selfsup),
-            not_self_supporting=sum(values[c] for c in other),
-            known=int(counts[TOTAL]) - missing,
-        )
-        relations = [
-            ([code(c) for c in cats], "total"),
-            (selfsup, "self_supporting"),
-            (other, "not_self_supporting"),
-            (["self_supporting", "not_self_supporting"], "known"),
-        ]
-        if "missing" in values:
-            relations.append((["known", "missing"], "total"))
+        values.update(total=int(counts[TOTAL]), self_supporting=sum(values[c] for c in selfsup))
+        relations = [([code(c) for c in cats], "total"), (selfsup, "self_supporting")]
         force = [code(c) for c in counts.index if dist.protected.hidden.loc[c, "count"]]
-        # hide the summary row before another income source: the sources are the table, the row a sum of them
-        prefer = ["self_supporting", "not_self_supporting", "known"]
-        return protect_linked(values, relations, self.min_cell, force=force, prefer=prefer)
+        return protect_linked(values, relations, self.min_cell, force=force, prefer=["self_supporting"])
 
     def published(self) -> PublishedTable:
         """Income categories (rows) by time point (column groups), with the self-supporting share as a last row."""
@@ -252,9 +236,11 @@ class IncomeSources:
             table.add_row(cat, cells)
         cells = {}
         for tp, pc in protected.items():
-            k, known = pc.values["self_supporting"], pc.values["known"]
+            # the share's denominator (known sources) is total - missing: publishing the share tells the
+            # missing count, so the share is shown only where the missing count is
+            k, known = pc.values["self_supporting"], pc.values["total"] - pc.values.get("missing", 0)
             cells[f"{tp}/count"] = Cell() if known == 0 else linked_cell(pc, "self_supporting")
-            hidden = pc.hidden["self_supporting"] or pc.hidden["known"]
+            hidden = pc.hidden["self_supporting"] or pc.hidden["total"] or pc.hidden.get("missing", False)
             cells[f"{tp}/share"] = Cell() if known == 0 else unless(hidden, k / known)
             cells[f"{tp}/ci"] = Cell() if known == 0 else unless(hidden, list(wilson_interval(k, known)))
             table.withheld |= pc.exposed
