@@ -95,16 +95,16 @@ def table_html(
     cols = [c for c in pt.columns if c.shown] if columns is None else [pt.column(*_split(c)) for c in columns]
     shown_rows = list(pt.rows) if rows is None else [r for r in rows if r in pt.rows]
     formats = formats or {}
-    head = ("" if row_header is None else f"<th>{html.escape(row_header)}</th>") + "".join(
-        f'<th scope="col">{html.escape(header_text(c, pt, labels, heads))}</th>' for c in cols
-    )
+    head = "" if row_header is None else f"<th>{html.escape(row_header)}</th>"
+    for c in cols:
+        head += f'<th scope="col"{_align(c)}>{html.escape(header_text(c, pt, labels, heads))}</th>'
     body = []
     for r in shown_rows:
         tds = []
         for c in cols:
             cell = pt.cell(r, c.key, c.group)
             text = formats[c.id](r, c, cell) if c.id in formats else cell_text(cell, c, fmt, labels)
-            tds.append(f'<td data-results="{html.escape(pt.cell_pointer(r, c))}">{html.escape(text)}</td>')
+            tds.append(f'<td{_align(c)} data-results="{html.escape(pt.cell_pointer(r, c))}">{html.escape(text)}</td>')
         label = "" if row_header is None else f'<th scope="row">{html.escape(labels(pt.rows_are, r))}</th>'
         body.append(f"<tr>{label}{''.join(tds)}</tr>")
     parts = [
@@ -125,6 +125,11 @@ def suppressed_note(pt: PublishedTable, lang: str, rows: Sequence[str], cols: Se
     if any(pt.cell(r, c.key, c.group).suppressed for r in rows for c in cols):
         return t("suppressed_note", lang, min_cell=pt.min_cell)
     return None
+
+
+def _align(col: Column) -> str:
+    """Words align left, numbers right."""
+    return ' class="fe-text"' if col.kind in ("code", "text") else ""
 
 
 def _split(cid: str) -> tuple[str, str | None]:

@@ -194,6 +194,7 @@ class SurvivalSection(SectionResult):
             },
         )
         ax = cox.plot(labels={k: cox_term_label(k, lang) for k in cox.params.index})
+        _ratio_ticks(ax, fmt)
         show_figure(ax.figure, t("surv_cox_figure", lang), lang=lang)
         if res.ph_test is not None:
             bad = res.ph_test[res.ph_test["p"] < 0.05]
@@ -215,3 +216,14 @@ class SurvivalSection(SectionResult):
             row_header=t("surv_col_group", lang),
             headers={"planted": t("surv_col_planted", lang), "hazard": t("surv_col_estimated", lang)},
         )
+
+
+def _ratio_ticks(ax, fmt) -> None:
+    """Hazard ratios on a log axis: ticks at halvings and doublings, written in the report's number format."""
+    from matplotlib.ticker import NullFormatter
+
+    lo, hi = ax.get_xlim()
+    ticks = [v for v in (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0) if lo <= v <= hi]
+    ax.set_xticks(ticks or [1.0])
+    ax.xaxis.set_major_formatter(fmt.tick("number"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
