@@ -266,7 +266,11 @@ class WorkOrStudy:
                 Column("share", "share", g, digits=1),
                 Column("ci", "interval", g, digits=1, of="share"),
             ]
-        columns += [Column("n", "count", "followup_rate"), Column("share", "share", "followup_rate", digits=1)]
+        columns += [
+            Column("n", "count", "followup_rate"),
+            Column("share", "share", "followup_rate", digits=1),
+            Column("ci", "interval", "followup_rate", digits=1, of="share", shown=False),
+        ]
         table = PublishedTable("work_or_study", columns, rows_are="timepoint", groups_are="population")
         table.min_cell = self.min_cell
         for r in self.rows:
@@ -282,6 +286,7 @@ class WorkOrStudy:
             if r["rate"] is not None:
                 cells["followup_rate/n"] = linked_cell(pc, "eligible")
                 cells["followup_rate/share"] = _share_cell(r["rate"])
+                cells["followup_rate/ci"] = _share_cell(r["rate"], interval=True)
             table.add_row(r["timepoint"], cells)
             table.withheld |= pc.exposed
         table.meta["codes"] = list(self.codes)

@@ -264,6 +264,7 @@ class TargetsResult:
             [
                 Column("definition", "code", of="target_definition"),
                 Column("n", "count"),
+                Column("successes", "count", shown=False),
                 Column("value", "share", digits=1),
                 Column("ci", "interval", digits=1, of="share"),
                 Column("threshold", "share", digits=1),
@@ -287,11 +288,13 @@ class TargetsResult:
                 value = unless(bool(r.suppressed), r.value)
                 ci = unless(bool(r.suppressed), [r.lower, r.upper])
                 threshold = value_cell(r.threshold)
+            successes = Cell() if count_target or pd.isna(r.successes) else unless(bool(r.suppressed), int(r.successes))
             table.add_row(
                 r.id,
                 {
                     "definition": r.id,
                     "n": n,
+                    "successes": successes,
                     "value": value if not pd.isna(r.n) else Cell(),
                     "ci": ci if not pd.isna(r.n) else Cell(),
                     "threshold": threshold,
