@@ -98,15 +98,7 @@ def table_html(
     head = "" if row_header is None else f"<th>{html.escape(row_header)}</th>"
     for c in cols:
         head += f'<th scope="col"{_align(c)}>{html.escape(header_text(c, pt, labels, heads))}</th>'
-    body = []
-    for r in shown_rows:
-        tds = []
-        for c in cols:
-            cell = pt.cell(r, c.key, c.group)
-            text = formats[c.id](r, c, cell) if c.id in formats else cell_text(cell, c, fmt, labels)
-            tds.append(f'<td{_align(c)} data-results="{html.escape(pt.cell_pointer(r, c))}">{html.escape(text)}</td>')
-        label = "" if row_header is None else f'<th scope="row">{html.escape(labels(pt.rows_are, r))}</th>'
-        body.append(f"<tr>{label}{''.join(tds)}</tr>")
+    body = [_row_html(pt, r, cols, fmt, labels, formats, row_header is not None) for r in shown_rows]
     parts = [
         f'<figure class="fe-table-figure"><figcaption class="fe-caption fe-caption-table">{html.escape(caption)}'
         "</figcaption>",
@@ -118,6 +110,25 @@ def table_html(
         parts.append(f'<p class="fe-note">{html.escape(" ".join(notes))}</p>')
     parts.append("</figure>")
     return "".join(parts)
+
+
+def _row_html(
+    pt: PublishedTable,
+    row: str,
+    cols: Sequence[Column],
+    fmt: Formatter,
+    labels: Labels,
+    formats: Mapping[str, CellFormat],
+    with_label: bool,
+) -> str:
+    """One row: its label and every cell with the JSON pointer of its value."""
+    tds = []
+    for c in cols:
+        cell = pt.cell(row, c.key, c.group)
+        text = formats[c.id](row, c, cell) if c.id in formats else cell_text(cell, c, fmt, labels)
+        tds.append(f'<td{_align(c)} data-results="{html.escape(pt.cell_pointer(row, c))}">{html.escape(text)}</td>')
+    label = f'<th scope="row">{html.escape(labels(pt.rows_are, row))}</th>' if with_label else ""
+    return f"<tr>{label}{''.join(tds)}</tr>"
 
 
 def suppressed_note(pt: PublishedTable, lang: str, rows: Sequence[str], cols: Sequence[Column]) -> str | None:
