@@ -124,3 +124,19 @@ def mini_project(tmp_path):
         "ids": ok + [samord],
     }
     return d, expected
+
+
+@pytest.fixture
+def page(monkeypatch):
+    """What the report's display functions show, as a list of HTML / Markdown texts (instead of a notebook)."""
+    import analysis.report.display as display_module
+    import analysis.report.tables as tables_module
+
+    shown: list[str] = []
+
+    def grab(obj, *args, **kwargs):
+        shown.append(getattr(obj, "data", str(obj)))
+
+    monkeypatch.setattr(display_module, "display", grab)
+    monkeypatch.setattr(tables_module, "display", grab)
+    return shown

@@ -15,6 +15,7 @@ from analysis.disclosure.suppression import (
     protect_linked,
     protect_share,
     protect_shares,
+    protect_subgroups,
 )
 
 
@@ -149,7 +150,21 @@ def test_linked_flow():
 
 def test_plot_groups():
     pg = plot_groups(pd.Series({"a": 10, "b": 3, "c": 0, "d": 2}), 5)
-    assert pg.keep == ["a"] and pg.dropped == ["b", "d"] and "b, d" in pg.note("sv")
+    assert pg.keep == ["a"] and pg.dropped == ["b", "d"]
     pg = plot_groups(pd.Series({"a": 10, "b": 3, "d": 2}), 5, merge_label="Övriga")
-    assert pg.merged == ["b", "d"] and "Övriga" in pg.note("sv")
-    assert plot_groups(pd.Series({"a": 10}), 5).note("en") is None
+    assert pg.merged == ["b", "d"] and pg.merged_label == "Övriga"
+    pg = plot_groups(pd.Series({"a": 10}), 5)
+    assert pg.dropped == [] and pg.merged == []
+
+
+def test_linked_counts_prefer_and_force():
+    """``prefer`` picks the complement; ``force`` hides a count hidden in another table."""
+    values = {"kept": 3000, "rejected": 4, "read": 3004}
+    rel = [(["kept", "rejected"], "read")]
+    assert protect_linked(values, rel, 5).display() == {"kept": "..", "rejected": "<5", "read": "3004"}
+    assert protect_linked(values, rel, 5, prefer=["read"]).display() == {"kept": "3000", "rejected": "<5", "read": ".."}
+    sizes = {"a": 40, "b": 30, "c": 20}
+    pc = protect_subgroups(sizes, 90, 5, force=["c"])  # c is hidden elsewhere: here too, with a complement
+    assert pc.hidden["c"] and sum(pc.hidden[k] for k in sizes) >= 2
+    pc = protect_subgroups({"2019": 150, "2020": 147, "2021": 3}, 300, 5)
+    assert pc.display()["2021"] == "<5" and pc.hidden["2020"] and not pc.hidden["total"]

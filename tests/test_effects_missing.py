@@ -92,12 +92,15 @@ def test_project_states_method_and_protects_the_count(tmp_path, method):
     res = effects_analysis(tables, cfg, cfg.data_end)
     out = res.to_results()
     assert out["missing"]["method"] == method and out["missing"]["columns"] == ["educ"]
-    assert out["missing"]["n_missing"] is None and out["missing"]["n_missing_shown"] == "<5"
+    assert out["missing"]["n_missing"] is None and out["missing"]["shown"]["n_missing"] == "<5"
     n1 = res.outcomes["re78"].n_treated
     assert n1 == (182 if method == "complete" else 185)
     if method == "mice":
-        assert all(e.get("imputations") == 3 for e in out["estimates"])
+        assert out["outcomes"]["re78"]["imputations"] == 3
+        rows = out["outcomes"]["re78"]["estimates"]["rows"]
+        assert all(r["imputations"] == 3 for r in rows.values())  # every estimator pooled by Rubin's rules
     from analysis.report.sections.design import missing_sentence
+    from analysis.report.sections.effects import from_analysis
 
-    text = missing_sentence(res, "sv")
+    text = missing_sentence(from_analysis(res).tree["missing"], "sv")
     assert text.startswith("<5 personer")

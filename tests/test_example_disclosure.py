@@ -12,7 +12,10 @@
    each category sums across groups to its total, the participant flow's
    referred = enrolled + not enrolled = active + exited + not enrolled, a survey
    item's answers sum to N and its agreeing answers to the published number
-   agreeing). ``scipy.optimize.linprog`` then gives the smallest and largest value
+   agreeing, the persons each effect estimator used plus those it left out equal the
+   participants of the outcome, and those outside the common support plus the persons
+   the weighting used equal them too, a person file's rows read equal kept plus
+   rejected). ``scipy.optimize.linprog`` then gives the smallest and largest value
    each hidden cell can take. A cell is *recovered* when the two are equal (the
    integrality of counts is relaxed, which can only widen the range, so a cell
    found to be undetermined here could in rare cases still be pinned by integer
@@ -111,32 +114,49 @@ class Reader:
         return out
 
 
+def _cell(r: Reader, name: str, holder: dict, key: str):
+    return r.cell(name, holder.get(key), (holder.get("shown") or {}).get(key))
+
+
 def distribution_reader(table: dict, min_cell: int) -> Reader:
-    """A distribution (``groups`` x ``categories``, with N per group and a ``total`` group when split by)."""
+    """A published count table with a ``total`` row (and a ``total`` column group, or ``total`` key, when split)."""
     r = Reader(min_cell)
-    cells: dict[tuple[str, str], tuple] = {}
-    ns: dict[str, tuple] = {}
-    for g in table["groups"]:
-        name = g["group"]
-        ns[name] = r.cell(f"{name}: N", g["n"], g.get("n_shown"))
-        for c in g["categories"]:
-            cells[(name, c["category"])] = r.cell(f"{name}: {c['category']}", c["count"], c.get("shown"))
-        r.relation([cells[(name, c["category"])] for c in g["categories"]], ns[name])
-    groups = [g["group"] for g in table["groups"]]
-    if table.get("by") and "total" in groups:
+    rows = [x for x in table["order"] if x not in ("total", "self_supporting")]
+    count_cols = [c for c in table["columns"] if c["kind"] == "count"]
+    groups = [c.get("group") for c in count_cols if c["key"] == "count"]
+    if table.get("keys_are") is not None:  # a cross table: the column keys are categories, "total" their margin
+        keys = [c["key"] for c in count_cols]
+        cells = {(row, k): _cell(r, f"{row}/{k}", table["rows"][row], k) for row in table["order"] for k in keys}
+        parts = [k for k in keys if k != "total"]
+        for row in table["order"]:
+            r.relation([cells[(row, k)] for k in parts], cells[(row, "total")])
+        for k in keys:
+            r.relation([cells[(row, k)] for row in rows], cells[("total", k)])
+        return r
+    cells = {}
+    for g in groups:
+        for row in table["order"]:
+            holder = table["rows"][row] if g is None else table["rows"][row][g]
+            cells[(g, row)] = _cell(r, f"{g or 'all'}: {row}", holder, "count")
+        r.relation([cells[(g, row)] for row in rows], cells[(g, "total")])
+        if "self_supporting" in table["order"]:  # the income table: self-supporting = its income sources
+            codes = table.get("self_supporting_codes", [])
+            r.relation([cells[(g, c)] for c in codes if (g, c) in cells], cells[(g, "self_supporting")])
+    if "total" in groups:
         parts = [g for g in groups if g != "total"]
-        categories = [c["category"] for c in table["groups"][0]["categories"]]
-        for cat in categories:
-            r.relation([cells[(g, cat)] for g in parts], cells[("total", cat)])
-        r.relation([ns[g] for g in parts], ns["total"])
+        for row in table["order"]:
+            r.relation([cells[(g, row)] for g in parts], cells[("total", row)])
     return r
 
 
 def distributions(node, path=""):
-    """Every distribution table in a results.json tree, with its path."""
+    """Every count table with a total row in a results.json tree (distributions, transitions), with its path."""
     if isinstance(node, dict):
-        if isinstance(node.get("groups"), list) and node["groups"] and "categories" in node["groups"][0]:
-            yield path, node
+        if {"columns", "order", "rows"} <= set(node) and "total" in node["order"]:
+            keys = {c["key"] for c in node["columns"]}
+            if "count" in keys or node.get("keys_are") is not None:
+                yield path, node
+                return
         for k, v in node.items():
             yield from distributions(v, f"{path}/{k}")
     elif isinstance(node, list):
@@ -144,64 +164,58 @@ def distributions(node, path=""):
             yield from distributions(v, f"{path}[{i}]")
 
 
+def effects_reader(outcome: dict, min_cell: int) -> Reader:
+    """Participants of one outcome = those each estimator used + those it left out; the same with the support."""
+    r = Reader(min_cell)
+    n1 = _cell(r, "participants", outcome, "n_treated")
+    rows = outcome["estimates"]["rows"]
+    for e, row in rows.items():
+        used, left = _cell(r, f"{e}: used", row, "n_treated"), _cell(r, f"{e}: left out", row, "n_left_out")
+        r.relation([used, left], n1)
+        if e in ("ipw", "aipw") and "overlap" in outcome:  # those outside the support are what the weighting leaves out
+            r.relation([used, _cell(r, f"{e}: outside support", outcome["overlap"], "n_outside_support")], n1)
+    return r
+
+
 def recovered(reader: Reader) -> list[str]:
     return [f"{name} is pinned to {lo:g}" for name, lo, hi in reader.ranges() if hi - lo < 1e-6]
 
 
 # --------------------------------------------------------------------------- the check can fail
+def _node(rows: dict, groups: list | None = None) -> dict:
+    cols = (
+        [{"key": "count", "kind": "count"}]
+        if groups is None
+        else [{"key": "count", "kind": "count", "group": g} for g in groups]
+    )
+    return {"keys_are": None, "columns": cols, "order": list(rows), "rows": rows}
+
+
 def test_the_check_finds_a_cell_pinned_by_its_total():
-    table = {
-        "by": None,
-        "groups": [
-            {
-                "group": "all",
-                "n": 40,
-                "n_suppressed": False,
-                "categories": [
-                    {"category": "a", "count": 30, "suppressed": False},
-                    {"category": "b", "count": None, "suppressed": True, "shown": "<5"},
-                    {"category": "c", "count": 7, "suppressed": False},
-                ],
-            }
-        ],
-    }
+    table = _node(
+        {
+            "a": {"count": 30},
+            "b": {"count": None, "shown": {"count": "<5"}},
+            "c": {"count": 7},
+            "total": {"count": 40},
+        }
+    )
     assert recovered(distribution_reader(table, 5)) == ["all: b is pinned to 3"]
     # with a complementary cell the same table is safe
-    table["groups"][0]["categories"][2].update(count=None, suppressed=True, shown="..")
+    table["rows"]["c"] = {"count": None, "shown": {"count": ".."}}
     assert recovered(distribution_reader(table, 5)) == []
 
 
 def test_the_check_uses_cross_group_totals():
     """Hidden in one group, but the category's total and the other group are shown: pinned."""
-    table = {
-        "by": "gender",
-        "groups": [
-            {
-                "group": "f",
-                "n": 20,
-                "categories": [
-                    {"category": "a", "count": None, "shown": "<5"},
-                    {"category": "b", "count": None, "shown": ".."},
-                ],
-            },
-            {
-                "group": "m",
-                "n": 20,
-                "categories": [
-                    {"category": "a", "count": 10, "shown": None},
-                    {"category": "b", "count": 10, "shown": None},
-                ],
-            },
-            {
-                "group": "total",
-                "n": 40,
-                "categories": [
-                    {"category": "a", "count": 12, "shown": None},
-                    {"category": "b", "count": 28, "shown": None},
-                ],
-            },
-        ],
-    }
+    table = _node(
+        {
+            "a": {"f": {"count": None, "shown": {"count": "<5"}}, "m": {"count": 10}, "total": {"count": 12}},
+            "b": {"f": {"count": None, "shown": {"count": ".."}}, "m": {"count": 10}, "total": {"count": 28}},
+            "total": {"f": {"count": 20}, "m": {"count": 20}, "total": {"count": 40}},
+        },
+        ["f", "m", "total"],
+    )
     assert sorted(recovered(distribution_reader(table, 5))) == ["f: a is pinned to 2", "f: b is pinned to 18"]
 
 
@@ -228,7 +242,7 @@ def test_no_small_count_in_any_html_table(examples, project):
     from bs4 import BeautifulSoup
 
     from analysis.project.config import load_project
-    from analysis.project.i18n import t
+    from analysis.report.i18n import t
 
     root, _ = examples
     config = load_project(root / "data" / "raw" / project).config
@@ -265,32 +279,60 @@ def test_no_suppressed_cell_can_be_recovered(examples, project):
         reader = distribution_reader(table, config.min_cell)
         problems += [f"{path}: {p}" for p in recovered(reader)]
     # the participant flow: referred = enrolled + not enrolled; enrolled = active + exited
-    flow = results["participants"]["flow"]
+    flow = results["participants"]["flow"]["rows"]
     r = Reader(config.min_cell)
-    cell = {
-        k: r.cell(k, flow[k], flow.get("shown", {}).get(k))
-        for k in ("referred", "enrolled", "not_enrolled", "active", "exited")
-    }
+    cell = {k: _cell(r, k, flow[k], "count") for k in ("referred", "enrolled", "not_enrolled", "active", "exited")}
     r.relation([cell["enrolled"], cell["not_enrolled"]], cell["referred"])
     r.relation([cell["active"], cell["exited"]], cell["enrolled"])
     problems += [f"participants/flow: {p}" for p in recovered(r)]
     # survey items: answers sum to N, agreeing answers to the published number agreeing
+    survey = results.get("survey") or {}
     scales = {i.id: config.survey.scales[i.scale] for i in config.survey.items} if config.survey else {}
-    for item in (results.get("survey") or {}).get("items", []):
+    items = (survey.get("items") or {}).get("rows", {})
+    for table in (survey.get("distributions") or {}).values():
+        for row, answers_node in table["rows"].items():
+            r = Reader(config.min_cell)
+            keys = [c["key"] for c in table["columns"] if c["key"] != "n"]
+            answers = {int(k): _cell(r, f"{row}: {k}", answers_node, k) for k in keys}
+            r.relation(list(answers.values()), _cell(r, f"{row}: N", answers_node, "n"))
+            item = row.split(":")[0]
+            if item in scales and row in items:
+                agree = [c for v, c in answers.items() if v >= scales[item].agree_from]
+                r.relation(agree, _cell(r, f"{row}: agreeing", items[row], "agree"))
+            problems += [f"survey: {p}" for p in recovered(r)]
+    # effects: the persons each estimator used and left out, with the participants of the outcome
+    for name, outcome in (results.get("effects") or {}).get("outcomes", {}).items():
+        if outcome.get("status") == "ok":
+            problems += [f"effects/{name}: {p}" for p in recovered(effects_reader(outcome, config.min_cell))]
+    # person files of the cleaning section: rows read = kept + rejected
+    files = results["cleaning"]["files"]
+    for f in files.get("persons", []):
         r = Reader(config.min_cell)
-        answers = {
-            a["value"]: r.cell(f"{item['item']}/{item['wave']}: {a['value']}", a["count"], a.get("shown"))
-            for a in item["distribution"]
-        }
-        if item["n"] is not None:
-            r.relation(list(answers.values()), ("k", item["n"]))
-        agree = item.get("agree") or {}
-        if agree.get("successes") is not None and item["item"] in scales:
-            r.relation(
-                [c for v, c in answers.items() if v >= scales[item["item"]].agree_from], ("k", agree["successes"])
-            )
-        problems += [f"survey: {p}" for p in recovered(r)]
+        row = files["rows"][f]
+        kept, rejected = _cell(r, "kept", row, "rows_kept"), _cell(r, "rejected", row, "rows_rejected")
+        r.relation([kept, rejected], _cell(r, "read", row, "rows_read"))
+        problems += [f"cleaning/{f}: {p}" for p in recovered(r)]
     assert problems == []
+
+
+def test_the_effects_check_finds_a_left_out_count_given_away_by_subtraction():
+    """The alv-vast numbers before the fix: 380 participants, 377 matched, "<5" unmatched -> 3."""
+    outcome = {
+        "n_treated": 380,
+        "estimates": {"rows": {"matching": {"n_treated": 377, "n_left_out": None, "shown": {"n_left_out": "<5"}}}},
+    }
+    assert recovered(effects_reader(outcome, 5)) == ["matching: left out is pinned to 3"]
+    outcome["estimates"]["rows"]["matching"].update(n_treated=None, shown={"n_left_out": "<5", "n_treated": ".."})
+    assert recovered(effects_reader(outcome, 5)) == []
+
+
+def test_the_alv_vast_left_out_counts_are_hidden(examples):
+    root, _ = examples
+    results = json.loads((root / "reports" / "alv-vast" / "results.json").read_text(encoding="utf-8"))
+    rows = results["effects"]["outcomes"]["wos_12m"]["estimates"]["rows"]
+    assert rows["unadjusted"]["n_treated"] == 380
+    for e in ("matching", "ipw", "aipw"):  # 377 and 376 would give the "<5" left out away
+        assert rows[e]["n_treated"] is None and rows[e]["shown"]["n_left_out"] == "<5"
 
 
 def test_the_examples_do_have_suppressed_cells(examples):
@@ -299,9 +341,10 @@ def test_the_examples_do_have_suppressed_cells(examples):
     total = 0
     for project in EXAMPLES:
         results = json.loads((root / "reports" / project / "results.json").read_text(encoding="utf-8"))
-        total += sum(
-            sum(c["count"] is None for g in t["groups"] for c in g["categories"]) for _, t in distributions(results)
-        )
+        for _, t in distributions(results):
+            for row in t["rows"].values():
+                holders = [row] + [v for k, v in row.items() if isinstance(v, dict) and k != "shown"]
+                total += sum(len(h.get("shown", {})) for h in holders)
     assert total > 50
 
 

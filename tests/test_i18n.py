@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from analysis.project import i18n
+from analysis.report import i18n
 
 
 def test_every_key_has_both_languages_and_same_fields():

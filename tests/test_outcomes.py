@@ -85,22 +85,34 @@ def test_exit_followup_work_or_study_and_rate():
     inc = res.income.self_supporting
     assert inc["exit"].successes == 20 and inc["6"].successes == 15
     out = res.to_results()
-    assert out["waves"][0]["followup_rate"]["share"] == 0.75
-    summ = res.summary("sv")
-    assert "Bland alla: Antal" in summ["work_or_study"].columns
-    assert summ["exit_status"].loc["Arbete", "%"] == "40,0"
+    wos_node = out["work_or_study"]["rows"]
+    assert wos_node["6"]["followup_rate"]["share"] == 0.75 and wos_node["6"]["among_followed_up"]["n"] == 30
+    assert out["exit_status"]["rows"]["work"]["share"] == 0.4
+
+
+def test_outcomes_section_shows_the_published_numbers(page):
+    from analysis.report.sections.outcomes import OutcomesSection
+
+    p = frame()
+    section = OutcomesSection("outcomes", outcome_tables(p, followups(p), END, min_cell=5).published())
+    section.show("sv")
+    html = "".join(page)
+    assert "Bland alla: Antal" in html and "Bland uppföljda: Antal" in html
+    assert 'data-results="/outcomes/exit_status/rows/work/share">40,0<' in html
 
 
 def test_nobody_followed_up():
     p = frame()
     res = outcome_tables(p, None, END)
-    assert "no_followups" in res.notes
+    assert res.no_data == {"waves": "no_followups"}
     w = res.waves[0]
     assert w.followed_up == 0 and w.transitions is None and w.rate.share == 0
     row = {r["timepoint"]: r for r in res.work_or_study.rows}["6"]
     assert row["followed"].n == 0 and row["followed"].hidden
-    res.summary("en")
-    res.to_results()
+    out = res.to_results()
+    assert out["no_data"] == {"waves": "no_followups"}
+    assert out["work_or_study"]["rows"]["6"]["among_followed_up"]["share"] is None  # nobody: no value, no marker
+    assert "shown" not in out["work_or_study"]["rows"]["6"]["among_followed_up"]
 
 
 def test_everyone_still_enrolled():
@@ -108,18 +120,19 @@ def test_everyone_still_enrolled():
     res = outcome_tables(p, None, END)
     assert res.exit_status.protected.counts.loc["__total__", "count"] == 0
     assert res.work_or_study.rows[0]["all"].hidden  # zero denominator: nothing to publish
-    res.summary("sv")
+    assert res.to_results()["exit_status"]["rows"]["total"]["count"] == 0
 
 
 def test_subgroups_and_small_cells_hidden():
     p = frame()
     res = outcome_tables(p, followups(p), END)
     d = res.exit_status_by["gender"].to_results()
-    for g in d["groups"]:
-        for c in g["categories"]:
-            assert c["count"] is None or c["count"] == 0 or c["count"] >= 5
-            if c["suppressed"]:
-                assert c["share"] is None and c["lower"] is None
+    for row in d["rows"].values():
+        for group in ("female", "male", "total"):
+            cell = row[group]
+            assert cell["count"] is None or cell["count"] == 0 or cell["count"] >= 5
+            if "count" in cell.get("shown", {}):
+                assert cell["share"] is None and cell["ci"] is None
     assert set(res.exit_status_by) == {"gender", "age_group", "referred_by"}  # no tracks
 
 

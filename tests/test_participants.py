@@ -47,20 +47,19 @@ def test_flow_counts_at_data_end():
     f = participant_flow(p, END)
     assert f.counts == {"referred": 38, "not_enrolled": 8, "enrolled": 30, "active": 18, "exited": 12}
     res = f.to_results()
-    assert res["enrolled"] == 30 and res["suppressed"] == []
-    assert "30" in f.sentence("sv")
+    assert res["rows"]["enrolled"]["count"] == 30 and not any("shown" in r for r in res["rows"].values())
 
 
 def test_flow_small_cell_is_protected():
     f = participant_flow(frame(n_enrolled=30, n_exited=27), END)  # 3 active
-    res = f.to_results()
-    assert res["active"] is None and "active" in res["suppressed"]
-    assert res["exited"] is None or res["enrolled"] is None  # 3 cannot be recovered by subtraction
+    rows = f.to_results()["rows"]
+    assert rows["active"]["count"] is None and rows["active"]["shown"]["count"] == "<5"
+    assert rows["exited"]["count"] is None or rows["enrolled"]["count"] is None  # 3 cannot be recovered
 
 
 def test_everyone_still_enrolled():
     f = participant_flow(frame(n_exited=0), END)
-    assert f.counts["exited"] == 0 and f.to_results()["exited"] == 0
+    assert f.counts["exited"] == 0 and f.to_results()["rows"]["exited"]["count"] == 0
 
 
 def test_age_groups_configurable():
@@ -69,22 +68,39 @@ def test_age_groups_configurable():
     assert list(age_groups(ages, bins=(18, 30))) == ["<18", "<18", "18–29", "18–29", "30+", "30+", None]
 
 
-def test_tables_gender_by_age_and_translation():
+def test_tables_gender_by_age_and_translation(page):
+    from analysis.report.sections.participants import ParticipantsSection
+
     p = frame()
     res = participant_tables(p, END, planned=50)
     tab = res.tables["gender_by_age"].protected.counts
     assert tab.loc["__total__", "__total__"] == 30
-    summ = res.summary("sv")
-    assert "Kvinna: Antal" in summ["gender_by_age"].columns
-    assert "Socialtjänsten" in summ["referred_by"].index
-    out = res.to_results()
-    assert out["flow"]["planned"] == 50
+    section = ParticipantsSection("participants", res.published())
+    section.show("sv")
+    html = "".join(page)
+    assert "Kvinna: Antal" in html and "Socialtjänsten" in html and "Totalt: Antal" in html
+    out = section.to_results()
+    assert out["flow"]["rows"]["planned"]["count"] == 50
+    assert out["tables"]["gender_by_age"]["rows"]["total"]["total"]["count"] == 30  # one name for the whole
     # no visible count in 1..4 anywhere in the results
+    from analysis.disclosure.published import table_cells
+
     for t in out["tables"].values():
-        for g in t["groups"]:
-            for c in g["categories"]:
-                assert c["count"] is None or c["count"] == 0 or c["count"] >= 5
+        for _row, _col, value, _marker, kind in table_cells(t):
+            if kind == "count":
+                assert value is None or value == 0 or value >= 5
     assert "track" not in res.tables  # no tracks in this project
+
+
+def test_support_medians_protected_with_their_total():
+    """One agency with 3 persons: its n is "<5" and another agency's n is hidden, so 3 cannot be subtracted."""
+    p = frame(n_enrolled=30, n_referred_only=0, n_late=0)
+    p["referred_by"] = ["af"] * 3 + ["soc"] * 14 + ["fk"] * 13
+    node = participant_tables(p, END).support.to_results()
+    rows = node["rows"]
+    assert rows["af"]["n"] is None and rows["af"]["shown"]["n"] == "<5" and rows["af"]["median"] is None
+    assert rows["total"]["n"] == 30
+    assert sum(r["n"] is None for k, r in rows.items() if k != "total") >= 2
 
 
 def test_populations_late_start_is_not_enrolled():

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis.disclosure.intervals import share_table, wilson_interval
-from analysis.disclosure.proportions import binary_shares, distribution, fmt_pct
+from analysis.disclosure.proportions import binary_shares, distribution
+from analysis.report.format import formatter
 
 
 @settings(max_examples=200, deadline=None)
@@ -32,7 +33,8 @@ def test_wilson_vectorised_and_zero_denominator():
 
 
 def test_percent_format_one_decimal():
-    assert fmt_pct(0.5, "sv") == "50,0" and fmt_pct(1 / 3, "en") == "33.3" and fmt_pct(None) == "–"
+    assert formatter("sv").share(0.5) == "50,0" and formatter("en").share(1 / 3) == "33.3"
+    assert formatter("sv").share(None) == "–"
 
 
 def test_distribution_counts_shares_and_missing():
@@ -42,15 +44,17 @@ def test_distribution_counts_shares_and_missing():
     assert tab.loc["a", "count"] == 12 and tab.loc["a", "n"] == 26
     assert np.isclose(tab.loc["a", "share"], 12 / 26)
     assert tab.loc["__missing__", "count"] == 6
-    summ = d.summary("en")
-    assert list(summ.columns) == ["N", "%"]
-    assert summ.loc["Total", "N"] == "26" and summ.loc["a", "%"] == "46.2"
+    pt = d.published()
+    assert pt.rows == ["a", "b", "missing", "total"]  # one code for the total and one for missing
+    assert pt.cell("total", "count").value == 26 and round(pt.cell("a", "share").value, 3) == 0.462
+    assert [c.key for c in pt.shown_columns] == ["count", "share"]  # the interval is in results.json only
 
 
 def test_binary_shares_hide_small_complements():
     s = pd.Series([True] * 20 + [False] * 3 + [True] * 10 + [False] * 10)
     g = pd.Series(["x"] * 23 + ["y"] * 20)
     b = binary_shares(s, g)
-    res = {r["group"]: r for r in b.to_results()["groups"]}
-    assert res["x"]["share"] is None and res["x"]["suppressed"]  # 3 "no" would be revealed by 20/23
+    res = b.to_results()["rows"]
+    assert res["x"]["share"] is None and res["x"]["shown"]["share"] == ".."  # 3 "no" would be revealed by 20/23
     assert all(r["share"] is None or r["successes"] >= 5 for r in res.values())
+    assert set(res) == {"x", "y", "total"}

@@ -15,12 +15,80 @@ from analysis.report.results_file import merge_results, validate_results, write_
 from analysis.report.summary import findings_sentences, summary_html, title_page_html
 from report_fixtures import make_mini
 
-SHARE = {"n": 40, "successes": 18, "share": 0.45, "lower": 0.306, "upper": 0.602, "suppressed": False}
+
+def _table(rows: dict, columns: list[dict], order=None, rows_are=None) -> dict:
+    return {
+        "rows_are": rows_are,
+        "groups_are": None,
+        "keys_are": None,
+        "min_cell": 5,
+        "columns": columns,
+        "order": order or list(rows),
+        "rows": rows,
+    }
 
 
 def _results(project) -> dict:
+    targets = _table(
+        {"t1": {"status": "met"}, "t2": {"status": "not_met"}, "t3": {"status": "not_measurable"}},
+        [{"key": "status", "kind": "code", "of": "target_status"}],
+        rows_are="target",
+    )
+    defs = {
+        "t1": {
+            "metric": "share_work_or_study_at_exit",
+            "threshold": 0.5,
+            "label_sv": "Hälften i arbete",
+            "label_en": "Half in work",
+        },
+        "t2": {
+            "metric": "action_plan_within_days",
+            "threshold": 0.8,
+            "label_sv": "Handlingsplan",
+            "label_en": "Action plan",
+        },
+        "t3": {
+            "metric": "participants_reached",
+            "threshold": 200,
+            "label_sv": "200 deltagare",
+            "label_en": "200 participants",
+        },
+    }
+    km = _table(
+        {
+            "total": {
+                "n": 60,
+                "events": 20,
+                "median": [18.0, 12.0, 24.0],
+                "s6": [0.8, 0.7, 0.9],
+                "s12": [0.653, 0.52, 0.76],
+            }
+        },
+        [
+            {"key": "n", "kind": "count"},
+            {"key": "events", "kind": "count"},
+            {"key": "median", "kind": "estimate", "of": "general"},
+            {"key": "s6", "kind": "estimate", "of": "share", "digits": 0},
+            {"key": "s12", "kind": "estimate", "of": "share", "digits": 0},
+        ],
+        rows_are="total",
+    )
+    share = {"n": 40, "share": 0.45, "ci": [0.306, 0.602]}
+    wos = _table(
+        {"exit": {"among_all": share}},
+        [
+            {"key": k, "kind": kd, "group": "among_all"}
+            for k, kd in (("n", "count"), ("share", "share"), ("ci", "interval"))
+        ],
+        rows_are="timepoint",
+    )
+    flow = _table(
+        {"enrolled": {"count": 40}, "referred": {"count": 52}, "exited": {"count": 35}, "planned": {"count": 50}},
+        [{"key": "count", "kind": "count"}],
+        rows_are="flow",
+    )
     return {
-        "schema_version": 2,
+        "schema_version": 3,
         "project": {
             "id": "mini",
             "name": project.config.name,
@@ -36,16 +104,10 @@ def _results(project) -> dict:
             "min_cell": 5,
             "synthetic": True,
         },
-        "targets": {
-            "min_cell": 5,
-            "targets": [
-                {"id": "t1", "status": "met", "label_sv": "Hälften i arbete", "label_en": "Half in work"},
-                {"id": "t2", "status": "not_met", "label_sv": "Handlingsplan", "label_en": "Action plan"},
-                {"id": "t3", "status": "not_measurable", "label_sv": "200 deltagare", "label_en": "200 participants"},
-            ],
-        },
+        "targets": {"min_cell": 5, "table": targets, "definitions": defs},
         "effects": {
-            "available": True,
+            "min_cell": 5,
+            "outcomes": {},
             "headline": {
                 "estimate": 0.102,
                 "lower": 0.041,
@@ -54,24 +116,9 @@ def _results(project) -> dict:
                 "scale": "risk_difference",
             },
         },
-        "survival": {
-            "available": True,
-            "kaplan_meier": {
-                "all": {
-                    "all": {
-                        "n": 60,
-                        "events": 20,
-                        "median_months": 18.0,
-                        "survival": [
-                            {"months": 6, "survival": 0.8, "lower": 0.7, "upper": 0.9},
-                            {"months": 12, "survival": 0.653, "lower": 0.52, "upper": 0.76},
-                        ],
-                    }
-                }
-            },
-        },
-        "outcomes": {"work_or_study": {"rows": [{"timepoint": "exit", "among_all": SHARE}]}},
-        "participants": {"flow": {"enrolled": 40, "referred": 52, "exited": 35, "planned": 50}},
+        "survival": {"min_cell": 5, "kaplan_meier": {"total": km}},
+        "outcomes": {"work_or_study": wos},
+        "participants": {"flow": flow},
     }
 
 
@@ -84,15 +131,17 @@ def project(tmp_path):
 def test_headlines(project):
     h = headlines(_results(project))
     assert (h.enrolled, h.planned, h.targets_met, h.targets_not_met, h.targets_not_measurable) == (40, 50, 1, 1, 1)
-    assert h.fmt_effect("sv") == "+10,2 procentenheter (95 % KI 4,1 – 16,3)"
-    assert h.fmt_effect("en") == "+10.2 percentage points (95% CI 4.1 – 16.3)"
-    assert h.fmt_survival("sv") == "65,3 % (95 % KI 52,0–76,0 %)"
+    nb = "\u00a0"
+    assert h.fmt_effect("sv") == f"+10,2 procentenheter (95 % KI 4,1{nb}–{nb}16,3)"
+    assert h.fmt_effect("en") == f"+10.2 percentage points (95% CI 4.1{nb}–{nb}16.3)"
+    assert h.fmt_survival("sv") == f"65,3{nb}% (95 % KI 52,0{nb}–{nb}76,0{nb}%)"
     assert h.survival_median == 18.0
-    assert h.fmt_work_or_study("en") == "45.0 % (95% CI 30.6–60.2 %)"
+    assert h.fmt_work_or_study("en") == f"45.0% (95% CI 30.6{nb}–{nb}60.2%)"
+    assert h.pointers["survival"] == "/survival/kaplan_meier/total/rows/total/s12"
 
 
 def test_missing_sections_give_dashes():
-    h = headlines({"schema_version": 1})
+    h = headlines({"schema_version": 3})
     assert (h.fmt_effect("sv"), h.fmt_survival("sv"), h.fmt_targets("sv"), h.fmt_count(h.enrolled)) == ("–",) * 4
 
 
@@ -112,8 +161,8 @@ def test_summary_is_in_one_language(project):
 
 def test_merge_and_validate_sections(project, tmp_path):
     rep = tmp_path / "reports" / "mini"
-    save_section(rep, "targets", {"min_cell": 5, "targets": []})
-    save_section(rep, "survival", {"available": False, "reason": "no_panel"})
+    save_section(rep, "targets", {"min_cell": 5, "table": _table({}, []), "definitions": {}})
+    save_section(rep, "survival", {"min_cell": 5, "no_data": {"survival": "no_panel"}})
     path = write_results(rep, project)
     data = json.loads(path.read_text(encoding="utf-8"))
     assert set(data) == {"schema_version", "project", "targets", "survival"}
@@ -124,13 +173,14 @@ def test_merge_and_validate_sections(project, tmp_path):
 def test_schema_rejects_wrong_shapes(project):
     good = _results(project)
     good.pop("outcomes"), good.pop("participants")  # abbreviated in this fixture
-    good["targets"]["targets"] = []  # the full target rows are tested in test_targets.py
     assert validate_results(good) == []
     for path, value in [
         (("targets", "min_cell"), "five"),
-        (("survival", "available"), None),
+        (("survival", "min_cell"), None),
         (("effects", "headline"), {"lower": 0.1}),
         (("project", "language"), "de"),
+        (("targets", "table", "columns"), [{"key": "status", "kind": "colour"}]),
+        (("survival", "kaplan_meier", "total", "rows", "total", "shown"), {"n": "few"}),
     ]:
         bad = copy.deepcopy(good)
         node = bad
@@ -155,6 +205,14 @@ def test_write_results_refuses_invalid(project, tmp_path):
     assert merge_results(rep, project)["targets"] == {"targets": "none"}
 
 
+def test_save_section_returns_nothing(tmp_path):
+    """A notebook cell ending with it must print nothing into the report (no PosixPath)."""
+    from analysis.report.results import section_path
+
+    assert save_section(tmp_path, "demo", {"a": 1}) is None
+    assert section_path(tmp_path, "demo").is_file()
+
+
 def test_index_rows_and_red_row(project, tmp_path):
     root = tmp_path / "idx"
     make_mini(root)
@@ -171,7 +229,7 @@ def test_index_rows_and_red_row(project, tmp_path):
     assert '<a href="mini/report.html">Miniprojektet</a>' in page
     assert (
         "+10,2 procentenheter<br>" in page
-        and "65,3 %<br>" in page
+        and "65,3\u00a0%<br>" in page
         and "1 av 2 (1 ej mätbart än)" in page
         and ">40<" in page
     )

@@ -77,3 +77,27 @@ def test_scan_report_covers_every_published_file(tmp_path, pnr):
     (rep / "results.json").write_text(json.dumps({"participants": {"n": 2}}), encoding="utf-8")
     found = {(f.file, f.kind) for f in scan_report(rep, 5)}
     assert found == {("p/notebooks/01.ipynb", "personnummer"), ("p/results.json", "small_cell")}
+
+
+def test_small_cells_in_published_tables_are_read_by_column_kind():
+    """In a table node every cell of kind "count" is a count of persons, whatever its key; shares are not."""
+    table = {
+        "rows_are": "gender",
+        "groups_are": "track",
+        "keys_are": None,
+        "min_cell": 5,
+        "columns": [
+            {"key": "count", "kind": "count", "group": "study"},
+            {"key": "share", "kind": "share", "group": "study"},
+            {"key": "value", "kind": "share"},
+        ],
+        "order": ["female", "male"],
+        "rows": {
+            "female": {"study": {"count": 3, "share": 0.03}, "value": 2, "kinds": {"value": "count"}},
+            "male": {"study": {"count": None, "share": None, "shown": {"count": "<5"}}, "value": 0.5},
+        },
+    }
+    assert small_cells({"participants": {"tables": {"t": table}}}, 5) == [
+        ("participants.tables.t/rows/female/study/count", 3),
+        ("participants.tables.t/rows/female/value", 2),  # a count in a column of shares (a target in persons)
+    ]

@@ -30,10 +30,12 @@ def test_build_writes_report_results_notebooks_and_index(build):
         "99_appendix.ipynb",
     ]
     results = json.loads((rep / "results.json").read_text(encoding="utf-8"))
-    assert results["schema_version"] == SCHEMA_VERSION == 2
+    assert results["schema_version"] == SCHEMA_VERSION == 3
     assert results["project"]["name"] == "Miniprojektet"
     assert results["demo"] == {"participants_read": 5}  # the mini project keeps 5 of 12 rows (2 with a note)
-    assert results["cleaning"]["files"][0]["rows_read"] == 12
+    files = results["cleaning"]["files"]  # the participants file: its rows are persons, 5 kept of 12
+    row = files["rows"][files["order"][0]]
+    assert (row["rows_read"], row["rows_kept"], row["rows_rejected"]) == (12, 5, 7) and "shown" not in row
     assert (root / "reports" / "index.html").is_file()
     assert "mini: 4 notebooks" in runs[0].summary_line()
 

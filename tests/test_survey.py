@@ -50,43 +50,78 @@ def participants(n=24):
     )
 
 
-def test_summary_known_values():
+def test_summary_known_values(page):
+    from analysis.report.sections.survey import SurveySection
+
     res = summarise_survey(data(), SPEC, participants(), dt.date(2021, 1, 1))
     tab = res.table.set_index(["item", "wave"])
     assert tab.loc[("q1", "exit"), "n"] == 12 and tab.loc[("q1", "exit"), "agree"] == 7
     assert tab.loc[("q1", "exit"), "median"] == 4
-    summ = res.summary("sv")
-    row = summ[(summ["Fråga"] == "Bra stöd") & (summ["Tillfälle"] == "Vid avslut")].iloc[0]
-    assert row["Antal"] == "12" and row["Instämmer, %"] == "58,3"
-    small = summ[summ["Tillfälle"] == "Vid uppföljning"].iloc[0]
-    assert small["Antal"] == "<5" and small["Instämmer, %"] == "–" and small["Median"] == "–"
-    rr = res.response_rate_summary("en")
-    assert rr.iloc[0]["Response rate, %"] == "50.0"  # 12 of 24 exited
+    items = res.items_table()
+    assert items.cell("q1:exit", "n").value == 12 and round(items.cell("q1:exit", "share").value, 3) == 0.583
+    small = items.cell("q1:followup", "n")
+    assert small.marker == "<5" and items.cell("q1:followup", "share").marker == ".."
+    assert items.cell("q1:followup", "median").marker == ".."
+    assert res.rates_table().cell("exit", "rate").value == 0.5  # 12 of 24 exited
+    SurveySection("survey", res.published(), {"spec": SPEC}).show("en")
+    html = "".join(page)
+    assert "Good support" in html and ">50.0<" in html and "Response rate, %" in html
 
 
-def test_free_text_never_output_and_json_safe():
+def test_free_text_never_output_and_json_safe(page):
+    from analysis.report.sections.survey import SurveySection
+
     res = summarise_survey(data(), SPEC, participants(), dt.date(2021, 1, 1))
-    blob = json.dumps(res.to_results()) + res.summary("sv").to_csv() + res.distribution_summary("sv").to_csv()
+    SurveySection("survey", res.published(), {"spec": SPEC}).show("sv")
+    blob = json.dumps(res.to_results()) + "".join(page)
     assert "HEMLIG" not in blob
-    items = {(i["item"], i["wave"]): i for i in res.to_results()["items"]}
-    assert items[("q1", "followup")]["n"] is None and items[("q1", "followup")]["agree"]["share"] is None
-    for i in items.values():
-        for d in i["distribution"]:
-            assert d["count"] is None or d["count"] == 0 or d["count"] >= 5
+    rows = res.to_results()["items"]["rows"]
+    assert rows["q1:followup"]["n"] is None and rows["q1:followup"]["share"] is None
+    for pt in res.to_results()["distributions"].values():
+        for row in pt["rows"].values():
+            assert all(v is None or v == 0 or v >= 5 for k, v in row.items() if k != "shown")
 
 
-def test_plot_leaves_out_small_items():
+def test_figure_draws_published_answers_only():
+    """Small items are not drawn, and hidden answers are one grey segment (never their exact share)."""
+    import matplotlib.colors as mcolors
+
+    from analysis.disclosure.published import place
+    from analysis.report.figures import HIDDEN_GREY, answers_figure
+    from analysis.report.labels import Labels
+
     res = summarise_survey(data(), SPEC, participants(), dt.date(2021, 1, 1))
-    fig = res.plot("en")
+    pt = res.distribution_tables()["a5"]
+    place({"a5": pt}, "/survey/distributions")
+    fig = answers_figure(pt, ["1", "2", "3", "4", "5"], "en", Labels("en"))
     labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
-    assert len(labels) == 1 and "Good support" in labels[0]
-    assert any("fewer than 5" in t.get_text() for t in fig.texts)
+    assert len(labels) == 1 and "q1:exit" in labels[0]  # the follow-up wave has 3 answers: not drawn
+    widths = {round(p.get_width(), 6) for p in fig.axes[0].patches if p.get_height() > 0.5}
+    for v in range(1, 6):
+        cell = pt.cell("q1:exit", str(v))
+        if cell.value is not None:
+            assert round(100 * cell.value / 12, 6) in widths
+    grey = [p for p in fig.axes[0].patches if mcolors.to_hex(p.get_facecolor()) == HIDDEN_GREY and p.get_height() > 0.5]
+    hidden = [v for v in range(1, 6) if pt.cell("q1:exit", str(v)).value is None]
+    assert bool(grey) == bool(hidden)
 
 
 def test_no_survey():
     assert summarise_survey(None, SPEC) is None
     res = summarise_survey(data(), SPEC)  # no participants: no response rate
-    assert res.to_results()["response_rates"][0]["rate"] is None
+    assert res.to_results()["response_rates"]["rows"]["exit"]["rate"] is None
+
+
+def test_answers_outside_the_scale_are_a_note_in_plain_words(page):
+    from analysis.report.sections.survey import SurveySection
+
+    d = data()
+    d.loc[0, "response"] = 9.0  # outside 1..5
+    res = summarise_survey(d, SPEC, participants(), dt.date(2021, 1, 1))
+    note = res.to_results()["notes"][0]
+    assert note["note"] == "responses_outside_scale" and note["count"] is None and note["shown"]["count"] == "<5"
+    SurveySection("survey", res.published(), {"spec": SPEC}).show("sv")
+    assert any("<5 svar låg utanför skalan 1–5" in text for text in page)
 
 
 def test_share_hidden_when_complement_small():
@@ -99,7 +134,7 @@ def test_share_hidden_when_complement_small():
         }
     )
     res = summarise_survey(d, SPEC)
-    assert res.summary("en").iloc[0]["Agreeing, %"] == "–"  # 3 disagreeing would be revealed
+    assert res.items_table().cell("q2:exit", "share").marker == ".."  # 3 disagreeing would be revealed
 
 
 def test_results_match_json_schema():

@@ -45,7 +45,9 @@ def test_section_recovers_planted_hazards_and_is_json_safe(tables):
     assert res.cox.hazard_ratios["cohort[2022]"] < 1
     out = res.to_results()
     json.dumps(out)  # plain values only
-    assert out["kaplan_meier"]["cohort"]["2020"]["survival"][1]["months"] == 12
+    s12 = out["kaplan_meier"]["cohort"]["rows"]["2020"]["s12"]
+    assert len(s12) == 3 and s12[1] <= s12[0] <= s12[2]  # estimate, lower, upper
+    assert out["kaplan_meier"]["total"]["order"] == ["total"]  # one name for everyone together
 
 
 def test_no_panel_says_so(tables):
@@ -53,7 +55,7 @@ def test_no_panel_says_so(tables):
         {"participants": tables["participants"]}, ProjectConfig.model_validate(CFG), pd.Timestamp("2023-12-31")
     )
     assert not res.available and res.reason == "no_panel"
-    assert res.to_results() == {"available": False, "reason": "no_panel"}
+    assert res.to_results()["no_data"] == {"survival": "no_panel"}
 
 
 def test_small_groups_and_small_risk_sets_are_not_published(tables):
@@ -74,26 +76,43 @@ def test_small_groups_and_small_risk_sets_are_not_published(tables):
         assert line.get_xdata().max() <= c.timeline[c.cut(20)]
     texts = [t.get_text() for t in fig.axes[1].texts]
     assert all(not (s.isdigit() and 0 < int(s) < 20) for s in texts)
-    from analysis.report.results import _plain
+    res_json = res.to_results()["kaplan_meier"]["gender"]["rows"]["x_small"]
+    assert res_json["n"] is None and res_json["shown"]["n"] == "<20"
+    assert all(res_json[f"s{t}"] is None for t in res.times)
 
-    res_json = _plain(res.to_results())["kaplan_meier"]["gender"]["x_small"]
-    assert res_json["n"] is None and all(v["survival"] is None for v in res_json["survival"])
 
+def test_publish_runs_in_both_languages(tables, page):
+    from analysis.report.sections.survival import from_analysis
 
-def test_publish_runs_in_both_languages(tables, capsys):
-    from analysis.project.style import set_style
-    from analysis.report.sections.survival import show_survival
-
-    set_style()
     res = survival_analysis(tables, ProjectConfig.model_validate(CFG), pd.Timestamp("2023-12-31"))
     for lang in ("sv", "en"):
-        show_survival(res, lang, "2023-12-31")
-    show_survival(
+        from_analysis(res, "2023-12-31").show(lang)
+    assert any('data-results="/survival/kaplan_meier/cohort"' in x for x in page)
+    page.clear()
+    from_analysis(
         survival_analysis(
             {"participants": tables["participants"]}, ProjectConfig.model_validate(CFG), pd.Timestamp("2023-12-31")
-        ),
-        "sv",
-    )
+        )
+    ).show("sv")
+    assert any("status_monthly" in x for x in page)  # the one sentence says which data would fill it
+
+
+def test_subgroup_sizes_are_protected_with_their_total():
+    """A cohort of 3 in a cumulative-incidence table: "<5", and another cohort hidden so 3 cannot be subtracted."""
+    from analysis.survival.cif import aalen_johansen
+    from analysis.survival.publish import cif_table
+
+    rng = np.random.default_rng(1)
+    curves = {
+        g: aalen_johansen(rng.integers(1, 20, n).astype(float), rng.integers(0, 2, n), 1)
+        for g, n in (("2019", 150), ("2020", 147), ("2021", 3))
+    }
+    from analysis.disclosure.published import place
+
+    node = place(cif_table(curves, "cohort", (6, 12), 5), "/survival/first_work_or_study/cohort")
+    ns = {g: r["n"] for g, r in node["rows"].items()}
+    assert ns["2021"] is None and node["rows"]["2021"]["shown"]["n"] == "<5"
+    assert sum(v is None for v in ns.values()) >= 2
 
 
 def test_framtidsjobb_planted_hazards_are_found_and_recovered():

@@ -86,12 +86,13 @@ def test_every_metric_known_answers():
     assert (t.loc["exit", "successes"], t.loc["exit", "n"]) == (7, 10) and t.loc["exit", "status"] == "met"
     # x0..x9: gaps 2,2,2,2 months then 1 month to exit -> ok; x10..x19 never contacted -> not
     assert (t.loc["contact", "successes"], t.loc["contact", "n"]) == (10, 20)
-    assert t.loc["wos12", "definition_sv"] == "Andel i arbete eller studier inom 12 månader från start"
-    summ = res.summary("sv")
-    assert set(summ["Bedömning"].str.split(" ").str[0]) <= {"uppfyllt", "ej", "ännu"}
-    out = res.to_results()["targets"]
-    assert {o["status"] for o in out} <= {"met", "not_met", "not_measurable"}
-    res.plot("en")
+    from analysis.report.sections.targets import TargetsSection, definition
+
+    out = res.to_results()
+    assert definition(out["definitions"]["wos12"], "sv") == "Andel i arbete eller studier inom 12 månader från start"
+    assert {r["status"] for r in out["table"]["rows"].values()} <= {"met", "not_met", "not_measurable"}
+    assert out["table"]["rows"]["reach"]["value"] == 20 and out["table"]["rows"]["reach"]["kinds"]["value"] == "count"
+    TargetsSection("targets", res.published()).show("en")
 
 
 def test_clearly_met_with_interval():
@@ -121,8 +122,16 @@ def test_not_measurable_no_data_and_too_few():
     assert (t["status"] == "not_measurable").all()
     assert t.loc["plan", "note"] == "no_data" and t.loc["contact", "note"] == "no_data"
     assert t.loc["wos", "note"] == "too_few_observed"
-    res.summary("en")
-    res.to_results()
+
+
+def test_why_a_target_cannot_be_measured_is_said(page):
+    from analysis.report.sections.targets import TargetsSection
+
+    targets = [{"id": "plan", "metric": "action_plan_within_days", "days": 14, "threshold": 0.5}]
+    p = frame().assign(action_plan_date=pd.NaT)
+    res = evaluate_targets(config(targets), {"participants": p}, END)
+    TargetsSection("targets", res.published()).show("sv")
+    assert any("kan ännu inte mätas: deltagarfilen saknar datum för handlingsplan" in x for x in page)
 
 
 def test_everyone_censored_zero_denominator():
@@ -136,7 +145,7 @@ def test_everyone_censored_zero_denominator():
     t = by_id(res)
     assert (t["status"] == "not_measurable").all()
     assert t.loc["reach", "note"] == "recruitment_open"  # period ends after data_end
-    assert res.to_results()["targets"][0]["value"] is None
+    assert res.to_results()["table"]["rows"]["wos"]["value"] is None
 
 
 def test_panel_used_when_present():
@@ -166,7 +175,7 @@ def test_panel_used_when_present():
     )
     t = by_id(res)
     assert (t.loc["w", "successes"], t.loc["w", "n"]) == (6, 20) and t.loc["w", "status"] == "not_met"
-    assert res.to_results()["targets"][0]["value"] == 0.3
+    assert res.to_results()["table"]["rows"]["w"]["value"] == 0.3
 
 
 def test_results_match_json_schema():

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from analysis.project.contract import ORDER
-from analysis.project.i18n import t
 
 
 @dataclass(frozen=True)
@@ -40,9 +39,10 @@ class Rule:
         """The message with its fields filled in."""
         return self.message.format(**fields)
 
-    def label(self, lang: str) -> str:
-        """The rule's name in reports (label dictionary key ``rule_<code>``)."""
-        return t(f"rule_{self.code}", lang)
+    @property
+    def label_key(self) -> str:
+        """The label dictionary key of the rule's name in reports (the report translates it)."""
+        return f"rule_{self.code}"
 
 
 _ALL = ORDER

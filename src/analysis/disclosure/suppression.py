@@ -42,7 +42,6 @@ import pandas as pd
 from scipy.optimize import linprog
 
 SECONDARY_MARKER = ".."
-WITHHELD_MARKER = "–"  # a table no suppression pattern protects: no cell published, no bound revealed
 DEFAULT_MIN_CELL = 5
 TOTAL = "__total__"  # label of margins in count frames; summaries translate it
 
@@ -142,32 +141,36 @@ def audit(
     return pd.DataFrame(rows)
 
 
-def _complement(values: np.ndarray, hidden: np.ndarray, candidates: Sequence[int], totals: set[int]) -> int | None:
-    """The smallest visible non-zero cell among ``candidates``; interior cells first."""
+def _complement(
+    values: np.ndarray,
+    hidden: np.ndarray,
+    candidates: Sequence[int],
+    totals: set[int],
+    prefer: frozenset[int] = frozenset(),
+) -> int | None:
+    """The smallest visible non-zero cell among ``candidates``: preferred cells first, then interior cells."""
     best = None
     for c in candidates:
         if hidden[c] or values[c] <= 0:
             continue
-        key = (c in totals, values[c], c)
+        key = (c not in prefer, c in totals, values[c], c)
         if best is None or key < best[0]:
             best = (key, c)
     return None if best is None else best[1]
 
 
 def _suppress(
-    values: np.ndarray, lines: Sequence[Line], min_cell: int, protect_zeros: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    primary, hidden, _ = _suppress_or_give_up(values, lines, min_cell, protect_zeros)
-    return primary, hidden
-
-
-def _suppress_or_give_up(
-    values: np.ndarray, lines: Sequence[Line], min_cell: int, protect_zeros: bool
+    values: np.ndarray,
+    lines: Sequence[Line],
+    min_cell: int,
+    protect_zeros: bool,
+    prefer: frozenset[int] = frozenset(),
+    force: frozenset[int] = frozenset(),
 ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Primary and complementary suppression; the flag is True when a cell stays pinned with every
-    non-zero cell hidden (the zeros and markers give it away): such a table must be withheld."""
+    """Primary and hidden masks, and whether some hidden cell can still be worked out (nothing left to hide)."""
     primary = _primary(values, min_cell, protect_zeros)
     hidden = primary.copy()
+    hidden[list(force)] = True  # hidden in another published table: hidden here too
     if not lines:
         return primary, hidden, False
     totals = {t for _, t in lines}
@@ -181,7 +184,7 @@ def _suppress_or_give_up(
             for interior, total in lines:
                 cells = list(interior) + [total]
                 if int(hidden[cells].sum()) == 1:
-                    c = _complement(values, hidden, cells, totals)
+                    c = _complement(values, hidden, cells, totals, prefer)
                     if c is not None:
                         hidden[c] = True
                         changed = True
@@ -196,13 +199,13 @@ def _suppress_or_give_up(
             return primary, hidden, False
         cell = int(pinned.iloc[0]["cell"])
         near = sorted({c for interior, total in lines if cell in interior or cell == total for c in [*interior, total]})
-        c = _complement(values, hidden, near, totals)
+        c = _complement(values, hidden, near, totals, prefer)
         if c is None:
-            c = _complement(values, hidden, range(values.size), totals)
+            c = _complement(values, hidden, range(values.size), totals, prefer)
         if c is None:
-            return primary, hidden, True  # everything that could be hidden is hidden, and a cell is pinned
+            break  # everything that could be hidden is hidden, and a cell is still pinned (zeros around it)
         hidden[c] = True
-    return primary, hidden, False
+    return primary, hidden, True
 
 
 # --------------------------------------------------------------------------
@@ -231,12 +234,10 @@ class ProtectedTable:
     min_cell: int
     one_dimensional: bool = False
     margins: bool = True
-    withheld: bool = False  # no suppression pattern protects it: every cell is shown as WITHHELD_MARKER
+    exposed: bool = False  # a hidden cell can still be worked out (zeros pin it): do not publish the table
 
     @property
     def hidden(self) -> pd.DataFrame:
-        if self.withheld:
-            return pd.DataFrame(True, index=self.counts.index, columns=self.counts.columns)
         return self.primary | self.secondary
 
     @property
@@ -247,8 +248,6 @@ class ProtectedTable:
     def display(self) -> pd.DataFrame:
         """Published strings: counts, ``"<min_cell"`` or ``SECONDARY_MARKER``."""
         out = self.counts.astype("Int64").astype(str)
-        if self.withheld:
-            return out.mask(self.hidden, WITHHELD_MARKER)
         out = out.mask(self.primary, primary_marker(self.min_cell))
         out = out.mask(self.secondary, SECONDARY_MARKER)
         return out
@@ -260,14 +259,6 @@ class ProtectedTable:
     def is_hidden(self, row, col=None) -> bool:
         col = "count" if col is None and self.one_dimensional else col
         return bool(self.hidden.loc[row, col])
-
-    def note(self, lang: str = "sv") -> str | None:
-        """The standard footnote when anything is hidden (``common.yml: suppressed_note``)."""
-        if not self.any_hidden:
-            return None
-        from analysis.project.i18n import t
-
-        return t("suppressed_note", lang, min_cell=self.min_cell)
 
 
 def _lines_2d(n_rows: int, n_cols: int) -> list[Line]:
@@ -332,13 +323,11 @@ def protect_counts(
     else:
         lines = []
     values = frame.to_numpy(dtype=float).ravel()
-    primary, hidden, withheld = _suppress_or_give_up(values, lines, min_cell, protect_zeros)
+    primary, hidden, exposed = _suppress(values, lines, min_cell, protect_zeros)
     shape = frame.shape
-    if withheld:  # the zeros and markers beside the hidden cells would pin one of them: publish no cell
-        primary = hidden = np.zeros(values.size, dtype=bool)
     prim = pd.DataFrame(primary.reshape(shape), index=frame.index, columns=frame.columns)
     sec = pd.DataFrame((hidden & ~primary).reshape(shape), index=frame.index, columns=frame.columns)
-    return ProtectedTable(frame, prim, sec, min_cell, one_d, margins, withheld)
+    return ProtectedTable(frame, prim, sec, min_cell, one_d, margins, exposed)
 
 
 @dataclass
@@ -349,6 +338,7 @@ class ProtectedCounts:
     primary: dict[str, bool]
     secondary: dict[str, bool]
     min_cell: int
+    exposed: bool = False  # a hidden count can still be worked out: do not publish them
 
     @property
     def hidden(self) -> dict[str, bool]:
@@ -375,10 +365,34 @@ def protect_linked(
     relations: Sequence[tuple[Sequence[str], str]],
     min_cell: int = DEFAULT_MIN_CELL,
     protect_zeros: bool = False,
+    prefer: Sequence[str] = (),
+    force: Sequence[str] = (),
 ) -> ProtectedCounts:
     """Protect named counts where ``sum(parts) == total`` for each relation.
 
-    Example: ``relations=[(["active", "exited"], "enrolled"), (["enrolled", "not_enrolled"], "referred")]``.
+    Every count that a reader could work out from the published ones by adding or
+    subtracting must be listed with its relation: a participant flow
+    (``active + exited = enrolled``), the persons an estimator used and left out
+    (``used + left_out = participants``), the groups of a table and their total.
+
+    Parameters
+    ----------
+    values
+        Named counts (every one of them is published unless hidden here).
+    relations
+        ``(parts, total)`` pairs with ``sum(values[parts]) == values[total]``.
+    prefer
+        Counts to hide first when a complement is needed, e.g. one that is published
+        nowhere else (hiding a count that another table shows would protect nothing).
+    force
+        Counts hidden in another published table: hidden here too (as complements),
+        so that this table cannot undo that suppression.
+
+    Example
+    -------
+    >>> pc = protect_linked({"used": 377, "left_out": 3, "all": 380}, [(["used", "left_out"], "all")])
+    >>> pc.display()
+    {'used': '..', 'left_out': '<5', 'all': '380'}
     """
     names = list(values)
     ix = {k: i for i, k in enumerate(names)}
@@ -387,13 +401,42 @@ def protect_linked(
         if abs(sum(values[p] for p in parts) - values[total]) > 1e-9:
             raise ValueError(f"{' + '.join(parts)} != {total}")
     lines = [([ix[p] for p in parts], ix[total]) for parts, total in relations]
-    primary, hidden = _suppress(arr, lines, min_cell, protect_zeros)
+    primary, hidden, exposed = _suppress(
+        arr, lines, min_cell, protect_zeros, frozenset(ix[p] for p in prefer), frozenset(ix[p] for p in force)
+    )
     return ProtectedCounts(
         {k: int(values[k]) for k in names},
         {k: bool(primary[ix[k]]) for k in names},
         {k: bool(hidden[ix[k]] and not primary[ix[k]]) for k in names},
         min_cell,
+        exposed,
     )
+
+
+REST = "__rest__"
+
+
+def protect_subgroups(
+    counts: dict[str, int], total: int, min_cell: int = DEFAULT_MIN_CELL, force: Sequence[str] = ()
+) -> ProtectedCounts:
+    """Protect the sizes of subgroups together with the size of the whole group.
+
+    ``total - sum(counts)`` (persons in no listed subgroup, e.g. with the grouping
+    variable missing) takes part as ``REST``. It is treated as if it were published
+    (another table may well show it), so a hidden subgroup always gets a complement
+    among the published counts.
+
+    Example
+    -------
+    >>> pc = protect_subgroups({"2019": 150, "2020": 147, "2021": 3}, 300)
+    >>> {k: v for k, v in pc.display().items() if k != REST}
+    {'2019': '150', '2020': '..', '2021': '<5', 'total': '300'}
+    """
+    rest = int(total) - int(sum(counts.values()))
+    if rest < 0:
+        raise ValueError("subgroups larger than their total")
+    values = {**{str(k): int(v) for k, v in counts.items()}, REST: rest, "total": int(total)}
+    return protect_linked(values, [([*map(str, counts), REST], "total")], min_cell, force=force)
 
 
 @dataclass
@@ -512,17 +555,12 @@ def protect_shares(
 
 @dataclass
 class PlotGroups:
-    """Which groups a plot may draw; ``note`` explains the ones left out or merged."""
+    """Which groups a plot may draw; ``dropped`` and ``merged`` are the ones left out or merged."""
 
     keep: list
     dropped: list = field(default_factory=list)
     merged: list = field(default_factory=list)
     merged_label: str | None = None
-    note_sv: str | None = None
-    note_en: str | None = None
-
-    def note(self, lang: str = "sv") -> str | None:
-        return self.note_sv if lang == "sv" else self.note_en
 
 
 def plot_groups(counts: pd.Series, min_cell: int = DEFAULT_MIN_CELL, merge_label: str | None = None) -> PlotGroups:
@@ -533,18 +571,10 @@ def plot_groups(counts: pd.Series, min_cell: int = DEFAULT_MIN_CELL, merge_label
     the merged group reaches ``min_cell`` (and is not a single group).
     Zero-count groups are dropped silently (nothing to draw).
     """
-    from analysis.project.i18n import t
-
     counts = counts[counts > 0]
     small = [g for g, v in counts.items() if v < min_cell]
     keep = [g for g, v in counts.items() if v >= min_cell]
     merged: list = []
     if merge_label is not None and len(small) >= 2 and counts[small].sum() >= min_cell:
         merged, small = small, []
-    pg = PlotGroups(keep=keep, dropped=small, merged=merged, merged_label=merge_label if merged else None)
-    if small or merged:
-        names = ", ".join(str(g) for g in (small or merged))
-        key = "tab_note_groups_dropped" if small else "tab_note_groups_merged"
-        pg.note_sv = t(key, "sv", min_cell=min_cell, groups=names, label=merge_label or "")
-        pg.note_en = t(key, "en", min_cell=min_cell, groups=names, label=merge_label or "")
-    return pg
+    return PlotGroups(keep=keep, dropped=small, merged=merged, merged_label=merge_label if merged else None)

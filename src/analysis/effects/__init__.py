@@ -10,7 +10,7 @@ panel        before/after and difference-in-differences (event study) on the mon
 sensitivity  E-values
 result       EffectResult / EffectTable: numbers, summary() and plot()
 analysis     the whole section for one project (what the notebook calls)
-publish      prose, tables and figures of the section in the report language
+publish      the published tables of the section (numbers and codes; the report adds the words)
 """
 
 from analysis.effects.balance import BalanceResult, balance_table

@@ -8,6 +8,7 @@ balance of every weighting.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,8 @@ from analysis.effects.propensity import PropensityResult, fit_propensity
 from analysis.effects.result import EffectResult
 from analysis.effects.weighting import entropy_att, overlap_att, trim_mask
 from analysis.project.comparison import ComparisonSpec
+
+log = logging.getLogger(__name__)
 
 ATT_ESTIMATORS = ("regression", "matching", "ipw", "aipw", "entropy")
 ESTIMATORS = ("unadjusted", *ATT_ESTIMATORS, "overlap")
@@ -77,10 +80,23 @@ def trimmed(sample: Sample, ps: PropensityResult, rule) -> tuple[Sample, Propens
     return sub, fit_propensity(sub.X, sub.d), dropped
 
 
+def failure_code(err: Exception) -> str:
+    """Why an estimator could not be computed, as a code the report explains in plain words."""
+    if isinstance(err, np.linalg.LinAlgError):
+        return "singular"
+    text = str(err)
+    if "caliper" in text:
+        return "no_match"
+    if "did not converge" in text:
+        return "no_convergence"
+    return "failed"
+
+
 def run_estimators(
     sample: Sample, ps: PropensityResult, options: EffectOptions
 ) -> tuple[list[EffectResult], dict[str, str], BalanceResult, dict[str, int]]:
-    """Every estimator on ``sample``; returns results, errors by estimator, balance and trimming counts."""
+    """Every estimator on ``sample``; returns results, failure codes by estimator (:func:`failure_code`),
+    balance and trimming counts. The messages of the failures go to the log, never to the page."""
     tsample, tps, dropped = trimmed(sample, ps, options.trimming)
     support = options.trimming == "support"
     calls = {
@@ -106,7 +122,8 @@ def run_estimators(
         try:
             r = call()
         except (ValueError, np.linalg.LinAlgError) as err:  # e.g. nobody within the caliper
-            errors[name] = str(err)
+            errors[name] = failure_code(err)
+            log.info("%s could not be computed: %s", name, err)
             continue
         r.details.update(dropped if name in ("ipw", "aipw", "entropy") else {})
         results.append(r)

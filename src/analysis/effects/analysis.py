@@ -1,8 +1,9 @@
 """The effects section of one project: every estimator, diagnostic, event study and E-value.
 
 :func:`effects_analysis` takes the processed tables and ``project.yml`` and
-returns an :class:`EffectsAnalysis`; its ``to_results`` gives the
-suppression-safe numbers for ``results.json``.
+returns an :class:`EffectsAnalysis` (numbers and codes, no language); its
+:meth:`~EffectsAnalysis.published` tree of published tables is what the report shows
+and what ``results.json`` holds (``to_results``), every count of persons protected.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure.suppression import DEFAULT_MIN_CELL, primary_marker
+from analysis.disclosure.published import linked_cell, place
+from analysis.disclosure.suppression import DEFAULT_MIN_CELL, ProtectedCounts
 from analysis.effects.adjust import ATT_ESTIMATORS, ESTIMATORS, EffectOptions
 from analysis.effects.design import (
     CATEGORICAL,
@@ -29,6 +31,14 @@ from analysis.effects.missing import impute, numeric_missing, with_indicators
 from analysis.effects.outcome import OutcomeEffects, estimate_imputed, estimate_outcome
 from analysis.effects.panel import EventStudyResult, event_panel, event_study
 from analysis.effects.protocol import target_trial_protocol
+from analysis.effects.publish import (
+    DesignCounts,
+    add_outcome,
+    evalues_table,
+    outcome_published,
+    panel_published,
+    protocol_table,
+)
 from analysis.project.contract import panel_measures
 
 __all__ = ["ADJUSTED", "ESTIMATORS", "EffectsAnalysis", "OutcomeEffects", "effects_analysis", "estimate_outcome"]
@@ -61,6 +71,8 @@ class EffectsAnalysis:
     missing: dict[str, Any] = field(default_factory=dict)  # method, persons with a missing covariate by group
     protocol: list[dict[str, Any]] = field(default_factory=list)
     panel_design: Any = None  # analysis.effects.dynamic.PanelDesignEffects when comparison.from is panel
+    n_participants: int = 0  # participants with a start date: every outcome's sample comes from them
+    n_comparison: int = 0
 
     @property
     def caliper(self) -> float | None:
@@ -101,14 +113,53 @@ class EffectsAnalysis:
             "scale": "risk_difference" if m.spec.kind == "binary" else "difference",
         }
 
-    def to_results(self) -> dict[str, Any]:
-        o = self.options
+    def design_counts(self) -> ProtectedCounts:
+        """Every count of persons the file design publishes, protected together (see :mod:`analysis.effects.publish`).
+
+        Per outcome: the participants = the outcome's sample + those left out for a missing
+        covariate (complete cases only) + those without the outcome; the comparison group
+        likewise, with the comparison persons outside the participants' support.
+        """
+        dc = DesignCounts()
+        part, comp = dc.add("participants", self.n_participants), dc.add("comparison", self.n_comparison)
+        m = self.missing or {}
+        left_out = m.get("method") == "complete" and bool(m.get("columns"))
+        if m.get("columns"):
+            whole = dc.add("missing", m["n_missing"])
+            dc.relate(
+                [dc.add("missing_treated", m["n_missing_treated"]), dc.add("missing_control", m["n_missing_control"])],
+                whole,
+            )
+        for name, o in self.outcomes.items():
+            if not o.ok:
+                continue
+            pre = f"{name}:"
+            add_outcome(dc, pre, o)
+            for side, total, n, off in (
+                ("treated", part, o.n_treated, 0),
+                ("control", comp, o.n_control, o.trimmed.get("n_off_support_control", 0)),
+            ):
+                missing = int(m.get(f"n_missing_{side}", 0)) if left_out else 0
+                rest = dc.values[total] - int(n) - missing - int(off)
+                if rest < 0:
+                    continue  # not a part of this total (should not happen): the counts stay protected on their own
+                parts = [f"{pre}{side}", dc.add(f"{pre}no_outcome_{side}", rest)]
+                parts += [f"missing_{side}"] if left_out else []
+                parts += [f"{pre}n_off_support_control"] if off else []
+                dc.relate(parts, total)
+        return dc.protect(self.min_cell)
+
+    def published(self) -> dict[str, Any]:
+        """The section's tree: numbers and codes only, every count of persons protected."""
+        o, mc = self.options, self.min_cell
+        counts = self.design_counts()
         out: dict[str, Any] = {
-            "available": self.available,
-            "reason": self.reason,
+            "min_cell": mc,
             "design": "file",
             "covariates": self.covariates,
-            "min_cell": self.min_cell,
+            "n_participants": linked_cell(counts, "participants"),
+            "n_comparison": linked_cell(counts, "comparison"),
+            "missing": self._missing_published(counts),
             "main_outcome": self.main_outcome,
             "matching": {
                 "k": o.k,
@@ -118,61 +169,39 @@ class EffectsAnalysis:
                 "on": o.on,
             },
             "trimming": list(o.trimming) if isinstance(o.trimming, tuple) else o.trimming,
-            "missing": self.missing,
-            "protocol": self.protocol,
+            "outcomes": {n: outcome_published(oe, counts, f"{n}:", mc) for n, oe in self.outcomes.items()},
+            "warnings": self.warnings(),
+            "headline": self.headline(),
+            "panel": {name: panel_published(es) for name, es in self.panel.items()},
         }
-        est, outcomes = [], {}
-        for name, oe in self.outcomes.items():
-            outcomes[name], rows = oe.to_results(self.min_cell)
-            est += rows
-        out["estimates"] = [_coarsen(e, self.min_cell) for e in est]
-        out["outcomes"] = {k: _coarsen(v, self.min_cell) for k, v in outcomes.items()}
-        out["warnings"] = self.warnings()
-        out["headline"] = self.headline()
-        out["panel"] = {}
-        for name, es in self.panel.items():
-            out["panel"][name] = {
-                "has_comparison": es.has_comparison,
-                "ref": es.ref,
-                "pretrend": es.pretrend,
-                "estimates": [es.estimate_at(k) for k in es.estimates.index],
-            }
+        if self.protocol:
+            out["protocol"] = protocol_table(self.protocol, mc)
+        evalues = {n: oe.evalues["aipw"] for n, oe in self.outcomes.items() if oe.ok and oe.evalues.get("aipw")}
+        if evalues:
+            out["evalues"] = evalues_table(evalues, mc)
+        if not self.available:
+            out["no_data"] = {"effects": self.reason or "too_few"}
+        if not self.panel:
+            out.setdefault("no_data", {})["panel"] = "no_panel"
         if self.planted:
             out["planted"] = self.planted
         if self.panel_design is not None:
-            out["panel_design"] = _coarsen(self.panel_design.to_results(), self.min_cell)
-        return _coarsen(out, self.min_cell)
-
-
-DESIGN_COUNTS = (
-    "n_unmatched",
-    "n_trimmed",
-    "n_outside_support",
-    "n_trimmed_treated",
-    "n_trimmed_control",
-    "n_missing",
-    "n_missing_treated",
-    "n_missing_control",
-    "participants_not_eligible",
-    "participants_no_panel",
-)
-
-
-def _coarsen(node, min_cell: int):
-    """Persons an estimator left out (unmatched, trimmed, outside the common support) are counts of
-    persons too: below ``min_cell`` (but not zero) they are published as null with ``<key>_shown: "<5"``,
-    as the report shows them."""
-    if isinstance(node, dict):
-        out: dict[str, Any] = {}
-        for k, v in node.items():
-            if k in DESIGN_COUNTS and isinstance(v, (int, np.integer)) and 0 < v < min_cell:
-                out[k], out[f"{k}_shown"] = None, primary_marker(min_cell)
-            else:
-                out[k] = _coarsen(v, min_cell)
+            out["panel_design"] = self.panel_design.published()
         return out
-    if isinstance(node, list):
-        return [_coarsen(v, min_cell) for v in node]
-    return node
+
+    def _missing_published(self, counts: ProtectedCounts) -> dict[str, Any]:
+        """The missing-covariate method and the persons it concerns (protected with their groups)."""
+        m: dict[str, Any] = dict(self.missing or {})
+        for key, name in (("n_missing", "missing"), ("n_missing_treated", "missing_treated")):
+            if name in counts.values:
+                m[key] = linked_cell(counts, name)
+        if "missing_control" in counts.values:
+            m["n_missing_control"] = linked_cell(counts, "missing_control")
+        return m
+
+    def to_results(self) -> dict[str, Any]:
+        """The section's node of results.json (the same objects the report shows)."""
+        return place(self.published(), "/effects")
 
 
 def effects_analysis(
@@ -225,6 +254,7 @@ def _effects_analysis(tables, config, data_end, *, window) -> EffectsAnalysis:
             res.panel_design = panel_design_effects(frame, panel, config, data_end, res.options, min_cell)
     n1 = int((frame["treated"] == 1).sum()) if len(frame) else 0
     n0 = int((frame["treated"] == 0).sum()) if len(frame) else 0
+    res.n_participants, res.n_comparison = n1, n0
     if n1 == 0 or n0 == 0:
         res.reason = "no_participants" if n1 == 0 else "no_comparison"
         return res

@@ -1,4 +1,4 @@
-"""One outcome of one design: every estimate, its diagnostics and E-values, and its results node.
+"""One outcome of one design: every estimate, its diagnostics and E-values (published by :mod:`analysis.effects.publish`).
 
 Shared by the comparison-file design (:mod:`analysis.effects.analysis`) and the panel-built one
 (:mod:`analysis.effects.dynamic`), so that both report the same numbers the same way.
@@ -7,7 +7,6 @@ Shared by the comparison-file design (:mod:`analysis.effects.analysis`) and the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -36,7 +35,7 @@ class OutcomeEffects:
     mean_control: float | None = None
     suppressed: bool = False
     skipped: str | None = None  # too_few, failed
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # estimator -> failure code (adjust.failure_code)
     sample: Sample | None = field(default=None, repr=False)
     trimmed: dict[str, int] = field(default_factory=dict)
     imputations: int = 0
@@ -44,6 +43,11 @@ class OutcomeEffects:
     @property
     def ok(self) -> bool:
         return self.estimates is not None and not self.suppressed and self.skipped is None
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``suppressed`` (a share would reveal a small count) or why it was skipped (``too_few``)."""
+        return "ok" if self.ok else ("suppressed" if self.suppressed else (self.skipped or "failed"))
 
     def rows(self) -> list[EffectResult]:
         """The estimates (empty when there are none)."""
@@ -76,33 +80,6 @@ class OutcomeEffects:
         if mt is not None and mt.details.get("n_unmatched", 0) > 0:
             out.append("unmatched")
         return out
-
-    def to_results(self, min_cell: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """The outcome node and its estimate rows (numbers and codes only)."""
-        o = self
-        info: dict[str, Any] = {"kind": o.spec.kind, "months": o.spec.months, "suppressed": o.suppressed}
-        info["skipped"] = o.skipped
-        rows: list[dict[str, Any]] = []
-        if not o.ok:
-            return info, rows
-        info.update(n_treated=o.n_treated, n_control=o.n_control, mean_treated=o.mean_treated)
-        info.update(mean_control=o.mean_control, trimmed=o.trimmed, imputations=o.imputations)
-        bal = o.balance.to_results() if o.balance is not None else {}
-        for r in o.rows():
-            row = r.to_results()
-            row["balance"] = bal.get(r.estimator if r.estimator in bal else "before")
-            if r.estimator in o.evalues:
-                row["evalue"] = o.evalues[r.estimator]
-            rows.append(row)
-        if o.propensity is not None:
-            info["overlap"] = {
-                "n_outside_support": o.propensity.n_outside_support,
-                "separated": o.propensity.separated,
-                "separation": o.propensity.separation,
-            }
-        info["balance"] = bal
-        info["warnings"] = o.warnings(min_cell)
-        return info, rows
 
 
 def _evalues(o: OutcomeEffects, sample: Sample | None) -> None:

@@ -104,8 +104,7 @@ class EventStudyResult:
         ax.axvline(0, color="grey", lw=0.8, ls=":")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        ax.set_ylim(0, 1)
-        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        ax.set_ylim(0, 1)  # a share: the report sets a percent tick format in its language
         ax.legend(frameon=False)
         return ax
 

@@ -97,10 +97,7 @@ class PropensityResult:
             ax.bar(edges[:-1], sign * share, width=np.diff(edges), align="edge", color=colour, alpha=0.8, label=lab)
         ax.axhline(0, color="black", lw=0.8)
         ax.set_xlabel(xlabel)
-        ax.set_xlim(0, 1)
-        ticks = ax.get_yticks()
-        ax.set_yticks(ticks)
-        ax.set_yticklabels([f"{abs(t_):.0%}" for t_ in ticks])
+        ax.set_xlim(0, 1)  # the y axis holds shares, mirrored: the report formats its ticks in its language
         ax.legend(frameon=False)
         return ax
 

@@ -16,6 +16,7 @@ from analysis.clean.rulebook import RULES
 from analysis.project.codes import DOMAINS
 from analysis.project.contract import KINDS, ORDER, Column, columns_of
 from analysis.project.metrics import SPECS
+from analysis.report.i18n import t
 
 _PARSERS = {
     "id": "personnummer / id",
@@ -134,5 +135,5 @@ def render_markdown() -> str:
     ]
     for r in RULES.values():
         kinds = ", ".join(r.kinds)
-        lines.append(f"| `{r.code}` | {kinds} | {_cell(r.message)} | {_cell(r.label('sv'))} |")
+        lines.append(f"| `{r.code}` | {kinds} | {_cell(r.message)} | {_cell(t(r.label_key, 'sv'))} |")
     return "\n".join(lines) + "\n"

@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from analysis.project import paths, workspace
 from analysis.project.config import Project, load_project
 from analysis.project.errors import FoljevalError
+
+if TYPE_CHECKING:
+    from analysis.report.section import SectionResult
 
 
 @dataclass
@@ -68,6 +71,16 @@ class NotebookContext:
     def data_end(self) -> pd.Timestamp:
         return pd.Timestamp(self.manifest["data_end"])
 
+    def publish(self, section: SectionResult) -> None:
+        """Show a section (a :class:`analysis.report.section.SectionResult`) and save its results.json node.
+
+        Returns nothing, so nothing of it is printed into the report.
+        """
+        from analysis.report.results import save_section
+
+        section.show(self.lang)
+        save_section(self.report_dir, section.name, section.to_results())
+
 
 def setup(project: str, root: str = "", lang: str = "") -> NotebookContext:
     """Validate notebook parameters, load project.yml and set the plotting style.
@@ -81,7 +94,7 @@ def setup(project: str, root: str = "", lang: str = "") -> NotebookContext:
     language = lang or proj.config.language
     if language not in ("sv", "en"):
         raise FoljevalError(f"the notebook parameter 'lang' must be sv or en, got {lang!r}")
-    from analysis.project.style import set_style
+    from analysis.report.style import set_style
 
     set_style()
     return NotebookContext(project=proj, lang=language, root=root_path)

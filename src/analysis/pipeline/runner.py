@@ -258,8 +258,8 @@ def _error_page(report_dir: Path, project: str, lang: str, message: str, last_go
     """``reports/<project>/error.html``: the cause of the failed run, beside the last good report."""
     import html
 
-    from analysis.project.i18n import t
     from analysis.report.export import simple_page
+    from analysis.report.i18n import t
 
     kept = (
         f'<p><a href="report.html">{html.escape(t("rep_error_last_good", lang))}</a></p>'

@@ -29,8 +29,16 @@ def show_table(df: pd.DataFrame, caption: str, note: str | None = None, index: b
     display(HTML("".join(parts)))
 
 
-def show_figure(fig: plt.Figure, caption: str, note: str | None = None) -> None:
-    """Publish a matplotlib figure as deterministic SVG with a caption, then close it."""
+def show_figure(fig: plt.Figure, caption: str, note: str | None = None, lang: str | None = None) -> None:
+    """Publish a matplotlib figure as deterministic SVG with a caption, then close it.
+
+    With ``lang`` every axis still on matplotlib's default number format gets the
+    language's (decimal comma and a real minus in Swedish).
+    """
+    if lang is not None:
+        from analysis.report.format import localise_axes
+
+        localise_axes(fig, lang)
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)

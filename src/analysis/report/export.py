@@ -20,7 +20,7 @@ from pathlib import Path
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
-from analysis.project.i18n import t
+from analysis.report.i18n import t
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 TOC_PLACEHOLDER = "<!--FE-TOC-->"

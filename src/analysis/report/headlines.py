@@ -8,7 +8,7 @@ value stays ``None`` and is shown as "–".
 Sections written by other parts of the report are read defensively: the
 ``effects`` section contributes its ``headline`` entry (``estimate``, ``lower``,
 ``upper``, optional ``outcome``, ``method``, ``scale``) when it has one, and the
-``survival`` section its overall Kaplan–Meier curve (``kaplan_meier.all``).
+``survival`` section its overall Kaplan–Meier curve (``kaplan_meier.total``).
 """
 
 from __future__ import annotations
@@ -17,24 +17,25 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from analysis.disclosure.proportions import fmt_ci, fmt_pct
-from analysis.project.i18n import t
+from analysis.report.format import NBSP, formatter
+from analysis.report.i18n import t
 
 
 @dataclass
 class Headlines:
-    """The handful of numbers a reader looks for first."""
+    """The handful of numbers a reader looks for first, with the JSON pointer each was read from."""
 
     enrolled: int | None = None
     referred: int | None = None
     exited: int | None = None
     planned: int | None = None
     targets: list[dict] = field(default_factory=list)
-    work_or_study_exit: dict | None = None  # share dict of the outcomes section
+    work_or_study_exit: dict | None = None  # {"share", "lower", "upper", "suppressed"}
     effect: dict | None = None
     survival_12: dict | None = None  # {"survival", "lower", "upper"}
     survival_median: float | None = None
     sections: tuple[str, ...] = ()
+    pointers: dict[str, str] = field(default_factory=dict)
 
     @property
     def targets_met(self) -> int:
@@ -49,8 +50,8 @@ class Headlines:
         return len(self.targets) - self.targets_met - self.targets_not_met
 
     # -- formatted for the summary and the index -------------------------------------------
-    def fmt_count(self, value: int | None) -> str:
-        return "–" if value is None else f"{value:,}".replace(",", "\u00a0")
+    def fmt_count(self, value: int | None, lang: str = "sv") -> str:
+        return "–" if value is None else formatter(lang).count(value)
 
     def fmt_targets(self, lang: str) -> str:
         if not self.targets:
@@ -62,42 +63,40 @@ class Headlines:
         return text
 
     def fmt_effect(self, lang: str) -> str:
-        e = self.effect
+        e, f = self.effect, formatter(lang)
         if not e or not _finite(e.get("estimate")):
             return "–"
+        ci_ok = _finite(e.get("lower")) and _finite(e.get("upper"))
         if e.get("scale", "share") in ("share", "risk_difference", "percentage_points"):
-            est = 100 * e["estimate"]
-            val = f"{est:+.1f}".replace(".", "," if lang == "sv" else ".")
-            unit = t("rep_pp", lang)
-            ci = ""
-            if _finite(e.get("lower")) and _finite(e.get("upper")):
-                lo, hi = (f"{100 * e[k]:.1f}" for k in ("lower", "upper"))
-                if lang == "sv":
-                    lo, hi = lo.replace(".", ","), hi.replace(".", ",")
-                ci = f" ({t('ci95', lang)} {lo} – {hi})"
-            return f"{val} {unit}{ci}"
-        val = f"{e['estimate']:+.3g}"
-        ci = (
-            f" ({t('ci95', lang)} {e['lower']:.3g} – {e['upper']:.3g})"
-            if _finite(e.get("lower")) and _finite(e.get("upper"))
-            else ""
-        )
-        return val + ci
+            text = f"{f.pp(e['estimate'], sign=True)} {t('rep_pp', lang)}"
+            return text + (f" ({t('ci95', lang)} {f.interval(e['lower'], e['upper'], 'pp')})" if ci_ok else "")
+        text = f.number(e["estimate"], 0, sign=True)
+        return text + (f" ({t('ci95', lang)} {f.interval(e['lower'], e['upper'], 'number', 0)})" if ci_ok else "")
 
     def fmt_survival(self, lang: str) -> str:
-        s = self.survival_12
+        s, f = self.survival_12, formatter(lang)
         if not s or not _finite(s.get("survival")):
             return "–"
-        out = f"{fmt_pct(s['survival'], lang)} %"
+        out = f.percent(s["survival"])
         if _finite(s.get("lower")) and _finite(s.get("upper")):
-            out += f" ({t('ci95', lang)} {fmt_ci(s['lower'], s['upper'], lang)} %)"
+            out += f" ({t('ci95', lang)} {f.interval(s['lower'], s['upper'], 'share')}{_pct_sign(lang)})"
         return out
 
     def fmt_work_or_study(self, lang: str) -> str:
-        s = self.work_or_study_exit
+        s, f = self.work_or_study_exit, formatter(lang)
         if not s or s.get("suppressed") or not _finite(s.get("share")):
             return "–"
-        return f"{fmt_pct(s['share'], lang)} % ({t('ci95', lang)} {fmt_ci(s.get('lower'), s.get('upper'), lang)} %)"
+        out = f.percent(s["share"])
+        if _finite(s.get("lower")) and _finite(s.get("upper")):
+            out += f" ({t('ci95', lang)} {f.interval(s['lower'], s['upper'], 'share')}{_pct_sign(lang)})"
+        return out
+
+    def fmt_median(self, lang: str) -> str:
+        return "–" if self.survival_median is None else formatter(lang).general(self.survival_median)
+
+
+def _pct_sign(lang: str) -> str:
+    return f"{NBSP}%" if lang == "sv" else "%"
 
 
 def _finite(x: Any) -> bool:
@@ -112,25 +111,46 @@ def _dig(d: Any, *keys: str) -> Any:
     return d
 
 
+def _targets(results: dict) -> list[dict]:
+    """id, status and labels of each target, in the order of the targets table."""
+    node = _dig(results, "targets", "table") or {}
+    defs = _dig(results, "targets", "definitions") or {}
+    out = []
+    for tid in node.get("order", []):
+        row = node["rows"][tid]
+        out.append({"id": tid, "status": row.get("status", "not_measurable"), **defs.get(tid, {})})
+    return out
+
+
 def headlines(results: dict) -> Headlines:
     """Pick the headline numbers out of a merged ``results.json``."""
-    h = Headlines(sections=tuple(sorted(k for k in results if k not in ("project", "run"))))
-    flow = _dig(results, "participants", "flow") or {}
-    h.enrolled, h.referred, h.exited = flow.get("enrolled"), flow.get("referred"), flow.get("exited")
-    h.planned = flow.get("planned") or _dig(results, "project", "planned_participants")
-    h.targets = list(_dig(results, "targets", "targets") or [])
-    for row in _dig(results, "outcomes", "work_or_study", "rows") or []:
-        if row.get("timepoint") == "exit":
-            h.work_or_study_exit = row.get("among_all")
+    h = Headlines(sections=tuple(sorted(k for k in results if k not in ("project", "run", "schema_version"))))
+    flow = _dig(results, "participants", "flow", "rows") or {}
+    for key in ("enrolled", "referred", "exited"):
+        setattr(h, key, _dig(flow, key, "count"))
+    h.pointers["enrolled"] = "/participants/flow/rows/enrolled/count"
+    h.planned = _dig(flow, "planned", "count") or _dig(results, "project", "planned_participants")
+    h.targets = _targets(results)
+    exit_row = _dig(results, "outcomes", "work_or_study", "rows", "exit", "among_all")
+    if isinstance(exit_row, dict):
+        ci = exit_row.get("ci") or [None, None]
+        h.work_or_study_exit = {
+            "share": exit_row.get("share"),
+            "lower": ci[0],
+            "upper": ci[1],
+            "suppressed": "share" in (exit_row.get("shown") or {}),
+        }
+        h.pointers["work_or_study"] = "/outcomes/work_or_study/rows/exit/among_all/share"
     eff = _dig(results, "effects", "headline")
     if isinstance(eff, dict):
         h.effect = eff
-    km_all = _dig(results, "survival", "kaplan_meier", "all")
-    if isinstance(km_all, dict) and km_all:
-        curve = km_all[sorted(km_all)[0]]
-        for point in curve.get("survival", []):
-            if point.get("months") == 12:
-                h.survival_12 = point
-        med = curve.get("median_months")
-        h.survival_median = med if _finite(med) else None
+        h.pointers["effect"] = "/effects/headline/estimate"
+    total = _dig(results, "survival", "kaplan_meier", "total", "rows", "total")
+    if isinstance(total, dict):
+        s12 = total.get("s12")
+        if isinstance(s12, list):
+            h.survival_12 = {"survival": s12[0], "lower": s12[1], "upper": s12[2]}
+            h.pointers["survival"] = "/survival/kaplan_meier/total/rows/total/s12"
+        med = total.get("median")
+        h.survival_median = med[0] if isinstance(med, list) and _finite(med[0]) else None
     return h

@@ -16,10 +16,10 @@ import json
 from pathlib import Path
 
 from analysis.clean.identity import mask_personnummer
-from analysis.project.i18n import t
 from analysis.project.workspace import atomic_write_text
 from analysis.report.export import simple_page
 from analysis.report.headlines import headlines
+from analysis.report.i18n import t
 
 RUN_FILE = "run.json"
 
@@ -72,15 +72,11 @@ def index_rows(root: Path, projects: list[str], lang: str) -> list[dict]:
                 "message": (run or {}).get("message") or "",
                 "link": f"{name}/report.html" if (rep / "report.html").is_file() else None,
                 "error_link": f"{name}/error.html" if status == "failed" and (rep / "error.html").is_file() else None,
-                "participants": h.fmt_count(h.enrolled) if status == "ok" else "–",
+                "participants": h.fmt_count(h.enrolled, lang) if status == "ok" else "–",
                 "targets": h.fmt_targets(lang) if status == "ok" else "–",
                 "effect": h.fmt_effect(lang) if status == "ok" else "–",
                 "survival": h.fmt_survival(lang) if status == "ok" else "–",
-                "median": (
-                    "–"
-                    if h.survival_median is None or status != "ok"
-                    else f"{h.survival_median:g}".replace(".", "," if lang == "sv" else ".")
-                ),
+                "median": h.fmt_median(lang) if status == "ok" else "–",
             }
         )
     return rows

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from analysis.project.i18n import t
+from analysis.report.i18n import t
 
 DROP_TAGS = {"notebook-only", "parameters", "injected-parameters"}
 _CAPTION = re.compile(r'(<figcaption class="fe-caption fe-caption-(table|figure)">)')

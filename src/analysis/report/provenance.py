@@ -1,7 +1,8 @@
 """The appendix "How this report was made": method notes and provenance (notebook 99).
 
 Everything needed to reproduce the report: the raw files with their SHA-256 and
-rows read/kept/rejected (from the cleaning manifest), the parameters, the git
+rows read/kept/rejected (as the cleaning section published them in results.json,
+so the appendix cannot show a count the cleaning section hides), the parameters, the git
 commit, package versions, the run date and the command. The run date is the only
 value that changes between reruns on unchanged input; ``SOURCE_DATE_EPOCH`` fixes it.
 """
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.project.i18n import t
+from analysis.disclosure.published import PublishedTable, is_table_node
+from analysis.report.i18n import t
 
 PACKAGES = (
     "foljeval",
@@ -71,17 +73,12 @@ def package_versions() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["package", "version"])
 
 
-def files_table(manifest: dict, lang: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            t("col_file", lang): [f["file"] for f in manifest.get("files", [])],
-            t("col_kind", lang): [t(f"kind_{f['kind']}", lang) for f in manifest.get("files", [])],
-            t("col_rows_read", lang): [f["rows_read"] for f in manifest.get("files", [])],
-            t("col_rows_kept", lang): [f["rows_kept"] for f in manifest.get("files", [])],
-            t("col_rows_rejected", lang): [f["rows_rejected"] for f in manifest.get("files", [])],
-            "SHA-256": [f["sha256"] for f in manifest.get("files", [])],
-        }
-    )
+def published_files(sections: dict) -> PublishedTable | None:
+    """The raw files table of the cleaning section, back from its saved node (the counts as published there)."""
+    node = (sections.get("cleaning") or {}).get("files")
+    if not isinstance(node, dict) or not is_table_node(node):
+        return None
+    return PublishedTable.from_results(node, "/cleaning/files", "files")
 
 
 def command(project: str, lang: str, config_lang: str) -> str:
@@ -108,6 +105,10 @@ def parameters_table(ctx, lang: str) -> pd.DataFrame:
 def show_appendix(ctx) -> None:
     """Publish the appendix for a :class:`analysis.pipeline.notebook.NotebookContext`."""
     from analysis.report.display import show_table, show_text
+    from analysis.report.labels import Labels
+    from analysis.report.results import load_sections
+    from analysis.report.sections.cleaning import headers
+    from analysis.report.tables import show_published
 
     lang = ctx.lang
     show_text(f"# {t('rep_appendix_heading', lang)}")
@@ -120,10 +121,22 @@ def show_appendix(ctx) -> None:
         "rep_method_targets",
         "rep_method_effects",
         "rep_method_survival",
+        "rep_method_pointers",
     ):
         show_text(t(key, lang, min_cell=ctx.config.min_cell))
     show_text(f"## {t('rep_provenance_heading', lang)}")
-    show_table(files_table(ctx.manifest, lang), t("rep_cap_files", lang), note=t("rep_note_files", lang), index=False)
+    files = published_files(load_sections(ctx.report_dir))  # results.json is merged after this notebook
+    if files is not None:
+        show_published(
+            files,
+            t("rep_cap_files", lang),
+            lang,
+            labels=Labels(lang),
+            columns=["kind", "rows_read", "rows_kept", "rows_rejected", "sha256"],
+            headers=headers(lang),
+            row_header=t("col_file", lang),
+            note=t("rep_note_files", lang),
+        )
     show_table(parameters_table(ctx, lang), t("rep_cap_parameters", lang), index=False)
     versions = package_versions()
     versions.columns = [t("rep_prov_package", lang), t("rep_prov_version", lang)]

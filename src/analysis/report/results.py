@@ -39,16 +39,19 @@ def sections_dir(report_dir: Path) -> Path:
     return Path(report_dir) / "sections"
 
 
+def section_path(report_dir: str | Path, section: str) -> Path:
+    return sections_dir(Path(report_dir)) / f"{section}.json"
+
+
 def save_section(report_dir: str | Path, section: str, data: dict[str, Any]) -> None:
     """Write one section of results.json (e.g. ``participants``, ``targets``, ``effects``).
 
     Returns nothing on purpose: as the last line of a notebook cell, a returned path would
     be shown in the report (an absolute path of the evaluator's computer, and of the run's
-    temporary folder).
+    temporary folder); :func:`section_path` gives the file.
     """
-    folder = sections_dir(Path(report_dir))
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{section}.json"
+    path = section_path(report_dir, section)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(_plain(data), indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
 
 

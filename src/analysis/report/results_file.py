@@ -18,7 +18,7 @@ from referencing import Registry, Resource
 from analysis.project.errors import FoljevalError
 from analysis.report.results import _plain, load_sections
 
-SCHEMA_VERSION = 2  # raise on every change of shape and list it in CHANGELOG.md
+SCHEMA_VERSION = 3  # raise on every change of shape and list it in CHANGELOG.md
 
 
 def _schema(name: str) -> dict:

@@ -8,15 +8,13 @@ anything that makes the browser fetch from the network. The scan is mechanical:
   (:func:`analysis.clean.identity.personnummer_spans`: 10/12 digits with or without a
   separator, letters next to it or not, date and check digit valid, hexadecimal tokens
   such as pseudonyms and SHA-256 values left out);
-* small cells: every count of persons in ``results.json`` (the keys in
-  :data:`PERSON_COUNT_KEYS`: ``n``, ``count``, ``successes``, ``events``, the
-  participant flow, ``n_treated``/``n_control``, ...) with ``0 < value < min_cell``.
-  The ``cleaning`` section counts file rows, not persons, and is not checked;
-  neither is ``n_imbalanced`` (it counts covariates). The persons an estimator
-  left out (``n_unmatched``, ``n_trimmed``, ``n_outside_support``) are counts of
-  persons and are checked (the effects section coarsens them). Counts
-  inside HTML tables cannot be told apart from other numbers mechanically, so
-  the tables rely on :mod:`analysis.disclosure.suppression` having run before ``show_table``;
+* small cells: every count of persons in ``results.json`` with ``0 < value < min_cell``:
+  every cell of kind ``count`` of a published table, and outside tables the keys in
+  :data:`PERSON_COUNT_KEYS` (``n``, ``n_treated``/``n_control``, ``n_outside_support``,
+  ...). The ``cleaning`` section counts file rows and is not checked (its person
+  files are protected when the section is made); neither is ``n_imbalanced`` (it
+  counts covariates). Every number of an HTML table is also in ``results.json``
+  (the table's ``data-results`` pointer), so checking ``results.json`` checks them;
 * network: a ``<script>``, ``<link>``, ``<img>``, ``<iframe>`` or CSS ``url()`` that
   points at ``http(s)://`` or ``//`` in an HTML file, or the address of a known CDN.
 
@@ -34,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.clean.identity import mask_personnummer, personnummer_spans
+from analysis.disclosure.published import is_table_node, table_cells
 
 SCANNED_SUFFIXES = (".html", ".json", ".ipynb", ".csv", ".txt", ".md")
 PERSON_COUNT_KEYS = frozenset(
@@ -127,6 +126,12 @@ def scan_text(text: str, name: str, html: bool | None = None) -> list[Finding]:
 
 
 def _counts(node: Any, path: str) -> Iterator[tuple[str, int]]:
+    if is_table_node(node):  # a published table: every cell of kind "count" is a count of persons
+        for row, col, value, _marker, kind in table_cells(node):
+            if kind == "count" and isinstance(value, int) and not isinstance(value, bool):
+                group = f"/{col['group']}" if col.get("group") else ""
+                yield f"{path}/rows/{row}{group}/{col['key']}", value
+        return
     if isinstance(node, dict):
         for k, v in node.items():
             p = f"{path}.{k}" if path else str(k)

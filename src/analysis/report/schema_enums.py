@@ -16,22 +16,24 @@ from typing import Any
 
 from analysis.project.codes import SURVEY_WAVES
 from analysis.project.contract import ORDER
-from analysis.project.i18n import LANGUAGES
 from analysis.project.metrics import SPECS
+from analysis.report.i18n import LANGUAGES
 from analysis.tables.targets import STATUSES
 
-_TARGET = "$defs/targets/properties/targets/items/properties"
+_ROWS = "allOf/1/properties/rows/additionalProperties/properties"  # a code column of a published table
 
 
 def expected_enums() -> dict[tuple[str, str], list[Any]]:
     """(schema file, JSON path of the property) -> the enum its source declares."""
     return {
         ("results.schema.json", "$defs/project/properties/language"): list(LANGUAGES),
-        ("results.schema.json", "$defs/cleaning/properties/files/items/properties/kind"): list(ORDER),
-        ("tables.schema.json", f"{_TARGET}/metric"): list(SPECS),
-        ("tables.schema.json", f"{_TARGET}/status"): list(STATUSES),
-        ("tables.schema.json", "$defs/survey/properties/items/items/properties/wave"): list(SURVEY_WAVES),
-        ("tables.schema.json", "$defs/survey/properties/response_rates/items/properties/wave"): list(SURVEY_WAVES),
+        ("results.schema.json", f"$defs/cleaning/properties/files/{_ROWS}/kind"): list(ORDER),
+        ("tables.schema.json", "$defs/target_definition/properties/metric"): list(SPECS),
+        ("tables.schema.json", f"$defs/targets/properties/table/{_ROWS}/status"): list(STATUSES),
+        ("tables.schema.json", f"$defs/survey/properties/items/{_ROWS}/wave"): list(SURVEY_WAVES),
+        ("tables.schema.json", "$defs/survey/properties/response_rates/allOf/1/properties/order/items"): list(
+            SURVEY_WAVES
+        ),
     }
 
 
@@ -40,9 +42,9 @@ def schema_folder() -> Path:
 
 
 def _node(schema: dict[str, Any], path: str) -> dict[str, Any]:
-    node = schema
+    node: Any = schema
     for part in path.split("/"):
-        node = node[part]
+        node = node[int(part)] if isinstance(node, list) else node[part]
     return node
 
 

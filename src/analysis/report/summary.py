@@ -16,15 +16,13 @@ from pathlib import Path
 
 from IPython.display import HTML, display
 
-from analysis.project.i18n import t
+from analysis.report.format import formatter
 from analysis.report.headlines import Headlines, headlines
+from analysis.report.i18n import t
 
 
 def fmt_sek(value: float | None, lang: str) -> str:
-    if value is None:
-        return "–"
-    grouped = f"{value:,.0f}".replace(",", "\u00a0")
-    return f"{grouped} kr" if lang == "sv" else f"SEK {grouped}"
+    return formatter(lang).sek(value)
 
 
 def fmt_date(d, lang: str) -> str:
@@ -45,7 +43,7 @@ def facts(config, data_end, lang: str) -> list[tuple[str, str]]:
         (t("rep_fact_period", lang), f"{config.period.start.isoformat()} – {config.period.end.isoformat()}"),
         (t("rep_fact_budget", lang), fmt_sek(config.budget_sek, lang)),
         (t("rep_fact_esf", lang), fmt_sek(config.esf_grant_sek, lang)),
-        (t("rep_fact_planned", lang), "–" if config.planned_participants is None else str(config.planned_participants)),
+        (t("rep_fact_planned", lang), formatter(lang).count(config.planned_participants)),
         (t("rep_fact_target_group", lang), config.target_group or "–"),
         (t("rep_fact_data_end", lang), fmt_date(data_end, lang)),
     ]
@@ -66,16 +64,18 @@ def title_page_html(config, data_end, lang: str) -> str:
     )
 
 
-def key_figures(h: Headlines, lang: str) -> list[tuple[str, str]]:
-    enrolled = h.fmt_count(h.enrolled)
+def key_figures(h: Headlines, lang: str) -> list[tuple[str, str, str | None]]:
+    """(label, value, JSON pointer of the value) of each key figure."""
+    enrolled = h.fmt_count(h.enrolled, lang)
     if h.planned:
-        enrolled = t("rep_of_planned", lang, n=enrolled, planned=h.planned)
+        enrolled = t("rep_of_planned", lang, n=enrolled, planned=h.fmt_count(h.planned, lang))
+    p = h.pointers
     return [
-        (t("rep_kf_enrolled", lang), enrolled),
-        (t("rep_kf_targets", lang), h.fmt_targets(lang)),
-        (t("rep_kf_work_or_study", lang), h.fmt_work_or_study(lang)),
-        (t("rep_kf_effect", lang), h.fmt_effect(lang)),
-        (t("rep_kf_survival12", lang), h.fmt_survival(lang)),
+        (t("rep_kf_enrolled", lang), enrolled, p.get("enrolled")),
+        (t("rep_kf_targets", lang), h.fmt_targets(lang), "/targets/table" if h.targets else None),
+        (t("rep_kf_work_or_study", lang), h.fmt_work_or_study(lang), p.get("work_or_study")),
+        (t("rep_kf_effect", lang), h.fmt_effect(lang), p.get("effect")),
+        (t("rep_kf_survival12", lang), h.fmt_survival(lang), p.get("survival")),
     ]
 
 
@@ -83,7 +83,7 @@ def findings_sentences(h: Headlines, lang: str) -> list[str]:
     """Generated sentences for the summary, each from the translation table."""
     out = []
     if h.enrolled is not None:
-        out.append(t("rep_sum_enrolled", lang, n=h.fmt_count(h.enrolled)))
+        out.append(t("rep_sum_enrolled", lang, n=h.fmt_count(h.enrolled, lang)))
     for target in h.targets:
         label = target.get(f"label_{lang}") or target.get("label_sv") or target.get("id")
         status = target.get("status", "not_measurable")
@@ -99,18 +99,19 @@ def findings_sentences(h: Headlines, lang: str) -> list[str]:
     return out
 
 
-def split_value(text: str) -> str:
+def split_value(text: str, pointer: str | None = None) -> str:
     """A formatted value as a big number with its interval (the part in brackets) in small type under it."""
     main, sep, rest = text.partition(" (")
     detail = f'<span class="fe-detail">({html.escape(rest)}</span>' if sep else ""
-    return f'<span class="fe-value">{html.escape(main)}</span>{detail}'
+    ref = f' data-results="{html.escape(pointer)}"' if pointer and main != "–" else ""
+    return f'<span class="fe-value"{ref}>{html.escape(main)}</span>{detail}'
 
 
 def summary_html(results: dict, lang: str) -> str:
     h = headlines(results)
     boxes = "".join(
-        f'<div class="fe-keyfigure">{split_value(v)}<span class="fe-label">{html.escape(k)}</span></div>'
-        for k, v in key_figures(h, lang)
+        f'<div class="fe-keyfigure">{split_value(v, ptr)}<span class="fe-label">{html.escape(k)}</span></div>'
+        for k, v, ptr in key_figures(h, lang)
     )
     sentences = findings_sentences(h, lang)
     items = (

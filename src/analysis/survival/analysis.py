@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.disclosure.published import place, small_count_cell
 from analysis.disclosure.suppression import DEFAULT_MIN_CELL
 from analysis.project.contract import panel_measures
 from analysis.survival.cif import CumulativeIncidenceResult, aalen_johansen, aalen_johansen_by
 from analysis.survival.cox import ConvergenceError, CoxPHResult, cox_ph_frame
 from analysis.survival.km import KaplanMeierGroups, kaplan_meier_by
 from analysis.survival.logrank import LogRankResult, logrank_test
+from analysis.survival.publish import cif_table, cox_counts, cox_published, grouping_code, km_table, planted_table
 from analysis.survival.spells import build_spells, first_spell_after, time_to_first
 
 TIMES: tuple[int, ...] = (6, 12, 24)
@@ -92,48 +94,33 @@ class SurvivalAnalysis:
         out.loc[small, ["hazard", "lower", "upper", "se"]] = np.nan
         return out
 
-    def to_results(self) -> dict:
-        """Suppression-safe headline numbers for the ``survival`` section of results.json."""
-        if not self.available:
-            return {"available": False, "reason": self.reason}
+    def published(self) -> dict:
+        """The section's tree: numbers and codes only, every count of persons protected."""
         mc = self.min_cell
-
-        def count(n):
-            return int(n) if n >= mc else None
-
-        km = {}
-        for by in self.km:
-            tab = self.survival_table(by)
-            km[by] = {}
-            for g, row in tab.iterrows():
-                surv = []
-                for t in self.times:
-                    surv.append(
-                        {
-                            "months": t,
-                            "survival": row[f"S({t:g})"],
-                            "lower": row[f"S({t:g}) lower"],
-                            "upper": row[f"S({t:g}) upper"],
-                        }
-                    )
-                med = row["median"]
-                km[by][str(g)] = {
-                    "n": count(row["n"]),
-                    "events": count(row["events"]) if row["n"] >= mc else None,
-                    "median_months": None if not np.isfinite(med) else med,
-                    "median_lower": None if not np.isfinite(row["lower"]) else row["lower"],
-                    "median_upper": None if not np.isfinite(row["upper"]) else row["upper"],
-                    "survival": surv,
-                }
-        out = {
-            "available": True,
+        out: dict = {
+            "min_cell": mc,
             "bridge_gap_months": self.bridge_gap_months,
             "cohort_by": self.cohort_by,
-            "n_first_spells": count(len(self.spells)),
-            "kaplan_meier": km,
+            "times": list(self.times),
+        }
+        if not self.available:
+            out["no_data"] = {"survival": self.reason or "no_spells"}
+            return out
+        n_first = 0 if self.spells is None else len(self.spells)
+        out["spells"] = {
+            "n_first_spells": small_count_cell(n_first, mc),
+            "n_spells_all": small_count_cell(self.n_spells_all, mc),
+            "n_left_censored": small_count_cell(self.n_left_censored, mc),
+            "n_reentries": small_count_cell(self.n_reentries, mc),
+        }
+        whole = self.km["all"].curves["all"] if "all" in self.km else None
+        everyone = None if whole is None else (int(whole.n), int(whole.n_events))
+        out["kaplan_meier"] = {
+            grouping_code(by): km_table(self.km[by], self.survival_table(by), by, self.times, mc, everyone)
+            for by in self.km
         }
         out["logrank"] = {
-            by: {
+            grouping_code(by): {
                 "statistic": r.statistic,
                 "df": r.df,
                 "p": r.p_value,
@@ -142,65 +129,28 @@ class SurvivalAnalysis:
             }
             for by, r in self.logrank.items()
         }
-        if self.cox is not None:
-            s = self.cox.summary()
-            out["cox"] = {
-                "n": count(self.cox.n),
-                "events": count(self.cox.n_events),
-                "log_likelihood": self.cox.log_likelihood,
-                "concordance": self.cox.concordance,
-                "terms": [
-                    {
-                        "term": k,
-                        "hazard_ratio": r["exp(coef)"],
-                        "lower": r["exp(coef) lower"],
-                        "upper": r["exp(coef) upper"],
-                        "p": r["p"],
-                    }
-                    for k, r in s.iterrows()
-                ],
-                "ph_test": []
-                if self.ph_test is None
-                else [{"term": k, "statistic": r["statistic"], "p": r["p"]} for k, r in self.ph_test.iterrows()],
-                "dropped_terms": list(self.cox_dropped),
-            }
+        if self.cox is not None and self.spells is not None:
+            counts = cox_counts(self.cox, n_first, int(self.spells["event"].sum()), mc)
+            out["cox"] = cox_published(self.cox, self.ph_test, counts)
         else:
-            out["cox"] = {"problem": self.cox_problem, "dropped_terms": list(self.cox_dropped)}
-        cif = {}
-        for by, curves in self.cif.items():
-            cif[by] = {}
-            for g, c in curves.items():
-                at = c.incidence_at(self.times)
-                ok = c.n >= mc
-                cif[by][str(g)] = {
-                    "n": count(c.n),
-                    "incidence": [
-                        {
-                            "months": int(r.time),
-                            **(
-                                {
-                                    k: (getattr(r, k) if ok and r.at_risk >= mc else None)
-                                    for k in ("incidence", "lower", "upper")
-                                }
-                            ),
-                        }
-                        for r in at.itertuples()
-                    ],
-                }
-        out["first_work_or_study"] = cif
+            out.setdefault("no_data", {})["cox"] = self.cox_problem or "not_fitted"
+        # terms of project.yml left out of the Cox model (listed twice, or a linear combination of the others)
+        out["cox_dropped_terms"] = [dict(d) for d in self.cox_dropped]
+        whole_cif = self.cif.get("all", {}).get("all")
+        out["first_work_or_study"] = {
+            grouping_code(by): cif_table(
+                curves, by, self.times, mc, total=whole_cif.n if whole_cif is not None and by == "cohort" else None
+            )
+            for by, curves in self.cif.items()
+        }
         check = self.planted_check()
         if check is not None:
-            out["planted_check"] = [
-                {
-                    "cohort": str(k),
-                    "planted": r["planted"],
-                    "hazard": r["hazard"],
-                    "lower": r["lower"],
-                    "upper": r["upper"],
-                }
-                for k, r in check.iterrows()
-            ]
+            out["planted_check"] = planted_table(check, mc)
         return out
+
+    def to_results(self) -> dict:
+        """Suppression-safe numbers for the ``survival`` section of results.json."""
+        return place(self.published(), "/survival")
 
 
 def monthly_hazard(durations, events, alpha: float = 0.05) -> dict:

@@ -8,13 +8,12 @@ zero) are printed as ``"<min_cell"``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from analysis.disclosure.suppression import plot_groups, primary_marker
-from analysis.project.style import PALETTE
 
 
 def default_ticks(max_time: float, step: int | None = None) -> np.ndarray:
@@ -23,8 +22,15 @@ def default_ticks(max_time: float, step: int | None = None) -> np.ndarray:
     return np.arange(0, max_time + 1e-9, step)
 
 
-def risk_label(n: int, min_cell: int) -> str:
-    return primary_marker(min_cell) if 0 < n < min_cell else str(int(n))
+def risk_label(n: int, min_cell: int, count_format: Callable[[int], str] = str) -> str:
+    return primary_marker(min_cell) if 0 < n < min_cell else count_format(int(n))
+
+
+def _palette() -> list:
+    """The colours of the current style's cycle (the report sets its palette before drawing)."""
+    import matplotlib.pyplot as plt
+
+    return list(plt.rcParams["axes.prop_cycle"].by_key().get("color", ["#1f5f8b"]))
 
 
 def curve_figure(
@@ -37,12 +43,16 @@ def curve_figure(
     labels: dict | None = None,
     at_risk_title: str = "",
     ylim: tuple[float, float] = (0.0, 1.02),
+    count_format: Callable[[int], str] = str,
 ):
     """Figure with one curve per group (objects with ``plot``, ``timeline``, ``at_risk``, ``n``) and a risk table.
 
+    ``count_format`` writes the numbers at risk (e.g. with a thousands separator).
     Returns the figure and the :class:`analysis.disclosure.suppression.PlotGroups` saying what was left out.
     """
     import matplotlib.pyplot as plt
+
+    palette = _palette()
 
     counts = pd.Series({g: c.n for g, c in curves.items()}, dtype=float)
     pg = plot_groups(counts, min_cell)
@@ -55,7 +65,7 @@ def curve_figure(
     gs = fig.add_gridspec(2, 1, height_ratios=[4.2, 0.28 * rows + 0.35], hspace=0.5)
     ax = fig.add_subplot(gs[0])
     for i, g in enumerate(shown):
-        curves[g].plot(ax=ax, min_at_risk=min_cell, color=PALETTE[i % len(PALETTE)], label=str(labels.get(g, g)))
+        curves[g].plot(ax=ax, min_at_risk=min_cell, color=palette[i % len(palette)], label=str(labels.get(g, g)))
     ax.set_xlim(ticks[0] - 0.5, ticks[-1] + 0.5 if ticks.size > 1 else max_t + 1)
     ax.set_ylim(*ylim)
     ax.set_xticks(ticks)
@@ -77,11 +87,11 @@ def curve_figure(
             table_ax.text(
                 tx,
                 y,
-                risk_label(int(n), min_cell),
+                risk_label(int(n), min_cell, count_format),
                 ha="center",
                 va="center",
                 fontsize=8,
-                color=PALETTE[i % len(PALETTE)],
+                color=palette[i % len(palette)],
             )
         table_ax.text(
             ticks[0] - 0.06 * (ticks[-1] - ticks[0] + 1),
@@ -90,7 +100,7 @@ def curve_figure(
             ha="right",
             va="center",
             fontsize=8,
-            color=PALETTE[i % len(PALETTE)],
+            color=palette[i % len(palette)],
         )
     return fig, pg
 

@@ -35,19 +35,28 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.disclosure.intervals import wilson_interval
 from analysis.disclosure.proportions import (
     MISSING,
     BinaryShares,
     Distribution,
     binary_shares,
     distribution,
-    fmt_ci,
-    fmt_pct,
-    label_for,
+)
+from analysis.disclosure.published import (
+    Cell,
+    Column,
+    PublishedTable,
+    code,
+    count_cell,
+    linked_cell,
+    place,
+    unless,
 )
 from analysis.disclosure.suppression import (
     DEFAULT_MIN_CELL,
     TOTAL,
+    ProtectedCounts,
     ProtectedShare,
     ProtectedTable,
     protect_counts,
@@ -124,39 +133,21 @@ class Transitions:
     wave: int
     protected: ProtectedTable
 
-    def summary(self, lang: str = "sv") -> pd.DataFrame:
-        lab = label_for("tab_status", lang)
-        d = self.protected.display.copy()
-        d.index = [lab(i) for i in d.index]
-        d.columns = [lab(c) for c in d.columns]
-        from analysis.project.i18n import t
-
-        d.index.name = t("tab_col_exit_vs_followup", lang)
-        return d
-
-    def caption(self, lang: str = "sv") -> str:
-        from analysis.project.i18n import t
-
-        return t("tab_cap_transitions", lang, months=self.wave)
-
-    def note(self, lang: str = "sv") -> str | None:
-        return self.protected.note(lang)
-
-    def to_results(self) -> dict:
-        safe = self.protected.safe_counts()
-        cells = []
-        for r in safe.index:
-            for c in safe.columns:
-                v = safe.loc[r, c]
-                cells.append(
-                    {
-                        "exit_status": "total" if r == TOTAL else str(r),
-                        "followup_status": "total" if c == TOTAL else str(c),
-                        "count": None if pd.isna(v) else int(v),
-                        "suppressed": bool(pd.isna(v)),
-                    }
-                )
-        return {"wave": int(self.wave), "min_cell": self.protected.min_cell, "cells": cells}
+    def published(self) -> PublishedTable:
+        pt = self.protected
+        keys = [code(c) for c in pt.counts.columns]
+        table = PublishedTable(
+            f"transitions_{self.wave}",
+            [Column(k, "count") for k in keys],
+            rows_are="status",
+            keys_are="status",
+            min_cell=pt.min_cell,
+        )
+        for r in pt.counts.index:
+            table.add_row(code(r), {code(c): count_cell(pt, r, c) for c in pt.counts.columns})
+        table.meta["wave"] = int(self.wave)
+        table.withheld = pt.exposed
+        return table
 
 
 @dataclass
@@ -171,14 +162,26 @@ class Wave:
     status_by: dict[str, Distribution]
     transitions: Transitions | None
 
-    def to_results(self) -> dict:
-        return {
+    def published(self) -> dict:
+        status = _named(self.status, f"followup_{self.wave}_status")
+        out: dict = {
             "wave": int(self.wave),
-            "followup_rate": self.rate.to_results(),
-            "status": self.status.to_results(),
-            "status_by": {k: v.to_results() for k, v in self.status_by.items()},
-            "transitions": None if self.transitions is None else self.transitions.to_results(),
+            "status": status,
+            "status_by": {k: _named(v, f"followup_{self.wave}_status_by_{k}") for k, v in self.status_by.items()},
         }
+        if self.transitions is not None:
+            out["transitions"] = self.transitions.published()
+        return out
+
+
+def _named(d: Distribution | BinaryShares, name: str) -> PublishedTable:
+    pt = d.published()
+    pt.name = name
+    if isinstance(d, Distribution):
+        pt.meta["population"] = d.population
+    else:
+        pt.meta["by"] = d.by
+    return pt
 
 
 @dataclass
@@ -190,48 +193,60 @@ class IncomeSources:
     self_supporting_codes: tuple[str, ...]
     min_cell: int
 
-    def summary(self, lang: str = "sv") -> pd.DataFrame:
-        from analysis.project.i18n import t
+    def protected_column(self, tp: str) -> ProtectedCounts:
+        """One time point's income sources protected together with the self-supporting count.
 
-        lab = label_for("tab_income", lang)
-        cols = {}
-        for tp, dist in self.timepoints.items():
-            name = _timepoint_label(tp, lang)
-            disp = dist.protected.display["count"]
-            safe = dist.safe_table().set_index("category")
-            idx = list(disp.index)
-            cols[f"{name}: {t('n', lang)}"] = list(disp.values) + ["–"]
-            cols[f"{name}: %"] = [
-                fmt_pct(safe.loc[c, "share"], lang)
-                if c != TOTAL
-                else ("–" if pd.isna(safe.loc[c, "share"]) else fmt_pct(1.0, lang))
-                for c in idx
-            ] + [fmt_pct(self.self_supporting[tp].share if not self.self_supporting[tp].hidden else None, lang)]
-        index = [lab(c) for c in idx] + [t("tab_self_supporting", lang)]
-        out = pd.DataFrame(cols, index=index)
-        # the self-supporting row: n column shows the count of self-supporting persons
+        The self-supporting count is the sum of its sources (``sources -> self_supporting``),
+        a relation a reader can use; the cells hidden in the plain distribution stay hidden
+        (``force``), and where one more count must be hidden it is the self-supporting
+        count rather than an income source. Its share (over the persons with a known
+        source, ``total - missing``) is published only where the missing count is, see
+        :meth:`published`.
+        """
+        dist = self.timepoints[tp]
+        counts = dist.protected.counts["count"]
+        cats = [c for c in counts.index if c != TOTAL]
+        values = {code(c): int(counts[c]) for c in cats}
+        selfsup = [code(c) for c in cats if c in self.self_supporting_codes]
+        values.update(total=int(counts[TOTAL]), self_supporting=sum(values[c] for c in selfsup))
+        relations = [([code(c) for c in cats], "total"), (selfsup, "self_supporting")]
+        force = [code(c) for c in counts.index if dist.protected.hidden.loc[c, "count"]]
+        return protect_linked(values, relations, self.min_cell, force=force, prefer=["self_supporting"])
+
+    def published(self) -> PublishedTable:
+        """Income categories (rows) by time point (column groups), with the self-supporting share as a last row."""
+        columns = []
         for tp in self.timepoints:
-            name = _timepoint_label(tp, lang)
-            s = self.self_supporting[tp]
-            out.loc[t("tab_self_supporting", lang), f"{name}: {t('n', lang)}"] = "–" if s.hidden else str(s.successes)
-        return out
-
-    def to_results(self) -> dict:
-        return {
-            "self_supporting_codes": list(self.self_supporting_codes),
-            "timepoints": {
-                tp: {"distribution": d.to_results(), "self_supporting": self.self_supporting[tp].to_results()}
-                for tp, d in self.timepoints.items()
-            },
-        }
-
-
-def _timepoint_label(tp: str, lang: str) -> str:
-    from analysis.project.i18n import t
-
-    if tp in ("start", "exit"):
-        return t(f"tab_timepoint_{tp}", lang)
-    return t("tab_timepoint_followup", lang, months=tp)
+            columns += [
+                Column("count", "count", tp),
+                Column("share", "share", tp, digits=1),
+                Column("ci", "interval", tp, digits=1, of="share", shown=False),
+            ]
+        table = PublishedTable("income", columns, rows_are="income", groups_are="timepoint", min_cell=self.min_cell)
+        protected = {tp: self.protected_column(tp) for tp in self.timepoints}
+        cats = [code(c) for c in next(iter(self.timepoints.values())).protected.counts.index] if protected else []
+        for cat in cats:
+            cells: dict[str, Cell] = {}
+            for tp, pc in protected.items():
+                n = pc.values["total"]
+                cells[f"{tp}/count"] = linked_cell(pc, cat)
+                hidden = pc.hidden[cat] or pc.hidden["total"]
+                cells[f"{tp}/share"] = Cell() if n == 0 else unless(hidden, pc.values[cat] / n)
+                cells[f"{tp}/ci"] = Cell() if n == 0 else unless(hidden, list(wilson_interval(pc.values[cat], n)))
+            table.add_row(cat, cells)
+        cells = {}
+        for tp, pc in protected.items():
+            # the share's denominator (known sources) is total - missing: publishing the share tells the
+            # missing count, so the share is shown only where the missing count is
+            k, known = pc.values["self_supporting"], pc.values["total"] - pc.values.get("missing", 0)
+            cells[f"{tp}/count"] = Cell() if known == 0 else linked_cell(pc, "self_supporting")
+            hidden = pc.hidden["self_supporting"] or pc.hidden["total"] or pc.hidden.get("missing", False)
+            cells[f"{tp}/share"] = Cell() if known == 0 else unless(hidden, k / known)
+            cells[f"{tp}/ci"] = Cell() if known == 0 else unless(hidden, list(wilson_interval(k, known)))
+            table.withheld |= pc.exposed
+        table.add_row("self_supporting", cells)
+        table.meta["self_supporting_codes"] = list(self.self_supporting_codes)
+        return table
 
 
 @dataclass
@@ -242,49 +257,46 @@ class WorkOrStudy:
     min_cell: int
     codes: tuple[str, ...]
 
-    def summary(self, lang: str = "sv") -> pd.DataFrame:
-        from analysis.project.i18n import t
-
-        def cells(s: ProtectedShare | None):
-            if s is None:
-                return ["–", "–", "–"]
-            n = f"<{self.min_cell}" if s.n_hidden and 0 < s.n < self.min_cell else ("–" if s.n_hidden else str(s.n))
-            if s.hidden:
-                return [n, "–", "–"]
-            return [n, fmt_pct(s.share, lang), fmt_ci(s.lower, s.upper, lang)]
-
-        data = []
-        for r in self.rows:
-            data.append(
-                [_timepoint_label(r["timepoint"], lang)] + cells(r["all"]) + cells(r["followed"]) + cells(r["rate"])[:2]
-            )
-        a, f, rt = t("tab_col_among_all", lang), t("tab_col_among_followed", lang), t("tab_col_followup_rate", lang)
-        cols = [
-            "",
-            f"{a}: {t('n', lang)}",
-            f"{a}: %",
-            f"{a}: {t('ci95', lang)}",
-            f"{f}: {t('n', lang)}",
-            f"{f}: %",
-            f"{f}: {t('ci95', lang)}",
-            f"{rt}: {t('n', lang)}",
-            f"{rt}: %",
+    def published(self) -> PublishedTable:
+        """Per time point: N, share and interval among all, among those followed up, and the follow-up rate."""
+        columns = []
+        for g in ("among_all", "among_followed_up"):
+            columns += [
+                Column("n", "count", g),
+                Column("share", "share", g, digits=1),
+                Column("ci", "interval", g, digits=1, of="share"),
+            ]
+        columns += [
+            Column("n", "count", "followup_rate"),
+            Column("share", "share", "followup_rate", digits=1),
+            Column("ci", "interval", "followup_rate", digits=1, of="share", shown=False),
         ]
-        return pd.DataFrame(data, columns=cols).set_index("")
+        table = PublishedTable("work_or_study", columns, rows_are="timepoint", groups_are="population")
+        table.min_cell = self.min_cell
+        for r in self.rows:
+            pc: ProtectedCounts = r["protected"]
+            cells: dict[str, Cell] = {}
+            for g, share, den in (
+                ("among_all", r["all"], "eligible"),
+                ("among_followed_up", r["followed"], "with_status"),
+            ):
+                cells[f"{g}/n"] = linked_cell(pc, den)
+                cells[f"{g}/share"] = _share_cell(share)
+                cells[f"{g}/ci"] = _share_cell(share, interval=True)
+            if r["rate"] is not None:
+                cells["followup_rate/n"] = linked_cell(pc, "eligible")
+                cells["followup_rate/share"] = _share_cell(r["rate"])
+                cells["followup_rate/ci"] = _share_cell(r["rate"], interval=True)
+            table.add_row(r["timepoint"], cells)
+            table.withheld |= pc.exposed
+        table.meta["codes"] = list(self.codes)
+        return table
 
-    def to_results(self) -> dict:
-        return {
-            "codes": list(self.codes),
-            "rows": [
-                {
-                    "timepoint": r["timepoint"],
-                    "among_all": r["all"].to_results(),
-                    "among_followed_up": None if r["followed"] is None else r["followed"].to_results(),
-                    "followup_rate": None if r["rate"] is None else r["rate"].to_results(),
-                }
-                for r in self.rows
-            ],
-        }
+
+def _share_cell(s: ProtectedShare | None, interval: bool = False) -> Cell:
+    if s is None or s.n == 0:
+        return Cell()
+    return unless(s.hidden, [s.lower, s.upper] if interval else s.share)
 
 
 @dataclass
@@ -299,47 +311,29 @@ class OutcomesResult:
     work_or_study: WorkOrStudy
     min_cell: int
     data_end: dt.date
-    notes: list[str] = field(default_factory=list)
+    no_data: dict[str, str] = field(default_factory=dict)
 
-    def summary(self, lang: str = "sv") -> dict[str, pd.DataFrame]:
-        out = {"exit_status": self.exit_status.summary(lang)}
-        out.update({f"exit_status_by_{k}": v.summary(lang) for k, v in self.exit_status_by.items()})
-        out.update({f"work_or_study_at_exit_by_{k}": v.summary(lang) for k, v in self.work_or_study_at_exit_by.items()})
-        for w in self.waves:
-            out[f"followup_{w.wave}_status"] = w.status.summary(lang)
-            out.update({f"followup_{w.wave}_status_by_{k}": v.summary(lang) for k, v in w.status_by.items()})
-            if w.transitions is not None:
-                out[f"transitions_{w.wave}"] = w.transitions.summary(lang)
-        out["income"] = self.income.summary(lang)
-        out["work_or_study"] = self.work_or_study.summary(lang)
-        return out
-
-    def plot(self, lang: str = "sv"):
-        """Exit status and follow-up statuses side by side (shares with Wilson intervals)."""
-        import matplotlib.pyplot as plt
-
-        from analysis.project.style import set_style
-
-        set_style()
-        panels = [("exit", self.exit_status)] + [(str(w.wave), w.status) for w in self.waves]
-        fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.5), sharey=False, squeeze=False)
-        for ax, (tp, dist) in zip(axes[0], panels):
-            dist.plot(lang, ax=ax)
-            ax.set_title(_timepoint_label(tp, lang))
-        fig.tight_layout()
-        return fig
-
-    def to_results(self) -> dict:
-        return {
+    def published(self) -> dict:
+        """The section's tree: every table as a :class:`PublishedTable` (numbers and codes)."""
+        out: dict = {
             "min_cell": self.min_cell,
             "data_end": pd.Timestamp(self.data_end).date().isoformat(),
-            "exit_status": self.exit_status.to_results(),
-            "exit_status_by": {k: v.to_results() for k, v in self.exit_status_by.items()},
-            "work_or_study_at_exit_by": {k: v.to_results() for k, v in self.work_or_study_at_exit_by.items()},
-            "waves": [w.to_results() for w in self.waves],
-            "income": self.income.to_results(),
-            "work_or_study": self.work_or_study.to_results(),
+            "work_or_study": self.work_or_study.published(),
+            "exit_status": _named(self.exit_status, "exit_status"),
+            "exit_status_by": {k: _named(v, f"exit_status_by_{k}") for k, v in self.exit_status_by.items()},
+            "work_or_study_at_exit_by": {
+                k: _named(v, f"work_or_study_at_exit_by_{k}") for k, v in self.work_or_study_at_exit_by.items()
+            },
+            "income": self.income.published(),
         }
+        if self.waves:
+            out["waves"] = {str(w.wave): w.published() for w in self.waves}
+        if self.no_data:
+            out["no_data"] = dict(self.no_data)
+        return out
+
+    def to_results(self) -> dict:
+        return place(self.published(), "/outcomes")
 
 
 # --------------------------------------------------------------------------
@@ -347,7 +341,7 @@ class OutcomesResult:
 # --------------------------------------------------------------------------
 
 
-def _status_dist(df, variable, by, min_cell, age_bins, tracks, title_key, population) -> Distribution:
+def _status_dist(df, variable, by, min_cell, age_bins, tracks, population) -> Distribution:
     groups = None
     if by == "age_group":
         groups = age_group_order(age_bins)
@@ -362,9 +356,8 @@ def _status_dist(df, variable, by, min_cell, age_bins, tracks, title_key, popula
         categories=EXIT_STATUS,
         groups=groups,
         min_cell=min_cell,
-        label_prefix="tab_status",
-        group_prefix=VARIABLES.get(by, (None, None))[1] if by else None,
-        title_key=title_key,
+        rows_are="status",
+        groups_are=VARIABLES.get(by, (None, by))[1] if by else None,
         population=population,
     )
 
@@ -406,11 +399,11 @@ def outcome_tables(
     has_track = bool(tracks) or ("track" in p and p["track"].notna().any())
     subgroups = [g for g in subgroups if g in p and (g != "track" or has_track)]
 
-    def dist(df, by, title_key, population, variable="exit_status"):
-        return _status_dist(df, variable, by, min_cell, age_bins, tracks, title_key, population)
+    def dist(df, by, population, variable="exit_status"):
+        return _status_dist(df, variable, by, min_cell, age_bins, tracks, population)
 
-    exit_status = dist(ex, None, "tab_cap_exit_status", "exited")
-    exit_by = {g: dist(ex, g, f"tab_cap_exit_status_by_{g}", "exited") for g in subgroups}
+    exit_status = dist(ex, None, "exited")
+    exit_by = {g: dist(ex, g, "exited") for g in subgroups}
     wos_exit = ex["exit_status"].isin(wos)
     wos_by = {
         g: binary_shares(
@@ -418,7 +411,7 @@ def outcome_tables(
             ex[g],
             name="work_or_study_at_exit",
             min_cell=min_cell,
-            group_prefix=VARIABLES.get(g, (None, None))[1],
+            groups_are=VARIABLES.get(g, (None, g))[1],
         )
         for g in subgroups
     }
@@ -433,7 +426,7 @@ def outcome_tables(
             "income_at_start",
             categories=INCOME_CATS,
             min_cell=min_cell,
-            label_prefix="tab_income",
+            rows_are="income",
             population="enrolled",
         ),
         "exit": distribution(
@@ -441,7 +434,7 @@ def outcome_tables(
             "income_at_exit",
             categories=INCOME_CATS,
             min_cell=min_cell,
-            label_prefix="tab_income",
+            rows_are="income",
             population="exited",
         ),
     }
@@ -458,8 +451,8 @@ def outcome_tables(
             str(w), int(fu["status"].isin(wos).sum()), int(fu["status"].notna().sum()), len(fu), len(elig), min_cell
         )
         rate = row["rate"]  # protected jointly with the work-or-study counts of the wave
-        status = dist(fu, None, None, f"followed_up_{w}", variable="status")
-        status_by = {g: dist(fu, g, None, f"followed_up_{w}", variable="status") for g in subgroups}
+        status = dist(fu, None, f"followed_up_{w}", variable="status")
+        status_by = {g: dist(fu, g, f"followed_up_{w}", variable="status") for g in subgroups}
         trans = None
         if len(fu):
             ct = pd.crosstab(fu["exit_status"].fillna(MISSING), fu["status"].fillna(MISSING))
@@ -474,13 +467,13 @@ def outcome_tables(
                 "income_source",
                 categories=INCOME_CATS,
                 min_cell=min_cell,
-                label_prefix="tab_income",
+                rows_are="income",
                 population=f"followed_up_{w}",
             )
             selfsup_tp[str(w)] = _selfsup(fu["income_source"], selfsup, min_cell)
-    notes = []
+    no_data = {}
     if followups is None or fw.empty:
-        notes.append("no_followups")
+        no_data["waves"] = "no_followups"
     return OutcomesResult(
         exit_status=exit_status,
         exit_status_by=exit_by,
@@ -490,7 +483,7 @@ def outcome_tables(
         work_or_study=WorkOrStudy(wos_rows, min_cell, wos),
         min_cell=min_cell,
         data_end=data_end,
-        notes=notes,
+        no_data=no_data,
     )
 
 

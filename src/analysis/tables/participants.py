@@ -26,7 +26,22 @@ import numpy as np
 import pandas as pd
 
 from analysis.disclosure.proportions import Distribution, distribution
-from analysis.disclosure.suppression import DEFAULT_MIN_CELL, ProtectedCounts, protect_linked
+from analysis.disclosure.published import (
+    TOTAL_CODE,
+    Cell,
+    Column,
+    PublishedTable,
+    code,
+    linked_cell,
+    value_cell,
+)
+from analysis.disclosure.suppression import (
+    DEFAULT_MIN_CELL,
+    TOTAL,
+    ProtectedCounts,
+    protect_linked,
+    protect_subgroups,
+)
 from analysis.project.codes import EDUCATION, GENDER, INCOME, ORIGIN, REFERRED_BY
 
 AGE_BINS: tuple[int, ...] = (16, 25, 30, 40, 50, 65)
@@ -103,40 +118,19 @@ class Flow:
     data_end: dt.date
     planned: int | None = None
 
-    def summary(self, lang: str = "sv") -> pd.DataFrame:
-        from analysis.project.i18n import t
-
-        disp = self.protected.display()
-        rows = [(t(f"tab_flow_{k}", lang), disp[k]) for k in FLOW_KEYS]
+    def published(self) -> PublishedTable:
+        """One row per stage of the flow (``referred`` ... ``exited``) and the planned number, if any."""
+        table = PublishedTable("flow", [Column("count", "count")], rows_are="flow", min_cell=self.protected.min_cell)
+        for k in FLOW_KEYS:
+            table.add_row(k, {"count": linked_cell(self.protected, k)})
         if self.planned is not None:
-            rows.append((t("tab_flow_planned", lang), str(self.planned)))
-        out = pd.DataFrame(rows, columns=["", t("n", lang)]).set_index("")
-        return out
-
-    def sentence(self, lang: str = "sv") -> str:
-        """E.g. "174 personer har remitterats, 153 har skrivits in och 97 har avslutats"."""
-        from analysis.project.i18n import t
-
-        d = self.protected.display()
-        return t(
-            "tab_flow_sentence",
-            lang,
-            referred=d["referred"],
-            enrolled=d["enrolled"],
-            exited=d["exited"],
-            active=d["active"],
-            date=pd.Timestamp(self.data_end).date().isoformat(),
-        )
+            table.add_row("planned", {"count": value_cell(int(self.planned))})  # from project.yml, not persons
+        table.meta["data_end"] = pd.Timestamp(self.data_end).date().isoformat()
+        table.withheld = self.protected.exposed
+        return table
 
     def to_results(self) -> dict:
-        safe = self.protected.safe()
-        out = {k: safe[k] for k in FLOW_KEYS}
-        out["suppressed"] = [k for k in FLOW_KEYS if self.protected.hidden[k]]
-        shown = self.protected.display()
-        out["shown"] = {k: shown[k] for k in out["suppressed"]}  # the markers the report shows
-        out["planned"] = self.planned
-        out["data_end"] = pd.Timestamp(self.data_end).date().isoformat()
-        return out
+        return self.published().to_results()
 
 
 def participant_flow(
@@ -169,16 +163,16 @@ def participant_flow(
 # descriptive tables
 # --------------------------------------------------------------------------
 
-# variable -> (category order, i18n prefix of its codes, caption key)
-VARIABLES: dict[str, tuple[Sequence | None, str | None, str]] = {
-    "referred_by": (REFERRED_BY, "tab_referred_by", "tab_cap_referred_by"),
-    "gender": (GENDER, "tab_gender", "tab_cap_gender"),
-    "age_group": (None, None, "tab_cap_age_group"),
-    "origin": (ORIGIN, "tab_origin", "tab_cap_origin"),
-    "education": (EDUCATION, "tab_education", "tab_cap_education"),
-    "income_at_start": (INCOME, "tab_income", "tab_cap_income_at_start"),
-    "support_group": (None, "tab_support", "tab_cap_support_before"),
-    "track": (None, None, "tab_cap_track"),
+# variable -> (category order, vocabulary of its codes)
+VARIABLES: dict[str, tuple[Sequence | None, str]] = {
+    "referred_by": (REFERRED_BY, "referred_by"),
+    "gender": (GENDER, "gender"),
+    "age_group": (None, "age_group"),
+    "origin": (ORIGIN, "origin"),
+    "education": (EDUCATION, "education"),
+    "income_at_start": (INCOME, "income"),
+    "support_group": (None, "support_group"),
+    "track": (None, "track"),
 }
 
 
@@ -205,7 +199,6 @@ def describe(
     age_bins: Sequence[int] = AGE_BINS,
     support_bins: Sequence[int] = SUPPORT_BINS_MONTHS,
     tracks: Sequence[str] | None = None,
-    caption_key: str | None = None,
 ) -> Distribution:
     """One descriptive table: ``variable`` (rows) by ``by`` (columns) among ``population``.
 
@@ -225,82 +218,56 @@ def describe(
             return list(tracks) if tracks else None
         return VARIABLES.get(v, (None,))[0]
 
-    cats, prefix, cap = VARIABLES.get(variable, (None, None, None))
-    gprefix = VARIABLES.get(by, (None, None, None))[1] if by else None
-    d = distribution(
+    return distribution(
         p,
         variable,
         by,
         categories=order(variable),
         groups=order(by) if by else None,
         min_cell=min_cell,
-        label_prefix=prefix,
-        group_prefix=gprefix,
-        title_key=caption_key or cap,
+        rows_are=VARIABLES.get(variable, (None, variable))[1],
+        groups_are=VARIABLES.get(by, (None, by))[1] if by else None,
         population=population,
     )
-    return d
 
 
 @dataclass
 class SupportByAgency:
-    """Median months on support before start, per referring agency (median hidden for small groups)."""
+    """Median months on support before start, per referring agency (median hidden for small groups).
 
-    table: pd.DataFrame  # group, n, median, q1, q3
+    The number of persons behind each median is a subgroup of the total; the numbers
+    are protected together with the total (and with the agencies hidden in the
+    referral table), so a small group cannot be recovered by subtraction.
+    """
+
+    table: pd.DataFrame  # group, n, median, q1, q3 (true values)
+    protected: ProtectedCounts
     min_cell: int
-    hide_groups: tuple = ()
+    hide_groups: tuple[str, ...] = ()  # codes of agencies hidden in the referral table
 
-    def safe_table(self) -> pd.DataFrame:
-        t_ = self.table.copy()
-        small = (t_["n"] < self.min_cell) | t_["group"].isin(self.hide_groups)
-        for c in ("median", "q1", "q3"):
-            t_[c] = t_[c].mask(small)
-        t_["n"] = t_["n"].astype(float).mask(small & (t_["n"] > 0))
-        t_["suppressed"] = small
-        return t_
-
-    def summary(self, lang: str = "sv") -> pd.DataFrame:
-        from analysis.disclosure.proportions import label_for
-        from analysis.project.i18n import t
-
-        lab = label_for("tab_referred_by", lang)
-        s = self.safe_table()
-
-        def num(x):
-            if pd.isna(x):
-                return "–"
-            txt = f"{x:.1f}"
-            return txt.replace(".", ",") if lang == "sv" else txt
-
-        return pd.DataFrame(
-            {
-                t("n", lang): [
-                    f"<{self.min_cell}" if 0 < n < self.min_cell else "–" if g in self.hide_groups else str(int(n))
-                    for g, n in zip(self.table["group"], self.table["n"])
-                ],
-                t("tab_col_median_months", lang): [num(x) for x in s["median"]],
-                t("tab_col_iqr", lang): [
-                    f"{num(a)}–{num(b)}" if pd.notna(a) else "–" for a, b in zip(s["q1"], s["q3"])
-                ],
-            },
-            index=[lab(g) for g in s["group"]],
+    def published(self) -> PublishedTable:
+        table = PublishedTable(
+            "support_median_by_agency",
+            [Column("n", "count"), Column("median", "number", digits=1), Column("iqr", "interval", digits=1)],
+            rows_are="referred_by",
+            min_cell=self.min_cell,
         )
+        for r in self.table.itertuples():
+            key = TOTAL_CODE if r.group == TOTAL else code(r.group)
+            small = r.n < self.min_cell or key in self.hide_groups
+            table.add_row(
+                key,
+                {
+                    "n": linked_cell(self.protected, key),
+                    "median": Cell(None, "..") if small and r.n > 0 else value_cell(r.median),
+                    "iqr": Cell(None, "..") if small and r.n > 0 else value_cell([r.q1, r.q3]),
+                },
+            )
+        table.withheld = self.protected.exposed
+        return table
 
     def to_results(self) -> dict:
-        s = self.safe_table()
-        return {
-            "groups": [
-                {
-                    "group": str(r.group),
-                    "n": None if pd.isna(r.n) else int(r.n),
-                    "median": None if pd.isna(r.median) else float(r.median),
-                    "q1": None if pd.isna(r.q1) else float(r.q1),
-                    "q3": None if pd.isna(r.q3) else float(r.q3),
-                    "suppressed": bool(r.suppressed),
-                }
-                for r in s.itertuples()
-            ]
-        }
+        return self.published().to_results()
 
 
 def support_by_agency(
@@ -314,11 +281,13 @@ def support_by_agency(
     """
     p = participants[populations(participants, data_end)["enrolled"]]
     rows = []
-    groups = [g for g in REFERRED_BY if (p["referred_by"] == g).any()]
-    for g in groups + ["__total__"]:
-        v = (
-            p["support_before_months"] if g == "__total__" else p.loc[p["referred_by"] == g, "support_before_months"]
-        ).dropna()
+    agency = p["referred_by"].astype(object).where(p["referred_by"].notna(), "__missing__")
+    groups = [g for g in REFERRED_BY if (agency == g).any()]
+    groups += sorted({g for g in agency.unique() if g not in groups and g != "__missing__"}, key=str)
+    if p.loc[agency == "__missing__", "support_before_months"].notna().any():  # they count in the total
+        groups.append("__missing__")
+    for g in groups + [TOTAL]:
+        v = (p["support_before_months"] if g == TOTAL else p.loc[agency == g, "support_before_months"]).dropna()
         rows.append(
             {
                 "group": g,
@@ -328,7 +297,11 @@ def support_by_agency(
                 "q3": v.quantile(0.75) if v.size else np.nan,
             }
         )
-    return SupportByAgency(pd.DataFrame(rows), min_cell, tuple(hide_groups))
+    table = pd.DataFrame(rows)
+    sizes = {code(g): int(n) for g, n in zip(table["group"], table["n"]) if g != TOTAL}
+    total = int(table.loc[table["group"] == TOTAL, "n"].iloc[0])
+    force = [code(g) for g in hide_groups if code(g) in sizes and sizes[code(g)] > 0]
+    return SupportByAgency(table, protect_subgroups(sizes, total, min_cell, force=force), min_cell, tuple(force))
 
 
 @dataclass
@@ -350,25 +323,29 @@ class ParticipantsResult:
     support: SupportByAgency
     min_cell: int
     data_end: dt.date
-    notes: list[str] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
 
-    def summary(self, lang: str = "sv") -> dict[str, pd.DataFrame]:
-        out = {"flow": self.flow.summary(lang)}
-        out.update({k: v.summary(lang) for k, v in self.tables.items()})
-        out["support_median_by_agency"] = self.support.summary(lang)
-        return out
-
-    def plot(self, name: str = "referred_by", lang: str = "sv"):
-        return self.tables[name].plot(lang)
-
-    def to_results(self) -> dict:
+    def published(self) -> dict:
+        """The section's tree: every table as a :class:`PublishedTable` (numbers and codes)."""
+        tables = {}
+        for k, v in self.tables.items():
+            pt = v.published()
+            pt.name = k
+            pt.meta["population"] = v.population
+            tables[k] = pt
         return {
             "min_cell": self.min_cell,
             "data_end": pd.Timestamp(self.data_end).date().isoformat(),
-            "flow": self.flow.to_results(),
-            "tables": {k: v.to_results() for k, v in self.tables.items()},
-            "support_median_by_agency": self.support.to_results(),
+            "flow": self.flow.published(),
+            "tables": tables,
+            "support_median_by_agency": self.support.published(),
+            "notes": list(self.notes),
         }
+
+    def to_results(self) -> dict:
+        from analysis.disclosure.published import place
+
+        return place(self.published(), "/participants")
 
 
 def participant_tables(
@@ -400,9 +377,7 @@ def participant_tables(
     tables = {
         "referred_by": describe(participants, "referred_by", data_end, **kw),
         "support_before_by_agency": describe(participants, "support_group", data_end, "referred_by", **kw),
-        "gender_by_age": describe(
-            participants, "age_group", data_end, "gender", caption_key="tab_cap_gender_by_age", **kw
-        ),
+        "gender_by_age": describe(participants, "age_group", data_end, "gender", **kw),
         "origin": describe(participants, "origin", data_end, **kw),
         "education": describe(participants, "education", data_end, **kw),
         "income_at_start": describe(participants, "income_at_start", data_end, **kw),
@@ -411,9 +386,7 @@ def participant_tables(
     if has_tracks:
         tables["track"] = describe(participants, "track", data_end, **kw)
         for v in ("referred_by", "gender", "age_group", "origin", "education", "income_at_start"):
-            tables[f"{v}_by_track"] = describe(
-                participants, v, data_end, "track", caption_key=f"{VARIABLES[v][2]}_by_track", **kw
-            )
+            tables[f"{v}_by_track"] = describe(participants, v, data_end, "track", **kw)
     return ParticipantsResult(
         flow=participant_flow(participants, data_end, planned, min_cell, anonymous),
         tables=tables,

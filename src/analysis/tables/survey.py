@@ -20,18 +20,31 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
-from analysis.disclosure.proportions import fmt_ci, fmt_pct
+from analysis.disclosure.published import (
+    Cell,
+    Column,
+    PublishedTable,
+    count_cell,
+    linked_cell,
+    place,
+    small_count_cell,
+    unless,
+    value_cell,
+)
 from analysis.disclosure.suppression import (
     DEFAULT_MIN_CELL,
     TOTAL,
+    ProtectedCounts,
     ProtectedShare,
     ProtectedTable,
-    plot_groups,
     protect_counts,
+    protect_linked,
     protect_share,
+    share_from_linked,
 )
 from analysis.project.codes import SURVEY_WAVES
 from analysis.tables.participants import populations
@@ -60,11 +73,11 @@ class SurveyResult:
     """Likert summaries per item and wave, and response rates."""
 
     items: list[ItemWave]
-    response_rates: dict[str, ProtectedShare | None]
+    response_rates: dict[str, ProtectedCounts | None]
     respondents: dict[str, int]
-    spec: object
+    spec: Any
     min_cell: int
-    notes: list[str] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
 
     @property
     def table(self) -> pd.DataFrame:
@@ -85,202 +98,104 @@ class SurveyResult:
             ]
         )
 
-    def _text(self, item_id: str, lang: str) -> str:
-        it = next(i for i in self.spec.items if i.id == item_id)
-        return (it.text_en or it.text_sv) if lang == "en" else it.text_sv
+    def rate(self, wave: str) -> ProtectedShare | None:
+        pc = self.response_rates.get(wave)
+        return None if pc is None else share_from_linked(pc, "respondents", "non_respondents", "eligible")
 
-    def _labels(self, scale: str, lang: str) -> list[str]:
-        sc = self.spec.scales[scale]
-        return (sc.labels_en or sc.labels_sv) if lang == "en" else sc.labels_sv
-
-    def summary(self, lang: str = "sv") -> pd.DataFrame:
-        """Item, wave, N, share agreeing (one decimal) with interval, median."""
-        from analysis.project.i18n import t
-
-        rows = []
-        for iw in self.items:
-            n_txt = iw.counts.display.loc[TOTAL, "count"]
-            hidden = iw.agree.hidden
-            med = "–" if iw.median is None or iw.n < self.min_cell or iw.n_hidden else _num(iw.median, lang)
-            rows.append(
-                [
-                    self._text(iw.item, lang),
-                    t(f"tab_wave_{iw.wave}", lang),
-                    n_txt,
-                    "–" if hidden else fmt_pct(iw.agree.share, lang),
-                    "–" if hidden else fmt_ci(iw.agree.lower, iw.agree.upper, lang),
-                    med,
-                ]
-            )
-        cols = [
-            t("tab_col_item", lang),
-            t("tab_col_wave", lang),
-            t("n", lang),
-            t("tab_col_agree_pct", lang),
-            t("ci95", lang),
-            t("tab_col_median", lang),
-        ]
-        return pd.DataFrame(rows, columns=cols)
-
-    def distribution_summary(self, lang: str = "sv") -> pd.DataFrame:
-        """Counts per response category (protected display strings), one row per item x wave."""
-        from analysis.project.i18n import t
-
-        rows, index = [], []
-        for iw in self.items:
-            labels = self._labels(iw.scale, lang)
-            disp = iw.counts.display["count"]
-            rows.append({**{lab: disp.loc[v] for v, lab in enumerate(labels, start=1)}, t("n", lang): disp.loc[TOTAL]})
-            index.append(f"{self._text(iw.item, lang)} – {t(f'tab_wave_{iw.wave}', lang)}")
-        return pd.DataFrame(rows, index=index)
-
-    def response_rate_summary(self, lang: str = "sv") -> pd.DataFrame:
-        from analysis.project.i18n import t
-
-        rows = []
-        for w in self.respondents:
-            r = self.response_rates.get(w)
-            resp = self.respondents[w]
-            resp_txt = f"<{self.min_cell}" if 0 < resp < self.min_cell else str(resp)
-            if r is None:
-                rows.append([t(f"tab_wave_{w}", lang), resp_txt, "–", "–"])
-                continue
-            elig = f"<{self.min_cell}" if r.n_hidden else str(r.n)
-            if r.hidden:
-                resp_txt = resp_txt if 0 < resp < self.min_cell else "–"
-            rows.append([t(f"tab_wave_{w}", lang), resp_txt, elig, "–" if r.hidden else fmt_pct(r.share, lang)])
-        return pd.DataFrame(
-            rows,
-            columns=[
-                t("tab_col_wave", lang),
-                t("tab_col_respondents", lang),
-                t("tab_col_eligible", lang),
-                t("tab_col_response_rate", lang),
+    def items_table(self) -> PublishedTable:
+        """Per item and wave (row ``item:wave``): N, share agreeing with its interval, median."""
+        table = PublishedTable(
+            "items",
+            [
+                Column("wave", "code", of="survey_wave"),
+                Column("n", "count"),
+                Column("agree", "count", shown=False),
+                Column("share", "share", digits=1),
+                Column("ci", "interval", digits=1, of="share"),
+                Column("median", "general"),
             ],
+            rows_are="survey_item",
+            min_cell=self.min_cell,
         )
+        for iw in self.items:
+            hidden = iw.agree.hidden
+            small = iw.median is None or iw.n < self.min_cell or iw.n_hidden
+            table.add_row(
+                f"{iw.item}:{iw.wave}",
+                {
+                    "wave": iw.wave,
+                    "n": count_cell(iw.counts, TOTAL, "count"),
+                    "agree": unless(hidden, iw.agree.successes),
+                    "share": unless(hidden, iw.agree.share),
+                    "ci": unless(hidden, [iw.agree.lower, iw.agree.upper]),
+                    "median": Cell(None, "..") if small and iw.n > 0 else value_cell(iw.median),
+                },
+            )
+        table.meta["scales"] = {iw.item: iw.scale for iw in self.items}
+        table.withheld = any(iw.counts.exposed for iw in self.items)
+        return table
 
-    def plot(self, lang: str = "sv"):
-        """Diverging stacked bars per item, exit and follow-up wave side by side.
+    def distribution_tables(self) -> dict[str, PublishedTable]:
+        """Per scale: the number of answers per response value (columns ``1`` .. ``k``) and N, per item and wave."""
+        out: dict[str, PublishedTable] = {}
+        for iw in self.items:
+            k = len(self.spec.scales[iw.scale].labels_sv)
+            if iw.scale not in out:
+                cols = [Column(str(v), "count") for v in range(1, k + 1)] + [Column("n", "count")]
+                out[iw.scale] = PublishedTable(
+                    f"distribution_{iw.scale}", cols, rows_are="survey_item", keys_are=f"scale:{iw.scale}"
+                )
+                out[iw.scale].min_cell = self.min_cell
+            cells = {str(v): count_cell(iw.counts, v, "count") for v in range(1, k + 1)}
+            cells["n"] = count_cell(iw.counts, TOTAL, "count")
+            out[iw.scale].add_row(f"{iw.item}:{iw.wave}", cells)
+            out[iw.scale].withheld |= iw.counts.exposed
+        return out
 
-        Disagreeing answers go left of zero, agreeing answers right, and the
-        middle category of an odd scale (when it is the one just below
-        ``agree_from``) is split across zero.
-        """
-        import matplotlib.pyplot as plt
-        import seaborn as sns
-
-        from analysis.project.i18n import t
-        from analysis.project.style import set_style
-
-        set_style()
-        sizes = pd.Series({(iw.item, iw.wave): iw.n for iw in self.items}, dtype="int64")
-        pg = plot_groups(sizes, self.min_cell) if len(sizes) else None
-        draw = [iw for iw in self.items if pg is not None and (iw.item, iw.wave) in pg.keep]
-        scales = list(dict.fromkeys(iw.scale for iw in draw))
-        if not draw:
-            fig, ax = plt.subplots(figsize=(7.5, 2))
-            ax.text(0.5, 0.5, t("tab_nothing_to_plot", lang, min_cell=self.min_cell), ha="center", va="center")
-            ax.set_axis_off()
-            return fig
-        heights = [sum(1 for iw in draw if iw.scale == s) for s in scales]
-        fig, axes = plt.subplots(
-            len(scales),
-            1,
-            figsize=(9, 0.55 * sum(heights) + 1.6 * len(scales)),
-            gridspec_kw={"height_ratios": heights},
-            squeeze=False,
+    def rates_table(self) -> PublishedTable:
+        """Per wave: respondents, eligible persons and the response rate, protected together."""
+        table = PublishedTable(
+            "response_rates",
+            [Column("respondents", "count"), Column("eligible", "count"), Column("rate", "share", digits=1)],
+            rows_are="survey_wave",
+            min_cell=self.min_cell,
         )
-        for ax, sc_name in zip(axes[:, 0], scales):
-            sc = self.spec.scales[sc_name]
-            k = len(sc.labels_sv)
-            labels = self._labels(sc_name, lang)
-            colors = sns.color_palette("RdBu", k)
-            mid = (k + 1) // 2 if k % 2 == 1 and (k + 1) // 2 == sc.agree_from - 1 else None
-            rows = [iw for iw in draw if iw.scale == sc_name]
-            for y, iw in enumerate(rows):
-                c = iw.counts.counts["count"]
-                pct = {v: 100 * c.loc[v] / iw.n for v in range(1, k + 1)}
-                half = pct[mid] / 2 if mid else 0.0
-                left = -half
-                for v in range(sc.agree_from - 1, 0, -1):  # disagreeing, outward from zero
-                    if v == mid:
-                        continue
-                    ax.barh(y, -pct[v], left=left, color=colors[v - 1], edgecolor="white", height=0.7)
-                    left -= pct[v]
-                if mid:
-                    ax.barh(y, pct[mid], left=-half, color=colors[mid - 1], edgecolor="white", height=0.7)
-                right = half
-                for v in range(sc.agree_from, k + 1):
-                    ax.barh(y, pct[v], left=right, color=colors[v - 1], edgecolor="white", height=0.7)
-                    right += pct[v]
-            ax.set_yticks(
-                range(len(rows)),
-                [f"{self._text(iw.item, lang)}\n{t(f'tab_wave_{iw.wave}', lang)} (N={iw.n})" for iw in rows],
-                fontsize=8,
+        for w, resp in self.respondents.items():
+            pc = self.response_rates.get(w)
+            if pc is None:
+                table.add_row(w, {"respondents": small_count_cell(resp, self.min_cell)})
+                continue
+            share = self.rate(w)
+            assert share is not None
+            table.add_row(
+                w,
+                {
+                    "respondents": linked_cell(pc, "respondents"),
+                    "eligible": linked_cell(pc, "eligible"),
+                    "rate": Cell() if share.n == 0 else unless(share.hidden, share.share),
+                },
             )
-            ax.invert_yaxis()
-            ax.axvline(0, color="black", linewidth=0.8)
-            ax.set_xlim(-100, 100)
-            ax.set_xticks(range(-100, 101, 25), [f"{abs(x)}" for x in range(-100, 101, 25)])
-            ax.set_xlabel(t("tab_axis_percent", lang))
-            handles = [plt.Rectangle((0, 0), 1, 1, color=colors[v]) for v in range(k)]
-            ax.legend(
-                handles,
-                labels,
-                ncol=min(k, 5),
-                fontsize=7,
-                frameon=False,
-                loc="upper center",
-                bbox_to_anchor=(0.5, -0.28),
-            )
-        if pg is not None and pg.dropped:
-            fig.text(0.01, 0.0, t("tab_note_items_not_plotted", lang, min_cell=self.min_cell), fontsize=7, va="top")
-        fig.tight_layout()
-        return fig
+            table.withheld |= pc.exposed
+        return table
+
+    def published(self) -> dict:
+        return {
+            "min_cell": self.min_cell,
+            "items": self.items_table(),
+            "distributions": self.distribution_tables(),
+            "response_rates": self.rates_table(),
+            "notes": [self._note(n) for n in self.notes],
+        }
+
+    def _note(self, note: dict) -> dict:
+        """A note with its counts of persons protected on their own (below ``min_cell`` -> ``"<5"``)."""
+        return {
+            k: (small_count_cell(v, self.min_cell) if k in ("count", "respondents", "eligible") else v)
+            for k, v in note.items()
+        }
 
     def to_results(self) -> dict:
-        items = []
-        for iw in self.items:
-            safe = iw.counts.safe_counts()["count"]
-            shown = iw.counts.display["count"]  # "<5" / ".." where the report hides a count
-            items.append(
-                {
-                    "item": iw.item,
-                    "wave": iw.wave,
-                    "scale": iw.scale,
-                    "n": None if iw.n_hidden else iw.n,
-                    "agree": iw.agree.to_results(),
-                    "median": None if iw.median is None or iw.n_hidden or iw.n < self.min_cell else float(iw.median),
-                    "distribution": [
-                        {
-                            "value": int(v),
-                            "count": None if pd.isna(safe.loc[v]) else int(safe.loc[v]),
-                            "suppressed": bool(pd.isna(safe.loc[v])),
-                            **({"shown": str(shown.loc[v])} if pd.isna(safe.loc[v]) else {}),
-                        }
-                        for v in safe.index
-                        if v != TOTAL
-                    ],
-                }
-            )
-        rates = []
-        for w, resp in self.respondents.items():
-            r = self.response_rates.get(w)
-            rates.append(
-                {
-                    "wave": w,
-                    "respondents": None if (0 < resp < self.min_cell) or (r is not None and r.hidden) else resp,
-                    "eligible": None if r is None or r.n_hidden else r.n,
-                    "rate": None if r is None or r.hidden else float(r.share),
-                    "suppressed": bool(r is None or r.hidden),
-                }
-            )
-        return {"min_cell": self.min_cell, "items": items, "response_rates": rates}
-
-
-def _num(x: float, lang: str) -> str:
-    s = f"{x:.1f}".rstrip("0").rstrip(".")
-    return s.replace(".", ",") if lang == "sv" else s
+        return place(self.published(), "/survey")
 
 
 def summarise_survey(
@@ -300,7 +215,7 @@ def summarise_survey(
     if survey is None or spec is None or survey.empty:
         return None
     s = survey[["respondent_key", "wave", "item", "response"]]  # free text never selected
-    notes: list[str] = []
+    notes: list[dict] = []
     items: list[ItemWave] = []
     for it in spec.items:
         sc = spec.scales[it.scale]
@@ -312,7 +227,9 @@ def summarise_survey(
                 continue
             valid = r[(r >= 1) & (r <= k) & (r == r.round())].astype(int)
             if len(valid) < len(r):
-                notes.append(f"{it.id}/{w}: {len(r) - len(valid)} responses outside 1..{k} ignored")
+                notes.append(
+                    {"note": "responses_outside_scale", "item": it.id, "wave": w, "count": len(r) - len(valid), "k": k}
+                )
             counts = valid.value_counts().reindex(range(1, k + 1), fill_value=0)
             prot = protect_counts(counts, min_cell)
             agree = protect_share(int((valid >= sc.agree_from).sum()), int(valid.size), min_cell)
@@ -322,7 +239,7 @@ def summarise_survey(
         for w in SURVEY_WAVES
         if (s["wave"] == w).any()
     }
-    rates: dict[str, ProtectedShare | None] = {}
+    rates: dict[str, ProtectedCounts | None] = {}
     for w, resp in respondents.items():
         if participants is None or data_end is None:
             rates[w] = None
@@ -331,8 +248,11 @@ def summarise_survey(
         if w == "followup":
             ex = ex[ex["end_date"] + pd.DateOffset(months=followup_after_months) <= pd.Timestamp(data_end)]
         if resp > len(ex):
-            notes.append(f"{w}: more respondents ({resp}) than eligible persons ({len(ex)}); no response rate")
+            notes.append(
+                {"note": "more_respondents_than_eligible", "wave": w, "respondents": resp, "eligible": len(ex)}
+            )
             rates[w] = None
             continue
-        rates[w] = protect_share(resp, len(ex), min_cell)
+        values = {"respondents": resp, "non_respondents": len(ex) - resp, "eligible": len(ex)}
+        rates[w] = protect_linked(values, [(["respondents", "non_respondents"], "eligible")], min_cell)
     return SurveyResult(items, rates, respondents, spec, min_cell, notes)

@@ -57,8 +57,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.disclosure.intervals import wilson_interval
-from analysis.disclosure.proportions import fmt_ci, fmt_pct
-from analysis.disclosure.suppression import protect_share
+from analysis.disclosure.published import Cell, Column, PublishedTable, place, small_count_cell, unless, value_cell
+from analysis.disclosure.suppression import primary_marker, protect_share
 from analysis.project.contract import PERSON_KEY, panel_measures
 from analysis.project.dates import DAYS_PER_MONTH
 from analysis.project.metrics import SPECS as METRIC_SPECS
@@ -225,22 +225,6 @@ def is_share_metric(metric: str) -> bool:
     return METRICS[metric].spec.threshold == "share"
 
 
-def definition(target, lang: str = "sv") -> str:
-    """The target's metric in words, e.g. "Andel i arbete eller studier inom 12 månader från start"."""
-    from analysis.project.i18n import t
-
-    key = METRICS[target.metric].spec.definition_key
-    return t(key, lang, months=target.months or "", days=target.days or "")
-
-
-def threshold_text(target, lang: str = "sv") -> str:
-    from analysis.project.i18n import t
-
-    if METRICS[target.metric].spec.threshold == "count":
-        return t("tab_target_at_least", lang, value=f"{target.threshold:g}")
-    return t("tab_target_at_least", lang, value=f"{fmt_pct(target.threshold, lang)} %")
-
-
 def evaluate_target(target, config, tables: dict[str, Any], data_end: dt.date) -> dict:
     """Evaluate one target; see the module docstring. Returns one tidy row (true values)."""
     row = {
@@ -248,8 +232,6 @@ def evaluate_target(target, config, tables: dict[str, Any], data_end: dt.date) -
         "metric": target.metric,
         "months": target.months,
         "days": target.days,
-        "definition_sv": definition(target, "sv"),
-        "definition_en": definition(target, "en"),
         "label_sv": target.label_sv,
         "label_en": target.label_en,
         "threshold": float(target.threshold),
@@ -309,122 +291,75 @@ def evaluate_target(target, config, tables: dict[str, Any], data_end: dt.date) -
 
 @dataclass
 class TargetsResult:
-    """One row per target (``.table``: true values; publish via ``summary``/``to_results``)."""
+    """One row per target (``.table``: true values; publish via :meth:`published`)."""
 
     table: pd.DataFrame
     min_cell: int
     targets: list
 
-    def _safe(self) -> pd.DataFrame:
-        s = self.table.copy()
-        for c in ("successes", "value", "lower", "upper"):
-            s[c] = s[c].astype(float).mask(s["suppressed"])
-        s["n"] = s["n"].astype(float).mask(s["n_suppressed"])
-        return s
-
-    def summary(self, lang: str = "sv") -> pd.DataFrame:
-        from analysis.project.i18n import t
-
-        rows = []
-        for tg, r in zip(self.targets, self._safe().itertuples()):
-            share = is_share_metric(r.metric)
-            n_raw = self.table.loc[r.Index, "n"]
-            if r.n_suppressed:
-                n_txt = f"<{self.min_cell}"
-            else:
-                n_txt = "–" if pd.isna(n_raw) else str(int(n_raw))
-            if share:
-                val = fmt_pct(r.value, lang) if not pd.isna(r.value) else "–"
-                ci = fmt_ci(r.lower, r.upper, lang)
-            else:
-                val, ci = (n_txt, "–")
-            status = t(f"tab_target_status_{r.status}", lang)
-            if r.ci_verdict in ("clearly_met", "clearly_not_met"):
-                status += f" ({t(f'tab_target_ci_{r.ci_verdict}', lang)})"
-            label = (r.label_sv if lang == "sv" else r.label_en) or getattr(r, f"definition_{lang}")
-            rows.append([label, getattr(r, f"definition_{lang}"), n_txt, val, ci, threshold_text(tg, lang), status])
-        cols = [
-            t("tab_col_target", lang),
-            t("tab_col_definition", lang),
-            t("n", lang),
-            t("tab_col_value", lang),
-            t("ci95", lang),
-            t("tab_col_threshold", lang),
-            t("tab_col_status", lang),
-        ]
-        return pd.DataFrame(rows, columns=cols)
-
-    def plot(self, lang: str = "sv"):
-        """Share targets: estimate with interval against the threshold (hidden values left out)."""
-        import matplotlib.pyplot as plt
-
-        from analysis.project.i18n import t
-        from analysis.project.style import set_style
-
-        set_style()
-        s = self._safe()
-        s = s[s["metric"].map(is_share_metric)]
-        fig, ax = plt.subplots(figsize=(7.5, 0.6 * max(len(s), 2) + 1.2))
-        shown = s[s["value"].notna()]
-        labels = [
-            (r.label_sv if lang == "sv" else r.label_en) or getattr(r, f"definition_{lang}") for r in s.itertuples()
-        ]
-        y = np.arange(len(s))
-        ax.scatter(
-            100 * s["threshold"], y, marker="|", s=400, color="black", label=t("tab_col_threshold", lang), zorder=3
+    def published(self) -> dict:
+        """The section's tree: the targets table and each target's definition (codes and numbers)."""
+        table = PublishedTable(
+            "targets",
+            [
+                Column("definition", "code", of="target_definition"),
+                Column("n", "count"),
+                Column("successes", "count", shown=False),
+                Column("value", "share", digits=1),
+                Column("ci", "interval", digits=1, of="share"),
+                Column("threshold", "share", digits=1),
+                Column("status", "code", of="target_status"),
+                Column("ci_verdict", "code", of="target_verdict", shown=False),
+                Column("note", "code", of="target_note", shown=False),
+            ],
+            rows_are="target",
+            min_cell=self.min_cell,
         )
-        if not shown.empty:
-            ys = y[s["value"].notna().to_numpy()]
-            ax.errorbar(
-                100 * shown["value"],
-                ys,
-                xerr=[100 * (shown["value"] - shown["lower"]), 100 * (shown["upper"] - shown["value"])],
-                fmt="o",
-                capsize=3,
-                label=t("tab_col_value", lang),
-                zorder=4,
-            )
-        ax.set_yticks(y, labels)
-        ax.invert_yaxis()
-        ax.set_xlim(0, 100)
-        ax.set_xlabel(t("tab_axis_percent", lang))
-        ax.legend(frameon=False, fontsize=9, loc="lower right")
-        if len(shown) < len(s):
-            fig.text(0.01, 0.0, t("tab_note_targets_not_plotted", lang), fontsize=7, va="top")
-        fig.tight_layout()
-        return fig
-
-    def to_results(self) -> dict:
-        out = []
-        for r in self._safe().itertuples():
-
-            def f(x):
-                return None if pd.isna(x) else float(x)
-
-            out.append(
+        mc = self.min_cell
+        for r in self.table.itertuples():
+            count_target = not is_share_metric(r.metric)
+            if count_target:
+                n = small_count_cell(r.n, mc)
+                value = Cell(n.value, n.marker, "count")
+                threshold = value_cell(r.threshold, "count")
+                ci = Cell()
+            else:
+                n = Cell(None, primary_marker(mc)) if r.n_suppressed else value_cell(None if pd.isna(r.n) else int(r.n))
+                value = unless(bool(r.suppressed), r.value)
+                ci = unless(bool(r.suppressed), [r.lower, r.upper])
+                threshold = value_cell(r.threshold)
+            successes = Cell() if count_target or pd.isna(r.successes) else unless(bool(r.suppressed), int(r.successes))
+            table.add_row(
+                r.id,
                 {
-                    "id": r.id,
-                    "metric": r.metric,
-                    "months": None if pd.isna(r.months) else int(r.months),
-                    "days": None if pd.isna(r.days) else int(r.days),
-                    "definition_sv": r.definition_sv,
-                    "definition_en": r.definition_en,
-                    "label_sv": r.label_sv,
-                    "label_en": r.label_en,
-                    "n": None if pd.isna(r.n) else int(r.n),
-                    "successes": None if pd.isna(r.successes) else int(r.successes),
-                    "value": f(r.value),
-                    "lower": f(r.lower),
-                    "upper": f(r.upper),
-                    "threshold": float(r.threshold),
+                    "definition": r.id,
+                    "n": n,
+                    "successes": successes,
+                    "value": value if not pd.isna(r.n) else Cell(),
+                    "ci": ci if not pd.isna(r.n) else Cell(),
+                    "threshold": threshold,
                     "status": r.status,
                     "ci_verdict": r.ci_verdict,
-                    "suppressed": bool(r.suppressed),
-                    "planned": r.planned,
                     "note": r.note,
-                }
+                },
             )
-        return {"min_cell": self.min_cell, "targets": out}
+        definitions = {
+            r.id: {
+                "metric": r.metric,
+                "months": None if pd.isna(r.months) else int(r.months),
+                "days": None if pd.isna(r.days) else int(r.days),
+                "threshold": float(r.threshold),
+                "min_observed": r.min_observed,
+                "label_sv": r.label_sv,
+                "label_en": r.label_en,
+                "planned": r.planned,
+            }
+            for r in self.table.itertuples()
+        }
+        return {"min_cell": self.min_cell, "table": table, "definitions": definitions}
+
+    def to_results(self) -> dict:
+        return place(self.published(), "/targets")
 
 
 def evaluate_targets(config, tables: dict[str, Any], data_end: dt.date) -> TargetsResult:
@@ -444,8 +379,6 @@ def evaluate_targets(config, tables: dict[str, Any], data_end: dt.date) -> Targe
         "metric",
         "months",
         "days",
-        "definition_sv",
-        "definition_en",
         "label_sv",
         "label_en",
         "threshold",

@@ -1,125 +1,197 @@
-"""The cleaning section of the report: reconciliation and quarantined rows."""
+"""The cleaning section of the report: rows read, kept and rejected per raw file (and sheet), the rules
+they broke, and the rows kept with a note (an unknown label kept as unknown, a combined label, a restored
+personnummer zero, anonymous participants).
+
+Rows of a file with one row per person (participants, comparison group) are
+persons: their counts are protected as linked counts (read = kept + rejected), and
+when a complement is needed the rows read are hidden, since the persons kept are
+published again as the flow and the comparison group. Rows of other files
+(follow-ups, survey answers, register months) are file rows and stay exact.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
-
 from analysis.clean.result import CleanResult
-from analysis.clean.rulebook import RULES
-from analysis.project.i18n import t
-from analysis.report.display import show_table, show_text
-from analysis.report.results import save_section
+from analysis.disclosure.published import Cell, Column, PublishedTable, linked_cell, small_count_cell
+from analysis.disclosure.suppression import protect_linked
+from analysis.report.display import show_text
+from analysis.report.i18n import t
+from analysis.report.labels import Labels
+from analysis.report.section import SectionResult
+from analysis.report.tables import show_published
+
+PERSON_FILES = frozenset({"participants", "comparison"})
 
 
-def reconciliation_table(result: CleanResult, lang: str) -> pd.DataFrame:
-    rec = result.reconciliation
-    return pd.DataFrame(
-        {
-            t("col_file", lang): rec["file"],
-            t("col_kind", lang): [t(f"kind_{k}", lang) for k in rec["kind"]],
-            t("col_rows_read", lang): rec["rows_read"],
-            t("col_rows_kept", lang): rec["rows_kept"],
-            t("col_rows_rejected", lang): rec["rows_rejected"],
-        }
+def files_table(result: CleanResult) -> PublishedTable:
+    """One row per raw file: its contents, rows read, kept and rejected, and its SHA-256."""
+    table = PublishedTable(
+        "files",
+        [
+            Column("kind", "code", of="file_kind"),
+            Column("rows_read", "count"),
+            Column("rows_kept", "count"),
+            Column("rows_rejected", "count"),
+            Column("sha256", "text", shown=False),
+            Column("sheet", "text", shown=False),
+            Column("header_row", "number", digits=0, shown=False),
+            Column("title_rows", "number", digits=0, shown=False),
+            Column("footer_rows", "number", digits=0, shown=False),
+        ],
+        rows_are="file",
+        min_cell=result.project.config.min_cell,
     )
-
-
-def problems_table(result: CleanResult, lang: str) -> pd.DataFrame:
-    counts = result.problem_counts()
-    return pd.DataFrame(
-        {
-            t("col_file", lang): counts["file"],
-            t("col_column", lang): counts["column"],
-            t("col_rule", lang): [RULES[r].label(lang) for r in counts["rule"]],
-            t("col_rows", lang): counts["rows"],
+    for f in result.files:
+        if f.kind in PERSON_FILES:
+            values = {"rows_read": f.rows_read, "rows_kept": f.rows_kept, "rows_rejected": f.rows_rejected}
+            pc = protect_linked(
+                values, [(["rows_kept", "rows_rejected"], "rows_read")], table.min_cell, prefer=["rows_read"]
+            )
+            counts: dict[str, Cell] = {k: linked_cell(pc, k) for k in values}
+        else:
+            counts = {k: Cell(int(getattr(f, k))) for k in ("rows_read", "rows_kept", "rows_rejected")}
+        layout = {
+            "sheet": f.sheet,
+            "header_row": f.header_row,
+            "title_rows": f.title_rows,
+            "footer_rows": f.footer_rows,
         }
+        table.add_row(f.file, {"kind": f.kind, **counts, "sha256": f.sha256, **layout})
+    table.meta["persons"] = [f.file for f in result.files if f.kind in PERSON_FILES]
+    return table
+
+
+def problems_table(result: CleanResult) -> PublishedTable:
+    """Rejected rows per file, column and rule (rows of a person file are persons: small numbers hidden)."""
+    table = PublishedTable(
+        "problems",
+        [Column("file", "text"), Column("column", "text"), Column("rule", "code", of="rule"), Column("rows", "count")],
+        rows_are="row_number",
+        min_cell=result.project.config.min_cell,
     )
+    kinds = {f.file: f.kind for f in result.files}
+    for i, r in enumerate(result.problem_counts().itertuples(), start=1):
+        persons = kinds.get(r.file) in PERSON_FILES
+        rows = small_count_cell(r.rows, table.min_cell) if persons else Cell(int(r.rows))
+        table.add_row(str(i), {"file": r.file, "column": r.column, "rule": r.rule, "rows": rows})
+    return table
 
 
 NOTES = ("unknown_label", "combined_label", "restored_leading_zero")
 
 
-def notes_table(result: CleanResult, lang: str) -> pd.DataFrame:
-    """Rows kept with a note (an unknown label kept as unknown, ...); a count below min_cell shows as "<5"."""
+def notes_table(result: CleanResult) -> PublishedTable:
+    """Rows kept with a note, per file, column, note and the value in the file; anonymous participants last.
+
+    The rows of a note are often persons (an unknown label of a participant): a count below
+    ``min_cell`` is hidden as on its own (it is part of no published sum).
+    """
+    table = PublishedTable(
+        "notes",
+        [
+            Column("file", "text"),
+            Column("column", "text"),
+            Column("note", "code", of="clean_note"),
+            Column("label", "text"),
+            Column("rows", "count"),
+        ],
+        rows_are="row_number",
+        min_cell=result.project.config.min_cell,
+    )
     counts = result.notice_counts()
     counts = counts[counts["notice"].isin(NOTES)]
-    mc = result.project.config.min_cell
-    rows = [
-        (r.file, r.column, t(f"clean_note_{r.notice}", lang), r.value if r.notice != "restored_leading_zero" else "")
-        + ((f"<{mc}" if 0 < r.rows < mc else str(r.rows)),)
-        for r in counts.itertuples()
-    ]
+    for i, r in enumerate(counts.itertuples(), start=1):
+        label = r.value if r.notice != "restored_leading_zero" else None
+        cells = {"file": r.file, "column": r.column, "note": r.notice, "label": label}
+        table.add_row(str(i), {**cells, "rows": small_count_cell(int(r.rows), table.min_cell)})
     anon = int(result.counts.get("anonymous_rows", 0))
     if anon:
-        rows.append(("", "person_id", t("clean_note_anonymous", lang), "", f"<{mc}" if anon < mc else str(anon)))
-    cols = [t("col_file", lang), t("col_column", lang), t("col_note", lang), t("col_label", lang), t("col_rows", lang)]
-    return pd.DataFrame(rows, columns=cols)
+        rows = small_count_cell(anon, table.min_cell)
+        table.add_row("anonymous", {"file": None, "column": "person_id", "note": "anonymous", "rows": rows})
+    return table
 
 
-def show(result: CleanResult, lang: str) -> None:
-    """Publish the cleaning section in the notebook/report."""
-    show_text(f"# {t('clean_heading', lang)}")
-    key = result.key_source
-    show_text(
-        t("clean_intro", lang, key_source=key) + " " + t("clean_data_end", lang, date=result.data_end.isoformat())
-    )
-    note = t("clean_rows_note", lang)
-    show_table(reconciliation_table(result, lang), t("clean_reconciliation_caption", lang), note=note, index=False)
-    if result.problems.empty:
-        show_text(t("clean_no_problems", lang))
-    else:
-        show_table(problems_table(result, lang), t("clean_problems_caption", lang), note=note, index=False)
-    notes = notes_table(result, lang)
-    if len(notes):
-        show_table(
-            notes,
-            t("clean_notes_caption", lang),
-            note=t("clean_notes_note", lang, min=result.project.config.min_cell),
-            index=False,
+def cleaning_section(result: CleanResult) -> CleaningSection:
+    """The cleaning section of one project from its :class:`CleanResult`.
+
+    Example
+    -------
+    >>> section = cleaning_section(clean_project(ctx.project))  # doctest: +SKIP
+    >>> section.to_results()["files"]["rows"]["deltagare.csv"]["rows_kept"]  # doctest: +SKIP
+    """
+    tree = {
+        "data_end": result.data_end.isoformat(),
+        "balanced": result.balanced,
+        "key_source": result.key_source,
+        "panel_domain": result.project.config.panel_domain,
+        "anonymous_rows": small_count_cell(int(result.counts.get("anonymous_rows", 0)), result.project.config.min_cell),
+        "files": files_table(result),
+        "problems": problems_table(result),
+        "notes": notes_table(result),
+    }
+    return CleaningSection("cleaning", tree)
+
+
+HEADERS = (
+    "kind",
+    "rows_read",
+    "rows_kept",
+    "rows_rejected",
+    "sha256",
+    "file",
+    "column",
+    "rule",
+    "rows",
+    "note",
+    "label",
+)
+
+
+def headers(lang: str) -> dict[str, str]:
+    keys = {"kind": "col_kind", "sha256": "col_sha256", "file": "col_file", "column": "col_column", "rule": "col_rule"}
+    return {h: t(keys.get(h, f"col_{h}"), lang) for h in HEADERS}
+
+
+class CleaningSection(SectionResult):
+    def show(self, lang: str) -> None:
+        tree, labels = self.tree, Labels(lang)
+        show_text(f"# {t('clean_heading', lang)}")
+        show_text(
+            t("clean_intro", lang, key_source=tree["key_source"])
+            + " "
+            + t("clean_data_end", lang, date=tree["data_end"])
         )
-
-
-def save(result: CleanResult, report_dir: Path) -> None:
-    """The cleaning numbers for results.json (rows per file; file rows, not person counts)."""
-    save_section(
-        report_dir,
-        "cleaning",
-        {
-            "data_end": result.data_end.isoformat(),
-            "balanced": result.balanced,
-            "panel_domain": result.project.config.panel_domain,
-            "anonymous_rows": int(result.counts.get("anonymous_rows", 0)),
-            "notes": _notes(result),
-            "files": [
-                {
-                    "file": f.file,
-                    "kind": f.kind,
-                    "sheet": f.sheet,
-                    "header_row": f.header_row,
-                    "title_rows": f.title_rows,
-                    "footer_rows": f.footer_rows,
-                    "rows_read": f.rows_read,
-                    "rows_kept": f.rows_kept,
-                    "rows_rejected": f.rows_rejected,
-                }
-                for f in result.files
-            ],
-        },
-    )
-
-
-def _notes(result: CleanResult) -> list[dict]:
-    mc = result.project.config.min_cell
-    counts = result.notice_counts()
-    return [
-        {
-            "file": r.file,
-            "column": r.column,
-            "note": r.notice,
-            "label": r.value if r.notice != "restored_leading_zero" else None,
-            "rows": int(r.rows) if r.rows >= mc else None,
-        }
-        for r in counts[counts["notice"].isin(NOTES)].itertuples()
-    ]
+        note = t("clean_rows_note", lang)
+        show_published(
+            tree["files"],
+            t("clean_reconciliation_caption", lang),
+            lang,
+            labels=labels,
+            headers=headers(lang),
+            row_header=t("col_file", lang),
+            note=note,
+        )
+        problems: PublishedTable = tree["problems"]
+        if not problems.rows:
+            show_text(t("clean_no_problems", lang))
+        else:
+            show_published(
+                problems,
+                t("clean_problems_caption", lang),
+                lang,
+                labels=labels,
+                headers=headers(lang),
+                row_header=None,
+                note=note,
+            )
+        notes: PublishedTable = tree["notes"]
+        if notes.rows:
+            show_published(
+                notes,
+                t("clean_notes_caption", lang),
+                lang,
+                labels=labels,
+                headers=headers(lang),
+                row_header=None,
+                note=t("clean_notes_note", lang, min=notes.min_cell),
+            )

@@ -1,25 +1,37 @@
 """The comparison design in the report: the target-trial protocol, the panel-built comparison,
 the estimand sentence, the cobalt-style diagnostics and the one warning when balance or overlap fails.
 
-Reads only the numbers and codes of :mod:`analysis.effects` (the protocol rows, the design counts,
-the results); every word comes from ``resources/i18n/design.yml``.
+Everything shown comes from the published tree of the effects section (the protocol table, the
+protected counts of the design, the estimates and diagnostics tables of
+:mod:`analysis.effects.publish`), so the page and ``results.json`` are the same objects; every
+word comes from ``resources/i18n/design.yml``.
 """
 
 from __future__ import annotations
 
-import pandas as pd
+from collections.abc import Mapping
+from typing import Any
 
-from analysis.effects.analysis import EffectsAnalysis
-from analysis.effects.outcome import OutcomeEffects
-from analysis.project.i18n import t, table
-from analysis.report.display import show_table, show_text
-from analysis.report.sections.effect_format import _count, _num, covariate_label, effect_display, outcome_label
+from analysis.disclosure.published import Cell, Column, PublishedTable
+from analysis.report.display import show_text
+from analysis.report.format import formatter
+from analysis.report.i18n import t, table
+from analysis.report.labels import Labels, covariate_label
+from analysis.report.sections.effect_format import estimator_label, show_estimates, stage_label
+from analysis.report.tables import show_published
 
-STAGES = ("before", "matching", "ipw", "overlap", "entropy")
+
+def _count(c: Cell | Any, lang: str) -> str:
+    """A published count: its marker when hidden, else the number."""
+    if isinstance(c, Cell):
+        return c.marker or formatter(lang).count(c.value)
+    return formatter(lang).count(c)
 
 
 def _status_list(codes: list[str], lang: str) -> str:
     names = [t(f"tab_status_{c}", lang).lower() for c in codes]
+    if not names:
+        return ""
     return f" {t('des_or', lang)} ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
 
 
@@ -31,198 +43,172 @@ def _var(name: str, lang: str) -> str:
 
 
 def _covariates(names: list[str], lang: str) -> str:
-    labels = []
-    for n in names:
-        if n.startswith(("hist_elig_", "hist_wos_")):
-            continue
-        labels.append(_var(n, lang))
+    labels = [_var(n, lang) for n in names if not n.startswith(("hist_elig_", "hist_wos_"))]
     hist = sorted({int(n.rsplit("_", 1)[1]) for n in names if n.startswith("hist_")})
     if hist:
         labels.append(t("des_history", lang, months=", ".join(map(str, hist))))
     return ", ".join(dict.fromkeys(labels))
 
 
-def _setting(row: dict, lang: str, res: EffectsAnalysis) -> str:
-    comp, panel = row["component"], row.get("source", "panel" if res.panel_design is not None else "file")
-    if comp == "eligibility":
-        key = "des_set_eligibility_panel" if row["source"] == "panel" else "des_set_eligibility_file"
-        return t(key, lang, statuses=_status_list(row["statuses"], lang) if row["statuses"] else "")
-    if comp == "treatment_strategies":
-        return t("des_set_strategies_panel" if row["control"] == "not_now" else "des_set_strategies_file", lang)
-    if comp == "assignment":
-        return _assignment(row, lang, res)
-    if comp == "time_zero":
-        return t("des_set_time_zero_panel" if row["definition"] == "start_month" else "des_set_time_zero_file", lang)
-    if comp == "followup":
-        return t("des_set_followup", lang, months=", ".join(map(str, row["months"])), data_end=row["data_end"])
-    if comp == "outcomes":
-        return "; ".join(_outcome_name(o, res, lang) for o in row["outcomes"])
-    if comp == "causal_contrast":
-        text = t(f"des_set_contrast_{row['estimand']}", lang)
-        return text + (t("des_set_contrast_overlap", lang) if row.get("overlap_population") else "")
-    del panel
-    return _analysis(row, lang, res)
+class Protocol:
+    """Words for the settings of one design's protocol rows (``outcomes``: outcome code -> its name)."""
+
+    def __init__(
+        self, rows: PublishedTable, outcomes: Mapping[str, str], lang: str, missing: Mapping[str, Any] | None = None
+    ):
+        self.rows, self.outcomes, self.lang, self.missing = rows, outcomes, lang, missing
+        elig = rows.cell("eligibility", "setting").value or {}
+        self.statuses: list[str] = list(elig.get("statuses") or [])
+
+    def __call__(self, component: str, col: Column, cell: Cell) -> str:
+        s, lang = cell.value or {}, self.lang
+        if component == "eligibility":
+            key = "des_set_eligibility_panel" if s.get("source") == "panel" else "des_set_eligibility_file"
+            return t(key, lang, statuses=_status_list(s.get("statuses") or [], lang))
+        if component == "treatment_strategies":
+            return t("des_set_strategies_panel" if s["control"] == "not_now" else "des_set_strategies_file", lang)
+        if component == "assignment":
+            return self._assignment(s)
+        if component == "time_zero":
+            panel = s["definition"] == "start_month"
+            return t("des_set_time_zero_panel" if panel else "des_set_time_zero_file", lang)
+        if component == "followup":
+            return t("des_set_followup", lang, months=", ".join(map(str, s["months"])), data_end=s["data_end"])
+        if component == "outcomes":
+            return "; ".join(self.outcomes.get(o, o) for o in s["outcomes"])
+        if component == "causal_contrast":
+            text = t(f"des_set_contrast_{s['estimand']}", lang)
+            return text + (t("des_set_contrast_overlap", lang) if s.get("overlap_population") else "")
+        return self._analysis(s)
+
+    def _assignment(self, s: dict) -> str:
+        lang = self.lang
+        caliper = s["caliper_sd"]
+        matching = t(
+            "des_set_matching",
+            lang,
+            k=s["k"],
+            replacement=t("des_with_replacement" if s["replacement"] else "des_without_replacement", lang),
+            caliper=formatter(lang).number(caliper, 1) if caliper is not None else "–",
+            bias=t("des_bias_correction", lang) if s["bias_correction"] else "",
+        )
+        covs = _covariates(s["covariates"], lang)
+        if s["method"] != "dynamic_matching":
+            return t("des_set_assignment_file", lang, covariates=covs, matching=matching)
+        extra = [e for e in s["exact"] if e not in ("start_month", "duration_band")]
+        names = ", ".join(_var(e, lang) for e in extra)
+        return t(
+            "des_set_assignment_panel",
+            lang,
+            statuses=_status_list(self.statuses, lang),
+            bands=", ".join(map(str, s["duration_bands"])),
+            exact=t("des_exact_more", lang, names=names) if extra else "",
+            covariates=covs,
+            matching=matching,
+        )
+
+    def _analysis(self, s: dict) -> str:
+        lang = self.lang
+        estimators = ", ".join(estimator_label(e, lang) for e in s["estimators"])
+        missing = missing_sentence(self.missing, lang) if self.missing is not None else ""
+        return t(
+            "des_set_analysis", lang, estimators=estimators, se=t(f"des_se_{s['se']}", lang), missing=missing
+        ).strip()
 
 
-def _outcome_name(name: str, res: EffectsAnalysis, lang: str) -> str:
-    o = res.outcomes.get(name)
-    if o is None and res.panel_design is not None:
-        o = res.panel_design.outcomes.get(name)
-    return outcome_label(o.spec, lang) if o is not None else name
-
-
-def _assignment(row: dict, lang: str, res: EffectsAnalysis) -> str:
-    matching = t(
-        "des_set_matching",
+def show_protocol(
+    pt: PublishedTable,
+    design: str,
+    outcomes: Mapping[str, str],
+    lang: str,
+    missing: Mapping[str, Any] | None = None,
+) -> None:
+    """The protocol table of one design (``design``: ``file`` or ``panel``; ``missing``: the file design's
+    missing-covariate node, worded in the analysis row)."""
+    show_published(
+        pt,
+        t("des_protocol_caption", lang, design=t(f"des_design_{design}", lang)),
         lang,
-        k=row["k"],
-        replacement=t("des_with_replacement" if row["replacement"] else "des_without_replacement", lang),
-        caliper=_num(row["caliper_sd"], lang, 1) if row["caliper_sd"] is not None else "–",
-        bias=t("des_bias_correction", lang) if row["bias_correction"] else "",
+        labels=Labels(lang),
+        row_header=t("des_col_component", lang),
+        headers={"setting": t("des_col_setting", lang)},
+        formats={"setting": Protocol(pt, outcomes, lang, missing)},
     )
-    covs = _covariates(row["covariates"], lang)
-    if row["method"] != "dynamic_matching":
-        return t("des_set_assignment_file", lang, covariates=covs, matching=matching)
-    extra = [e for e in row["exact"] if e not in ("start_month", "duration_band")]
-    names = ", ".join(_var(e, lang) for e in extra)
-    statuses = _status_list(res.panel_design.design.spec.eligible_statuses, lang) if res.panel_design else ""
-    return t(
-        "des_set_assignment_panel",
-        lang,
-        statuses=statuses,
-        bands=", ".join(map(str, row["duration_bands"])),
-        exact=t("des_exact_more", lang, names=names) if extra else "",
-        covariates=covs,
-        matching=matching,
-    )
 
 
-def _analysis(row: dict, lang: str, res: EffectsAnalysis) -> str:
-    estimators = ", ".join(t(f"eff_est_{e}", lang) for e in row["estimators"])
-    return t(
-        "des_set_analysis",
-        lang,
-        estimators=estimators,
-        se=t(f"des_se_{row['se']}", lang),
-        missing=missing_sentence(res, lang) if row["se"] != "clustered_by_person" else "",
-    ).strip()
-
-
-def missing_sentence(res: EffectsAnalysis, lang: str) -> str:
-    """Which missing-covariate method was used and for how many persons (count protected)."""
-    m = res.missing or {"method": "none_missing"}
-    if m.get("method") == "none_missing" or not m.get("columns"):
+def missing_sentence(missing: Mapping[str, Any], lang: str) -> str:
+    """Which missing-covariate method was used and for how many persons (the count as published)."""
+    if missing.get("method", "none_missing") == "none_missing" or not missing.get("columns"):
         return t("des_missing_none_missing", lang)
-    n = m.get("n_missing")
-    shown = m.get("n_missing_shown") if n is None else _count(n, res.min_cell)
-    cols = ", ".join(_var(c, lang) for c in m["columns"])
-    return t(f"des_missing_{m['method']}", lang, n=shown, columns=cols, m=m.get("imputations", 0))
+    cols = ", ".join(_var(c, lang) for c in missing["columns"])
+    n = _count(missing.get("n_missing"), lang)
+    return t(f"des_missing_{missing['method']}", lang, n=n, columns=cols, m=missing.get("imputations", 0))
 
 
-def protocol_table(rows: list[dict], res: EffectsAnalysis, lang: str) -> pd.DataFrame:
-    out = pd.DataFrame(
-        {t("des_col_setting", lang): [_setting(r, lang, res) for r in rows]},
-        index=[t(f"des_comp_{r['component']}", lang) for r in rows],
+DIAGNOSTIC_HEADERS = {
+    "max_abs_smd": "des_col_max_smd",
+    "max_vr": "des_col_max_vr",
+    "max_ks": "des_col_max_ks",
+    "ess_treated": "des_col_ess_treated",
+    "ess_control": "des_col_ess_control",
+}
+
+
+def show_diagnostics(node: Mapping[str, Any], design: str, lang: str) -> None:
+    """Per adjustment: largest |SMD|, variance ratio and KS distance, effective sizes; then the one warning."""
+    pt: PublishedTable | None = node.get("diagnostics")
+    if pt is None:
+        return
+    labels = Labels(lang, {"balance_stage": lambda s: stage_label(s, lang)})
+    show_published(
+        pt,
+        t("des_diag_caption", lang, design=t(f"des_design_{design}", lang)),
+        lang,
+        labels=labels,
+        row_header=t("des_col_stage", lang),
+        headers={k: t(v, lang) for k, v in DIAGNOSTIC_HEADERS.items()},
+        note=t("des_diag_note", lang),
     )
-    out.index.name = t("des_col_component", lang)
-    return out
+    show_text(warning_sentence(node.get("warnings") or [], lang))
 
 
-def diagnostics_table(o: OutcomeEffects, lang: str, min_cell: int) -> pd.DataFrame:
-    """Per adjustment: largest |SMD|, variance ratio and KS distance, effective sample sizes."""
-    bal = o.balance.to_results() if o.balance is not None else {}
-    rows = {}
-    for s in STAGES:
-        if s not in bal:
-            continue
-        b = bal[s]
-        rows[t(f"eff_stage_{s}", lang)] = {
-            t("des_col_max_smd", lang): _num(b["max_abs_smd"], lang, 2),
-            t("des_col_max_vr", lang): _num(b["max_vr"], lang, 2) if b["max_vr"] is not None else "–",
-            t("des_col_max_ks", lang): _num(b["max_ks"], lang, 2),
-            t("des_col_ess_treated", lang): _num(b.get("ess_treated"), lang, 0),
-            t("des_col_ess_control", lang): _num(b.get("ess_control"), lang, 0),
-        }
-    out = pd.DataFrame(rows).T
-    out.index.name = t("des_col_stage", lang)
-    return out
-
-
-def warning_sentence(o: OutcomeEffects, min_cell: int, lang: str) -> str:
+def warning_sentence(codes: list[str], lang: str) -> str:
     """One sentence in plain words listing every failed check, or that all is well."""
-    codes = o.warnings(min_cell)
     if not codes:
         return t("des_ok", lang)
     parts = []
     stages = [c.removeprefix("balance_") for c in codes if c.startswith("balance_")]
     if stages:
-        names = [t(f"eff_stage_{s}", lang).lower().removeprefix("efter ").removeprefix("after ") for s in stages]
+        names = [stage_label(s, lang).lower().removeprefix("efter ").removeprefix("after ") for s in stages]
         parts.append(t("des_warn_balance", lang, stages=", ".join(names)))
     parts += [t(f"des_warn_{c}", lang) for c in codes if not c.startswith("balance_")]
     what = "; ".join(parts)
     return t("des_warn", lang, what=what[0].upper() + what[1:])
 
 
-def show_protocol(res: EffectsAnalysis, lang: str) -> None:
-    """The file design's protocol table and the diagnostics of its main outcome."""
-    if res.protocol:
-        show_text(f"## {t('des_protocol_heading', lang)}")
-        show_text(t("des_protocol_intro", lang))
-        design = t("des_design_file", lang)
-        show_table(protocol_table(res.protocol, res, lang), t("des_protocol_caption", lang, design=design))
-
-
-def show_diagnostics(res: EffectsAnalysis, lang: str) -> None:
-    m = res.main
-    if m is None or not m.ok or m.balance is None:
-        return
-    show_table(
-        diagnostics_table(m, lang, res.min_cell),
-        t("des_diag_caption", lang, design=t("des_design_file", lang)),
-        note=t("des_diag_note", lang),
-    )
-    show_text(warning_sentence(m, res.min_cell, lang))
-
-
-def show_panel_design(res: EffectsAnalysis, lang: str) -> None:
-    """The panel-built comparison: what it is, its protocol, its estimates and diagnostics."""
-    pde = res.panel_design
-    if pde is None:
-        return
-    c = pde.design.counts
-    mc = res.min_cell
+def show_panel_design(tree: Mapping[str, Any], outcomes: Mapping[str, str], labels: Labels, lang: str) -> None:
+    """The panel-built comparison: what it is, its estimand, its protocol, its estimates and diagnostics."""
+    c = tree["counts"]
+    fmt = formatter(lang)
     show_text(f"## {t('des_panel_heading', lang)}")
     show_text(
         t(
             "des_panel_intro",
             lang,
-            eligible=_count(c["participants_eligible"], mc),
-            participants=_count(c["participants"], mc),
-            not_eligible=_count(c["participants_not_eligible"], mc),
-            rows=_num(c["comparison_rows"], lang, 0),
-            persons=_num(c["comparison_persons"], lang, 0),
+            eligible=_count(c["participants_eligible"], lang),
+            participants=_count(c["participants"], lang),
+            not_eligible=_count(c["participants_not_eligible"], lang),
+            rows=_count(c["comparison_rows"], lang),
+            persons=_count(c["comparison_persons"], lang),
         )
     )
-    show_text(t("des_estimand", lang, contrast=t(f"des_set_contrast_{pde.estimand}", lang)))
-    show_table(
-        protocol_table(pde.protocol, res, lang),
-        t("des_protocol_caption", lang, design=t("des_design_panel", lang)),
-    )
-    for o in pde.outcomes.values():
-        if not o.ok:
+    show_text(t("des_estimand", lang, contrast=t(f"des_set_contrast_{tree['estimand']}", lang)))
+    show_protocol(tree["protocol"], "panel", outcomes, lang)
+    for node in tree["outcomes"].values():
+        if node["status"] != "ok":
             continue
-        note = t(
-            "des_table_note",
-            lang,
-            p1=f"{_num(100 * o.mean_treated, lang)} %",
-            p0=f"{_num(100 * o.mean_control, lang)} %",
-        )
-        show_table(effect_display(o, lang, mc), t("des_table_caption", lang, months=o.spec.months), note=note)
-    main = pde.main
-    if main is not None and main.balance is not None:
-        show_table(
-            diagnostics_table(main, lang, mc),
-            t("des_diag_caption", lang, design=t("des_design_panel", lang)),
-            note=t("des_diag_note", lang),
-        )
-        show_text(warning_sentence(main, mc, lang))
+        note = t("des_table_note", lang, p1=fmt.percent(node["mean_treated"]), p0=fmt.percent(node["mean_control"]))
+        show_estimates(node["estimates"], t("des_table_caption", lang, months=node["months"]), lang, labels, note)
+    main = tree.get("main_outcome")
+    if main is not None:
+        show_diagnostics(tree["outcomes"][main], "panel", lang)

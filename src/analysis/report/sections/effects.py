@@ -1,212 +1,274 @@
-"""Show the effects section in a notebook: prose, tables and figures in the report language."""
+"""The effects section: prose, tables and figures in the report language, from the published effects tree.
+
+The comparison design (the target-trial protocol, the panel-built comparison, the cobalt-style
+diagnostics and the warning) is worded by :mod:`analysis.report.sections.design` from the same tree.
+"""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, cast
 
-from analysis.effects.analysis import ADJUSTED, EffectsAnalysis, OutcomeEffects
-from analysis.project.i18n import t
-from analysis.report.display import show_figure, show_table, show_text
+from analysis.disclosure.published import Cell, PublishedTable
+from analysis.effects.analysis import EffectsAnalysis, effects_analysis
+from analysis.effects.balance import BalanceResult
+from analysis.report.display import show_figure, show_text
+from analysis.report.format import formatter
+from analysis.report.i18n import t, table
+from analysis.report.labels import Labels, covariate_label
+from analysis.report.section import SectionResult, show_no_data
 from analysis.report.sections import design
-from analysis.report.sections.effect_format import (
-    _count,
-    _fmt_effect,
-    _num,
-    _p,
-    covariate_label,
-    effect_display,
-    outcome_label,
-)
+from analysis.report.sections.effect_format import estimator_label, outcome_label, show_estimates, stage_label
+from analysis.report.tables import cell_text, show_published
 
-__all__ = ["_count", "_fmt_effect", "_num", "_p", "covariate_label", "effect_display", "outcome_label", "show_effects"]
+__all__ = ["EffectsSection", "effects_section", "estimator_label", "from_analysis", "outcome_label"]
 
-EVENT_MONTHS = (-12, -6, -3, 0, 3, 6, 12, 18, 24)
+BALANCE_STAGES = ("before", "matching", "ipw")  # the per-covariate table; every adjustment is in the diagnostics
 
 
-def balance_display(o: OutcomeEffects, lang: str) -> pd.DataFrame:
-    tab = o.balance.table
-    out = pd.DataFrame(index=[covariate_label(c, lang) for c in tab.index])
-    for s in ("before", "matching", "ipw"):
-        if f"smd_{s}" in tab:
-            out[t(f"eff_col_smd_{s}", lang)] = [_num(v, lang, 2) for v in tab[f"smd_{s}"]]
-    for s in ("before", "ipw"):
-        if f"vr_{s}" in tab:
-            out[t(f"eff_col_vr_{s}", lang)] = [_num(v, lang, 2) for v in tab[f"vr_{s}"]]
-    out.index.name = t("eff_col_covariate", lang)
-    return out
+def effects_section(tables: Mapping[str, Any], config, data_end: dt.date) -> EffectsSection:
+    """Estimate and publish the effects of taking part (or say which data would make it possible).
+
+    Example
+    -------
+    >>> section = effects_section(ctx.tables, ctx.config, ctx.data_end.date())  # doctest: +SKIP
+    >>> section.to_results()["headline"]["estimate"]  # doctest: +SKIP
+    """
+    return from_analysis(effects_analysis(cast(dict, tables), config, data_end))
 
 
-def _show_outcome(res: EffectsAnalysis, o: OutcomeEffects, lang: str) -> None:
-    label = outcome_label(o.spec, lang)
-    show_text(f"### {t('eff_outcome_heading', lang, outcome=label)}")
-    if o.suppressed:
-        show_text(t("eff_suppressed", lang, outcome=label, min_cell=res.min_cell))
-        return
-    if o.skipped:
-        show_text(t("eff_skipped", lang, outcome=label, min_cell=res.min_cell))
-        return
-    if o.spec.kind == "binary":
-        note = t(
-            "eff_table_note_pp",
-            lang,
-            p1=f"{_num(100 * o.mean_treated, lang)} %",
-            p0=f"{_num(100 * o.mean_control, lang)} %",
+def from_analysis(res: EffectsAnalysis) -> EffectsSection:
+    return EffectsSection("effects", res.published(), {"analysis": res})
+
+
+class EffectsSection(SectionResult):
+    @property
+    def analysis(self) -> EffectsAnalysis:
+        return self.context["analysis"]
+
+    def outcome_names(self, lang: str) -> dict[str, str]:
+        """Every outcome of either design by its code, in words."""
+        res = self.analysis
+        outcomes = dict(res.outcomes)
+        if res.panel_design is not None:
+            outcomes.update(res.panel_design.outcomes)
+        return {n: outcome_label(o.spec, lang) for n, o in outcomes.items()}
+
+    def labels(self, lang: str) -> Labels:
+        return Labels(lang, {"outcome": self.outcome_names(lang), "estimator": lambda c: estimator_label(c, lang)})
+
+    def show(self, lang: str) -> None:
+        res, tree, fmt = self.analysis, self.tree, formatter(lang)
+        show_text(f"# {t('eff_heading', lang)}")
+        if "effects" in self.no_data:
+            reason = self.no_data["effects"]
+            key = {"no_comparison": "eff_no_comparison", "no_participants": "eff_no_participants"}.get(
+                reason, "eff_too_few"
+            )
+            show_text(t(key, lang, min_cell=res.min_cell))
+            if reason != "no_participants":
+                self._show_panel_design(lang)
+                self._show_panel(lang)
+            return
+        covs = ", ".join(dict.fromkeys(covariate_label(c, lang).split(":")[0] for c in res.covariates))
+        show_text(t("eff_intro", lang, covariates=covs))
+        missing = tree["missing"]
+        if missing.get("columns") and missing.get("method") == "complete":
+            show_text(design.missing_sentence(missing, lang))
+        show_text(t("eff_methods", lang, caliper=fmt.number(res.caliper, 1) if res.caliper is not None else "–"))
+        if "protocol" in tree:
+            show_text(f"## {t('des_protocol_heading', lang)}")
+            show_text(t("des_protocol_intro", lang))
+            design.show_protocol(tree["protocol"], "file", self.outcome_names(lang), lang, missing)
+        order = [n for n in [res.main_outcome] if n] + [n for n in res.outcomes if n != res.main_outcome]
+        for name in order:
+            self._show_outcome(name, lang)
+        self._show_diagnostics(lang)
+        if "evalues" in tree:
+            show_text(f"## {t('eff_evalue_heading', lang)}")
+            show_text(t("eff_evalue_intro", lang))
+            show_published(
+                tree["evalues"],
+                t("eff_evalue_caption", lang),
+                lang,
+                labels=self.labels(lang),
+                row_header=t("eff_col_outcome", lang),
+                headers={
+                    "rr": t("eff_col_rr", lang),
+                    "evalue": t("eff_col_evalue_point", lang),
+                    "evalue_ci": t("eff_col_evalue_ci", lang),
+                },
+                note=t("eff_evalue_note", lang),
+            )
+        self._show_panel_design(lang)
+        self._show_panel(lang)
+
+    def _show_panel_design(self, lang: str) -> None:
+        if "panel_design" in self.tree:
+            design.show_panel_design(self.tree["panel_design"], self.outcome_names(lang), self.labels(lang), lang)
+
+    def _show_outcome(self, name: str, lang: str) -> None:
+        res, fmt = self.analysis, formatter(lang)
+        o, node = res.outcomes[name], self.tree["outcomes"][name]
+        label = outcome_label(o.spec, lang)
+        show_text(f"### {t('eff_outcome_heading', lang, outcome=label)}")
+        if node["status"] == "suppressed":
+            show_text(t("eff_suppressed", lang, outcome=label, min_cell=res.min_cell))
+            return
+        if node["status"] != "ok":
+            show_text(t("eff_skipped", lang, outcome=label, min_cell=res.min_cell))
+            return
+        if o.spec.kind == "binary":
+            note = t("eff_table_note_pp", lang, p1=fmt.percent(o.mean_treated), p0=fmt.percent(o.mean_control))
+        else:
+            note = t("eff_table_note_cont", lang, m1=fmt.number(o.mean_treated, 0), m0=fmt.number(o.mean_control, 0))
+        show_estimates(node["estimates"], t("eff_table_caption", lang, outcome=label), lang, self.labels(lang), note)
+        for estimator, code in node.get("failed", {}).items():  # an estimator that failed says so
+            show_text(t("eff_failed", lang, method=estimator_label(estimator, lang), why=t(f"eff_failed_{code}", lang)))
+        truth = res.planted.get(o.spec.name)
+        binary = o.spec.kind == "binary"
+        assert o.estimates is not None
+        ax = o.estimates.plot(
+            labels={r.estimator: estimator_label(r.estimator, lang) for r in o.estimates.results},
+            xlabel=t("eff_forest_x_pp" if binary else "eff_forest_x_cont", lang),
+            truth=truth,
+            scale=100 if binary else 1,
+            truth_label=t("eff_planted_line", lang),
         )
-    else:
-        note = t("eff_table_note_cont", lang, m1=_num(o.mean_treated, lang, 0), m0=_num(o.mean_control, lang, 0))
-    show_table(effect_display(o, lang, res.min_cell), t("eff_table_caption", lang, outcome=label), note=note)
-    truth = res.planted.get(o.spec.name)
-    scale = 100 if o.spec.kind == "binary" else 1
-    ax = o.estimates.plot(
-        labels={e: t(f"eff_est_{e}", lang) for e in ("unadjusted", *ADJUSTED, "overlap")},
-        xlabel=t("eff_forest_x_pp" if o.spec.kind == "binary" else "eff_forest_x_cont", lang),
-        truth=truth,
-        scale=scale,
-        truth_label=t("eff_planted_line", lang),
-    )
-    fnote = t("eff_planted_note", lang, value=_fmt_effect(truth, o.spec.kind, lang)) if truth is not None else None
-    show_figure(ax.figure, t("eff_forest_caption", lang, outcome=label.lower() if lang == "en" else label), note=fnote)
+        value = None if truth is None else (fmt.pp(truth) if binary else fmt.number(truth, 0))
+        fnote = t("eff_planted_note", lang, value=value) if value is not None else None
+        cap = t("eff_forest_caption", lang, outcome=label.lower() if lang == "en" else label)
+        show_figure(ax.figure, cap, note=fnote, lang=lang)
 
-
-def _show_diagnostics(res: EffectsAnalysis, lang: str) -> None:
-    m = res.main
-    label = outcome_label(m.spec, lang)
-    show_text(f"## {t('eff_diag_heading', lang)}")
-    show_text(t("eff_diag_intro", lang))
-    show_table(
-        balance_display(m, lang), t("eff_balance_caption", lang, outcome=label), note=t("eff_balance_note", lang)
-    )
-    stages = [s for s in ("before", "matching", "ipw") if s in m.balance.stages]
-    from analysis.effects.balance import BalanceResult
-
-    sub = BalanceResult(m.balance.table, stages, m.balance.ess)
-    ax = sub.plot(
-        labels={c: covariate_label(c, lang) for c in m.balance.table.index},
-        stage_labels={s: t(f"eff_stage_{s}", lang) for s in stages},
-        xlabel=t("eff_love_x", lang),
-    )
-    show_figure(ax.figure, t("eff_love_caption", lang))
-    ax = m.propensity.plot(
-        labels=(t("eff_participants", lang), t("eff_comparison", lang)),
-        xlabel=t("eff_overlap_x", lang),
-        min_cell=res.min_cell,
-    )
-    show_figure(ax.figure, t("eff_overlap_caption", lang), note=t("eff_overlap_note", lang, min_cell=res.min_cell))
-    ipw = next((r for r in m.estimates.results if r.estimator == "ipw"), None)
-    mt = next((r for r in m.estimates.results if r.estimator == "matching"), None)
-    show_text(
-        t(
-            "eff_diag_facts",
+    def _show_diagnostics(self, lang: str) -> None:
+        res, fmt = self.analysis, formatter(lang)
+        m = res.main
+        if m is None or m.balance is None or m.propensity is None:
+            return
+        node = self.tree["outcomes"][res.main_outcome]
+        label = outcome_label(m.spec, lang)
+        show_text(f"## {t('eff_diag_heading', lang)}")
+        show_text(t("eff_diag_intro", lang))
+        balance: PublishedTable = node["balance"]
+        stages = [s for s in BALANCE_STAGES if s in m.balance.stages]
+        cols = [f"smd_{s}" for s in stages] + [f"vr_{s}" for s in ("before", "ipw") if s in stages]
+        show_published(
+            balance,
+            t("eff_balance_caption", lang, outcome=label),
             lang,
-            outside=_count(m.propensity.n_outside_support, res.min_cell),
-            unmatched=_count(mt.details.get("n_unmatched", 0), res.min_cell) if mt else "–",
-            ess=_num(ipw.details.get("ess_control"), lang, 0) if ipw else "–",
+            labels=Labels(lang),
+            columns=cols,
+            row_header=t("eff_col_covariate", lang),
+            headers={c: _stage_header(c, lang) for c in cols},
+            note=t("eff_balance_note", lang),
         )
-    )
-    # the one plain-words warning (or that all is well) follows in design.show_diagnostics
-
-
-def _show_evalues(res: EffectsAnalysis, lang: str) -> None:
-    rows = {}
-    for o in res.outcomes.values():
-        ev = o.evalues.get("aipw") if o.ok else None
-        if ev:
-            rows[outcome_label(o.spec, lang)] = {
-                t("eff_col_rr", lang): _num(ev.get("rr"), lang, 2),
-                t("eff_col_evalue_point", lang): _num(ev.get("evalue"), lang, 2),
-                t("eff_col_evalue_ci", lang): _num(ev.get("evalue_ci"), lang, 2),
-            }
-    if not rows:
-        return
-    show_text(f"## {t('eff_evalue_heading', lang)}")
-    show_text(t("eff_evalue_intro", lang))
-    out = pd.DataFrame(rows).T
-    out.index.name = t("eff_col_outcome", lang)
-    show_table(out, t("eff_evalue_caption", lang), note=t("eff_evalue_note", lang))
-
-
-def _show_panel(res: EffectsAnalysis, lang: str) -> None:
-    show_text(f"## {t('eff_panel_heading', lang)}")
-    if not res.panel:
-        show_text(t("eff_panel_no_panel", lang))
-        return
-    any_es = next(iter(res.panel.values()))
-    ks = any_es.shares["k"]
-    did = any_es.has_comparison
-    show_text(t("eff_panel_intro_did" if did else "eff_panel_intro_desc", lang, lo=-int(ks.min()), hi=int(ks.max())))
-    for name, es in res.panel.items():
-        what = t(f"eff_panel_{name}", lang)
-        ax = es.plot_shares(
+        sub = BalanceResult(m.balance.table, stages, m.balance.ess)
+        ax = sub.plot(
+            labels={c: covariate_label(c, lang) for c in m.balance.table.index},
+            stage_labels={s: stage_label(s, lang) for s in stages},
+            xlabel=t("eff_love_x", lang),
+        )
+        show_figure(ax.figure, t("eff_love_caption", lang), lang=lang)
+        ax = m.propensity.plot(
             labels=(t("eff_participants", lang), t("eff_comparison", lang)),
-            xlabel=t("eff_months_from_start", lang),
-            ylabel=t("eff_share", lang),
+            xlabel=t("eff_overlap_x", lang),
+            min_cell=res.min_cell,
         )
+        ax.yaxis.set_major_formatter(fmt.tick("percent", absolute=True))
         show_figure(
-            ax.figure, t("eff_shares_caption", lang, what=what), note=t("eff_shares_note", lang, min_cell=res.min_cell)
+            ax.figure,
+            t("eff_overlap_caption", lang),
+            note=t("eff_overlap_note", lang, min_cell=res.min_cell),
+            lang=lang,
         )
-        ax = es.plot(xlabel=t("eff_months_from_start", lang), ylabel=t("eff_es_y", lang))
-        show_figure(ax.figure, t("eff_es_caption" if did else "eff_ba_caption", lang, what=what))
-        safe = es.safe_shares().set_index(["group", "k"])["share"]
-        rows = {}
-        for k in EVENT_MONTHS:
-            if k not in es.estimates.index:
-                continue
-            e = es.estimates.loc[k]
-            row = {t("eff_col_share_treated", lang): _pct(safe.get((1, k)), lang)}
-            if did:
-                row[t("eff_col_share_control", lang)] = _pct(safe.get((0, k)), lang)
-            col = t("eff_col_did" if did else "eff_col_change", lang)
-            row[col] = (
-                f"{_num(100 * e['estimate'], lang)} ({_num(100 * e['lower'], lang)} – {_num(100 * e['upper'], lang)})"
+        estimates: PublishedTable = node["estimates"]
+        col = estimates.column("n_left_out")
+        labels = Labels(lang)
+
+        def left_out(estimator: str) -> str:
+            return (
+                cell_text(estimates.cell(estimator, "n_left_out"), col, fmt, labels)
+                if estimator in estimates.rows
+                else "–"
             )
-            rows[k] = row
-        if rows:
-            tab = pd.DataFrame(rows).T
-            tab.index.name = t("eff_col_month", lang)
-            show_table(tab, t("eff_did_table_caption", lang) + f" ({what})")
-        if es.pretrend:
-            pt = es.pretrend
-            verdict = t("eff_pretrend_ok" if pt["p"] >= 0.05 else "eff_pretrend_bad", lang)
-            show_text(
-                t(
-                    "eff_pretrend",
+
+        diag: PublishedTable = node["diagnostics"]
+        ess = diag.cell("ipw", "ess_control")
+        outside: Cell = node["overlap"]["n_outside_support"]
+        show_text(
+            t(
+                "eff_diag_facts",
+                lang,
+                outside=outside.marker or fmt.count(outside.value),
+                unmatched=left_out("matching"),
+                ess=cell_text(ess, diag.column("ess_control"), fmt, labels),
+            )
+        )
+        design.show_diagnostics(node, "file", lang)  # every adjustment, then the one plain-words warning
+
+    def _show_panel(self, lang: str) -> None:
+        res, fmt = self.analysis, formatter(lang)
+        show_text(f"## {t('eff_panel_heading', lang)}")
+        if not res.panel:
+            show_no_data("panel", "no_panel", lang)
+            return
+        any_es = next(iter(res.panel.values()))
+        ks = any_es.shares["k"]
+        did = any_es.has_comparison
+        show_text(
+            t("eff_panel_intro_did" if did else "eff_panel_intro_desc", lang, lo=-int(ks.min()), hi=int(ks.max()))
+        )
+        for name, es in res.panel.items():
+            node = self.tree["panel"][name]
+            what = t(f"eff_panel_{name}", lang)
+            ax = es.plot_shares(
+                labels=(t("eff_participants", lang), t("eff_comparison", lang)),
+                xlabel=t("eff_months_from_start", lang),
+                ylabel=t("eff_share", lang),
+            )
+            ax.yaxis.set_major_formatter(fmt.tick("percent"))
+            show_figure(
+                ax.figure,
+                t("eff_shares_caption", lang, what=what),
+                note=t("eff_shares_note", lang, min_cell=res.min_cell),
+                lang=lang,
+            )
+            ax = es.plot(xlabel=t("eff_months_from_start", lang), ylabel=t("eff_es_y", lang))
+            show_figure(ax.figure, t("eff_es_caption" if did else "eff_ba_caption", lang, what=what), lang=lang)
+            pt: PublishedTable = node["estimates"]
+            if pt.meta["shown_months"]:
+                show_published(
+                    pt,
+                    t("eff_did_table_caption", lang) + f" ({what})",
                     lang,
-                    what=what,
-                    stat=_num(pt["statistic"], lang, 2),
-                    df=pt["df"],
-                    p=_p(pt["p"], lang),
-                    verdict=verdict,
+                    rows=[str(k) for k in pt.meta["shown_months"]],
+                    row_header=t("eff_col_month", lang),
+                    headers={
+                        "share_treated": t("eff_col_share_treated", lang),
+                        "share_control": t("eff_col_share_control", lang),
+                        "estimate": t("eff_col_did" if did else "eff_col_change", lang),
+                    },
                 )
-            )
+            if es.pretrend:
+                pt_ = es.pretrend
+                verdict = t("eff_pretrend_ok" if pt_["p"] >= 0.05 else "eff_pretrend_bad", lang)
+                show_text(
+                    t(
+                        "eff_pretrend",
+                        lang,
+                        what=what,
+                        stat=fmt.number(pt_["statistic"], 2),
+                        df=pt_["df"],
+                        p=fmt.p_text(pt_["p"]),
+                        verdict=verdict,
+                    )
+                )
 
 
-def _pct(v, lang: str) -> str:
-    return "–" if v is None or not np.isfinite(v) else f"{_num(100 * v, lang, 0)} %"
-
-
-def show_effects(res: EffectsAnalysis, lang: str) -> None:
-    """Headings, prose, tables and figures of the effects section."""
-    show_text(f"# {t('eff_heading', lang)}")
-    if not res.available:
-        key = {"no_comparison": "eff_no_comparison", "no_participants": "eff_no_participants"}.get(
-            res.reason, "eff_too_few"
-        )
-        show_text(t(key, lang, min_cell=res.min_cell))
-        if res.reason != "no_participants":
-            _show_panel(res, lang)
-        return
-    covs = ", ".join(dict.fromkeys(covariate_label(c, lang).split(":")[0] for c in res.covariates))
-    show_text(t("eff_intro", lang, covariates=covs))
-    if res.n_missing_covariates:
-        show_text(design.missing_sentence(res, lang))
-    show_text(t("eff_methods", lang, caliper=_num(res.caliper, lang, 1) if res.caliper is not None else "–"))
-    design.show_protocol(res, lang)
-    order = [res.main_outcome] + [n for n in res.outcomes if n != res.main_outcome]
-    for name in order:
-        _show_outcome(res, res.outcomes[name], lang)
-    _show_diagnostics(res, lang)
-    design.show_diagnostics(res, lang)
-    _show_evalues(res, lang)
-    design.show_panel_design(res, lang)
-    _show_panel(res, lang)
+def _stage_header(col: str, lang: str) -> str:
+    key = f"eff_col_{col}"
+    if key in table():
+        return t(key, lang)
+    what, _, stage = col.partition("_")
+    return t(f"eff_col_{what}_after", lang, method=estimator_label(stage, lang))

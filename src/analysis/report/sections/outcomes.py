@@ -1,0 +1,76 @@
+"""The outcomes section: work or study, status at exit and at follow-up, transitions, income sources."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from analysis.disclosure.published import PublishedTable
+from analysis.report.display import show_figure, show_text
+from analysis.report.figures import hidden_note, panels
+from analysis.report.i18n import t
+from analysis.report.labels import Labels, timepoint_label
+from analysis.report.section import SectionResult, show_no_data
+from analysis.report.tables import show_published
+from analysis.tables.outcomes import outcome_tables
+
+
+def outcomes_section(tables: Mapping[str, Any], config, data_end: dt.date) -> OutcomesSection:
+    """Compute and publish the outcome tables of one project.
+
+    Example
+    -------
+    >>> section = outcomes_section(ctx.tables, ctx.config, ctx.data_end.date())  # doctest: +SKIP
+    >>> section.to_results()["work_or_study"]["rows"]["exit"]["among_all"]["share"]  # doctest: +SKIP
+    """
+    result = outcome_tables(
+        tables["participants"], tables.get("followups"), data_end, config, waves=config.followup_months_after_exit
+    )
+    return OutcomesSection("outcomes", result.published())
+
+
+class OutcomesSection(SectionResult):
+    def show(self, lang: str) -> None:
+        tree = self.tree
+        income: PublishedTable = tree["income"]
+        labels = Labels(lang, {"income": {"self_supporting": t("tab_self_supporting", lang)}})
+        show_text(f"# {t('sec_outcomes_heading', lang)}")
+        show_text(t("sec_outcomes_intro", lang))
+        show_text(f"## {t('sec_outcomes_work_or_study', lang)}")
+        show_published(
+            tree["work_or_study"],
+            t("tab_cap_work_or_study", lang),
+            lang,
+            labels=labels,
+            note=t("tab_note_work_or_study", lang),
+        )
+        show_text(f"## {t('sec_outcomes_exit', lang)}")
+        show_published(tree["exit_status"], t("tab_cap_exit_status", lang), lang, labels=labels)
+        waves: dict[str, dict] = tree.get("waves", {})
+        statuses = [(timepoint_label("exit", lang), tree["exit_status"])]
+        statuses += [(timepoint_label(w, lang), node["status"]) for w, node in waves.items()]
+        fig = panels(statuses, lang, labels)
+        if fig is not None:
+            note = hidden_note([pt for _, pt in statuses], lang)
+            show_figure(fig, t("sec_outcomes_figure", lang), note=note, lang=lang)
+        for by, pt in tree["exit_status_by"].items():
+            show_published(pt, t(f"tab_cap_exit_status_by_{by}", lang), lang, labels=labels)
+        show_text(f"## {t('sec_outcomes_followup', lang)}")
+        if "waves" in self.no_data:
+            show_no_data("waves", self.no_data["waves"], lang)
+        for w, node in waves.items():
+            show_published(node["status"], t("tab_cap_followup_status", lang, months=w), lang, labels=labels)
+            if "transitions" in node:
+                show_published(
+                    node["transitions"],
+                    t("tab_cap_transitions", lang, months=w),
+                    lang,
+                    labels=labels,
+                    row_header=t("tab_col_exit_vs_followup", lang),
+                )
+        show_text(f"## {t('sec_outcomes_income', lang)}")
+        codes = ", ".join(t(f"tab_income_{c}", lang) for c in income.meta["self_supporting_codes"])
+        show_published(
+            income, t("tab_cap_income", lang), lang, labels=labels, note=t("sec_income_note", lang, codes=codes)
+        )

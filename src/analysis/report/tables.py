@@ -1,0 +1,153 @@
+"""Render a :class:`~analysis.disclosure.published.PublishedTable` as an HTML table in the report language.
+
+The table carries ``data-results`` with the JSON pointer of its node in
+``results.json`` and every value cell the pointer of its value, so that the page
+and ``results.json`` show one and the same number. Codes become words through
+:class:`~analysis.report.labels.Labels`, numbers go through the one formatter of
+the language (:mod:`analysis.report.format`); a hidden cell shows its marker.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping, Sequence
+
+from IPython.display import HTML, display
+
+from analysis.disclosure.published import Cell, Column, PublishedTable
+from analysis.report.format import NO_VALUE, Formatter, formatter
+from analysis.report.i18n import t
+from analysis.report.labels import Labels
+
+CellFormat = Callable[[str, Column, Cell], str]
+
+
+def default_headers(lang: str) -> dict[str, str]:
+    """Column headers shared by many tables (a section adds its own)."""
+    return {"count": t("n", lang), "n": t("n", lang), "share": "%", "ci": t("ci95", lang)}
+
+
+def cell_text(cell: Cell, col: Column, fmt: Formatter, labels: Labels) -> str:
+    """What a reader sees in one cell: the marker of a hidden value, "–" for no value, else the formatted value."""
+    if cell.marker is not None:
+        return cell.marker
+    v = cell.value
+    if v is None:
+        return NO_VALUE
+    kind = cell.kind or col.kind
+    if kind == "interval":
+        return fmt.interval(v[0], v[1], col.of or "number", col.digits)
+    if kind == "estimate":
+        return fmt.estimate(v[0], v[1], v[2], col.of or "number", col.digits)
+    if kind == "code":
+        return labels(col.of, v)
+    if kind == "text":
+        return str(v)
+    return fmt.value(v, kind, col.digits)
+
+
+def header_text(col: Column, pt: PublishedTable, labels: Labels, headers: Mapping[str, str]) -> str:
+    if pt.keys_are is not None and col.key not in headers:
+        name = labels(pt.keys_are, col.key)
+    else:
+        name = headers.get(col.key, col.key)
+    if col.group is None:
+        return name
+    return f"{labels(pt.groups_are, col.group)}: {name}"
+
+
+def table_html(
+    pt: PublishedTable,
+    caption: str,
+    lang: str,
+    *,
+    labels: Labels | None = None,
+    headers: Mapping[str, str] | None = None,
+    note: str | None = None,
+    rows: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    row_header: str | None = "",
+    formats: Mapping[str, CellFormat] | None = None,
+) -> str:
+    """The HTML of one published table.
+
+    Parameters
+    ----------
+    rows, columns
+        The rows and column ids to show (default: every row and every shown column).
+    headers
+        Column key -> header text, on top of :func:`default_headers`.
+    formats
+        Column id -> function ``(row, column, cell) -> text`` for cells that need more
+        than a number (a threshold "at least 50,0 %").
+    row_header
+        Header of the column of row labels; None: no such column (rows are just numbered lines).
+    """
+    if pt.withheld:
+        return (
+            f'<p class="fe-no-data">{html.escape(t("nodata_too_few", lang, caption=caption, min_cell=pt.min_cell))}</p>'
+        )
+    if pt.pointer is None:
+        raise ValueError(f"table {pt.name} has no place in results.json; place the section's tree first")
+    labels = labels or Labels(lang)
+    fmt = formatter(lang)
+    heads = {**default_headers(lang), **(headers or {})}
+    cols = [c for c in pt.columns if c.shown] if columns is None else [pt.column(*_split(c)) for c in columns]
+    shown_rows = list(pt.rows) if rows is None else [r for r in rows if r in pt.rows]
+    formats = formats or {}
+    head = "" if row_header is None else f"<th>{html.escape(row_header)}</th>"
+    for c in cols:
+        head += f'<th scope="col"{_align(c)}>{html.escape(header_text(c, pt, labels, heads))}</th>'
+    body = [_row_html(pt, r, cols, fmt, labels, formats, row_header is not None) for r in shown_rows]
+    parts = [
+        f'<figure class="fe-table-figure"><figcaption class="fe-caption fe-caption-table">{html.escape(caption)}'
+        "</figcaption>",
+        f'<table class="fe-table" data-results="{html.escape(pt.pointer)}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>",
+    ]
+    notes = [n for n in (note, suppressed_note(pt, lang, shown_rows, cols)) if n]
+    if notes:
+        parts.append(f'<p class="fe-note">{html.escape(" ".join(notes))}</p>')
+    parts.append("</figure>")
+    return "".join(parts)
+
+
+def _row_html(
+    pt: PublishedTable,
+    row: str,
+    cols: Sequence[Column],
+    fmt: Formatter,
+    labels: Labels,
+    formats: Mapping[str, CellFormat],
+    with_label: bool,
+) -> str:
+    """One row: its label and every cell with the JSON pointer of its value."""
+    tds = []
+    for c in cols:
+        cell = pt.cell(row, c.key, c.group)
+        text = formats[c.id](row, c, cell) if c.id in formats else cell_text(cell, c, fmt, labels)
+        tds.append(f'<td{_align(c)} data-results="{html.escape(pt.cell_pointer(row, c))}">{html.escape(text)}</td>')
+    label = f'<th scope="row">{html.escape(labels(pt.rows_are, row))}</th>' if with_label else ""
+    return f"<tr>{label}{''.join(tds)}</tr>"
+
+
+def suppressed_note(pt: PublishedTable, lang: str, rows: Sequence[str], cols: Sequence[Column]) -> str | None:
+    """The standard footnote when a shown cell is hidden."""
+    if any(pt.cell(r, c.key, c.group).suppressed for r in rows for c in cols):
+        return t("suppressed_note", lang, min_cell=pt.min_cell)
+    return None
+
+
+def _align(col: Column) -> str:
+    """Words align left, numbers right."""
+    return ' class="fe-text"' if col.kind in ("code", "text") else ""
+
+
+def _split(cid: str) -> tuple[str, str | None]:
+    group, _, key = cid.rpartition("/")
+    return (key, group or None)
+
+
+def show_published(pt: PublishedTable, caption: str, lang: str, **kw) -> None:
+    """Show one published table in the notebook (and so in the report)."""
+    display(HTML(table_html(pt, caption, lang, **kw)))
