@@ -1,4 +1,4 @@
-"""Cleaning the monthly status panel on integer codes (register scale)."""
+"""Cleaning the monthly panels (statuses, income sources) on integer codes (register scale)."""
 
 from __future__ import annotations
 
@@ -18,15 +18,19 @@ from analysis.project.dates import parse_month
 from analysis.project.errors import BadFileError
 
 
-def _clean_panel(path: Path, spec: FileSpec, ctx: _Context) -> tuple[pd.DataFrame, _Problems, FileReport]:
-    """The monthly status panel: the same rules as :func:`_clean_file`, on integer codes.
+def _clean_panel(
+    path: Path, spec: FileSpec, ctx: _Context, kind: str = "status_monthly"
+) -> tuple[pd.DataFrame, _Problems, FileReport]:
+    """A monthly panel (``status_monthly`` or ``income_monthly``): the rules of :func:`_clean_file`, on integer codes.
 
     A register panel has tens of millions of rows but only as many distinct values
     as persons, months and labels. Every rule runs once per distinct value; rows are
     handled as integer codes and boolean masks, so no column of millions of Python
     objects is ever built (the generic path's memory at 36 million rows was ~10 GB).
+    The status panel has one row per person and month; the income panel one per person,
+    month and income source (a month may have several sources).
     """
-    kind = "status_monthly"
+    ((category, domain),) = FILE_COLUMNS[kind]["categories"].items()
     raw = read_raw(path, spec)
     rows_read = len(raw)
     df, ignored = _map_headers(raw, spec, kind, [])
@@ -35,7 +39,7 @@ def _clean_panel(path: Path, spec: FileSpec, ctx: _Context) -> tuple[pd.DataFram
         raise BadFileError(
             spec.path,
             f"required column missing (found: {', '.join(map(str, raw.columns[1:]))}); "
-            "name it as in the data contract or map it under files.status_monthly.columns in project.yml",
+            f"name it as in the data contract or map it under files.{kind}.columns in project.yml",
             column=", ".join(missing),
             row=1,
         )
@@ -43,7 +47,7 @@ def _clean_panel(path: Path, spec: FileSpec, ctx: _Context) -> tuple[pd.DataFram
     row = df[ROW].to_numpy()
     id_codes, id_values = _distinct(df["person_id"])
     month_codes, month_values = _distinct(df["month"])
-    status_codes, status_values = _distinct(df["status"])
+    status_codes, status_values = _distinct(df[category])
     del raw, df
 
     def add(
@@ -83,21 +87,21 @@ def _clean_panel(path: Path, spec: FileSpec, ctx: _Context) -> tuple[pd.DataFram
     add(blank_month[month_codes], "month", "empty_required", "empty required field")
     rejected |= (bad_month | blank_month)[month_codes]
 
-    # Status
-    status, unknown = _categories(status_values, "panel_status", spec.values.get("status", {}))
+    # Status (or income source)
+    status, unknown = _categories(status_values, domain, spec.values.get(category, {}))
     unknown = unknown.to_numpy(bool)
     for label in pd.unique(status_values[unknown].astype(str)):
         sel = unknown & (status_values.astype(str) == label).to_numpy()
         add(
             sel[status_codes],
-            "status",
+            category,
             "unknown_label",
-            f"unknown label '{label}' (map it under files.status_monthly.values.status in project.yml)",
+            f"unknown label '{label}' (map it under files.{kind}.values.{category} in project.yml)",
             status_values,
             status_codes,
         )
     blank_status = (status.isna() & _blank(status_values)).to_numpy(bool)
-    add(blank_status[status_codes], "status", "empty_required", "empty required field")
+    add(blank_status[status_codes], category, "empty_required", "empty required field")
     rejected |= (unknown | blank_status)[status_codes]
 
     # Persons not kept from the person files, then one row per person and month
@@ -112,21 +116,24 @@ def _clean_panel(path: Path, spec: FileSpec, ctx: _Context) -> tuple[pd.DataFram
     )
     rejected |= ~known[key_codes]
     month_code_of_value, month_uniques = pd.factorize(months, use_na_sentinel=True)
+    status_code_of_value, status_uniques = pd.factorize(status, use_na_sentinel=True)
     kept = np.flatnonzero(~rejected)
     pair = key_codes[kept].astype(np.int64) * max(len(month_uniques), 1) + month_code_of_value[month_codes[kept]]
+    if kind == "income_monthly":  # one row per person, month and source
+        pair = pair * max(len(status_uniques), 1) + status_code_of_value[status_codes[kept]]
     if len(pair) > 1 and not (np.diff(pair) > 0).all():  # a file sorted by person and month needs no hashing
         dup = pd.Series(pair).duplicated(keep="first").to_numpy()
         dup_rows = np.zeros(len(row), dtype=bool)
         dup_rows[kept[dup]] = True
-        add(dup_rows, "month", "duplicate_month", "duplicate month for the same person")
+        what = "the same income source twice in one month" if kind == "income_monthly" else "duplicate month"
+        add(dup_rows, "month", "duplicate_month", f"{what} for the same person")
         kept = kept[~dup]
 
-    status_code_of_value, status_uniques = pd.factorize(status, use_na_sentinel=True)
     out = pd.DataFrame(
         {
             "person_key": pd.Categorical.from_codes(key_codes[kept], categories=pd.Index(key_values, dtype=object)),
             "month": pd.DatetimeIndex(month_uniques).take(month_code_of_value[month_codes[kept]]).as_unit("ns"),
-            "status": pd.Categorical.from_codes(
+            category: pd.Categorical.from_codes(
                 status_code_of_value[status_codes[kept]], categories=pd.Index(status_uniques, dtype=object)
             ),
         }

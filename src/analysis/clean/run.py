@@ -18,6 +18,8 @@ from analysis.project.contract import ORDER
 from analysis.project.errors import FoljevalError
 from analysis.project.schemas import SCHEMAS
 
+PANELS = {"status_monthly": "status", "income_monthly": "income_source"}  # kind -> its category column
+
 
 def _canonical_frame(kind: str, df: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     """Column order and dtypes of the processed table."""
@@ -26,10 +28,11 @@ def _canonical_frame(kind: str, df: pd.DataFrame, ctx: _Context) -> pd.DataFrame
     if kind == "survey":
         # Free text stays out of the processed data: it is never analysed and may identify people.
         return df[["respondent_key", "wave", "item", "response"]].reset_index(drop=True)
-    if kind == "status_monthly":
+    if kind in PANELS:
         # The panel stays dictionary-encoded (categorical): millions of rows, few distinct keys.
-        out = df[["person_key", "month", "status"]].reset_index(drop=True)
-        for c in ("person_key", "status"):
+        category = PANELS[kind]
+        out = df[["person_key", "month", category]].reset_index(drop=True)
+        for c in ("person_key", category):
             col = out[c] if isinstance(out[c].dtype, pd.CategoricalDtype) else out[c].astype("category")
             out[c] = _drop_unused_categories(col)
         out["month"] = out["month"].astype("datetime64[ns]")
@@ -61,8 +64,9 @@ def _data_end(ctx: _Context, tables: dict[str, pd.DataFrame]) -> dt.date:
         candidates.append(p[c].max())
     if "followups" in tables:
         candidates.append(tables["followups"]["followup_date"].max())
-    if "status_monthly" in tables:
-        candidates.append(tables["status_monthly"]["month"].max() + pd.offsets.MonthEnd(0))
+    for kind in PANELS:
+        if kind in tables:
+            candidates.append(tables[kind]["month"].max() + pd.offsets.MonthEnd(0))
     found = [c for c in candidates if pd.notna(c)]
     return (max(found) if found else pd.Timestamp(ctx.config.period.end)).date()
 
@@ -122,8 +126,8 @@ def clean_project(project: Project, env: dict[str, str] | None = None) -> CleanR
         if spec is None:
             continue
         path = project.raw_dir / spec.path
-        if kind == "status_monthly":
-            kept, problems, report = _clean_panel(path, spec, ctx)
+        if kind in PANELS:
+            kept, problems, report = _clean_panel(path, spec, ctx, kind)
         else:
             kept, problems, report = _clean_file(kind, path, spec, ctx)
         tables[kind] = _canonical_frame(kind, kept, ctx)

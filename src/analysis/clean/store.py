@@ -11,7 +11,7 @@ import pandas as pd
 
 from analysis.project.errors import FoljevalError
 
-TABLES = ("participants", "comparison", "followups", "status_monthly", "survey")
+TABLES = ("participants", "comparison", "followups", "status_monthly", "income_monthly", "survey")
 
 
 def write_table(folder: Path, name: str, df: pd.DataFrame) -> Path:

@@ -32,4 +32,4 @@ EXIT_STATUS = (
 )
 PANEL_STATUS = ("work", "study", "income_support", "job_seeking", "sick", "other", "unknown")
 SURVEY_WAVES = ("exit", "followup")
-FILE_KINDS = ("participants", "comparison", "followups", "status_monthly", "survey")
+FILE_KINDS = ("participants", "comparison", "followups", "status_monthly", "income_monthly", "survey")

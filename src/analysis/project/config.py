@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from analysis.project.codes import EXIT_STATUS, FILE_KINDS, INCOME, PANEL_STATUS
 from analysis.project.errors import ConfigError
+from analysis.project.payback import PaybackConfig
 
 TargetMetric = Literal[
     "share_work_or_study_within_months",
@@ -147,6 +148,7 @@ class ProjectConfig(_Strict):
     followup_months: list[int] = Field(default_factory=lambda: [6, 12, 24])
     targets: list[Target] = Field(default_factory=list)
     survey: SurveySpec | None = None
+    payback: PaybackConfig | None = None
     files: dict[str, FileSpec] = Field(default_factory=dict)
     planted_truth: dict[str, Any] = Field(
         default_factory=dict, description="synthetic examples only: what the generator planted"

@@ -54,6 +54,15 @@ FILE_COLUMNS: dict[str, dict[str, Any]] = {
         "numbers": [],
         "text": [],
     },
+    "income_monthly": {
+        "id": "person_id",
+        "required": ["person_id", "month", "income_source"],
+        "dates": [],
+        "months": ["month"],
+        "categories": {"income_source": "income"},
+        "numbers": [],
+        "text": [],
+    },
     "survey": {
         "id": "respondent_id",
         "required": ["respondent_id", "wave", "item", "response"],
@@ -64,12 +73,13 @@ FILE_COLUMNS: dict[str, dict[str, Any]] = {
     },
 }
 
-ORDER = ("participants", "comparison", "followups", "status_monthly", "survey")
+ORDER = ("participants", "comparison", "followups", "status_monthly", "income_monthly", "survey")
 
 PERSON_KEY = {
     "participants": "person_key",
     "comparison": "person_key",
     "followups": "person_key",
     "status_monthly": "person_key",
+    "income_monthly": "person_key",
     "survey": "respondent_key",
 }

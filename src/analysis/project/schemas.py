@@ -10,6 +10,7 @@ participants.parquet   one row per kept enrolment (``person_key`` unique)
 comparison.parquet     one row per comparison person
 followups.parquet      one row per follow-up contact
 status_monthly.parquet one row per person and month
+income_monthly.parquet one row per person, month and income source
 survey.parquet         one row per respondent, wave and item
 """
 
@@ -126,6 +127,30 @@ class StatusMonthly(_Base):
         return ~pd.Series(pair, index=df.index).duplicated(keep=False)
 
 
+class IncomeMonthly(_Base):
+    """Monthly income sources from registers (e.g. ekonomiskt bistånd, Försäkringskassan's payments):
+    a person may have several sources in one month, one row each."""
+
+    person_key: Series[pd.CategoricalDtype]
+    month: Series[pd.Timestamp]
+    income_source: Series[pd.CategoricalDtype]
+
+    class Config:
+        strict = True
+
+    @pa.check("person_key", name="pseudonym_format")
+    def _pseudonym_format(cls, s: pd.Series) -> pd.Series:
+        return _per_category(s, s.cat.categories.astype(str).str.fullmatch(PSEUDONYM_REGEX))
+
+    @pa.check("income_source", name="known_income_source")
+    def _known_source(cls, s: pd.Series) -> pd.Series:
+        return _per_category(s, s.cat.categories.isin(INCOME))
+
+    @pa.dataframe_check(name="one_row_per_person_month_and_source")
+    def _unique(cls, df: pd.DataFrame) -> pd.Series:
+        return ~df.duplicated(["person_key", "month", "income_source"], keep=False)
+
+
 class Survey(_Base):
     respondent_key: Series[str] = pa.Field(str_matches=PSEUDONYM_REGEX)
     wave: Series[str] = pa.Field(isin=SURVEY_WAVES)
@@ -138,5 +163,6 @@ SCHEMAS: dict[str, type[_Base]] = {
     "comparison": Comparison,
     "followups": Followups,
     "status_monthly": StatusMonthly,
+    "income_monthly": IncomeMonthly,
     "survey": Survey,
 }
