@@ -176,10 +176,14 @@ def payback_analysis(
     )
 
 
-def _by_sex(frame, pm: PersonMonths, analysed: pd.Index, design: WeightedDesign, months: int, m: int, sources) -> dict:
-    out = {}
+def _by_sex(
+    frame, pm: PersonMonths, analysed: pd.Index, design: WeightedDesign, months: int, m: int, sources
+) -> dict[str, MonthEffects]:
+    out: dict[str, MonthEffects] = {}
     sex = frame.set_index(frame["person_key"].astype(str))["gender"]
     comp = pm.comparison
+    if comp is None:
+        return out
     for g in SEXES:
         keys_t = analysed[sex.reindex(analysed).to_numpy() == g]
         keys_c = sex.index[(sex == g).to_numpy()]

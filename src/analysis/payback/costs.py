@@ -193,9 +193,9 @@ def cost_table(config: PaybackConfig | None = None) -> CostTable:
     if config is not None:
         for name, o in config.entries.items():
             entries[name] = _override_entry(entries.get(name), name, o)
-        for name, o in config.rates.items():
+        for name, ro in config.rates.items():
             r = rates[name]
-            r.value, r.year = float(o.value), None if o.year is None else str(o.year)
-            r.status = "example" if o.example else "project"
-            r.sources = [] if o.source is None else [{"source": o.source}]
+            r.value, r.year = float(ro.value), None if ro.year is None else str(ro.year)
+            r.status = "example" if ro.example else "project"
+            r.sources = [] if ro.source is None else [{"source": ro.source}]
     return CostTable(version=str(raw["version"]), entries=entries, rates=rates)

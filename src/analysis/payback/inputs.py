@@ -183,7 +183,8 @@ def person_months(
             out[g] = _panel_rows(f, tables["status_monthly"], "status", months, end)
         else:
             out[g] = _followup_rows(f, tables.get("followups"), months, end) if g == 1 else None
-        if out[g] is not None:
-            out[g] = out[g].sort_values(["person_key", "k", "source"], kind="stable").reset_index(drop=True)
+        got = out[g]
+        if got is not None:
+            out[g] = got.sort_values(["person_key", "k", "source"], kind="stable").reset_index(drop=True)
     part = out[1] if out[1] is not None else pd.DataFrame(columns=["person_key", "k", "source"])
     return PersonMonths(participants=part, comparison=out[0], basis=basis)

@@ -30,6 +30,17 @@ from analysis.payback.pricing import (
 )
 
 SPREAD_MONTHS = 36  # "cost written off over three years"
+# Okabe-Ito colours (distinguishable with colour-vision deficiency); totals in black
+ACTOR_COLOURS = {
+    "kommun": "#0072B2",
+    "region": "#009E73",
+    "kommun_region": "#56B4E9",
+    "staten": "#E69F00",
+    "arbetsformedlingen": "#CC79A7",
+    "forsakringskassan": "#D55E00",
+    "a_kassa": "#8C6D31",
+    "individual": "#6A3D9A",
+}
 SENSITIVITY_RATES = (0.0, 0.035)
 
 
@@ -293,11 +304,10 @@ class PaybackResult:
         if c is None:
             return ax
         x = c.months
-        palette = ["#1f5f8b", "#c8553d", "#5b8e7d", "#e0a458", "#7d5ba6", "#8c8c8c", "#3d8ec8", "#b0413e", "#2e2e2e"]
         K = c.observed
-        for i, col in enumerate([a for a in self.columns() if a not in TOTALS]):
+        for col in [a for a in self.columns() if a not in TOTALS]:
             y = c.estimate[col].to_numpy() / 1000
-            self._draw(ax, x, y, K, palette[i % len(palette)], labels.get(col, col), 1.2)
+            self._draw(ax, x, y, K, ACTOR_COLOURS.get(col, "#555555"), labels.get(col, col), 1.3)
         y = c.estimate[column].to_numpy() / 1000
         lo, hi = c.lower()[column].to_numpy() / 1000, c.upper()[column].to_numpy() / 1000
         ax.fill_between(x, lo, hi, color="black", alpha=0.12, lw=0)
@@ -314,7 +324,7 @@ class PaybackResult:
             )
         if self.cost_per_participant is not None:
             ax.axhline(
-                self.cost_per_participant / 1000, color="#b0413e", lw=1.4, ls=":", label=text.get("cost_label", "cost")
+                self.cost_per_participant / 1000, color="#b0413e", lw=1.8, ls=":", label=text.get("cost_label", "cost")
             )
             pt = self.payback(column)
             if pt is not None and pt.months is not None:
@@ -331,7 +341,7 @@ class PaybackResult:
         ax.set_xticks([m for m in range(0, int(x.max()) + 1, 12) if m > 0])
         ax.set_xlabel(text.get("xlabel", "Months since start"))
         ax.set_ylabel(text.get("ylabel", "Thousand kronor per participant"))
-        ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+        ax.legend(frameon=False, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=4)
         return ax
 
     @staticmethod

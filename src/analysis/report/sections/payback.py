@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.payback.pricing import TOTALS
+from analysis.payback.costs import CostTable
+from analysis.payback.pricing import TOTALS, PriceMatrix
 from analysis.payback.result import PaybackResult
 from analysis.project.i18n import t, table
 from analysis.report.display import show_figure, show_table, show_text
@@ -32,11 +33,29 @@ def _dec(x: float | None, lang: str, digits: int = 1) -> str:
 
 
 def _pct(x: float, lang: str) -> str:
-    return f"{_dec(100 * x, lang, 1 if (100 * x) % 1 else 0)}{NBSP}%"
+    """A share as a percentage with up to two decimals (32,37 %, 3,5 %, 35 %)."""
+    v = round(100 * x, 2)
+    digits = 0 if v == int(v) else 1 if round(v, 1) == v else 2
+    return f"{_dec(v, lang, digits)}{NBSP}%"
 
 
 def _ci(lo: float, hi: float, lang: str, fmt=_kr) -> str:
     return f"{fmt(lo, lang)} – {fmt(hi, lang)}"
+
+
+def _table(res: PaybackResult) -> CostTable:
+    assert res.table is not None, "an available payback result has its cost table"
+    return res.table
+
+
+def _prices(res: PaybackResult) -> PriceMatrix:
+    assert res.prices is not None, "an available payback result has its prices"
+    return res.prices
+
+
+def _after(h: int, lang: str) -> str:
+    """'efter 1 år' / 'efter 18 mån' (a horizon in words)."""
+    return t("pb_after_years", lang, n=h // 12) if h % 12 == 0 else t("pb_after_months", lang, n=h)
 
 
 def actor_label(code: str, lang: str) -> str:
@@ -79,7 +98,7 @@ def _show_text(res: PaybackResult, lang: str) -> None:
     basis = t(f"pb_basis_{res.basis}", lang)
     if net:
         method = t(f"pb_method_{res.weights_method}" if res.weights_method == "ipw" else "pb_method_given", lang)
-        n_comp = str(res.effects.n_persons_control) if res.effects else "–"
+        n_comp = _kr(res.effects.n_persons_control, lang, 1) if res.effects else "–"
         show_text(t("pb_intro_net", lang, method=method, n=_n(res, "analysed", lang), n_comp=n_comp, basis=basis))
     else:
         show_text(t("pb_intro_gross", lang, n=_n(res, "analysed", lang), basis=basis))
@@ -116,12 +135,12 @@ def _show_text(res: PaybackResult, lang: str) -> None:
 
 
 def _show_caveats(res: PaybackResult, lang: str) -> None:
-    examples = res.table.example_values() if res.table else []
+    examples = _table(res).example_values()
     if examples:
         names = [_item_label(n, lang) for n in examples]
         show_text(t("pb_examples_used", lang, items=", ".join(names)))
-    missing = [(s, "pb_why_unattributed") for s in res.prices.unattributed] + [
-        (s, "pb_why_unpriced") for s in res.prices.unpriced
+    missing = [(s, "pb_why_unattributed") for s in _prices(res).unattributed] + [
+        (s, "pb_why_unpriced") for s in _prices(res).unpriced
     ]
     if missing:
         items = "; ".join(f"{source_label(s, res.basis, lang)} ({t(why, lang)})" for s, why in missing)
@@ -150,7 +169,7 @@ def _figure(res: PaybackResult, lang: str) -> None:
     )
     if lang == "sv":
         ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}".replace(",", NBSP).replace("-", MINUS))
-    ax.figure.set_size_inches(9, 4.6)
+    ax.figure.set_size_inches(10, 5.2)
     caption = t("pb_figure_caption" if res.design == "comparison" else "pb_figure_caption_gross", lang)
     note = t("pb_figure_note", lang, rate=_pct(res.discount_rate, lang), total=actor_label("public", lang).lower())
     show_figure(ax.figure, caption, note=note)
@@ -173,11 +192,11 @@ def actor_display(res: PaybackResult, lang: str) -> pd.DataFrame:
         row = {t("pb_col_actor", lang): actor_label(col, lang)}
         for h in res.horizons:
             iv = res.net(col, h)
-            row[t("pb_col_net", lang, h=h)] = _kr(iv.estimate if iv else None, lang)
-            row[t("pb_col_ci", lang, h=h)] = _ci(iv.lower, iv.upper, lang) if iv else "–"
+            row[t("pb_col_net", lang, h=_after(h, lang))] = _kr(iv.estimate if iv else None, lang)
+            row[t("pb_col_ci", lang, h=_after(h, lang))] = _ci(iv.lower, iv.upper, lang) if iv else "–"
         if net:
             g = res.net(col, res.horizon, "gross")
-            row[t("pb_col_gross", lang, h=res.horizon)] = _kr(g.estimate if g else None, lang)
+            row[t("pb_col_gross", lang, h=_after(res.horizon, lang))] = _kr(g.estimate if g else None, lang)
         row[t("pb_col_payback", lang)] = _payback_cell(res, col, lang)
         rk = res.return_per_krona(col, res.horizon) if col in TOTALS else None
         row[t("pb_col_return", lang)] = _dec(rk.estimate, lang, 2) if rk else "–"
@@ -190,8 +209,8 @@ def months_display(res: PaybackResult, lang: str) -> pd.DataFrame:
     m = res.months_table()
     rows = []
     for s, r in m.iterrows():
-        entry = res.table.entries.get(r["entry"]) if r["entry"] else None
-        if s in res.prices.unattributed:
+        entry = _table(res).entries.get(r["entry"]) if r["entry"] else None
+        if s in _prices(res).unattributed:
             price = t("pb_unattributed_cell", lang)
         elif entry is None or entry.monthly is None:
             price = t("pb_unpriced_cell", lang)
@@ -199,30 +218,40 @@ def months_display(res: PaybackResult, lang: str) -> pd.DataFrame:
             price = _kr(entry.monthly, lang, 1)
         row = {t("pb_col_source", lang): source_label(str(s), res.basis, lang), t("pb_col_priced_as", lang): price}
         for h in res.horizons:
-            row[t("pb_col_months", lang, h=h)] = (
+            row[t("pb_col_months", lang, h=_after(h, lang))] = (
                 f"{_dec(r[str(h)], lang)} ({_ci(r[f'{h}_lower'], r[f'{h}_upper'], lang, _dec)})"
             )
         rows.append(row)
     return pd.DataFrame(rows).set_index(t("pb_col_source", lang))
 
 
+def _cell_payback(months: float, horizon: int, lang: str) -> str:
+    if np.isfinite(months):
+        return t("pb_payback_cell", lang, m=int(months))
+    return t("pb_payback_cell_not", lang, h=int(horizon))
+
+
 def sensitivity_display(res: PaybackResult, lang: str) -> pd.DataFrame:
+    """One row per scenario: the totals' net at the end of the calculation (with interval), payback, return."""
+    sens = res.sensitivity()
     rows = []
-    for r in res.sensitivity().itertuples(index=False):
-        rows.append(
-            {
-                t("pb_col_scenario", lang): t(f"pb_sc_{r.scenario}", lang),
-                t("pb_col_total", lang): actor_label(r.column, lang),
-                t("pb_col_months_h", lang): str(int(r.horizon)),
-                t("pb_col_value", lang): _kr(r.estimate, lang),
-                t("pb_col_ci", lang, h=int(r.horizon)).split(" (")[0]: _ci(r.lower, r.upper, lang),
-                t("pb_col_return", lang): _dec(r.return_per_krona, lang, 2),
-                t("pb_col_payback", lang): t("pb_payback_cell", lang, m=int(r.payback_months))
-                if np.isfinite(r.payback_months)
-                else t("pb_payback_cell_not", lang, h=int(r.horizon)),
-            }
-        )
-    return pd.DataFrame(rows).set_index([t("pb_col_scenario", lang), t("pb_col_total", lang)])
+    for name in dict.fromkeys(sens["scenario"]):
+        part = sens[sens["scenario"] == name].set_index("column")
+        row = {t("pb_col_scenario", lang): t(f"pb_sc_{name}", lang)}
+        row[t("pb_col_months_h", lang)] = str(int(part["horizon"].iloc[0]))
+        for col in TOTALS:
+            if col not in part.index:
+                continue
+            r = part.loc[col]
+            who = actor_label(col, lang)
+            row[t("pb_col_sens_net", lang, who=who)] = (
+                f"{_kr(r['estimate'], lang)} ({_ci(r['lower'], r['upper'], lang)})"
+            )
+            row[t("pb_col_sens_payback", lang, who=who)] = _cell_payback(r["payback_months"], r["horizon"], lang)
+        pub = part.loc["public"] if "public" in part.index else None
+        row[t("pb_col_return_public", lang)] = _dec(pub["return_per_krona"], lang, 2) if pub is not None else "–"
+        rows.append(row)
+    return pd.DataFrame(rows).set_index(t("pb_col_scenario", lang))
 
 
 def horizon_display(res: PaybackResult, lang: str) -> pd.DataFrame:
@@ -232,7 +261,7 @@ def horizon_display(res: PaybackResult, lang: str) -> pd.DataFrame:
         row = {t("pb_col_total", lang): actor_label(col, lang)}
         for h in (12, 36, 60):
             iv = res.net(col, h) if h <= res.horizon else None
-            row[t("pb_col_net", lang, h=h)] = (
+            row[t("pb_col_net", lang, h=_after(h, lang))] = (
                 f"{_kr(iv.estimate, lang)} ({_ci(iv.lower, iv.upper, lang)})" if iv else "–"
             )
         rows.append(row)
@@ -251,7 +280,9 @@ def sex_display(res: PaybackResult, lang: str) -> pd.DataFrame | None:
             t("pb_col_n", lang): _n(res, r["group"], lang),
         }
         for h in res.horizons:
-            row[t("pb_col_net", lang, h=h)] = f"{_kr(r[str(h)], lang)} ({_ci(r[f'{h}_lower'], r[f'{h}_upper'], lang)})"
+            row[t("pb_col_net", lang, h=_after(h, lang))] = (
+                f"{_kr(r[str(h)], lang)} ({_ci(r[f'{h}_lower'], r[f'{h}_upper'], lang)})"
+            )
         pm = r["payback_months"]
         row[t("pb_col_payback", lang)] = (
             t("pb_payback_cell", lang, m=int(pm)) if np.isfinite(pm) else t("pb_payback_cell_not", lang, h=res.horizon)
@@ -262,9 +293,9 @@ def sex_display(res: PaybackResult, lang: str) -> pd.DataFrame | None:
 
 def cost_table_display(res: PaybackResult, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The entries used (amount, who pays, year, kind of figure, source, the statistic to take) and the rates."""
-    used = {e for e in res.prices.entry_of.values() if e is not None}
+    used = {e for e in _prices(res).entry_of.values() if e is not None}
     rows = []
-    for e in res.table.entries.values():
+    for e in _table(res).entries.values():
         if e.name not in used:
             continue
         if e.amount is None:
@@ -274,9 +305,6 @@ def cost_table_display(res: PaybackResult, lang: str) -> tuple[pd.DataFrame, pd.
         else:
             amount = t("pb_per_month", lang, amount=_kr(e.amount, lang, 1))
         payer = t("pb_wage_paid", lang) if e.kind == "wage" else actor_label(e.actor, lang) if e.actor else "–"
-        source = " ".join(s.get("source", "") + (f': "{s["quote"]}"' if s.get("quote") else "") for s in e.sources)
-        if e.derivation:
-            source = f"{e.derivation}. {source}"
         rows.append(
             {
                 t("pb_col_entry", lang): _item_label(e.name, lang),
@@ -285,24 +313,41 @@ def cost_table_display(res: PaybackResult, lang: str) -> tuple[pd.DataFrame, pd.
                 t("pb_col_paid_by", lang): payer,
                 t("pb_col_year", lang): e.year or "–",
                 t("pb_col_status", lang): t(f"pb_status_{e.status}", lang),
-                t("pb_col_sourcetext", lang): source or "–",
-                t("pb_col_statistic", lang): e.statistic or "–",
             }
         )
     rates = []
-    for r in res.table.rates.values():
-        source = " ".join(s.get("source", "") + (f': "{s["quote"]}"' if s.get("quote") else "") for s in r.sources)
+    for r in _table(res).rates.values():
         rates.append(
             {
                 t("pb_col_rate", lang): _item_label(r.name, lang),
                 t("pb_col_value_rate", lang): "–" if r.value is None else _pct(r.value, lang),
                 t("pb_col_year", lang): r.year or "–",
                 t("pb_col_status", lang): t(f"pb_status_{r.status}", lang),
-                t("pb_col_sourcetext", lang): source or "–",
-                t("pb_col_statistic", lang): r.statistic or "–",
             }
         )
     return pd.DataFrame(rows).set_index(t("pb_col_entry", lang)), pd.DataFrame(rates).set_index(t("pb_col_rate", lang))
+
+
+def sources_text(res: PaybackResult, lang: str) -> str:
+    """Markdown list: for every figure used, how it was derived, its sources with the quoted sentence, a note,
+    and the statistic a project should take its own value from."""
+    used = {e for e in _prices(res).entry_of.values() if e is not None}
+    items = [e for e in _table(res).entries.values() if e.name in used] + list(_table(res).rates.values())
+    lines = []
+    for e in items:
+        parts = []
+        derivation = getattr(e, "derivation", None)
+        if derivation:
+            parts.append(f"{derivation}.")
+        parts += [s.get("source", "") + (f': "{s["quote"]}"' if s.get("quote") else "") + "." for s in e.sources]
+        if e.note:
+            parts.append(e.note)
+        if e.statistic:
+            parts.append(t("pb_take_from", lang, statistic=e.statistic))
+        if e.status == "example":
+            parts.insert(0, f"**{t('pb_status_example', lang)}.**")
+        lines.append(f"- **{_item_label(e.name, lang)}:** " + " ".join(p for p in parts if p))
+    return "\n".join(lines)
 
 
 def _show_tables(res: PaybackResult, lang: str) -> None:
@@ -323,21 +368,27 @@ def _show_tables(res: PaybackResult, lang: str) -> None:
     show_table(horizon_display(res, lang), t("pb_horizon_heading", lang))
     sex = sex_display(res, lang)
     if sex is not None:
-        show_table(sex, t("pb_sex_caption", lang), note=t("pb_sex_note", lang, min_cell=res.min_cell))
+        show_table(
+            sex,
+            t("pb_sex_caption", lang),
+            note=t("pb_sex_note", lang, min_cell=res.min_cell, marker="..", small=f"<{res.min_cell}"),
+        )
     show_text(f"## {t('pb_costs_heading', lang)}")
-    rates = res.table.rates
+    rates = _table(res).rates
     show_text(
         t(
             "pb_costs_intro",
             lang,
             tax=_pct(rates["municipal_tax"].value or 0, lang),
             fees=_pct(rates["employer_contributions"].value or 0, lang),
-            version=res.table.version,
+            version=_table(res).version,
         )
     )
     entries, rate_tab = cost_table_display(res, lang)
     show_table(entries, t("pb_costs_caption", lang), note=t("pb_defaults_note", lang))
     show_table(rate_tab, t("pb_rates_caption", lang))
+    show_text(f"### {t('pb_sources_heading', lang)}")
+    show_text(sources_text(res, lang))
     show_text(f"## {t('pb_method_heading', lang)}")
     show_text(
         t("pb_method_net" if net else "pb_method_gross", lang, m=res.min_persons, rate=_pct(res.discount_rate, lang))
