@@ -15,6 +15,7 @@ from analysis.payback.costs import JOINT_TAX_ACTOR, cost_table
 from analysis.payback.estimate import ComparisonWeights, before_after_effects, month_effects
 from analysis.payback.inputs import person_months
 from analysis.payback.pricing import horizon_weights, payback_month
+from analysis.payback.result import PaybackResult
 from analysis.project.config import load_project
 from analysis.project.errors import ConfigError
 from analysis.project.payback import PaybackConfig, bundled_cost_table
@@ -437,3 +438,28 @@ def test_planted_simulation_recovers_the_truth_before_after_does_not():
         assert abs(iv.estimate - truth[col]) < 3 * iv.se, col
     gross = res.net("public", 60, "gross")
     assert gross.estimate - truth["public"] > 3 * gross.se
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_section_renders_and_says_what_is_an_example(lang, monkeypatch):
+    """The section publishes its text, figure and tables; example values and the unpriced are named."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from analysis.report import display
+    from analysis.report.sections import payback as section
+
+    shown: list[str] = []
+    monkeypatch.setattr(display, "display", lambda obj: shown.append(obj.data))
+    _, _, res = hand_case()
+    section.show_payback(res, lang)
+    out = "\n".join(shown)
+    assert out.count("fe-table-figure") >= 5 and "<svg" in out
+    assert ("exempelvärden" if lang == "sv" else "example values") in out
+    table = section.actor_display(res, lang)
+    assert list(table.index)[-2:] == [section.actor_label("public", lang), section.actor_label("society", lang)]
+    minus = "\u2212"
+    assert table.iloc[0, 0] == ("6\u00a0500" if lang == "sv" else "6,500") and minus not in table.iloc[0, 0]
+    shown.clear()
+    section.show_payback(PaybackResult(available=False, reason="not_configured"), lang)
+    assert len(shown) == 2 and "payback:" in shown[1]
