@@ -126,6 +126,19 @@ def _show_text(res: PaybackResult, lang: str) -> None:
                 shi=_kr(soc.upper, lang),
             )
         )
+        rp, rs = res.return_per_krona("public", h), res.return_per_krona("society", h)
+        if rp is not None and rs is not None:
+            show_text(
+                t(
+                    "pb_return",
+                    lang,
+                    years=years,
+                    ret=_dec(rp.estimate, lang, 2),
+                    lo=_dec(rp.lower, lang, 2),
+                    hi=_dec(rp.upper, lang, 2),
+                    sret=_dec(rs.estimate, lang, 2),
+                )
+            )
         gross = res.net("public", h, "gross") if net else None
         if gross is not None:
             gp = res.payback("public", which="gross")
@@ -198,8 +211,6 @@ def actor_display(res: PaybackResult, lang: str) -> pd.DataFrame:
             g = res.net(col, res.horizon, "gross")
             row[t("pb_col_gross", lang, h=_after(res.horizon, lang))] = _kr(g.estimate if g else None, lang)
         row[t("pb_col_payback", lang)] = _payback_cell(res, col, lang)
-        rk = res.return_per_krona(col, res.horizon) if col in TOTALS else None
-        row[t("pb_col_return", lang)] = _dec(rk.estimate, lang, 2) if rk else "–"
         rows.append(row)
     return pd.DataFrame(rows).set_index(t("pb_col_actor", lang))
 
