@@ -120,6 +120,7 @@ def show_appendix(ctx) -> None:
         "rep_method_targets",
         "rep_method_effects",
         "rep_method_survival",
+        "rep_method_payback",
     ):
         show_text(t(key, lang, min_cell=ctx.config.min_cell))
     show_text(f"## {t('rep_provenance_heading', lang)}")
