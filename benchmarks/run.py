@@ -33,6 +33,11 @@ BENCHMARKS: dict[str, tuple[str, list[str], str]] = {
     ),
     "jobs": ("jobs/run.py", [], "foljeval report --all --jobs 1 vs --jobs 2 on the examples plus copies"),
     "overhead": ("jobs/overhead.py", [], "papermill + kernel vs the same notebook code in one plain process"),
+    "payback": (
+        "payback/run.py",
+        ["--reps", "1000"],
+        "coverage of the payback intervals (1- and 5-year net per actor) on a planted simulation",
+    ),
 }
 
 

@@ -208,6 +208,8 @@ def generate(out: Path) -> dict:
     _write_comparison(rng, out, comp, part)
     _write_panel(rng, out, pool, panels)
 
+    _write_income(out, pool, panels)
+
     truth = _truth(pool, panels)
     _write_yml(out, truth)
     return truth
@@ -549,4 +551,88 @@ def _write_yml(out: Path, truth: dict) -> None:
             },
         ),
     ]
+    _payback_sections(sections)
     c.write_yml(out / "project.yml", header, sections)
+
+
+# --- The income register and the payback calculation (issue 22) -------------------------------------
+# A separate file so that the other files keep their bytes: the income sources are drawn from the
+# statuses with a generator of their own, after everything else.
+
+INCOME_REGISTER_CODE = {
+    "income_support": "EKB",
+    "activity_support": "AKS",
+    "unemployment_insurance": "AKA",
+    "sickness_benefit": "SJP",
+    "wage": "LON",
+    "student_aid": "CSN",
+    "other": "OVR",
+}
+
+
+def _income_of(rng: np.random.Generator, status: str, job_seeking_source: str | None) -> str | None:
+    """The income source of a month in ``status`` (None: no payment in the registers)."""
+    if status == "job_seeking":
+        return job_seeking_source
+    if status == "other":
+        return "other" if rng.random() < 0.4 else None
+    return {"work": "wage", "study": "student_aid", "income_support": "income_support", "sick": "sickness_benefit"}.get(
+        status
+    )
+
+
+def _write_income(out: Path, pool: pd.DataFrame, panels) -> None:
+    """forsorjning_manad.csv: one row per person, month and register income source, from 12 months
+    before the start (reference) month; a job seeker keeps one source (activity support, a-kassa or none)."""
+    rng = np.random.default_rng(SEED + 3)
+    rows = []
+    for i in range(len(pool)):
+        pnr = pool["pnr"][i]
+        seeking = c.pick(rng, {"activity_support": 0.7, "unemployment_insurance": 0.15, "none": 0.15})
+        seeking = None if seeking == "none" else seeking
+        first = c.month_no(pool["ref"][i]) - 12
+        for m, s in sorted(panels[i].items()):
+            source = _income_of(rng, s, seeking) if m >= first else None
+            if source is not None:
+                rows.append([pnr, f"{m // 12:04d}{m % 12 + 1:02d}", INCOME_REGISTER_CODE[source]])
+    # the mess: a code the project has not mapped, a source twice in one month, a month that is no month
+    rows[11][2] = "XYZ"
+    rows.insert(2001, list(rows[2000]))
+    rows[30][1] = "2016-13"
+    ghost = c.People(np.random.default_rng(SEED + 4)).make(dt.date(1975, 2, 3), False)
+    rows.append([ghost, "201801", "EKB"])  # unknown_person
+    c.write_csv(
+        out / "forsorjning_manad.csv",
+        ["Personnummer", "Månad", "Försörjning"],
+        rows,
+        sep=",",
+        encoding="utf-8",
+        newline="\n",
+    )
+
+
+def _payback_sections(sections: list) -> None:
+    """The income register's file entry and the payback section of project.yml."""
+    files = next(s for _, s in sections if "files" in s)["files"]
+    files["income_monthly"] = {
+        "path": "forsorjning_manad.csv",
+        "values": {"income_source": {v: k for k, v in INCOME_REGISTER_CODE.items()}},
+    }
+    payback = {
+        "basis": "income",
+        "income_sources": {"other": None},
+        "discount_rate": 0.035,
+        "horizons_months": [12, 60],
+        "extrapolate": "last_year",
+        "entries": {"student_aid": {"amount": 3500, "example": True}},
+        "rates": {"regional_share": {"value": 0.35, "example": True}},
+    }
+    sections.insert(
+        -1,
+        (
+            "Socio-economic payback: the budget above is the project's cost, the bundled cost table's national\n"
+            "figures, and two EXAMPLE values (student aid, the region's share of the municipal tax) the project\n"
+            "would take from CSN and SCB; 'other' income cannot be attributed to an actor",
+            {"payback": payback},
+        ),
+    )

@@ -212,6 +212,12 @@ def _write_yml(out: Path, truth: dict) -> None:
                 },
             },
         ),
+        (
+            "Socio-economic payback from the monthly statuses. There is no comparison group, so the report can show\n"
+            "only what a before/after calculation would claim. The evaluation summary gives no cost: the cost per\n"
+            "participant below is an EXAMPLE value",
+            {"payback": {"basis": "status", "cost": {"per_participant_sek": 120000, "example": True}}},
+        ),
         ("What the generator planted (for tests; not read by the analyses)", {"planted_truth": truth}),
     ]
     c.write_yml(out / "project.yml", header, sections)

@@ -52,6 +52,7 @@ EXPECTED_RULES = {
         },
         "jamforelsegrupp.sav": {"comparison_is_participant", "duplicate_comparison", "invalid_id"},
         "status_manad.csv": {"unknown_label", "unreadable_month", "duplicate_month", "unknown_person"},
+        "forsorjning_manad.csv": {"unknown_label", "unreadable_month", "duplicate_income_source", "unknown_person"},
     },
     "etableringsresurs-vasteras": {
         "deltagare.xlsx": {

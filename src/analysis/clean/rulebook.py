@@ -46,6 +46,7 @@ class Rule:
 
 
 _ALL = ORDER
+_PANELS = ("status_monthly", "income_monthly")
 
 RULES: dict[str, Rule] = {
     r.code: r
@@ -53,8 +54,8 @@ RULES: dict[str, Rule] = {
         Rule("empty_id", None, "empty id", _ALL),
         Rule("invalid_id", None, "invalid {what}: {why}", _ALL),
         Rule("unreadable_date", None, "unreadable date", ("participants", "comparison", "followups")),
-        Rule("unreadable_month", "month", "unreadable month", ("status_monthly",)),
-        Rule("empty_required", None, "empty required field", ("comparison", "status_monthly", "survey")),
+        Rule("unreadable_month", "month", "unreadable month", _PANELS),
+        Rule("empty_required", None, "empty required field", ("comparison", *_PANELS, "survey")),
         Rule(
             "unknown_label",
             None,
@@ -104,7 +105,7 @@ RULES: dict[str, Rule] = {
             ("comparison",),
         ),
         Rule("duplicate_comparison", "person_id", "duplicate comparison person", ("comparison",)),
-        Rule("unknown_person", None, "person not among the kept {among}", ("followups", "status_monthly", "survey")),
+        Rule("unknown_person", None, "person not among the kept {among}", ("followups", *_PANELS, "survey")),
         Rule(
             "duplicate_answer",
             "item",
@@ -112,6 +113,12 @@ RULES: dict[str, Rule] = {
             ("survey",),
         ),
         Rule("duplicate_month", "month", "duplicate month for the same person", ("status_monthly",)),
+        Rule(
+            "duplicate_income_source",
+            "income_source",
+            "the same income source twice in one month for the same person",
+            ("income_monthly",),
+        ),
         Rule(
             "registration_error",
             "exit_status",

@@ -11,7 +11,7 @@ import pandas as pd
 
 from analysis.clean import identity
 from analysis.clean.context import _Context
-from analysis.clean.panel import _clean_panel
+from analysis.clean.panel import PANEL_KINDS, _clean_panel
 from analysis.clean.persons import _clean_file
 from analysis.clean.result import CleanResult, FileReport, _Notices, _Problems
 from analysis.project.config import Project
@@ -30,7 +30,8 @@ def _canonical_frame(kind: str, df: pd.DataFrame, ctx: _Context) -> pd.DataFrame
     if KINDS[kind].dictionary_encoded:
         # The panel stays dictionary-encoded (categorical): millions of rows, few distinct keys.
         out = df[[c for c in schema_cols if c in df.columns]].reset_index(drop=True)
-        for c in (PERSON_KEY, "status"):
+        codes = [c.name for c in columns_of(kind) if c.processed and c.dtype == "code"]
+        for c in (PERSON_KEY, *codes):
             col = out[c] if isinstance(out[c].dtype, pd.CategoricalDtype) else out[c].astype("category")
             out[c] = _drop_unused_categories(col)
         out["month"] = out["month"].astype("datetime64[ns]")
@@ -64,8 +65,9 @@ def _data_end(ctx: _Context, tables: dict[str, pd.DataFrame]) -> dt.date:
         candidates.append(p[c].max())
     if "followups" in tables:
         candidates.append(tables["followups"]["followup_date"].max())
-    if "status_monthly" in tables:
-        candidates.append(tables["status_monthly"]["month"].max() + pd.offsets.MonthEnd(0))
+    for kind in PANEL_KINDS:
+        if kind in tables and len(tables[kind]):
+            candidates.append(tables[kind]["month"].max() + pd.offsets.MonthEnd(0))
     found = [c for c in candidates if pd.notna(c)]
     return (max(found) if found else pd.Timestamp(ctx.config.period.end)).date()
 
@@ -137,8 +139,8 @@ def clean_project(
         spec = cfg.files.get(kind)
         if spec is None:
             continue
-        if kind == "status_monthly":
-            kept, problems, file_reports, found = _clean_panel(project.raw_dir, spec, ctx)
+        if kind in PANEL_KINDS:
+            kept, problems, file_reports, found = _clean_panel(project.raw_dir, spec, ctx, kind)
         else:
             kept, problems, file_reports, found = _clean_file(kind, project.raw_dir, spec, ctx)
         tables[kind] = _canonical_frame(kind, kept, ctx)

@@ -115,6 +115,32 @@ def _categories(
     return codes.astype(object), unknown, combined
 
 
+def _code_lists(labels_: list[str], domain: str, project_map: dict[str, str | list[str]]) -> dict[str, list[str]]:
+    """Every code each label names, in the domain's order (labels that name none are left out).
+
+    :func:`_categories` keeps the first code of a combined label ("Lön + ekonomiskt bistånd", or a
+    list in project.yml); a register of payments needs all of them, one row each.
+    """
+    dom = DOMAINS[domain]
+
+    def order(c: str) -> int:
+        return dom.codes.index(c) if c in dom.codes else len(dom.codes)
+
+    mapping = {k: [v] for k, v in labels.value_map(domain).items()}
+    for k, v in project_map.items():
+        mapping[labels.normalise(k)] = sorted(set(v if isinstance(v, list) else [v]), key=order)
+    out: dict[str, list[str]] = {}
+    for u in labels_:
+        n = labels.normalise(u)
+        if n in mapping:
+            out[u] = mapping[n]
+            continue
+        parts = [mapping.get(labels.normalise(p)) for p in _COMBINED.split(n) if p] if dom.multi else []
+        if len(parts) >= 2 and all(parts):
+            out[u] = sorted({c for codes in parts if codes for c in codes}, key=order)
+    return out
+
+
 _KRONOR = re.compile(r"(?i)(sek|kr\.?|kronor|:-)\s*$")
 
 

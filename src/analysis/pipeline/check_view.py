@@ -39,6 +39,7 @@ ROW_LIMIT = 40
 NOTICE_TEXT = {
     "unknown_label": "unknown label kept: the field is set to unknown (or left empty); map it under values",
     "combined_label": "combined label: the first code in the contract's order is kept",
+    "split_label": "combined label in an income register: one row per income source it names",
     "restored_leading_zero": "personnummer stored as an Excel number: its leading zero was restored",
 }
 

@@ -30,6 +30,7 @@ from analysis.project.contract import DEFAULT_PANEL_DOMAIN
 from analysis.project.contract import ORDER as FILE_KINDS
 from analysis.project.errors import ConfigError
 from analysis.project.metrics import SPECS as METRIC_SPECS
+from analysis.project.payback import PaybackConfig
 
 # Months after exit at which follow-up waves are due, and months after start at which the
 # effect section measures outcomes (unless project.yml says otherwise).
@@ -244,6 +245,7 @@ class ProjectConfig(_Strict):
     comparison: ComparisonSpec = Field(default_factory=ComparisonSpec)
     targets: list[Target] = Field(default_factory=list)
     survey: SurveySpec | None = None
+    payback: PaybackConfig | None = None
     files: dict[str, FileSpec] = Field(default_factory=dict)
     planted_truth: dict[str, Any] = Field(
         default_factory=dict, description="synthetic examples only: what the generator planted"

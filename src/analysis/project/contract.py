@@ -42,6 +42,7 @@ class FileKind:
     unique_key: bool  # one row per person
     dictionary_encoded: bool = False  # register-sized: text columns stored as categoricals
     strict: bool = False  # no columns beyond the contract's (covariates/outcomes are allowed otherwise)
+    unique_on: tuple[str, ...] = ()  # a panel: the columns that with the key identify one row
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,19 @@ KINDS: dict[str, FileKind] = {
             unique_key=False,
             dictionary_encoded=True,
             strict=True,
+            unique_on=("month",),
+        ),
+        FileKind(
+            "income_monthly",
+            "One row per person, calendar month and income source paid that month (a register of payments: "
+            "several sources in one month are several rows; a month without a row had no recorded payment)",
+            "Försörjning per månad",
+            "person_id",
+            PERSON_KEY,
+            unique_key=False,
+            dictionary_encoded=True,
+            strict=True,
+            unique_on=("month", "income_source"),
         ),
         FileKind(
             "survey",
@@ -180,18 +194,19 @@ ORDER: tuple[str, ...] = tuple(KINDS)
 """The order in which kinds are cleaned: later kinds are checked against the persons kept from earlier ones."""
 
 _PERSONS = ("participants", "comparison")
+_PANELS = ("status_monthly", "income_monthly")
 
 COLUMNS: tuple[Column, ...] = (
     Column(
         "person_id",
-        ("participants", "comparison", "followups", "status_monthly"),
+        ("participants", "comparison", "followups", "status_monthly", "income_monthly"),
         "id",
         "key",
         "Personnummer or samordningsnummer (10 or 12 digits, with or without - or +), or an "
         "already pseudonymised id (id_type: pseudonym); replaced by the keyed pseudonym person_key",
         ("personnummer", "personnr", "pnr", "person nr", "id", "samordningsnummer", "personid")
         + ("deltagar id", "deltagarid"),
-        required_in=("participants", "comparison", "followups", "status_monthly"),
+        required_in=("participants", "comparison", "followups", "status_monthly", "income_monthly"),
         processed=False,
     ),
     Column(
@@ -399,12 +414,12 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "month",
-        ("status_monthly",),
+        _PANELS,
         "month",
         "month",
         "Calendar month (stored as its first day)",
         ("månad", "period", "år-månad", "år månad"),
-        required_in=("status_monthly",),
+        required_in=_PANELS,
         nullable=False,
     ),
     Column(
@@ -427,6 +442,18 @@ COLUMNS: tuple[Column, ...] = (
         "month on income support",
         ("belopp", "utbetalt", "utbetalt belopp", "kronor", "kr", "bistånd kr"),
         optional=True,
+    ),
+    Column(
+        "income_source",
+        ("income_monthly",),
+        "category",
+        "code",
+        "An income source paid to the person that month (one row per source); a combined label "
+        '("Lön + ekonomiskt bistånd") becomes one row per source',
+        ("försörjning", "inkomstkälla", "försörjningskälla", "ersättningsslag", "ersättningstyp", "inkomstslag"),
+        domain="income",
+        required_in=("income_monthly",),
+        nullable=False,
     ),
     Column(
         "respondent_id",

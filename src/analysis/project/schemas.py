@@ -80,19 +80,33 @@ def _end_not_before_start(df: pd.DataFrame) -> pd.Series:
     return ~(df["end_date"] < df["start_date"])
 
 
-def _one_row_per_person_and_month(df: pd.DataFrame) -> pd.Series:
-    month = df["month"].to_numpy().astype("datetime64[M]").astype(np.int64)
-    span = int(month.max() - month.min() + 1) if len(month) else 1
-    pair = df[PERSON_KEY].cat.codes.to_numpy().astype(np.int64) * span + (month - (month.min() if len(month) else 0))
-    if len(pair) < 2 or (np.diff(pair) > 0).all():  # sorted by person and month: unique without hashing
-        return pd.Series(True, index=df.index)
-    return ~pd.Series(pair, index=df.index).duplicated(keep=False)
+def _one_row_per(columns: tuple[str, ...]):
+    """A check that a dictionary-encoded panel has one row per person and ``columns`` (month, code)."""
+
+    def check(df: pd.DataFrame) -> pd.Series:
+        pair = df[PERSON_KEY].cat.codes.to_numpy().astype(np.int64)
+        for c in columns:
+            if c == "month":
+                v = df[c].to_numpy().astype("datetime64[M]").astype(np.int64)
+                v = v - (v.min() if len(v) else 0)
+            else:
+                v = df[c].cat.codes.to_numpy().astype(np.int64) + 1
+            pair = pair * (int(v.max()) + 1 if len(v) else 1) + v
+        if len(pair) < 2 or (np.diff(pair) > 0).all():  # sorted by person and month: unique without hashing
+            return pd.Series(True, index=df.index)
+        return ~pd.Series(pair, index=df.index).duplicated(keep=False)
+
+    return check
+
+
+def _unique_check(kind: FileKind) -> pa.Check:
+    return pa.Check(_one_row_per(kind.unique_on), name="one_row_per_person_and_" + "_and_".join(kind.unique_on))
 
 
 # Rules across columns of one table (the column rules come from the contract).
 TABLE_CHECKS: dict[str, list[pa.Check]] = {
     "participants": [pa.Check(_end_not_before_start, name="end_not_before_start")],
-    "status_monthly": [pa.Check(_one_row_per_person_and_month, name="one_row_per_person_and_month")],
+    **{name: [_unique_check(k)] for name, k in KINDS.items() if k.unique_on},
 }
 
 

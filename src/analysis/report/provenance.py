@@ -121,6 +121,7 @@ def show_appendix(ctx) -> None:
         "rep_method_targets",
         "rep_method_effects",
         "rep_method_survival",
+        "rep_method_payback",
         "rep_method_pointers",
     ):
         show_text(t(key, lang, min_cell=ctx.config.min_cell))

@@ -77,7 +77,7 @@ def problems_table(result: CleanResult) -> PublishedTable:
     return table
 
 
-NOTES = ("unknown_label", "combined_label", "restored_leading_zero")
+NOTES = ("unknown_label", "combined_label", "split_label", "restored_leading_zero")
 
 
 def notes_table(result: CleanResult) -> PublishedTable:
