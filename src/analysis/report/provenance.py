@@ -9,6 +9,7 @@ value that changes between reruns on unchanged input; ``SOURCE_DATE_EPOCH`` fixe
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import platform
 import subprocess
@@ -84,6 +85,11 @@ def files_table(manifest: dict, lang: str) -> pd.DataFrame:
     )
 
 
+def config_sha256(path: Path) -> str:
+    """The SHA-256 of project.yml as it is now (the appendix step reruns when the file changes)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def command(project: str, lang: str, config_lang: str) -> str:
     return f"foljeval report {project}" + ("" if lang == config_lang else f" --lang {lang}")
 
@@ -95,7 +101,7 @@ def parameters_table(ctx, lang: str) -> pd.DataFrame:
         (t("rep_prov_project", lang), ctx.project.id),
         (t("rep_prov_language", lang), ctx.lang),
         (t("rep_prov_min_cell", lang), str(ctx.config.min_cell)),
-        (t("rep_prov_config_sha", lang), m.get("config_sha256", "–")),
+        (t("rep_prov_config_sha", lang), config_sha256(ctx.project.yml_path)),
         (t("rep_prov_key_source", lang), m.get("key_source", "–")),
         (t("rep_prov_data_end", lang), m.get("data_end", "–")),
         (t("rep_prov_commit", lang), commit or t("rep_prov_no_git", lang)),
