@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 
 def wilson_interval(successes, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
@@ -26,6 +25,8 @@ def wilson_interval(successes, n, alpha: float = 0.05) -> tuple[np.ndarray, np.n
     -------
     (lower, upper) : arrays (or floats for scalar input)
     """
+    from scipy.stats import norm  # here, not at the top: the index page formats shares without scipy
+
     k = np.asarray(successes, dtype=float)
     n = np.asarray(n, dtype=float)
     z = norm.isf(alpha / 2.0)

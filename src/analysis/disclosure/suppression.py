@@ -39,7 +39,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 SECONDARY_MARKER = ".."
 DEFAULT_MIN_CELL = 5
@@ -96,6 +95,8 @@ def audit(
     -------
     DataFrame with one row per hidden cell: ``cell``, ``value``, ``min``, ``max``.
     """
+    from scipy.optimize import linprog  # here, not at the top: the index page imports this module
+
     values = np.asarray(values, dtype=float)
     hidden = np.asarray(hidden, dtype=bool)
     idx = np.flatnonzero(hidden)

@@ -21,7 +21,8 @@ from analysis.clean.identity import mask_personnummer
 from analysis.project.errors import FoljevalError
 
 KERNEL = "python3"
-KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
+# no sqlite history file: nothing written to ~/.ipython, no commit per reset
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.hist_file=:memory:"]
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -70,25 +71,53 @@ def _error_cell(path: Path) -> tuple[str | None, int | None]:
 
 @lru_cache(maxsize=1)
 def _manager_class() -> type:
-    """A KernelManager that remembers the clients it hands out.
+    """A KernelManager whose ``client()`` is one shared client, connected and ready once.
 
-    papermill (nbclient) does not stop the channels of a client made from a kernel manager it
-    was given; left running, each one logs "Could not destroy zmq context" when collected.
+    papermill (nbclient) asks the kernel manager for a new client for every notebook and waits
+    until it is ready, which costs at least 0.2 s each time (jupyter_client drains the iopub
+    channel for 0.2 s), and the reset between notebooks needed another; it also leaves the
+    channels of a client made from a manager it was given running, and each one logs "Could not
+    destroy zmq context" when collected. One client, whose channels stay open until the kernel
+    stops, avoids both: nbclient picks a notebook's messages by the id of the request they
+    answer, so a message of an earlier notebook can never land in another.
     """
+    from jupyter_client.blocking import BlockingKernelClient
     from jupyter_client.manager import KernelManager
 
-    class TrackingKernelManager(KernelManager):
+    class SharedClient(BlockingKernelClient):
+        ready = False
+
+        def start_channels(self, *args: Any, **kwargs: Any) -> None:
+            if not self.channels_running:
+                super().start_channels(*args, **kwargs)
+
+        def wait_for_ready(self, timeout: float | None = None) -> None:
+            if not self.ready:
+                super().wait_for_ready(timeout=timeout)
+                self.ready = True
+
+        def stop_channels(self) -> None:  # borrowers may not close it; the manager does, at the end
+            pass
+
+        def close(self) -> None:
+            self.ready = False
+            if self.channels_running:
+                super().stop_channels()
+
+    class SharedClientKernelManager(KernelManager):
         def client(self, **kwargs: Any):
-            kc = super().client(**kwargs)
-            self.__dict__.setdefault("_foljeval_clients", []).append(kc)
+            kc = self.__dict__.get("_foljeval_client")
+            if kc is None:
+                kc = self.__dict__["_foljeval_client"] = super().client(**kwargs)
             return kc
 
-        def stop_clients(self) -> None:
-            for kc in self.__dict__.pop("_foljeval_clients", []):
+        def close_client(self) -> None:
+            kc = self.__dict__.pop("_foljeval_client", None)
+            if kc is not None:
                 with contextlib.suppress(Exception):
-                    kc.stop_channels()
+                    kc.close()
 
-    return TrackingKernelManager
+    return lambda **kw: SharedClientKernelManager(client_factory=SharedClient, **kw)
 
 
 class ProjectKernel:
@@ -105,37 +134,41 @@ class ProjectKernel:
         return self
 
     def start(self) -> None:
-        """Start the kernel now (it imports in the background while the caller works on)."""
+        """Start the kernel now (it starts up in the background while the caller works on)."""
         if self.km is None:
             self.km = _manager_class()(kernel_name=KERNEL)
             # ipykernel logs a warning about TCP without encryption (local kernel only) and
             # KeyboardInterrupt at shutdown; neither helps, real errors surface in the cells.
             self.km.start_kernel(extra_arguments=KERNEL_ARGS, env=self.env)
 
+    def run_silently(self, code: str, timeout: float = 120) -> None:
+        """Execute ``code`` in the kernel without output or history (the reset, imports ahead of time)."""
+        self.start()
+        kc = self.km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        reply = kc.execute_interactive(code, silent=True, store_history=False, timeout=timeout, output_hook=_ignore)
+        if reply["content"]["status"] != "ok":
+            raise FoljevalError(f"the kernel could not run {code.splitlines()[0][:60]!r}")
+
     def fresh(self):
         """The kernel manager, with an empty namespace and the execution counter at 1."""
-        self.start()
         if self.used:
-            kc = self.km.client()
-            kc.start_channels()
-            try:
-                kc.wait_for_ready(timeout=60)
-                reply = kc.execute_interactive(
-                    self.RESET, silent=True, store_history=False, timeout=60, output_hook=lambda msg: None
-                )
-                if reply["content"]["status"] != "ok":
-                    raise FoljevalError("could not reset the kernel between notebooks")
-            finally:
-                self.km.stop_clients()
+            self.run_silently(self.RESET, timeout=60)
+        self.start()
         self.used = True
         return self.km
 
     def __exit__(self, *exc: object) -> None:
         if self.km is None:
             return
-        self.km.stop_clients()
+        self.km.close_client()
         with contextlib.suppress(Exception):  # the kernel may have died already
             self.km.shutdown_kernel(now=True)
+
+
+def _ignore(msg: Any) -> None:
+    return None
 
 
 def run_notebook(src: Path, out: Path, project: str, root: Path, lang: str, km: Any = None) -> None:
@@ -171,7 +204,5 @@ def run_notebook(src: Path, out: Path, project: str, root: Path, lang: str, km: 
     except Exception as e:  # noqa: BLE001 - kernel died, bad notebook file, ...: report it as one line
         raise FoljevalError(f"notebook {src.name}: {type(e).__name__}: {one_line(e)}") from None
     finally:
-        if km is not None and hasattr(km, "stop_clients"):
-            km.stop_clients()
         if out.is_file():
             scrub_notebook(out, root)

@@ -124,9 +124,10 @@ def decide(
     if missing:
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
         return Decision(step, True, f"its outputs changed since the last build ({shown})", inputs)
-    if only and step.name not in wanted:
-        return Decision(step, False, "not asked for (--only)", inputs, keep_record=True)
     changed = changed_inputs(record.inputs, inputs)
+    if changed and only and step.name not in wanted:
+        reason = f"out of date ({describe_change(changed)}), left as it was (--only)"
+        return Decision(step, False, reason, inputs, keep_record=True)
     if changed:
         return Decision(step, True, describe_change(changed), inputs)
     return Decision(step, False, UP_TO_DATE, inputs)

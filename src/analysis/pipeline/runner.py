@@ -58,6 +58,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from analysis.clean.identity import mask_personnummer
 from analysis.pipeline import steps as steps_module
@@ -445,7 +446,7 @@ def run_reports(
 
     root = Path(root or paths.repo_root()).resolve()
     # the table itself goes to the worker processes (a table set at run time is not in a fresh process)
-    options = {"steps": steps or steps_module.STEPS, "force": force, "only": tuple(only)}
+    options: dict[str, Any] = {"steps": steps or steps_module.STEPS, "force": force, "only": tuple(only)}
     runs: dict[str, ProjectRun] = {}
     with _Bar(progress, projects) as bar:
         if jobs <= 1 or len(projects) <= 1:
