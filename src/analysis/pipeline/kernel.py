@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ def _error_cell(path: Path) -> tuple[str | None, int | None]:
 
 
 @lru_cache(maxsize=1)
-def _manager_class() -> type:
+def _manager_class() -> Callable[..., Any]:
     """A KernelManager whose ``client()`` is one shared client, connected and ready once.
 
     papermill (nbclient) asks the kernel manager for a new client for every notebook and waits
