@@ -14,7 +14,7 @@ help:
 	@echo "make test-fast  the unit tests only (no example report builds), under a minute"
 	@echo "make lint     ruff (lint + format check) and mypy on src/"
 	@echo "make benchmark  list the benchmarks; make benchmark NAME=<name> runs one"
-	@echo "make lab      open JupyterLab on notebooks/ with the project's kernel"
+	@echo "make lab PROJECT=<project>  open JupyterLab on notebooks/, every notebook bound to that project"
 	@echo "make clean    remove generated files (data/processed, reports, caches, temporary folders, locks); raw data is never touched"
 	@echo "make lock     re-resolve requirements.in into requirements.lock and environment.yml"
 	@echo "make examples regenerate the bundled synthetic example projects (byte for byte)"
@@ -41,12 +41,13 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(NAME)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/foljeval lab $(PROJECT)
 
 examples: $(STAMP)
 	$(BIN)/python -m examples --out data/raw

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from analysis.pipeline.steps import STEPS, Step, StepTable, with_report
 from conftest import ROOT, mini_project
 
 PARAMS = 'project = ""  # folder under data/raw/\nroot = ""  # repository root\nlang = ""  # sv or en'
@@ -55,8 +56,21 @@ def write_notebook(path: Path, prefix: str, code: list[str], note: str = "notes"
     return path
 
 
+# The steps of tiny_notebooks(): the repository's clean, appendix and summary steps and the demo notebook.
+TINY_STEPS = with_report(
+    (
+        STEPS["clean"],
+        Step("demo", "02_demo.ipynb", upstream=("clean",), config=("min_cell",), outputs=("sections/demo.json",)),
+        STEPS["appendix"],
+    ),
+    after=(STEPS["summary"],),
+    report_order=("summary", "clean", "demo", "appendix"),
+)
+
+
 def tiny_notebooks(folder: Path) -> Path:
-    """00_summary, 01_clean and 99_appendix from the repository plus a demo notebook with a table and an SVG."""
+    """00_summary, 01_clean and 99_appendix from the repository plus a demo notebook with a table and an SVG
+    (the steps are :data:`TINY_STEPS`)."""
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("00_summary.ipynb", "01_clean.ipynb", "99_appendix.ipynb"):
         shutil.copy(ROOT / "notebooks" / name, folder / name)
@@ -76,8 +90,16 @@ def make_mini(root: Path, name: str = "mini") -> Path:
 _BUILT: dict[str, tuple] = {}
 
 
+def reports_bytes(root: Path) -> dict[str, bytes]:
+    """The bytes of every file under ``root/reports``, by path relative to ``root``."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes() for p in sorted((root / "reports").rglob("*")) if p.is_file()
+    }
+
+
 def built_twice(base: Path) -> tuple[Path, dict[str, bytes], list]:
-    """Build the mini project's report twice in the same root (SOURCE_DATE_EPOCH fixed).
+    """Build the mini project's report, then rebuild every step (``force``) in the same root
+    (SOURCE_DATE_EPOCH fixed).
 
     Returns the root, the bytes of every file under reports/ after the first build, and the runs of the second.
     """
@@ -91,10 +113,26 @@ def built_twice(base: Path) -> tuple[Path, dict[str, bytes], list]:
         make_mini(root)
         nbdir = tiny_notebooks(base / "notebooks")
         os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
-        run_reports(["mini"], root=root, notebooks_dir=nbdir)
-        first = {
-            p.relative_to(root).as_posix(): p.read_bytes() for p in sorted((root / "reports").rglob("*")) if p.is_file()
-        }
-        runs = run_reports(["mini"], root=root, notebooks_dir=nbdir)
+        run_reports(["mini"], root=root, notebooks_dir=nbdir, steps=TINY_STEPS)
+        first = reports_bytes(root)
+        runs = run_reports(["mini"], root=root, notebooks_dir=nbdir, steps=TINY_STEPS, force=True)
         _BUILT[key] = (root, first, runs)
     return _BUILT[key]
+
+
+def runs_steps() -> StepTable:
+    """The steps of tests/test_runs.py's notebooks: the repository's clean, then 03_gate and 04_fail."""
+    return with_report(
+        (
+            STEPS["clean"],
+            Step("gate", "03_gate.ipynb", upstream=("clean",)),
+            Step("fail", "04_fail.ipynb", upstream=("gate",)),
+        )
+    )
+
+
+def install_steps(name: str) -> None:
+    """Make a table of this module the default (for a ``foljeval`` command run in a subprocess)."""
+    from analysis.pipeline import steps
+
+    steps.STEPS = {"runs": runs_steps, "tiny": lambda: TINY_STEPS}[name]()

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from analysis.pipeline.runner import ProjectRun, execution_order, one_line, run_reports
+from analysis.pipeline.runner import ProjectRun, one_line, run_reports
+from analysis.pipeline.steps import Step, with_report
 from analysis.report.results_file import SCHEMA_VERSION
 from report_fixtures import built_twice, make_mini, write_notebook
 
@@ -37,10 +38,13 @@ def test_build_writes_report_results_notebooks_and_index(build):
     row = files["rows"][files["order"][0]]
     assert (row["rows_read"], row["rows_kept"], row["rows_rejected"]) == (12, 5, 7) and "shown" not in row
     assert (root / "reports" / "index.html").is_file()
-    assert "mini: 4 notebooks" in runs[0].summary_line()
+    assert "mini: 6 of 6 steps run" in runs[0].summary_line()
+    assert runs[0].ran == dict.fromkeys(
+        ["clean", "demo", "appendix", "results", "summary", "report"], "forced (--force)"
+    )
 
 
-def test_rerun_is_byte_identical(build):
+def test_forced_rebuild_is_byte_identical(build):
     root, first, _ = build
     second = {
         p.relative_to(root).as_posix(): p.read_bytes() for p in sorted((root / "reports").rglob("*")) if p.is_file()
@@ -73,12 +77,6 @@ def test_summary_runs_last_and_sees_results(build):
     assert "Inskrivna deltagare" in summary and "Testkommunen" in summary
 
 
-def test_execution_order_puts_summary_last(tmp_path):
-    names = ["00_summary.ipynb", "01_clean.ipynb", "05_survival.ipynb", "99_appendix.ipynb"]
-    paths = [tmp_path / n for n in names]
-    assert [p.name for p in execution_order(paths)] == names[1:] + names[:1]
-
-
 def test_one_line_masks_personnummer_and_colours(pnr):
     import datetime as dt
 
@@ -104,7 +102,8 @@ def test_failure_is_isolated_and_parallel(tmp_path, capsys):
             "if project == 'bad':\n    raise ValueError('column kön has an unknown label in row 7')",
         ],
     )
-    runs = run_reports(["bad", "good"], jobs=2, root=root, notebooks_dir=nbdir)
+    table = with_report((Step("ok", "01_ok.ipynb"), Step("check", "02_check.ipynb")))
+    runs = run_reports(["bad", "good"], jobs=2, root=root, notebooks_dir=nbdir, steps=table)
     bad, good = runs[:2]
     assert (bad.project, good.project) == ("bad", "good")
     assert good.ok and not bad.ok
@@ -122,11 +121,13 @@ def test_failure_is_isolated_and_parallel(tmp_path, capsys):
     assert 'data-project="good"' in index and "good/report.html" in index
 
 
-def test_cli_exits_non_zero_when_a_project_fails(tmp_path):
+def test_cli_exits_non_zero_when_a_project_fails(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
+    from analysis.pipeline import steps
     from analysis.pipeline.cli import app
 
+    monkeypatch.setattr(steps, "STEPS", with_report((Step("fail", "01_fail.ipynb"),)))
     root = tmp_path / "repo"
     make_mini(root)
     (root / "notebooks").mkdir()
@@ -139,7 +140,7 @@ def test_cli_exits_non_zero_when_a_project_fails(tmp_path):
 def test_unknown_project_fails_cleanly(tmp_path):
     root = tmp_path / "repo"
     make_mini(root)
-    run = run_reports(["nope"], root=root, notebooks_dir=tmp_path)[0]
+    run = run_reports(["nope"], root=root, notebooks_dir=tmp_path)[0]  # refused before the steps are read
     assert isinstance(run, ProjectRun) and not run.ok and "project.yml" in run.message
 
 
@@ -163,7 +164,8 @@ def test_publication_scan_fails_the_project_and_removes_the_findings(tmp_path, p
             f"print('person {p}')",
         ],
     )
-    run = run_reports(["mini"], root=root, notebooks_dir=nbdir)[0]
+    table = with_report((Step("leak", "01_leak.ipynb", outputs=("sections/*",)),))
+    run = run_reports(["mini"], root=root, notebooks_dir=nbdir, steps=table)[0]
     assert not run.ok
     assert "the publication scan failed" in run.message and "mini/results.json: small_cell: tiny.n = 3" in run.message
     assert "personnummer" in run.message and p not in run.message

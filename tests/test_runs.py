@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from report_fixtures import make_mini, write_notebook
+from report_fixtures import make_mini, runs_steps, write_notebook
 
 pytestmark = pytest.mark.slow  # builds reports
 
@@ -71,8 +71,15 @@ def _env() -> dict[str, str]:
     return {**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "FOLJEVAL_KEY": ""}
 
 
+# `foljeval` with the steps of these notebooks (report_fixtures.runs_steps) as the default table
+PRELUDE = (
+    f"import sys; sys.path.insert(0, {str(ROOT / 'tests')!r}); import report_fixtures; "
+    "report_fixtures.install_steps('runs'); from analysis.pipeline.cli import main; main()"
+)
+
+
 def _foljeval(root: Path, *args: str, wait: bool = True):
-    cmd = [sys.executable, "-m", "analysis.pipeline.cli", *args, "--root", str(root)]
+    cmd = [sys.executable, "-c", PRELUDE, *args, "--root", str(root)]
     if wait:
         return subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=300)
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
@@ -151,7 +158,7 @@ def test_a_second_run_of_the_same_project_is_refused(root):
 
     before = _outputs(root)
     (root / "gate").mkdir()
-    first = _foljeval(root, "report", "mini", wait=False)
+    first = _foljeval(root, "report", "mini", "--force", wait=False)  # unchanged inputs: forced to reach the gate
     _wait_for(root / "gate" / "reached", first)
     second = _foljeval(root, "report", "mini")  # another process, as a second terminal would start it
     assert second.returncode == 1, (second.stdout, second.stderr)
@@ -159,7 +166,7 @@ def test_a_second_run_of_the_same_project_is_refused(root):
     for args in (["clean", "mini"], ["erase", "mini", "--yes"]):
         refused = CliRunner().invoke(app, [*args, "--root", str(root)])
         assert refused.exit_code == 1 and "another foljeval run" in refused.output, (args, refused.output)
-    run = build_project("mini", root)  # what `foljeval report --all --jobs 2` meets in its worker
+    run = build_project("mini", root, steps=runs_steps())  # what `foljeval report --all --jobs 2` meets in its worker
     assert run.refused and not run.ok and run.summary_line().startswith("REFUSED mini: project mini")
     assert _outputs(root) == before  # a refused run writes nothing
     (root / "gate" / "open").write_text("1")

@@ -36,7 +36,7 @@ def _pseudonyms(ids: pd.Series, ctx: _Context) -> tuple[pd.DataFrame, pd.Series,
             np.where(
                 keys.isna(),
                 "not a usable pseudonymous id (letters, digits and _.:- only; a personnummer is refused)",
-                None,
+                identity.NO_TEXT,
             ),
             index=ids.index,
             dtype=object,
@@ -51,6 +51,7 @@ def _pseudonyms(ids: pd.Series, ctx: _Context) -> tuple[pd.DataFrame, pd.Series,
         keys_new = pd.Series(pd.NA, index=new, dtype=object)
         ok_new = parsed_new["valid"].to_numpy(bool)
         if ok_new.any():
+            assert ctx.key is not None, "a personnummer project is cleaned with its pseudonymisation key"
             keys_new[ok_new] = identity.pseudonymise(parsed_new.loc[ok_new, "normalized"], ctx.key).to_numpy()
         parsed_new["key"] = keys_new
         cache = parsed_new if cache is None else pd.concat([cache, parsed_new])

@@ -28,6 +28,9 @@ import pandas as pd
 
 from analysis.project.errors import FoljevalError, KeyMissingError
 
+# "no value" for np.where: an object-dtype None, as a bare None gives (and typed for numpy's stubs)
+NO_TEXT = np.array(None, dtype=object)
+
 PSEUDONYM_LENGTH = 20
 DEMO_KEY = b"foljeval public demo key - synthetic example projects only"
 DEFAULT_KEY_FILE = Path("~/.config/foljeval/key")
@@ -168,15 +171,15 @@ def _parse_unique(text: pd.Series, today: dt.date) -> pd.DataFrame:
     why = np.where(
         ~ok_date,
         "not a valid date of birth",
-        np.where(future, "date of birth in the future", np.where(~ok_luhn, "check digit does not match", None)),
+        np.where(future, "date of birth in the future", np.where(~ok_luhn, "check digit does not match", NO_TEXT)),
     )
     out.loc[idx, "reason"] = why
     out.loc[idx, "valid"] = valid
     twelve = np.column_stack([year // 1000 % 10, year // 100 % 10, ten]).astype(np.uint8) + 48
     normalized = np.ascontiguousarray(twelve).view("S12").ravel().astype("U12").astype(object)
-    out.loc[idx, "normalized"] = np.where(valid, normalized, None)
+    out.loc[idx, "normalized"] = np.where(valid, normalized, NO_TEXT)
     out.loc[idx, "birth_date"] = pd.DatetimeIndex(np.where(valid, birth, np.datetime64("NaT")).astype("datetime64[ns]"))
-    out.loc[idx, "gender"] = np.where(valid, np.where(ten[:, 8] % 2 == 0, "female", "male"), None)
+    out.loc[idx, "gender"] = np.where(valid, np.where(ten[:, 8] % 2 == 0, "female", "male"), NO_TEXT)
     out.loc[idx, "coordination"] = valid & coordination
     return out
 

@@ -175,7 +175,7 @@ def panel_to_parquet(
             "reason": np.where(
                 months_raw.isna() | (months_raw.astype(str).str.strip() == ""),
                 RULES["empty_required"].code,
-                np.where(bad, RULES["unreadable_month"].code, None),
+                np.where(bad, RULES["unreadable_month"].code, identity.NO_TEXT),
             ),
         }
     )
@@ -190,7 +190,7 @@ def panel_to_parquet(
             "reason": np.where(
                 status_raw.isna() | (status_raw.astype(str).str.strip() == ""),
                 RULES["empty_required"].code,
-                np.where(codes.isna(), RULES["unknown_label"].code, None),
+                np.where(codes.isna(), RULES["unknown_label"].code, identity.NO_TEXT),
             ),
         }
     )

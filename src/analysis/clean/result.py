@@ -99,13 +99,16 @@ class CleanResult:
         )
 
     def manifest(self) -> dict[str, Any]:
-        """What the cleaning step read and wrote; every text in it passed the personnummer mask."""
-        cfg = self.project.yml_path.read_bytes()
+        """What the cleaning step read and wrote; every text in it passed the personnummer mask.
+
+        No checksum of the whole project.yml: the cleaning reads only some of its fields, and a
+        changed survey question text must not change the processed data (the appendix shows the
+        file's checksum).
+        """
         return _masked(
             {
                 "project": self.project.id,
                 "foljeval_version": __version__,
-                "config_sha256": hashlib.sha256(cfg).hexdigest(),
                 "data_end": self.data_end.isoformat(),
                 "key_source": self.key_source,
                 "processed_version": PROCESSED_VERSION,

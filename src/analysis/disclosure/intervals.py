@@ -7,12 +7,13 @@ warning.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 
-def wilson_interval(successes, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+def wilson_interval(successes, n, alpha: float = 0.05) -> tuple[Any, Any]:
     """Wilson score interval for ``successes / n`` (vectorised).
 
     Parameters
@@ -26,6 +27,8 @@ def wilson_interval(successes, n, alpha: float = 0.05) -> tuple[np.ndarray, np.n
     -------
     (lower, upper) : arrays (or floats for scalar input)
     """
+    from scipy.stats import norm  # here, not at the top: the index page formats shares without scipy
+
     k = np.asarray(successes, dtype=float)
     n = np.asarray(n, dtype=float)
     z = norm.isf(alpha / 2.0)

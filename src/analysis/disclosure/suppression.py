@@ -39,7 +39,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 SECONDARY_MARKER = ".."
 DEFAULT_MIN_CELL = 5
@@ -62,10 +61,12 @@ def _primary(values: np.ndarray, min_cell: int, protect_zeros: bool) -> np.ndarr
     return small if protect_zeros else small & (values > 0)
 
 
-def _bounds(values: np.ndarray, hidden: np.ndarray, primary: np.ndarray, min_cell: int, protect_zeros: bool):
+def _bounds(
+    values: np.ndarray, hidden: np.ndarray, primary: np.ndarray, min_cell: int, protect_zeros: bool
+) -> list[tuple[int, int | None]]:
     """What a reader knows about each hidden cell from its marker."""
     lo_primary = 0 if protect_zeros else 1
-    out = []
+    out: list[tuple[int, int | None]] = []
     for i in np.flatnonzero(hidden):
         if primary[i]:
             out.append((lo_primary, min_cell - 1))
@@ -75,10 +76,10 @@ def _bounds(values: np.ndarray, hidden: np.ndarray, primary: np.ndarray, min_cel
 
 
 def audit(
-    values: Sequence[float],
+    values: Sequence[float] | np.ndarray,
     lines: Sequence[Line],
-    hidden: Sequence[bool],
-    primary: Sequence[bool] | None = None,
+    hidden: Sequence[bool] | np.ndarray,
+    primary: Sequence[bool] | np.ndarray | None = None,
     min_cell: int = DEFAULT_MIN_CELL,
     protect_zeros: bool = False,
 ) -> pd.DataFrame:
@@ -96,30 +97,32 @@ def audit(
     -------
     DataFrame with one row per hidden cell: ``cell``, ``value``, ``min``, ``max``.
     """
-    values = np.asarray(values, dtype=float)
-    hidden = np.asarray(hidden, dtype=bool)
-    idx = np.flatnonzero(hidden)
+    from scipy.optimize import linprog  # here, not at the top: the index page imports this module
+
+    vals = np.asarray(values, dtype=float)
+    hid = np.asarray(hidden, dtype=bool)
+    idx = np.flatnonzero(hid)
     if idx.size == 0:
         return pd.DataFrame(columns=["cell", "value", "min", "max"])
-    pos = {c: k for k, c in enumerate(idx)}
+    pos: dict[int, int] = {int(c): k for k, c in enumerate(idx)}
     a_eq, b_eq = [], []
     for interior, total in lines:
         row = np.zeros(idx.size)
         rhs = 0.0
         for c, sign in [(c, 1.0) for c in interior] + [(total, -1.0)]:
-            if hidden[c]:
+            if hid[c]:
                 row[pos[c]] += sign
             else:
-                rhs -= sign * values[c]
+                rhs -= sign * vals[c]
         if row.any():
             a_eq.append(row)
             b_eq.append(rhs)
     if primary is None:
-        bounds = [(0, None)] * idx.size
+        bounds: list[tuple[int, int | None]] = [(0, None)] * idx.size
     else:
-        bounds = _bounds(values, hidden, np.asarray(primary, dtype=bool), min_cell, protect_zeros)
+        bounds = _bounds(vals, hid, np.asarray(primary, dtype=bool), min_cell, protect_zeros)
     rows = []
-    for k, c in enumerate(idx):
+    for k, cell in enumerate(idx.tolist()):
         obj = np.zeros(idx.size)
         obj[k] = 1.0
         res = []
@@ -137,7 +140,7 @@ def audit(
                 res.append(np.nan)
             else:
                 res.append(sign * r.fun)
-        rows.append({"cell": int(c), "value": values[c], "min": res[0], "max": res[1]})
+        rows.append({"cell": cell, "value": vals[cell], "min": res[0], "max": res[1]})
     return pd.DataFrame(rows)
 
 

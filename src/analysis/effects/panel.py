@@ -241,7 +241,7 @@ def _core_long(person_all, g, k_all, y_all, ref, kmin, kspan, groups, threshold)
     infl = sign * (delta - mm) / nn
     # cluster (person) covariance: sum over persons of b_i b_i', b_i = the person's influence values by k.
     # With persons x K small enough, one bincount gives every b_i at once; otherwise persons go in blocks.
-    cov = np.zeros((K, K))
+    cov: np.ndarray = np.zeros((K, K))
     n_persons = int(person.max()) + 1 if len(person) else 0
     if n_persons * K <= 50_000_000:
         B = np.bincount(person.astype(np.int64) * K + col, weights=infl, minlength=n_persons * K).reshape(n_persons, K)

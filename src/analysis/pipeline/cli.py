@@ -1,4 +1,4 @@
-"""The ``foljeval`` command line: report, clean, check, new, list, contract, erase and key init.
+"""The ``foljeval`` command line: report, lab, clean, check, new, list, contract, erase and key init.
 
 Everything it prints passes the personnummer mask
 (:func:`analysis.clean.identity.mask_personnummer`), messages and table cells alike.
@@ -74,12 +74,25 @@ def report(
     all_: bool = typer.Option(False, "--all", help="report every project under data/raw/"),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="projects to run in parallel (one process each)"),
     lang: str | None = typer.Option(None, "--lang", help="report language, sv or en (default: project.yml's language)"),
+    force: bool = typer.Option(False, "--force", help="run every step, even those whose inputs are unchanged"),
+    only: list[str] = typer.Option(
+        None,
+        "--only",
+        help="run this step even if it is up to date (repeatable), with what it needs and what depends on it; "
+        "other steps are left as they are",
+    ),
     root: Path = typer.Option(None, "--root", help="repository root (default: found from the working directory)"),
 ) -> None:
-    """Clean, analyse and report projects: runs the notebooks through papermill and writes
+    """Clean, analyse and report projects: runs the steps (notebooks through papermill) and writes
     reports/<project>/report.html, results.json and the executed notebooks, then reports/index.html.
 
+    A step whose inputs (raw files, the parts of project.yml it reads, its code, the outputs it
+    reads) are unchanged since the last good build is skipped and its outputs are kept; the
+    output says which steps ran and why. Steps: clean, participants, outcomes, effects,
+    survival, appendix, results, summary, report.
+
     Exits non-zero when any project fails; the others still finish and the index shows the failure."""
+    from analysis.pipeline import steps
     from analysis.pipeline.runner import run_reports
 
     root = (root or paths.repo_root()).resolve()
@@ -93,20 +106,56 @@ def report(
         )
     if not names:
         _fail(f"no projects under {root / 'data' / 'raw'}; create one with `foljeval new NAME`")
+    unknown_steps = [s for s in only or [] if s not in steps.STEPS.names]
+    if unknown_steps:
+        _fail(f"--only {', '.join(unknown_steps)}: no such step; the steps are {', '.join(steps.STEPS.names)}")
+    if force and only:
+        _fail("--force runs every step; give --force or --only, not both")
     busy = [p for p in names if workspace.is_locked(p, root)]
     if busy:
         _fail(
             f"{', '.join(busy)}: another foljeval run (report, clean or erase) is working on "
             f"{'this project' if len(busy) == 1 else 'these projects'}; wait until it has finished and run again"
         )
-    runs = run_reports(names, root=root, jobs=jobs, lang=lang, progress=sys.stderr.isatty())
+    runs = run_reports(
+        names, root=root, jobs=jobs, lang=lang, progress=sys.stderr.isatty(), force=force, only=tuple(only or ())
+    )
     for run in runs:
         _say(run.summary_line())
+        if not run.up_to_date:
+            for line in run.step_lines():
+                _say(line)
     index = root / "reports" / "index.html"
     if index.exists():
         _say(f"index: {index}")
     if not all(r.ok for r in runs):
         raise typer.Exit(1)
+
+
+@app.command()
+def lab(
+    project: str = typer.Argument(None, help="project folder under data/raw/ that the notebooks run for"),
+    port: int = typer.Option(0, "--port", help="port on 127.0.0.1 (default: a free one)"),
+    browser: bool = typer.Option(True, "--browser/--no-browser", help="open the address in a browser"),
+    root: Path = typer.Option(None, "--root", help="repository root"),
+) -> None:
+    """Open JupyterLab on notebooks/ with every notebook bound to PROJECT: a notebook whose
+    project parameter is empty runs for it. What notebooks run there write goes to
+    reports/.scratch/PROJECT/ and data/processed/.scratch/PROJECT/, never to the project's report.
+    Prints the address (with its token). Works as root. Ctrl-C stops it."""
+    from analysis.pipeline.lab import run_lab
+
+    root = (root or paths.repo_root()).resolve()
+    names = _projects(root)
+    if not project:
+        _fail(f"name the project to work on: foljeval lab PROJECT (projects: {', '.join(names) or 'none yet'})", 2)
+    if project not in names:
+        _fail(f"no project.yml for {project} under {root / 'data' / 'raw'}; projects: {', '.join(names) or 'none'}")
+    try:
+        code = run_lab(project, root, _say, port=port, browser=browser)
+    except FoljevalError as e:
+        _fail(str(e))
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -1,4 +1,17 @@
-"""What every notebook does first: validate the parameters and load the project."""
+"""What every notebook does first: validate the parameters and load the project.
+
+Where a notebook writes depends on who runs it. Run by ``foljeval report``, it writes into
+the run's temporary folders (the runner names them in the kernel's environment), which
+replace ``reports/<project>/`` and ``data/processed/<project>/`` when the whole build
+succeeded. Run by hand (``foljeval lab``, JupyterLab, a script), it writes into the
+project's scratch folders ``reports/.scratch/<project>/`` and
+``data/processed/.scratch/<project>/``, so interactive work never changes a published
+report or the processed data it was built from. It reads the processed tables of its own
+run when the cleaning notebook has written them there, else the last good build's.
+
+An empty ``project`` parameter falls back to ``FOLJEVAL_PROJECT``, which ``foljeval lab
+PROJECT`` sets for every kernel it starts.
+"""
 
 from __future__ import annotations
 
@@ -37,14 +50,30 @@ class NotebookContext:
         return None
 
     @property
+    def interactive(self) -> bool:
+        """True when the notebook is not run by ``foljeval report`` (it writes to the scratch folders)."""
+        return self._run_dir(workspace.RUN_REPORT_DIR_ENV) is None
+
+    @property
     def processed_dir(self) -> Path:
-        """Where the cleaning step writes: ``data/processed/<project>/``, or the run's temporary folder."""
-        return self._run_dir(workspace.RUN_PROCESSED_DIR_ENV) or paths.processed_dir(self.project.id, self.root)
+        """Where the cleaning step writes: the run's temporary folder, or the scratch folder when run by hand."""
+        return self._run_dir(workspace.RUN_PROCESSED_DIR_ENV) or workspace.scratch_processed_dir(
+            self.project.id, self.root
+        )
 
     @property
     def report_dir(self) -> Path:
-        """Where the sections go: ``reports/<project>/``, or the run's temporary folder."""
-        return self._run_dir(workspace.RUN_REPORT_DIR_ENV) or paths.reports_dir(self.project.id, self.root)
+        """Where the sections go: the run's temporary folder, or the scratch folder when run by hand."""
+        return self._run_dir(workspace.RUN_REPORT_DIR_ENV) or workspace.scratch_report_dir(self.project.id, self.root)
+
+    @property
+    def results_dir(self) -> Path:
+        """Where ``results.json`` is read from: the run's folder, or by hand the scratch folder when it
+        has one, else the last good report."""
+        own = self.report_dir
+        if not self.interactive or (own / "results.json").is_file():
+            return own
+        return paths.reports_dir(self.project.id, self.root)
 
     @property
     def _read_dir(self) -> Path:
@@ -85,10 +114,21 @@ class NotebookContext:
 def setup(project: str, root: str = "", lang: str = "") -> NotebookContext:
     """Validate notebook parameters, load project.yml and set the plotting style.
 
-    Papermill only warns about unknown parameters, so the values are checked here.
+    Papermill only warns about unknown parameters, so the values are checked here. An empty
+    ``project`` falls back to the ``FOLJEVAL_PROJECT`` environment variable (``foljeval lab``).
+
+    Example
+    -------
+    >>> ctx = setup("alv-vast")  # doctest: +SKIP
+    >>> ctx.report_dir  # doctest: +SKIP
+    PosixPath('.../reports/.scratch/alv-vast')
     """
+    project = project or os.environ.get(workspace.PROJECT_ENV, "")
     if not project:
-        raise FoljevalError("the notebook parameter 'project' is empty; run it with `foljeval report PROJECT`")
+        raise FoljevalError(
+            "the notebook parameter 'project' is empty; run it with `foljeval report PROJECT`, "
+            'open it with `foljeval lab PROJECT`, or set project = "..." in the parameters cell'
+        )
     root_path = Path(root).resolve() if root else paths.repo_root()
     proj = load_project(paths.raw_dir(project, root_path))
     language = lang or proj.config.language

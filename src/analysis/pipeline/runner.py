@@ -1,31 +1,31 @@
-"""Run each project's notebooks through papermill and build its report.
+"""Run each project's steps through papermill and build its report.
 
+The steps, their order and their inputs are declared in :mod:`analysis.pipeline.steps`.
 For every project, :func:`build_project`, holding the project's lock (a second run of
 the same project is refused; :mod:`analysis.project.workspace`),
 
-1. recovers what an interrupted earlier run left behind, then writes everything into
-   temporary folders beside ``reports/<project>/`` and ``data/processed/<project>/``
-   (the notebooks learn where from the kernel's environment, see
-   :class:`analysis.pipeline.notebook.NotebookContext`);
-2. executes ``notebooks/NN_*.ipynb`` with papermill (kernel ``python3``, absolute
-   paths because papermill may change the working directory, parameters
-   ``project``/``root``/``lang``) into ``notebooks/``, and scrubs what differs from run
-   to run (timestamps, durations, the random id of the injected-parameters cell);
-3. merges ``sections/*.json`` into ``results.json`` and validates it against
-   ``resources/schema/results.schema.json``;
-4. merges the executed notebooks into one notebook and exports ``report.html``;
-5. scans everything it published (:mod:`analysis.report.scan`) and fails the
-   project on a personnummer, a small cell or a network reference;
-6. only then swaps the new folders in place of the old ones.
+1. recovers what an interrupted earlier run left behind and compares each step's inputs
+   with ``reports/<project>/steps.json`` of the last good build
+   (:mod:`analysis.pipeline.plan`). When every step is up to date it says so and writes
+   nothing;
+2. otherwise writes everything into temporary folders beside ``reports/<project>/`` and
+   ``data/processed/<project>/`` (the notebooks learn where from the kernel's environment,
+   see :class:`analysis.pipeline.notebook.NotebookContext`), step by step in the table's
+   order: a step whose inputs are unchanged is skipped and its outputs are copied over from
+   the last good build (processed tables stay in place); a notebook step runs with
+   papermill (kernel ``python3``, absolute paths because papermill may change the working
+   directory, parameters ``project``/``root``/``lang``) into ``notebooks/``, scrubbed of
+   what differs from run to run (timestamps, durations, the random id of the
+   injected-parameters cell); the ``results`` step merges ``sections/*.json`` into
+   ``results.json`` and validates it against ``resources/schema/results.schema.json``; the
+   ``report`` step merges the executed notebooks in report order and exports ``report.html``;
+3. scans everything it publishes (:mod:`analysis.report.scan`) and fails the project on a
+   personnummer, a small cell or a network reference;
+4. only then swaps the new folders in place of the old ones, ``steps.json`` with them.
 
-**Why notebook 00 runs last.** The summary at the top of the report
-(``00_summary``) is generated from ``results.json``, which exists only once the
-analysis notebooks have saved their sections. Notebooks whose name starts with
-``00_`` are therefore executed after all the others and after ``results.json``
-has been merged, and are placed first in the merged report (the merge order is
-the file-name order). The alternative, rendering the summary in the runner,
-would have put report content outside the notebooks, where an evaluator running
-``make lab`` could not see or change it.
+A skipped step's outputs are the bytes a rerun would write (the notebooks are deterministic
+and each starts in a fresh namespace), so an incremental build gives the same files as a
+full rebuild (``--force``), which the tests check.
 
 **A failing project** stops with one line naming the notebook, the cell and the
 error (the exception's message, no traceback, personnummer masked). The last good
@@ -35,9 +35,9 @@ error (the exception's message, no traceback, personnummer masked). The last goo
 projects still finish. An interrupted run (Ctrl-C, a killed process) changes nothing
 in place. Projects run in parallel in a process pool (``jobs``).
 
-**One kernel per project.** Starting a kernel and importing pandas, statsmodels
-and matplotlib costs a few seconds, more than most notebooks take to run. Each
-project therefore gets one kernel that runs all its notebooks in turn: before
+**One kernel per project**, started when the first notebook step has to run. Starting a
+kernel and importing pandas, statsmodels and matplotlib costs a few seconds, more than
+most notebooks take to run, so all of a project's notebooks run in it in turn: before
 each notebook the kernel's namespace and execution counter are reset
 (``get_ipython().reset(new_session=True)``), so a notebook cannot use another's
 variables, while imported modules stay loaded. A notebook that changes global
@@ -54,24 +54,21 @@ import logging
 import multiprocessing as mp
 import os
 import queue as queue_mod
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import nbformat
+from typing import Any
 
 from analysis.clean.identity import mask_personnummer
+from analysis.pipeline import steps as steps_module
+from analysis.pipeline.kernel import one_line
+from analysis.pipeline.steps import StepTable
 from analysis.project import paths, workspace
-from analysis.project.config import Project
 from analysis.project.errors import FoljevalError, ProjectBusyError
 
-KERNEL = "python3"
-SUMMARY_PREFIX = "00_"
 ERROR_PAGE = "error.html"
 ERROR_FOLDER = "error"
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 Progress = Callable[[str, str, int, int], None]  # project, step, done, total
 
@@ -89,32 +86,36 @@ class ProjectRun:
     notebook_seconds: dict[str, float] = field(default_factory=dict)
     refused: bool = False  # another run holds the project's lock; nothing was written
     error_page: Path | None = None
+    ran: dict[str, str] = field(default_factory=dict)  # step -> why it ran
+    skipped: dict[str, str] = field(default_factory=dict)  # step -> why it was skipped
+    up_to_date: bool = False  # nothing ran and nothing was written
 
     def summary_line(self) -> str:
-        """One line for the console: status, project, time and the report's path or the cause."""
+        """One line for the console: status, project, what ran, time and the report's path or the cause."""
+        if self.ok and self.up_to_date:
+            return f"ok      {self.project}: up to date, {len(self.skipped)} steps skipped (inputs unchanged) -> {self.report}"
         if self.ok:
-            return f"ok      {self.project}: {len(self.notebooks)} notebooks in {self.seconds:.1f} s -> {self.report}"
+            done = f"{len(self.ran)} of {len(self.ran) + len(self.skipped)} steps run"
+            return f"ok      {self.project}: {done} in {self.seconds:.1f} s -> {self.report}"
         if self.refused:
             return f"REFUSED {self.project}: {self.message}"
         where = f" -> {self.error_page}" if self.error_page else ""
         kept = f" (the last good report is kept: {self.report})" if self.report else ""
         return f"FAILED  {self.project}: {self.message}{where}{kept}"
 
+    def step_lines(self) -> list[str]:
+        """Which steps ran and why, which were skipped and why (one line per reason)."""
+        lines = []
+        for verb, steps in (("ran", self.ran), ("skipped", self.skipped)):
+            by_reason: dict[str, list[str]] = {}
+            for name, why in steps.items():
+                by_reason.setdefault(why, []).append(name)
+            lines += [f"    {verb:<8} {', '.join(names)}: {why}" for why, names in by_reason.items()]
+        return lines
+
     def to_json(self) -> dict:
         """What the index needs (no times, so that reruns give identical files)."""
         return {"project": self.project, "ok": self.ok, "message": self.message, "notebooks": self.notebooks}
-
-
-def notebook_paths(notebooks_dir: Path) -> list[Path]:
-    """The report's notebooks in report order: ``NN_name.ipynb`` sorted by name."""
-    return sorted(p for p in Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb") if p.is_file())
-
-
-def execution_order(notebooks: list[Path]) -> list[Path]:
-    """Report order, except that summary notebooks (``00_*``) run last (see the module docstring)."""
-    return [p for p in notebooks if not p.name.startswith(SUMMARY_PREFIX)] + [
-        p for p in notebooks if p.name.startswith(SUMMARY_PREFIX)
-    ]
 
 
 class _MaskedLog(logging.Filter):
@@ -136,122 +137,6 @@ def mask_logs() -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     logging.captureWarnings(False)  # a fresh start when called again in one process (tests)
     logging.captureWarnings(True)
-
-
-def one_line(text: object) -> str:
-    """An error message as one line: no colour codes, no line breaks, no personnummer."""
-    return " ".join(mask_personnummer(_ANSI.sub("", str(text))).split())
-
-
-def scrub_notebook(path: Path, root: Path) -> None:
-    """Remove what differs between two runs of the same notebook on the same input."""
-    nb = nbformat.read(path, as_version=4)
-    pm = nb.metadata.get("papermill", {})
-    nb.metadata["papermill"] = {"parameters": pm.get("parameters", {}), "version": pm.get("version")}
-    stem = re.sub(r"[^A-Za-z0-9_-]", "-", path.stem)[:40]
-    banner = 0
-    for cell in nb.cells:
-        for key in ("papermill", "execution"):
-            cell.metadata.pop(key, None)
-        tags = cell.metadata.get("tags", [])
-        if "injected-parameters" in tags:
-            cell.id = f"{stem}-injected-parameters"
-        elif (
-            cell.cell_type == "markdown"
-            and not cell.get("id", "").startswith(stem)
-            and "papermill-error-cell-tag" in tags
-        ):
-            banner += 1
-            cell.id = f"{stem}-error-{banner}"
-    nbformat.write(nb, path)
-
-
-def _error_cell(path: Path) -> tuple[str | None, int | None]:
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception:  # noqa: BLE001 - the partial notebook is only used to name the cell
-        return None, None
-    for cell in nb.cells:
-        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            return cell.get("id"), cell.get("execution_count")
-    return None, None
-
-
-class ProjectKernel:
-    """One python3 kernel shared by a project's notebooks (see the module docstring)."""
-
-    RESET = "get_ipython().reset(new_session=True, aggressive=False)"
-
-    def __init__(self, env: dict[str, str] | None = None) -> None:
-        from jupyter_client.manager import KernelManager
-
-        self.km = KernelManager(kernel_name=KERNEL)
-        self.env = {**os.environ, **(env or {})}  # the kernel's environment: where this run writes
-        self.used = False
-
-    def __enter__(self) -> ProjectKernel:
-        # ipykernel logs a warning about TCP without encryption (local kernel only) and
-        # KeyboardInterrupt at shutdown; neither helps, real errors surface in the cells.
-        self.km.start_kernel(extra_arguments=["--IPKernelApp.log_level=CRITICAL"], env=self.env)
-        return self
-
-    def fresh(self):
-        """The kernel manager, with an empty namespace and the execution counter at 1."""
-        if self.used:
-            kc = self.km.client()
-            kc.start_channels()
-            try:
-                kc.wait_for_ready(timeout=60)
-                reply = kc.execute_interactive(
-                    self.RESET, silent=True, store_history=False, timeout=60, output_hook=lambda msg: None
-                )
-                if reply["content"]["status"] != "ok":
-                    raise FoljevalError("could not reset the kernel between notebooks")
-            finally:
-                kc.stop_channels()
-        self.used = True
-        return self.km
-
-    def __exit__(self, *exc) -> None:
-        with contextlib.suppress(Exception):  # the kernel may have died already
-            self.km.shutdown_kernel(now=True)
-
-
-def run_notebook(src: Path, out: Path, project: str, root: Path, lang: str, km=None) -> None:
-    """Execute one notebook (in ``km``'s kernel when given); raise FoljevalError with one line
-    naming the notebook, the cell and the error."""
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
-
-    # papermill warns about parameter comments it cannot parse and ipykernel about TCP without
-    # encryption (local kernels only); neither helps the evaluator, real errors still surface.
-    logging.getLogger("papermill").setLevel(logging.ERROR)
-    try:
-        pm.execute_notebook(
-            str(src.resolve()),
-            str(out.resolve()),
-            parameters={"project": project, "root": str(root), "lang": lang},
-            kernel_name=KERNEL,
-            language="python",
-            progress_bar=False,
-            log_output=False,
-            request_save_on_cell_execute=False,
-            record_timing=False,
-            **({"km": km} if km is not None else {"extra_arguments": ["--IPKernelApp.log_level=CRITICAL"]}),
-        )
-    except PapermillExecutionError as e:
-        cell_id, count = _error_cell(out)
-        where = f"cell {cell_id}" if cell_id else f"cell {e.cell_index}"
-        if count:
-            where += f" (In [{count}])"
-        raise FoljevalError(f"notebook {src.name}, {where}: {e.ename}: {one_line(e.evalue)}") from None
-    except FoljevalError:
-        raise
-    except Exception as e:  # noqa: BLE001 - kernel died, bad notebook file, ...: report it as one line
-        raise FoljevalError(f"notebook {src.name}: {type(e).__name__}: {one_line(e)}") from None
-    finally:
-        if out.is_file():
-            scrub_notebook(out, root)
 
 
 def _error_page(report_dir: Path, project: str, lang: str, message: str, last_good: bool) -> Path:
@@ -304,8 +189,12 @@ def build_project(
     lang: str | None = None,
     notebooks_dir: Path | None = None,
     progress: Progress | None = None,
+    *,
+    steps: StepTable | None = None,
+    force: bool = False,
+    only: tuple[str, ...] = (),
 ) -> ProjectRun:
-    """Run one project's notebooks and build its report; never raises for a project error.
+    """Build one project's report, running the steps whose inputs changed; never raises for a project error.
 
     The run holds the project's lock (a second run of the same project is refused) and
     writes into temporary folders beside ``reports/<project>`` and
@@ -313,6 +202,16 @@ def build_project(
     (:mod:`analysis.project.workspace`). A failed run keeps the last good report and
     writes its cause to ``reports/<project>/error.html``; an interrupted one leaves the
     previous folders as they were.
+
+    Parameters
+    ----------
+    steps : StepTable, optional
+        The steps (default :data:`analysis.pipeline.steps.STEPS`, looked up at call time).
+    force : bool
+        Run every step, whatever the last good build recorded.
+    only : tuple of str
+        Run these steps even when up to date, with the out-of-date steps they need and the
+        steps after them whose inputs change; leave the other steps as they are.
     """
     os.environ.setdefault("PYTHONHASHSEED", "0")  # kernels inherit it: set order cannot vary between runs
     root = Path(root).resolve()
@@ -322,39 +221,89 @@ def build_project(
     try:
         with workspace.project_lock(project, root):
             workspace.recover_project(project, root)
-            return _build_locked(project, root, lang, notebooks_dir, progress)
+            return _build_locked(
+                project, root, lang, notebooks_dir, progress, steps or steps_module.STEPS, force, tuple(only)
+            )
     except ProjectBusyError as e:
         return ProjectRun(project, ok=False, message=one_line(e), refused=True)
 
 
-def _build_locked(
-    project: str, root: Path, lang: str | None, notebooks_dir: Path | None, progress: Progress | None
-) -> ProjectRun:
+def _plan(project: str, root: Path, lang: str | None, notebooks_dir: Path, table: StepTable, force: bool, only):
+    """The build's starting point: project.yml loaded, notebooks checked, the last good build's record read."""
+    from analysis.pipeline.execute import Build
+    from analysis.pipeline.plan import StepInputs, notebook_problems, wanted_steps
+    from analysis.pipeline.state import read_state
     from analysis.project.config import load_project
 
-    notebooks = notebook_paths(notebooks_dir or paths.notebooks_dir(root))
+    proj = load_project(paths.raw_dir(project, root))
+    problems = notebook_problems(table, notebooks_dir)
+    if problems:
+        raise FoljevalError("; ".join(problems))
+    language = lang or proj.config.language
+    live = (paths.reports_dir(project, root), paths.processed_dir(project, root))
+    return Build(
+        table=table,
+        project=proj,
+        root=root,
+        lang=language,
+        notebooks_dir=notebooks_dir,
+        inputs=StepInputs(table, proj, root, language, notebooks_dir),
+        previous=read_state(live[0]),
+        live=live,
+        force=force,
+        only=frozenset(only),
+        wanted=wanted_steps(table, only) if only else frozenset(),
+    )
+
+
+def _last_run_ok(report_dir: Path) -> bool:
+    try:
+        last = json.loads((report_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(last.get("ok")) and not (report_dir / ERROR_PAGE).exists() and (report_dir / "report.html").is_file()
+
+
+def _build_locked(
+    project: str,
+    root: Path,
+    lang: str | None,
+    notebooks_dir: Path | None,
+    progress: Progress | None,
+    table: StepTable,
+    force: bool,
+    only: tuple[str, ...],
+) -> ProjectRun:
+    from analysis.pipeline.execute import execute
+
     live_report = paths.reports_dir(project, root)
-    run = ProjectRun(project, ok=False, notebooks=[p.name for p in notebooks])
+    run = ProjectRun(project, ok=False, notebooks=[str(s.notebook) for s in table.report_order])
     started = time.perf_counter()
-    language, min_cell, total = lang or "sv", 5, len(notebooks) + 1
+    language, min_cell, total = lang or "sv", 5, len(table.steps)
 
     def step(name: str, done: int) -> None:
         if progress is not None:
             progress(project, name, done, total)
 
-    staging = workspace.new_staging(live_report)
-    staging_processed = paths.processed_dir(project, root).with_name(
-        staging.name.replace(f".{project}.new", f".{project}.new-processed")
-    )
-    (staging / "notebooks").mkdir()
+    staging: Path | None = None
+    staging_processed: Path | None = None
     try:
         try:
-            proj = load_project(paths.raw_dir(project, root))
-            language, min_cell = lang or proj.config.language, proj.config.min_cell
-            if not notebooks:
-                raise FoljevalError(f"no notebooks NN_*.ipynb in {notebooks_dir or paths.notebooks_dir(root)}")
-            _execute(proj, notebooks, staging, staging_processed, root, language, run, step)
-            _publish(run, staging, staging_processed, root, min_cell)
+            build = _plan(project, root, lang, Path(notebooks_dir or paths.notebooks_dir(root)), table, force, only)
+            language, min_cell = build.lang, build.project.config.min_cell
+            if _last_run_ok(live_report) and build.up_to_date():
+                run.ok, run.up_to_date, run.report, run.skipped = True, True, live_report / "report.html", build.skipped
+            else:
+                staging = workspace.new_staging(live_report)
+                staging_processed = paths.processed_dir(project, root).with_name(
+                    staging.name.replace(f".{project}.new", f".{project}.new-processed")
+                )
+                (staging / "notebooks").mkdir()
+                try:
+                    execute(build, staging, staging_processed, step)
+                finally:
+                    run.ran, run.skipped, run.notebook_seconds = build.ran, build.skipped, build.notebook_seconds
+                _publish(run, staging, staging_processed, root, min_cell)
         except FoljevalError as e:
             run.ok, run.message = False, one_line(e)
         except Exception as e:  # noqa: BLE001 - isolation: one project's bug must not stop the others
@@ -363,48 +312,12 @@ def _build_locked(
             _record_failure(run, staging, live_report, language, min_cell)
     finally:  # Ctrl-C included: whatever happened, nothing half-written stays beside the live folders
         for folder in (staging, staging_processed):
-            with contextlib.suppress(OSError):
-                workspace.remove_tree(folder)
+            if folder is not None:
+                with contextlib.suppress(OSError):
+                    workspace.remove_tree(folder)
     step("done", total)
     run.seconds = time.perf_counter() - started
     return run
-
-
-def _execute(
-    proj: Project,
-    notebooks: list[Path],
-    staging: Path,
-    staging_processed: Path,
-    root: Path,
-    language: str,
-    run: ProjectRun,
-    step: Callable[[str, int], None],
-) -> None:
-    """Run the notebooks in one kernel, writing into the temporary folders; merge results.json and export."""
-    from analysis.report.export import export_html
-    from analysis.report.merge import merge_notebooks
-    from analysis.report.results_file import write_results
-
-    env = {
-        workspace.RUN_PROJECT_ENV: proj.id,
-        workspace.RUN_REPORT_DIR_ENV: str(staging),
-        workspace.RUN_PROCESSED_DIR_ENV: str(staging_processed),
-    }
-    results_written = False
-    with ProjectKernel(env) as kernel:
-        for i, src in enumerate(execution_order(notebooks)):
-            if src.name.startswith(SUMMARY_PREFIX) and not results_written:
-                write_results(staging, proj)
-                results_written = True
-            step(src.name, i)
-            t0 = time.perf_counter()
-            run_notebook(src, staging / "notebooks" / src.name, proj.id, root, language, kernel.fresh())
-            run.notebook_seconds[src.name] = time.perf_counter() - t0
-    if not results_written:
-        write_results(staging, proj)
-    step("report.html", len(notebooks))
-    merged = merge_notebooks([staging / "notebooks" / p.name for p in notebooks], language, proj.config.name)
-    export_html(merged, staging / "report.html", lang=language, title=proj.config.name)
 
 
 def _publish(run: ProjectRun, staging: Path, staging_processed: Path, root: Path, min_cell: int) -> None:
@@ -418,14 +331,14 @@ def _publish(run: ProjectRun, staging: Path, staging_processed: Path, root: Path
     workspace.replace_folder(staging, paths.reports_dir(run.project, root))
 
 
-def _record_failure(run: ProjectRun, staging: Path, live_report: Path, language: str, min_cell: int) -> None:
+def _record_failure(run: ProjectRun, staging: Path | None, live_report: Path, language: str, min_cell: int) -> None:
     """Beside the last good report: error.html, run.json and the failed run's notebooks under error/ (masked)."""
     live_report.mkdir(parents=True, exist_ok=True)
     last_good = (live_report / "report.html").is_file()
     try:
         with workspace.staged_folder(live_report / ERROR_FOLDER) as folder:
             (folder / "notebooks").mkdir()
-            for nb in sorted((staging / "notebooks").glob("*.ipynb")):
+            for nb in sorted((staging / "notebooks").glob("*.ipynb")) if staging is not None else []:
                 text = nb.read_text(encoding="utf-8", errors="replace")
                 (folder / "notebooks" / nb.name).write_text(mask_personnummer(text), encoding="utf-8")
             _enforce_scan(folder, min_cell, f"{run.project}/{ERROR_FOLDER}", remove=True)
@@ -449,14 +362,14 @@ SINGLE_THREAD_ENV = {
 }
 
 
-def _worker(project: str, root: str, lang: str | None, notebooks_dir: str | None, q) -> ProjectRun:
+def _worker(project: str, root: str, lang: str | None, notebooks_dir: str | None, q, options: dict) -> ProjectRun:
     def progress(p: str, name: str, done: int, total: int) -> None:
         q.put((p, name, done, total))
 
     os.environ.update(SINGLE_THREAD_ENV)  # inherited by the project's kernel
     mask_logs()
 
-    return build_project(project, Path(root), lang, Path(notebooks_dir) if notebooks_dir else None, progress)
+    return build_project(project, Path(root), lang, Path(notebooks_dir) if notebooks_dir else None, progress, **options)
 
 
 class _Bar:
@@ -499,6 +412,10 @@ def run_reports(
     root: Path | None = None,
     progress: bool = False,
     notebooks_dir: Path | None = None,
+    *,
+    steps: StepTable | None = None,
+    force: bool = False,
+    only: tuple[str, ...] = (),
 ) -> list[ProjectRun]:
     """Build the reports of ``projects`` (``jobs`` in parallel), then ``reports/index.html``.
 
@@ -515,7 +432,9 @@ def run_reports(
     progress : bool
         Show a progress bar (project and notebook) on stderr.
     notebooks_dir : Path, optional
-        Where the ``NN_*.ipynb`` notebooks are (default ``<root>/notebooks``).
+        Where the steps' notebooks are (default ``<root>/notebooks``).
+    steps, force, only
+        As for :func:`build_project`: the steps table, run every step, run these steps.
 
     Returns
     -------
@@ -526,11 +445,13 @@ def run_reports(
     from analysis.report.scan import scan_file
 
     root = Path(root or paths.repo_root()).resolve()
+    # the table itself goes to the worker processes (a table set at run time is not in a fresh process)
+    options: dict[str, Any] = {"steps": steps or steps_module.STEPS, "force": force, "only": tuple(only)}
     runs: dict[str, ProjectRun] = {}
     with _Bar(progress, projects) as bar:
         if jobs <= 1 or len(projects) <= 1:
             for p in projects:
-                runs[p] = build_project(p, root, lang, notebooks_dir, bar.update)
+                runs[p] = build_project(p, root, lang, notebooks_dir, bar.update, **options)
         else:
             ctx = mp.get_context("spawn")
             with (
@@ -541,7 +462,9 @@ def run_reports(
                 # longest first (raw data size as the proxy): the last project to start is a short one,
                 # so the workers finish together instead of one waiting for a late large project
                 futures = {
-                    pool.submit(_worker, p, str(root), lang, str(notebooks_dir) if notebooks_dir else None, q): p
+                    pool.submit(
+                        _worker, p, str(root), lang, str(notebooks_dir) if notebooks_dir else None, q, options
+                    ): p
                     for p in sorted(projects, key=lambda p: -_raw_bytes(root, p))
                 }
                 pending = set(futures)

@@ -7,7 +7,10 @@ Everything the code writes for a project is derived from its raw data and can be
 * ``data/processed/.<project>.lock`` — the lock of a running ``foljeval report``/``clean``;
 * ``.<project>.new-*`` beside either folder — a folder being written by a run;
 * ``.<project>.old`` beside either folder — the previous folder during a swap;
-* ``data/processed/<project>.work/`` — DuckDB's database and spill files (out-of-core path).
+* ``data/processed/<project>.work/`` — DuckDB's database and spill files (out-of-core path);
+* ``reports/.scratch/<project>/`` and ``data/processed/.scratch/<project>/`` — what a notebook
+  run by hand (``foljeval lab``, JupyterLab, a script) writes: the report sections and
+  processed tables of interactive work, never the project's report or processed data.
 
 **Replacing a folder whole.** A run writes into a temporary folder beside the live one
 and swaps it in only when complete, so an interrupted run (Ctrl-C, a killed process,
@@ -39,6 +42,19 @@ from analysis.project.errors import FoljevalError, ProjectBusyError
 RUN_PROJECT_ENV = "FOLJEVAL_RUN_PROJECT"
 RUN_REPORT_DIR_ENV = "FOLJEVAL_RUN_REPORT_DIR"
 RUN_PROCESSED_DIR_ENV = "FOLJEVAL_RUN_PROCESSED_DIR"
+# The project a notebook run by hand is for when its ``project`` parameter is empty (foljeval lab).
+PROJECT_ENV = "FOLJEVAL_PROJECT"
+SCRATCH = ".scratch"
+
+
+def scratch_report_dir(project: str, root: Path | None = None) -> Path:
+    """``reports/.scratch/<project>/``: where a notebook run by hand saves its report sections."""
+    return paths.reports_dir(None, root) / SCRATCH / project
+
+
+def scratch_processed_dir(project: str, root: Path | None = None) -> Path:
+    """``data/processed/.scratch/<project>/``: where a cleaning notebook run by hand writes its tables."""
+    return paths.processed_dir(project, root).parent / SCRATCH / project
 
 
 def lock_path(project: str, root: Path | None = None) -> Path:
@@ -232,6 +248,7 @@ def derived_paths(project: str, root: Path | None = None) -> list[Path]:
     report = paths.reports_dir(project, root)
     found = [processed, report, *leftovers(processed), *leftovers(report)]
     found += [processed.with_name(f"{project}.work"), lock_path(project, root)]
+    found += [scratch_processed_dir(project, root), scratch_report_dir(project, root)]
     raw = paths.raw_dir(project, root).resolve()
     out = []
     for p in found:

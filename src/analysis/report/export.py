@@ -17,9 +17,6 @@ import unicodedata
 from importlib import resources
 from pathlib import Path
 
-from nbconvert import HTMLExporter
-from traitlets.config import Config
-
 from analysis.report.i18n import t
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
@@ -89,6 +86,9 @@ def add_toc(page: str, label: str) -> tuple[str, list[tuple[int, str, str]]]:
 
 def export_html(nb, out_path: Path, *, lang: str, title: str) -> Path:
     """Write ``nb`` (a merged, executed notebook) as a self-contained report page."""
+    from nbconvert import HTMLExporter  # imported here: the index and error pages do not need it
+    from traitlets.config import Config
+
     c = Config()
     c.HTMLExporter.exclude_input = True
     c.HTMLExporter.exclude_input_prompt = True

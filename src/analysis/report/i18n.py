@@ -23,7 +23,8 @@ def table() -> dict[str, dict[str, str]]:
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if not entry.name.endswith(".yml"):
             continue
-        data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        # libyaml's loader when compiled in: 4x faster, the same result (every report process loads the table)
+        data = yaml.load(entry.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
         for key, texts in data.items():
             if not isinstance(key, str):
                 # YAML 1.1 reads bare yes/no/on/off as booleans; such keys must be quoted

@@ -10,9 +10,11 @@ value that changes between reruns on unchanged input; ``SOURCE_DATE_EPOCH`` fixe
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import platform
 import subprocess
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 
@@ -37,10 +39,9 @@ PACKAGES = (
 )
 
 
-def run_date(env: dict | None = None) -> dt.date:
+def run_date(env: Mapping[str, str] | None = None) -> dt.date:
     """Today, or the UTC date of ``SOURCE_DATE_EPOCH`` when it is set (reproducible builds)."""
-    env = os.environ if env is None else env
-    epoch = env.get("SOURCE_DATE_EPOCH")
+    epoch = (os.environ if env is None else env).get("SOURCE_DATE_EPOCH")
     if epoch:
         return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
     return dt.date.today()
@@ -81,6 +82,11 @@ def published_files(sections: dict) -> PublishedTable | None:
     return PublishedTable.from_results(node, "/cleaning/files", "files")
 
 
+def config_sha256(path: Path) -> str:
+    """The SHA-256 of project.yml as it is now (the appendix step reruns when the file changes)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def command(project: str, lang: str, config_lang: str) -> str:
     return f"foljeval report {project}" + ("" if lang == config_lang else f" --lang {lang}")
 
@@ -92,7 +98,7 @@ def parameters_table(ctx, lang: str) -> pd.DataFrame:
         (t("rep_prov_project", lang), ctx.project.id),
         (t("rep_prov_language", lang), ctx.lang),
         (t("rep_prov_min_cell", lang), str(ctx.config.min_cell)),
-        (t("rep_prov_config_sha", lang), m.get("config_sha256", "–")),
+        (t("rep_prov_config_sha", lang), config_sha256(ctx.project.yml_path)),
         (t("rep_prov_key_source", lang), m.get("key_source", "–")),
         (t("rep_prov_data_end", lang), m.get("data_end", "–")),
         (t("rep_prov_commit", lang), commit or t("rep_prov_no_git", lang)),

@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
 from analysis.project.errors import FoljevalError
@@ -25,11 +25,16 @@ def _schema(name: str) -> dict:
     return json.loads((resources.files("analysis") / "resources" / "schema" / name).read_text(encoding="utf-8"))
 
 
+# The one format the schemas use; jsonschema only asserts formats it is given a checker for.
+FORMATS = ("date",)
+
+
 @lru_cache(maxsize=1)
 def validator() -> Draft202012Validator:
+    """The results.json validator: the schemas resolved locally, ``format: date`` checked."""
     main, tables = _schema("results.schema.json"), _schema("tables.schema.json")
     registry = Registry().with_resources([(s["$id"], Resource.from_contents(s)) for s in (main, tables)])
-    return Draft202012Validator(main, registry=registry)
+    return Draft202012Validator(main, registry=registry, format_checker=FormatChecker(formats=FORMATS))
 
 
 def project_facts(project) -> dict:

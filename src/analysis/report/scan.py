@@ -146,7 +146,7 @@ def _counts(node: Any, path: str) -> Iterator[tuple[str, int]]:
 
 def small_cells(results: dict, min_cell: int) -> list[tuple[str, int]]:
     """Counts in results.json with ``0 < value < min_cell`` (JSON path, value)."""
-    out = []
+    out: list[Any] = []
     for section, body in results.items():
         if section in NOT_PERSON_COUNTS:
             continue

@@ -127,4 +127,4 @@ def summary_html(results: dict, lang: str) -> str:
 def show_summary(ctx) -> None:
     """Show the title page and the summary for a :class:`analysis.pipeline.notebook.NotebookContext`."""
     display(HTML(title_page_html(ctx.config, ctx.data_end.date(), ctx.lang)))
-    display(HTML(summary_html(load_results(ctx.report_dir), ctx.lang)))
+    display(HTML(summary_html(load_results(ctx.results_dir), ctx.lang)))

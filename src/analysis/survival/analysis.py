@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -191,7 +192,7 @@ def _find_planted_hazards(obj, word: str) -> dict | None:
             return val
     # {cohort: {..., "monthly_hazard_leaving": 0.08, ...}}: one hazard per cohort, one level down
     if obj and all(isinstance(v, dict) for v in obj.values()):
-        per_cohort = {}
+        per_cohort: dict[Any, Any] = {}
         for cohort, facts in obj.items():
             hits = [
                 v

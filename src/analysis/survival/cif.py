@@ -41,7 +41,7 @@ class CumulativeIncidenceResult:
     def n(self) -> int:
         return int(self.events.sum() + self.competing.sum() + self.censored.sum())
 
-    def incidence_at(self, times: Sequence[float]) -> pd.DataFrame:
+    def incidence_at(self, times: Sequence[float] | np.ndarray) -> pd.DataFrame:
         """Incidence, band and number at risk at given times (NaN beyond the last time)."""
         times = np.atleast_1d(np.asarray(times, dtype=float))
         i = np.searchsorted(self.timeline, times, side="right") - 1

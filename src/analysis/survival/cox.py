@@ -77,7 +77,9 @@ class _Prepared:
     k_ev: np.ndarray  # distinct-time index of each event row
     phi: np.ndarray  # Efron fraction l / d of each event row
     n_times: int
-    xe: np.ndarray | None = None  # covariates of the event rows (constant across iterations)
+    xe: np.ndarray = field(
+        default_factory=lambda: np.empty((0, 0))
+    )  # covariates of the event rows (constant across iterations)
 
 
 def _prepare(x, t, e) -> _Prepared:
@@ -227,7 +229,7 @@ class CoxPHResult:
     n_events: int
     alpha: float = 0.05
     iterations: int = 0
-    _data: dict = field(default=None, repr=False)
+    _data: dict = field(default_factory=dict, repr=False)  # the prepared arrays, kept for residuals
 
     @property
     def hazard_ratios(self) -> pd.Series:
@@ -286,7 +288,9 @@ class CoxPHResult:
         )
         a = (s1[k] - p.phi[:, None] * d1[k]) / (s0[k] - p.phi * d0[k])[:, None]
         d = np.bincount(k, minlength=p.n_times)
-        mean_a = np.stack([np.bincount(k, weights=a[:, j], minlength=p.n_times) for j in range(x.shape[1])], axis=1)
+        mean_a: np.ndarray = np.stack(
+            [np.bincount(k, weights=a[:, j], minlength=p.n_times) for j in range(x.shape[1])], axis=1
+        )
         mean_a = mean_a / np.maximum(d, 1)[:, None]
         res = x[ev] - mean_a[k]
         if scaled:

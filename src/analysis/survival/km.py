@@ -68,7 +68,7 @@ class KaplanMeierResult:
     def _index_at(self, times) -> np.ndarray:
         return np.searchsorted(self.timeline, np.asarray(times, dtype=float), side="right") - 1
 
-    def survival_at(self, times: Sequence[float]) -> pd.DataFrame:
+    def survival_at(self, times: Sequence[float] | np.ndarray) -> pd.DataFrame:
         """Estimate, band and number at risk at given times (NaN beyond the last observed time)."""
         times = np.atleast_1d(np.asarray(times, dtype=float))
         i = self._index_at(times)
@@ -89,7 +89,7 @@ class KaplanMeierResult:
             }
         )
 
-    def at_risk_at(self, times: Sequence[float]) -> np.ndarray:
+    def at_risk_at(self, times: Sequence[float] | np.ndarray) -> np.ndarray:
         """Number at risk at each time: at risk at the first distinct time >= t (0 beyond the data)."""
         times = np.atleast_1d(np.asarray(times, dtype=float))
         j = np.searchsorted(self.timeline, times, side="left")

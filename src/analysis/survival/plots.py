@@ -8,7 +8,8 @@ zero) are printed as ``"<min_cell"``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,7 @@ def _palette() -> list:
 def curve_figure(
     curves: dict,
     min_cell: int = 1,
-    ticks: Sequence[float] | None = None,
+    ticks: Any = None,  # a sequence of months; None: chosen from the data
     xlabel: str = "",
     ylabel: str = "",
     title: str = "",

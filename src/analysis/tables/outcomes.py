@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -342,7 +343,7 @@ class OutcomesResult:
 
 
 def _status_dist(df, variable, by, min_cell, age_bins, tracks, population) -> Distribution:
-    groups = None
+    groups: Sequence[Any] | None = None
     if by == "age_group":
         groups = age_group_order(age_bins)
     elif by == "track" and tracks:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -373,7 +374,7 @@ def participant_tables(
         tracks = config.tracks
     if planned is None and config is not None:
         planned = config.planned_participants
-    kw = dict(min_cell=min_cell, age_bins=age_bins, support_bins=support_bins, tracks=tracks)
+    kw: dict[str, Any] = dict(min_cell=min_cell, age_bins=age_bins, support_bins=support_bins, tracks=tracks)
     tables = {
         "referred_by": describe(participants, "referred_by", data_end, **kw),
         "support_before_by_agency": describe(participants, "support_group", data_end, "referred_by", **kw),
