@@ -36,7 +36,7 @@ def _hand_env(monkeypatch, root: Path, project: str | None) -> None:
 def test_a_notebook_run_by_hand_writes_only_to_the_scratch_folders(mini_project, monkeypatch):
     from analysis.clean import clean_project
     from analysis.pipeline.notebook import setup
-    from analysis.report.sections import cleaning as cleaning_report
+    from analysis.report.sections.cleaning import cleaning_section
 
     root = mini_project[0].parents[2]
     _hand_env(monkeypatch, root, "mini")
@@ -46,8 +46,8 @@ def test_a_notebook_run_by_hand_writes_only_to_the_scratch_folders(mini_project,
     assert ctx.processed_dir == root / "data" / "processed" / ".scratch" / "mini"
     result = clean_project(ctx.project)  # what 01_clean.ipynb does
     result.write(ctx.processed_dir)
-    cleaning_report.save(result, ctx.report_dir)
-    assert len(ctx.tables["participants"]) == 3  # later notebooks read the scratch tables
+    ctx.publish(cleaning_section(result))
+    assert len(ctx.tables["participants"]) == 5  # later notebooks read the scratch tables (2 of the 5 kept with a note)
     assert (ctx.report_dir / "sections" / "cleaning.json").is_file()
     assert (ctx.processed_dir / "manifest.json").is_file()
     assert not (root / "reports" / "mini").exists() and not (root / "data" / "processed" / "mini").exists()

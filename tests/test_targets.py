@@ -230,4 +230,6 @@ def test_a_new_metric_is_one_registry_entry(monkeypatch):
     cfg = type("Cfg", (), {"min_cell": 1, "planned_participants": None})()
     row = tg.evaluate_target(target, cfg, {"participants": None}, None)
     assert (row["successes"], row["n"], row["status"]) == (3, 4, "met")
-    assert row["definition_en"] == "Share with a track"
+    from analysis.report.sections.targets import definition
+
+    assert definition({"metric": spec.name, "months": None, "days": None}, "en") == "Share with a track"

@@ -68,6 +68,16 @@ def parse_personnummer(ids: pd.Series, today: dt.date | None = None) -> pd.DataF
         Indexed like ``ids`` with ``valid`` (bool), ``reason`` (why not valid),
         ``normalized`` (12 digits), ``birth_date``, ``gender`` (``female``/``male``)
         and ``coordination`` (samordningsnummer).
+
+    Example
+    -------
+    >>> import datetime as dt
+    >>> ids = pd.Series(["19740625-6474", "811228-9874", "19740625-6475"])
+    >>> parse_personnummer(ids, today=dt.date(2026, 12, 1))[["valid", "normalized", "reason"]]
+       valid    normalized                      reason
+    0   True  197406256474                        None
+    1   True  198112289874                        None
+    2  False          None  check digit does not match
     """
     today = today or dt.date.today()
     codes, uniques = pd.factorize(ids, use_na_sentinel=True)

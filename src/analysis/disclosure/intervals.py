@@ -26,6 +26,15 @@ def wilson_interval(successes, n, alpha: float = 0.05) -> tuple[Any, Any]:
     Returns
     -------
     (lower, upper) : arrays (or floats for scalar input)
+
+    Example
+    -------
+    >>> lower, upper = wilson_interval(18, 36)
+    >>> round(lower, 3), round(upper, 3)
+    (0.345, 0.655)
+    >>> lower, upper = wilson_interval(0, 36)  # 0 of 36: the lower bound is 0 up to rounding
+    >>> round(lower, 12), round(upper, 3)
+    (0.0, 0.096)
     """
     from scipy.stats import norm  # here, not at the top: the index page formats shares without scipy
 

@@ -167,6 +167,21 @@ def ipw_att(sample: Sample, ps: PropensityResult | None = None, trim: bool = Tru
     and counted in ``details['n_trimmed']``. The standard error is the
     influence function of the stacked equations (propensity logit + two
     weighted means), so it accounts for the estimated propensity score.
+
+    Example
+    -------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.effects.design import Sample
+    >>> rng = np.random.default_rng(0)
+    >>> age = rng.normal(40, 10, 400)
+    >>> d = (rng.random(400) < 1 / (1 + np.exp(-(age - 40) / 10))).astype(int)  # older persons take part more
+    >>> y = 2.0 * d + 0.1 * age + rng.normal(size=400)  # the true effect is 2
+    >>> sample = Sample(y=y, d=d, X=pd.DataFrame({"age": age}))
+    >>> res = ipw_att(sample)
+    >>> round(res.estimate, 1), res.n_treated, res.details["n_trimmed"]
+    (2.1, 178, 11)
+    >>> [round(v, 1) for v in res.ci]
+    [1.9, 2.3]
     """
     ps = _propensity(sample, ps)
     y, d = sample.y, sample.d == 1
@@ -212,6 +227,19 @@ def aipw_att(sample: Sample, ps: PropensityResult | None = None, trim: bool = Tr
     and normalised ATT weights ``e/(1-e)``. Consistent when either the outcome
     model or the propensity model is right. Its influence function is
     orthogonal to both models, so the standard error uses it directly.
+
+    Example
+    -------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.effects.design import Sample
+    >>> rng = np.random.default_rng(0)
+    >>> age = rng.normal(40, 10, 400)
+    >>> d = (rng.random(400) < 1 / (1 + np.exp(-(age - 40) / 10))).astype(int)  # older persons take part more
+    >>> y = 2.0 * d + 0.1 * age + rng.normal(size=400)  # the true effect is 2
+    >>> sample = Sample(y=y, d=d, X=pd.DataFrame({"age": age}))
+    >>> res = aipw_att(sample)
+    >>> round(res.estimate, 1), [round(v, 1) for v in res.ci]
+    (2.1, [1.9, 2.4])
     """
     ps = _propensity(sample, ps)
     y, d = sample.y, sample.d == 1

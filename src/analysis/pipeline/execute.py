@@ -9,10 +9,7 @@ changed) must be among the outputs the steps table declares for it.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import shutil
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,7 +86,6 @@ def execute(
     records: dict[str, StepRecord] = {}
     outputs: dict[str, dict[str, str]] = {}
     owner: dict[str, str] = {}  # output file -> the step that wrote it
-    _import_ahead()
     with ProjectKernel(env) as kernel:
         for i, step in enumerate(build.table):
             if progress is not None:
@@ -112,28 +108,6 @@ def execute(
             records[step.name] = record
             outputs[step.name] = record.outputs
     workspace.atomic_write_text(staging / STATE_FILE, state_text(records, build.table.names))
-
-
-# What this process needs once the notebooks have run: imported in a background thread while
-# the kernel works (the main thread mostly waits for it), not afterwards.
-AHEAD = (
-    "papermill",
-    "nbconvert",
-    "analysis.report.results_file",
-    "analysis.report.merge",
-    "analysis.report.export",
-    "analysis.report.scan",
-    "analysis.report.index",
-)
-
-
-def _import_ahead() -> None:
-    def work() -> None:
-        for name in AHEAD:
-            with contextlib.suppress(Exception):  # a real import error surfaces where the module is used
-                importlib.import_module(name)
-
-    threading.Thread(target=work, name="foljeval-import-ahead", daemon=True).start()
 
 
 def _run(build: Build, step: Step, staging: Path, kernel: ProjectKernel) -> None:

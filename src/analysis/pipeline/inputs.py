@@ -27,6 +27,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from analysis.clean.identity import mask_personnummer
+
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # src/analysis
 PACKAGE = PACKAGE_DIR.name
 # The module that executes and scrubs every notebook: its source (not what it imports) is an
@@ -87,10 +89,14 @@ def config_inputs(config_json: Mapping[str, Any], keys: Iterable[str]) -> dict[s
 # --------------------------------------------------------------------------- raw files and the key
 def raw_inputs(raw_dir: Path, files: Mapping[str, Any]) -> dict[str, str]:
     """``{"raw:<file>": sha256}`` of the raw files named in project.yml's ``files:`` (``missing`` if absent)."""
-    out = {}
+    out: dict[str, str] = {}
     for spec in files.values():
         path = Path(raw_dir) / spec["path"]
-        out[f"raw:{spec['path']}"] = sha256_file(path) if path.is_file() else "missing"
+        # steps.json is published beside the report: a file name may carry a personnummer
+        name = f"raw:{mask_personnummer(str(spec['path']))}"
+        while name in out:  # two names masked alike stay two inputs
+            name += "+"
+        out[name] = sha256_file(path) if path.is_file() else "missing"
     return out
 
 

@@ -346,50 +346,24 @@ def cox_ph(
     Raises
     ------
     ConvergenceError
+
+    Example
+    -------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=300)
+    >>> t = rng.exponential(1 / np.exp(0.5 * x))  # the true log hazard ratio is 0.5
+    >>> fit = cox_ph(pd.DataFrame({"x": x}), t, np.ones(300))
+    >>> fit.summary().round(2)[["exp(coef)", "exp(coef) lower", "exp(coef) upper"]]
+               exp(coef)  exp(coef) lower  exp(coef) upper
+    covariate
+    x               1.52             1.34             1.73
     """
-    if isinstance(x, pd.DataFrame):
-        names = list(x.columns) if names is None else list(names)
-        x = x.to_numpy(dtype=float)
-    x = np.asarray(x, dtype=float)
-    if x.ndim == 1:
-        x = x[:, None]
-    names = list(names) if names is not None else [f"x{j}" for j in range(x.shape[1])]
-    t = np.asarray(durations, dtype=float)
-    e = np.asarray(events).astype(bool)
-    if np.isnan(x).any() or np.isnan(t).any():
-        raise ValueError("covariates or durations contain missing values")
-    if not e.any():
-        raise ValueError("no events")
-    bad = collinear_terms(pd.DataFrame(x, columns=names)) if x.shape[1] else []
-    if bad:
-        raise ConvergenceError(
-            f"collinear covariates: {', '.join(bad)} (a linear combination of the other terms)", "collinear", bad
-        )
+    x, t, e, names = _inputs(x, durations, events, names)
     # Centring leaves the coefficients unchanged and keeps exp(x beta) in range.
     xc = np.asfortranarray(x - x.mean(axis=0))  # column-major: the X'WX products run about twice as fast
     prep = _prepare(xc, t, e)
-    beta = np.zeros(x.shape[1])
-    ll, grad, info = _loglik_grad_hess(beta, prep)
-    ll0 = ll
-    for it in range(1, max_iter + 1):  # noqa: B007 - the count is reported after the loop
-        try:
-            step = np.linalg.solve(info, grad)
-        except np.linalg.LinAlgError as err:
-            raise ConvergenceError(
-                f"singular information matrix ({err}); check for collinear covariates", "collinear"
-            ) from None
-        size = 1.0
-        while True:
-            new = beta + size * step
-            ll_new, g_new, i_new = _loglik_grad_hess(new, prep)
-            if ll_new >= ll - 1e-12 or size < 1e-6:
-                break
-            size /= 2
-        beta, ll, grad, info = new, ll_new, g_new, i_new
-        if np.max(np.abs(size * step)) < tol:
-            break
-    else:
-        raise ConvergenceError(f"no convergence in {max_iter} Newton steps", "no_convergence")
+    beta, ll, ll0, info, it = _newton(prep, x.shape[1], tol, max_iter)
     if np.any(np.abs(beta) > 20):
         diverging = [n for n, b in zip(names, beta) if abs(b) > 20]
         raise ConvergenceError(
@@ -417,6 +391,54 @@ def cox_ph(
         it,
         {"prepared": prep, "t": t},
     )
+
+
+def _inputs(x, durations, events, names) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Covariates as a float matrix with their names, durations, events; refused when unusable."""
+    if isinstance(x, pd.DataFrame):
+        names = list(x.columns) if names is None else list(names)
+        x = x.to_numpy(dtype=float)
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    names = list(names) if names is not None else [f"x{j}" for j in range(x.shape[1])]
+    t = np.asarray(durations, dtype=float)
+    e = np.asarray(events).astype(bool)
+    if np.isnan(x).any() or np.isnan(t).any():
+        raise ValueError("covariates or durations contain missing values")
+    if not e.any():
+        raise ValueError("no events")
+    bad = collinear_terms(pd.DataFrame(x, columns=names)) if x.shape[1] else []
+    if bad:
+        raise ConvergenceError(
+            f"collinear covariates: {', '.join(bad)} (a linear combination of the other terms)", "collinear", bad
+        )
+    return x, t, e, names
+
+
+def _newton(prep: _Prepared, p: int, tol: float, max_iter: int):
+    """Newton–Raphson with step halving from beta = 0: (beta, loglik, loglik at 0, information, steps)."""
+    beta = np.zeros(p)
+    ll, grad, info = _loglik_grad_hess(beta, prep)
+    ll0 = ll
+    for it in range(1, max_iter + 1):
+        try:
+            step = np.linalg.solve(info, grad)
+        except np.linalg.LinAlgError as err:
+            raise ConvergenceError(
+                f"singular information matrix ({err}); check for collinear covariates", "collinear"
+            ) from None
+        size = 1.0
+        while True:
+            new = beta + size * step
+            ll_new, g_new, i_new = _loglik_grad_hess(new, prep)
+            if ll_new >= ll - 1e-12 or size < 1e-6:
+                break
+            size /= 2
+        beta, ll, grad, info = new, ll_new, g_new, i_new
+        if np.max(np.abs(size * step)) < tol:
+            return beta, ll, ll0, info, it
+    raise ConvergenceError(f"no convergence in {max_iter} Newton steps", "no_convergence")
 
 
 def cox_ph_frame(

@@ -176,6 +176,14 @@ def kaplan_meier(durations, events=None, entry=None, alpha: float = 0.05, label:
         Late entry (left truncation) times; a person is in the risk set at ``t`` when ``entry < t <= duration`` (those entering at the first time count from it, as in lifelines).
     alpha : float
         1 - level of the pointwise band.
+
+    Example
+    -------
+    >>> km = kaplan_meier([2, 3, 3, 5, 8, 9], events=[1, 1, 0, 1, 0, 1])
+    >>> km.survival_at([3, 6]).round(3)
+       time  survival  lower  upper  at_risk
+    0   3.0     0.667  0.195  0.904        5
+    1   6.0     0.444  0.066  0.785        2
     """
     tab = event_table(durations, events, entry=entry)
     return _curve(tab.times, tab.at_risk[0], tab.events[0], tab.censored[0], alpha, label, tab.risk_set[0])
