@@ -174,11 +174,11 @@ def _months_cell(months: float) -> Cell:
 
 def sensitivity_table(res: PaybackResult) -> PublishedTable:
     """One row per scenario: for the totals the net at the end of the calculation, payback, return per krona."""
-    cols = [Column("horizon", "general")]
+    cols = [Column("horizon", "general", shown=False)]
     for g in TOTALS:
         cols += [Column("net", "estimate", group=g, digits=KRONOR, of="sek"), Column("payback", "general", group=g)]
         cols.append(Column("return_per_krona", "number", group=g, digits=2, shown=g == "public"))
-    pt = PublishedTable("sensitivity", cols, rows_are="payback_scenario", groups_are="payback_actor")
+    pt = PublishedTable("sensitivity", cols, rows_are="payback_scenario", groups_are="payback_total")
     pt.min_cell = res.min_cell
     sens = res.sensitivity()
     for name in dict.fromkeys(sens["scenario"]):
@@ -206,23 +206,21 @@ def horizon_table(res: PaybackResult) -> PublishedTable:
 
 
 def sex_table(res: PaybackResult) -> PublishedTable | None:
-    """Per sex with enough participants: their number and, for the totals, the net and the payback time."""
+    """Per sex with enough participants and per total (rows ``female_public``, ...): the number of participants,
+    the net over each horizon and the payback time."""
     tab = res.sex_table()
     if not len(tab) or res.counts is None:
         return None
-    cols = [Column("n", "count")]
-    for g in TOTALS:
-        cols += [Column(f"net_{h}", "estimate", group=g, digits=KRONOR, of="sek") for h in res.horizons]
-        cols.append(Column("payback", "general", group=g))
-    pt = PublishedTable("by_sex", cols, rows_are="payback_sex", groups_are="payback_actor", min_cell=res.min_cell)
-    for sex in dict.fromkeys(tab["group"]):
-        cells: dict[str, Cell] = {"n": linked_cell(res.counts, str(sex))}
-        for r in tab[tab["group"] == sex].to_dict("records"):
-            g = r["column"]
-            for h in res.horizons:
-                cells[f"{g}/net_{h}"] = value_cell([r[str(h)], r[f"{h}_lower"], r[f"{h}_upper"]])
-            cells[f"{g}/payback"] = _months_cell(r["payback_months"])
-        pt.add_row(str(sex), cells)
+    cols = [Column("n", "count")] + [Column(f"net_{h}", "estimate", digits=KRONOR, of="sek") for h in res.horizons]
+    cols.append(Column("payback", "general"))
+    pt = PublishedTable("by_sex", cols, rows_are="payback_sex_total", min_cell=res.min_cell)
+    pt.meta = {"sexes": list(dict.fromkeys(str(g) for g in tab["group"]))}
+    for r in tab.to_dict("records"):
+        cells: dict[str, Cell] = {"n": linked_cell(res.counts, str(r["group"]))}
+        for h in res.horizons:
+            cells[f"net_{h}"] = value_cell([r[str(h)], r[f"{h}_lower"], r[f"{h}_upper"]])
+        cells["payback"] = _months_cell(r["payback_months"])
+        pt.add_row(f"{r['group']}_{r['column']}", cells)
     return pt
 
 

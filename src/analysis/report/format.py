@@ -182,6 +182,7 @@ class Formatter:
         from matplotlib.ticker import FuncFormatter
 
         def fmt(v: float, _pos: int | None = None) -> str:
+            v = float(v)  # fixed ticks (set_xticks of integers) arrive as numpy integers
             v = abs(v) if absolute else v
             if kind == "percent":
                 return self.percent(v, _decimals_for(100 * v))

@@ -64,6 +64,12 @@ def after(h: int, lang: str) -> str:
     return t("pb_after_years", lang, n=h // 12) if h % 12 == 0 else t("pb_after_months", lang, n=h)
 
 
+def sex_total_label(code: str, lang: str) -> str:
+    """``female_public`` -> "Kvinnor, offentlig sektor"."""
+    sex, _, total = code.partition("_")
+    return f"{t(f'pb_sex_{sex}', lang)}, {t(f'pb_total_{total}', lang).lower()}"
+
+
 def labels(lang: str, basis: str | None) -> Labels:
     """The words for the codes of the payback tables."""
     return Labels(
@@ -71,7 +77,8 @@ def labels(lang: str, basis: str | None) -> Labels:
         {
             "payback_actor": lambda c: actor_label(c, lang),
             "payback_scenario": lambda c: t(f"pb_sc_{c}", lang),
-            "payback_sex": lambda c: t(f"pb_sex_{c}", lang),
+            "payback_total": lambda c: t(f"pb_total_{c}", lang),
+            "payback_sex_total": lambda c: sex_total_label(c, lang),
             "payback_entry": lambda c: item_label(c, lang),
             "payback_rate": lambda c: item_label(c, lang),
             "payback_source": lambda c: source_label(c, basis, lang),
@@ -273,14 +280,13 @@ def _show_sensitivity(tree: dict, lang: str, lab: Labels) -> None:
     h = tree["actors"].meta["horizon"]
     show_published(
         sens,
-        t("pb_sens_caption", lang),
+        t("pb_sens_caption", lang, h=h),
         lang,
         labels=lab,
         row_header=t("pb_col_scenario", lang),
         headers={
-            "horizon": t("pb_col_months_h", lang),
             "net": t("pb_col_sens_net", lang),
-            "payback": t("pb_col_payback", lang),
+            "payback": t("pb_col_payback_short", lang),
             "return_per_krona": t("pb_col_return", lang),
         },
         formats={f"{g}/payback": _months_text(lang, h) for g in sens.groups},
@@ -309,7 +315,7 @@ def _show_sensitivity(tree: dict, lang: str, lab: Labels) -> None:
             labels=lab,
             row_header=t("pb_col_group", lang),
             headers=heads,
-            formats={f"{g}/payback": _months_text(lang, h) for g in sex.groups},
+            formats={"payback": _months_text(lang, h)},
             note=t("pb_sex_note", lang, min_cell=sex.min_cell, marker="..", small=f"<{sex.min_cell}"),
         )
 
