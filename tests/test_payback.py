@@ -438,8 +438,9 @@ def test_small_sex_group_is_not_published(tmp_path):
     assert persons["male"] == {"count": None, "shown": {"count": "<5"}}
     # the complement of the small cell in female + male = analysed
     assert persons["female"] == {"count": None, "shown": {"count": ".."}}
-    assert node["by_sex"]["order"] == ["female"]
-    assert node["by_sex"]["rows"]["female"]["n"] is None and node["by_sex"]["rows"]["female"]["shown"] == {"n": ".."}
+    assert node["by_sex"]["order"] == ["female_public", "female_society"] and node["by_sex"]["sexes"] == ["female"]
+    female = node["by_sex"]["rows"]["female_public"]
+    assert female["n"] is None and female["shown"] == {"n": ".."}
     assert all(r["count"] is None or r["count"] == 0 or r["count"] >= 5 for r in persons.values())
 
 
@@ -504,3 +505,19 @@ def test_section_renders_and_says_what_is_an_example(lang, page):
     page.clear()
     from_analysis(PaybackResult(available=False, reason="not_configured")).show(lang)
     assert len(page) == 2 and "payback:" in page[1]
+
+
+def test_kronor_format_rounds_to_hundreds_with_thousands_space_and_minus():
+    """The one number format shows amounts as the payback tables do: to the nearest hundred, a non-breaking
+    thousands space (comma in English), a real minus, "-0" never; rates with as few decimals as they need."""
+    from analysis.report.format import formatter
+
+    sv, en = formatter("sv"), formatter("en")
+    assert sv.kronor(-57183.58) == "\u221257\u00a0200" and en.kronor(-57183.58) == "\u221257,200"
+    assert sv.kronor(774078.57) == "774\u00a0100" and sv.kronor(-40.0) == "0"
+    assert sv.kronor(22454885.0, 0) == "22\u00a0454\u00a0885" and sv.sek(11370.4) == "11\u00a0370\u00a0kr"
+    assert sv.value(-1049.0, "sek", -2) == "\u22121\u00a0000" and sv.interval(-2508.4, 15508.4, "sek", -2) == (
+        "\u22122\u00a0500\u00a0\u2013\u00a015\u00a0500"
+    )
+    assert sv.rate(0.035) == "3,5\u00a0%" and sv.rate(0.3237) == "32,37\u00a0%" and en.rate(0.35) == "35%"
+    assert sv.tick("number")(np.int64(12)) == "12"  # fixed ticks of a figure arrive as numpy integers
