@@ -42,11 +42,13 @@ def read_number(text: str, lang: str) -> tuple[float, int]:
     return float(raw), decimals
 
 
-def _same(text: str, value: float, kind: str, lang: str) -> bool:
+def _same(text: str, value: float, kind: str, lang: str, digits: int | None = None) -> bool:
     if kind == "p" and _plain(text).startswith("<"):
         return value < read_number(text, lang)[0]
     shown, decimals = read_number(text, lang)
-    expected = round(value * _SCALE.get(kind, 1.0), decimals)
+    # a negative ``digits`` (kronor to the nearest hundred) rounds further than the text's decimals say
+    places = digits if digits is not None and digits < 0 else decimals
+    expected = round(value * _SCALE.get(kind, 1.0), places)
     return abs(shown - expected) <= 0.5 * 10**-decimals + 1e-9
 
 
@@ -56,7 +58,9 @@ def _parts(text: str) -> list[str]:
     return [p for p in (x.strip() for x in text.split("–")) if p]
 
 
-def cell_problem(text: str, value: Any, marker: str | None, kind: str, of: str | None, lang: str) -> str | None:
+def cell_problem(
+    text: str, value: Any, marker: str | None, kind: str, of: str | None, lang: str, digits: int | None = None
+) -> str | None:
     """Why the text of one cell is not its ``results.json`` value (None when it is)."""
     text = _plain(text)
     if marker is not None:
@@ -71,10 +75,10 @@ def cell_problem(text: str, value: Any, marker: str | None, kind: str, of: str |
         parts = _parts(text)
         if len(parts) != len(value):
             return f"shows {text!r}, results.json has {value}"
-        bad = [p for p, v in zip(parts, value) if not _same(p, v, of or "number", lang)]
+        bad = [p for p, v in zip(parts, value) if not _same(p, v, of or "number", lang, digits)]
         return f"shows {text!r}, results.json has {value}" if bad else None
     try:
-        ok = _same(text, float(value), kind, lang)
+        ok = _same(text, float(value), kind, lang, digits)
     except ValueError as err:
         return str(err)
     return None if ok else f"shows {text!r}, results.json has {value!r} ({kind})"
@@ -127,7 +131,13 @@ def page_problems(html: str, results: dict) -> tuple[list[str], int]:
                 continue
             kind = holder.get("kinds", {}).get(key, spec["kind"])
             why = cell_problem(
-                td.get_text(" ", strip=True), value, holder.get("shown", {}).get(key), kind, spec.get("of"), lang
+                td.get_text(" ", strip=True),
+                value,
+                holder.get("shown", {}).get(key),
+                kind,
+                spec.get("of"),
+                lang,
+                spec.get("digits"),
             )
             checked += 1
             if why:

@@ -178,23 +178,43 @@ def test_payback_month_is_the_first_month_it_stays_covered():
     assert payback_month(np.array([10, 11, 12, 13, 14, 15.0]), cost, months) == 1
 
 
+def _node(res: PaybackResult) -> dict:
+    """The payback node of results.json, as the section writes it."""
+    from analysis.report.results import _plain
+    from analysis.report.sections.payback import from_analysis
+
+    return _plain(from_analysis(res).to_results())
+
+
 def test_not_paid_back_is_censored_in_results():
     net, gross, res = hand_case()
     res.cost_per_participant = 1_000_000.0
-    node = res.to_results()
-    public = next(c for c in node["columns"] if c["column"] == "public")
-    assert public["payback"]["months"] is None and public["payback"]["censored"] is True
-    from analysis.report.results import _plain
+    node = _node(res)
+    public = node["actors"]["rows"]["public"]
+    assert public["payback"] == "not_within_horizon" and public["kinds"]["payback"] == "code"
+    assert public["payback_lower"] is None and public["payback_upper"] is None
+    assert node["sensitivity"]["rows"]["base"]["public"]["payback"] == "not_within_horizon"
     from analysis.report.results_file import SCHEMA_VERSION, validate_results
 
-    doc = _plain({"schema_version": SCHEMA_VERSION, "project": _facts(), "payback": node})
+    doc = {"schema_version": SCHEMA_VERSION, "project": _facts(), "payback": node}
     assert validate_results(doc) == []
-    assert (
-        validate_results(
-            _plain({"schema_version": SCHEMA_VERSION, "project": _facts(), "payback": {"available": False}})
-        )
-        == []
-    )
+    none = _node(PaybackResult(available=False, reason="no_cost"))
+    assert none == {"min_cell": 5, "no_data": {"payback": "no_cost"}}
+    assert validate_results({"schema_version": SCHEMA_VERSION, "project": _facts(), "payback": none}) == []
+    assert validate_results({"schema_version": SCHEMA_VERSION, "project": _facts(), "payback": {"available": 1}})
+
+
+def test_published_amounts_are_the_computed_ones():
+    """The actor table holds the unrounded kronor (the page rounds them to 100); payback month and interval."""
+    _, _, res = hand_case()
+    rows = _node(res)["actors"]["rows"]
+    iv = res.net("public", 2)
+    assert rows["public"]["net_2"] == pytest.approx(iv.estimate) == pytest.approx(16500)
+    assert rows["public"]["ci_2"] == pytest.approx([iv.lower, iv.upper])
+    assert rows["public"]["payback"] == 2 and rows["society"]["payback"] == 1
+    assert rows["kommun"]["payback"] is None  # the kommun paid no set share of the cost
+    assert rows["public"]["return_per_krona"][0] == pytest.approx(1.375)
+    assert rows["public"]["gross"] == pytest.approx(res.net("public", 2, "gross").estimate)
 
 
 def _facts() -> dict:
@@ -413,16 +433,21 @@ def test_small_sex_group_is_not_published(tmp_path):
     res = payback_analysis({"participants": part, "status_monthly": panel}, config, dt.date(2020, 8, 31))
     assert res.available and res.design == "before_after"
     assert set(res.by_sex) == {"female"}
-    counts = res.to_results()["counts"]
-    assert counts["male"] is None and counts["male_shown"] == "<5"
-    assert counts["female"] is None  # the complement of the small cell in female + male = analysed
-    assert {r["group"] for r in res.to_results()["by_sex"]} == {"female"}
+    node = _node(res)
+    persons = node["persons"]["rows"]
+    assert persons["male"] == {"count": None, "shown": {"count": "<5"}}
+    # the complement of the small cell in female + male = analysed
+    assert persons["female"] == {"count": None, "shown": {"count": ".."}}
+    assert node["by_sex"]["order"] == ["female_public", "female_society"] and node["by_sex"]["sexes"] == ["female"]
+    female = node["by_sex"]["rows"]["female_public"]
+    assert female["n"] is None and female["shown"] == {"n": ".."}
+    assert all(r["count"] is None or r["count"] == 0 or r["count"] >= 5 for r in persons.values())
 
 
 def test_without_payback_part_nothing_is_computed():
     res = payback_analysis({"participants": pd.DataFrame()}, SimpleNamespace(payback=None), dt.date(2020, 1, 1))
     assert not res.available and res.reason == "not_configured"
-    assert res.to_results() == {"available": False, "reason": "not_configured"}
+    assert _node(res) == {"min_cell": 5, "no_data": {"payback": "not_configured"}}
 
 
 def test_planted_simulation_recovers_the_truth_before_after_does_not():
@@ -446,25 +471,53 @@ def test_planted_simulation_recovers_the_truth_before_after_does_not():
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
-def test_section_renders_and_says_what_is_an_example(lang, monkeypatch):
-    """The section publishes its text, figure and tables; example values and the unpriced are named."""
+def test_section_renders_and_says_what_is_an_example(lang, page):
+    """The section publishes its text, figure and tables; every table carries its pointer, amounts are
+    rounded to 100 with the language's thousands separator; example values and the unpriced are named."""
     import matplotlib
+    from bs4 import BeautifulSoup
+
+    from page_check import page_problems
 
     matplotlib.use("Agg")
-    from analysis.report import display
-    from analysis.report.sections import payback as section
+    from analysis.report.sections.payback import actor_label, from_analysis
 
-    shown: list[str] = []
-    monkeypatch.setattr(display, "display", lambda obj: shown.append(obj.data))
     _, _, res = hand_case()
-    section.show_payback(res, lang)
-    out = "\n".join(shown)
+    section = from_analysis(res)
+    section.show(lang)
+    out = "\n".join(page)
     assert out.count("fe-table-figure") >= 5 and "<svg" in out
     assert ("exempelvärden" if lang == "sv" else "example values") in out
-    table = section.actor_display(res, lang)
-    assert list(table.index)[-2:] == [section.actor_label("public", lang), section.actor_label("society", lang)]
-    minus = "\u2212"
-    assert table.iloc[0, 0] == ("6\u00a0500" if lang == "sv" else "6,500") and minus not in table.iloc[0, 0]
-    shown.clear()
-    section.show_payback(PaybackResult(available=False, reason="not_configured"), lang)
-    assert len(shown) == 2 and "payback:" in shown[1]
+    soup = BeautifulSoup(out, "html.parser")
+    tables = soup.find_all("table")
+    assert tables and all(tab.get("data-results", "").startswith("/payback/") for tab in tables)
+    actors = soup.find("table", attrs={"data-results": "/payback/actors"})
+    labels = [th.get_text() for th in actors.find_all("th", scope="row")]
+    assert labels[-2:] == [actor_label("public", lang), actor_label("society", lang)]
+    first = actors.find("td", attrs={"data-results": "/payback/actors/rows/kommun/net_1"}).get_text()
+    assert first == ("6\u00a0500" if lang == "sv" else "6,500")
+    ci = actors.find("td", attrs={"data-results": "/payback/actors/rows/kommun/ci_1"}).get_text()
+    assert ci.startswith("\u22122") and "-" not in ci  # a real minus, rounded to 100: −2 500
+    # the node before results.json rounds it to 6 decimals: the hand case has returns of exactly 1,375
+    document = {"payback": section.to_results()}
+    problems, checked = page_problems(f'<html lang="{lang}"><body>{out}</body></html>', document)
+    assert problems == [] and checked > 80
+    page.clear()
+    from_analysis(PaybackResult(available=False, reason="not_configured")).show(lang)
+    assert len(page) == 2 and "payback:" in page[1]
+
+
+def test_kronor_format_rounds_to_hundreds_with_thousands_space_and_minus():
+    """The one number format shows amounts as the payback tables do: to the nearest hundred, a non-breaking
+    thousands space (comma in English), a real minus, "-0" never; rates with as few decimals as they need."""
+    from analysis.report.format import formatter
+
+    sv, en = formatter("sv"), formatter("en")
+    assert sv.kronor(-57183.58) == "\u221257\u00a0200" and en.kronor(-57183.58) == "\u221257,200"
+    assert sv.kronor(774078.57) == "774\u00a0100" and sv.kronor(-40.0) == "0"
+    assert sv.kronor(22454885.0, 0) == "22\u00a0454\u00a0885" and sv.sek(11370.4) == "11\u00a0370\u00a0kr"
+    assert sv.value(-1049.0, "sek", -2) == "\u22121\u00a0000" and sv.interval(-2508.4, 15508.4, "sek", -2) == (
+        "\u22122\u00a0500\u00a0\u2013\u00a015\u00a0500"
+    )
+    assert sv.rate(0.035) == "3,5\u00a0%" and sv.rate(0.3237) == "32,37\u00a0%" and en.rate(0.35) == "35%"
+    assert sv.tick("number")(np.int64(12)) == "12"  # fixed ticks of a figure arrive as numpy integers

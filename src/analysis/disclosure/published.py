@@ -57,7 +57,7 @@ from analysis.disclosure.suppression import (
 
 TOTAL_CODE = "total"
 MISSING_CODE = "missing"
-KINDS = ("count", "share", "pp", "number", "general", "p", "interval", "estimate", "code", "text")
+KINDS = ("count", "share", "pp", "number", "general", "p", "interval", "estimate", "code", "text", "sek")
 
 
 def code(value: object) -> str:
@@ -80,7 +80,8 @@ class Column:
 
     ``kind`` is one of :data:`KINDS`. ``of`` names, for an ``interval`` (``[lo, hi]``)
     or ``estimate`` (``[estimate, lo, hi]``), the kind of its numbers, and for a ``code``
-    column the vocabulary its codes come from. ``shown=False`` columns are published
+    column the vocabulary its codes come from. ``sek`` cells are amounts in kronor; a negative
+    ``digits`` rounds them on the page (``-2``: to the nearest hundred) while the node keeps the value. ``shown=False`` columns are published
     in ``results.json`` only (e.g. the interval behind a bar of a figure).
     """
 

@@ -7,13 +7,15 @@ weights    comparison weights from the effects machinery (inverse-probability we
 estimate   effects on the months in each status or income source, by month after start (the interface)
 costs      the versioned cost table and the project's overrides; flows per actor
 pricing    kronor per actor, discounting, extrapolation, payback time
-result     PaybackResult: summary(), sensitivity(), plot(), to_results()
+result     PaybackResult: summary(), sensitivity(), months_table(), plot()
+publish    the result as published tables (what the page shows and results.json holds)
 analysis   the whole section for one project (what the notebook calls)
 """
 
 from analysis.payback.analysis import payback_analysis, payback_from_effects
 from analysis.payback.costs import CostTable, cost_table
 from analysis.payback.estimate import ComparisonWeights, MonthEffects, before_after_effects, month_effects
+from analysis.payback.publish import published
 from analysis.payback.result import PaybackResult
 
 __all__ = [
@@ -26,4 +28,5 @@ __all__ = [
     "month_effects",
     "payback_analysis",
     "payback_from_effects",
+    "published",
 ]

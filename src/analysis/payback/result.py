@@ -1,9 +1,9 @@
 """The payback result: net effect per actor, payback time, return per krona, sensitivity; numbers only.
 
 :class:`PaybackResult` holds the month effects and the prices and computes every published number
-from them on request (``summary()``, ``sensitivity()``, ``months_table()``, ``plot()``,
-``to_results()``). Labels are codes (``kommun``, ``public``, ``cost_3y``); the report section
-translates them.
+from them on request (``summary()``, ``sensitivity()``, ``months_table()``, ``plot()``); its published
+tables (the page and ``results.json``) are :func:`analysis.payback.publish.published`. Labels are codes
+(``kommun``, ``public``, ``cost_3y``); the report section translates them.
 """
 
 from __future__ import annotations
@@ -352,89 +352,3 @@ class PaybackResult:
             xs = np.concatenate([x[seen][-1:], x[~seen]])
             ys = np.concatenate([y[seen][-1:], y[~seen]])
             ax.plot(xs, ys, color=colour, lw=lw, ls=(0, (4, 2)))
-
-    # ------------------------------------------------------------------ results.json
-    def _counts(self) -> dict[str, Any]:
-        if self.counts is None:
-            return {}
-        safe, shown = self.counts.safe(), self.counts.display()
-        out: dict[str, Any] = {}
-        for k, v in safe.items():
-            out[k] = v
-            if v is None:
-                out[f"{k}_shown"] = shown[k]
-        return out
-
-    def _interval(self, col: str, h: int, which: str = "net") -> dict[str, float] | None:
-        iv = self.net(col, h, which)
-        return None if iv is None else iv.to_results()
-
-    def _column_node(self, col: str) -> dict[str, Any]:
-        node: dict[str, Any] = {"column": col, "net": {str(h): self._interval(col, h) for h in self.horizons}}
-        if self.design == "comparison":
-            node["gross"] = {str(h): self._interval(col, h, "gross") for h in self.horizons}
-        pt = self.payback(col)
-        node["payback"] = None if pt is None else pt.to_results()
-        if col in TOTALS:
-            rk = self.return_per_krona(col, self.horizon)
-            node["return_per_krona"] = None if rk is None else rk.to_results()
-        return node
-
-    def _cost_table_node(self) -> dict[str, Any]:
-        t = self.table
-        if t is None:
-            return {}
-        used = {e for e in (self.prices.entry_of.values() if self.prices else []) if e is not None}
-        entries = [
-            {
-                "entry": e.name,
-                "used": e.name in used,
-                "kind": e.kind,
-                "actor": e.actor,
-                "monthly_sek": e.monthly,
-                "amount": e.amount,
-                "per": e.per,
-                "year": e.year,
-                "status": e.status,
-                "sources": [s.get("source") for s in e.sources],
-                "statistic": e.statistic,
-            }
-            for e in t.entries.values()
-        ]
-        rates = [
-            {"rate": r.name, "value": r.value, "year": r.year, "status": r.status, "statistic": r.statistic}
-            for r in t.rates.values()
-        ]
-        return {"version": t.version, "entries": entries, "rates": rates, "example_values": t.example_values()}
-
-    def to_results(self) -> dict[str, Any]:
-        """The suppression-safe numbers of the section for ``results.json`` (node ``payback``)."""
-        out: dict[str, Any] = {"available": self.available, "reason": self.reason}
-        if not self.available:
-            return out
-        me = self.effects
-        out.update(
-            design=self.design,
-            basis=self.basis,
-            weights=self.weights_method,
-            discount_rate=self.discount_rate,
-            horizons_months=list(self.horizons),
-            extrapolate=self.extrapolate,
-            months_observed=None if me is None else me.n_months,
-            cost={
-                "per_participant_sek": self.cost_per_participant,
-                "total_sek": self.cost_total,
-                "participants": self.cost_participants,
-                "example": self.cost_example,
-                "funders": dict(self.funders),
-            },
-            counts=self._counts(),
-            columns=[self._column_node(c) for c in self.columns()],
-            sensitivity=self.sensitivity().to_dict("records"),
-            by_sex=self.sex_table().to_dict("records"),
-            months=self.months_table().reset_index().to_dict("records"),
-            unattributed=list(self.prices.unattributed) if self.prices else [],
-            unpriced=list(self.prices.unpriced) if self.prices else [],
-            cost_table=self._cost_table_node(),
-        )
-        return out

@@ -50,10 +50,15 @@ class Formatter:
 
     # -- plain numbers -------------------------------------------------------------------
     def number(self, x: float | None, digits: int = 1, sign: bool = False) -> str:
-        """``x`` with ``digits`` decimals, grouped thousands, a real minus (``sign``: "+" for positives too)."""
+        """``x`` with ``digits`` decimals, grouped thousands, a real minus (``sign``: "+" for positives too).
+
+        A negative ``digits`` rounds to tens, hundreds, ... as :func:`round` does (``-2``: to 100).
+        """
         if not _finite(x):
             return NO_VALUE
         assert x is not None
+        if digits < 0:
+            x, digits = round(x, digits), 0
         text = f"{abs(x):,.{digits}f}"
         if float(text.replace(",", "")) == 0:  # "-0,0" is no number a reader writes
             neg = False
@@ -92,12 +97,25 @@ class Formatter:
             return NO_VALUE
         return self.share(x, digits) + (f"{NBSP}%" if self.lang == "sv" else "%")
 
+    def rate(self, x: float | None, max_digits: int = 2) -> str:
+        """A rate with as few decimals as it needs (at most ``max_digits``): "3,5 %", "32,37 %", "35 %"."""
+        if not _finite(x):
+            return NO_VALUE
+        assert x is not None
+        v = 100 * x
+        digits = next((d for d in range(max_digits) if abs(round(v, d) - v) < 1e-9), max_digits)
+        return self.percent(x, digits)
+
     def pp(self, x: float | None, digits: int = 1, sign: bool = False) -> str:
         """A difference of fractions in percentage points: 0.103 -> "10,3" ("+10,3" with ``sign``)."""
         return NO_VALUE if not _finite(x) else self.number(100 * x, digits, sign)  # type: ignore[operator]
 
     def value(self, x: Any, kind: str, digits: int | None = None) -> str:
-        """One value of a published table by its kind (``count``, ``share``, ``pp``, ``number``, ``p``)."""
+        """One value of a published table by its kind (``count``, ``share``, ``pp``, ``number``, ``p``, ``sek``).
+
+        ``sek`` is an amount in kronor without the unit (the header or the sentence names it), rounded to
+        ``digits`` (``-2``: to the nearest hundred, as the payback tables show kronor).
+        """
         if kind == "count":
             return self.count(x)
         if kind == "share":
@@ -108,6 +126,8 @@ class Formatter:
             return self.p(x)
         if kind == "general":
             return self.general(x)
+        if kind == "sek":
+            return self.number(x, 0 if digits is None else digits)
         return self.number(x, 2 if digits is None else digits)
 
     def interval(self, lo: float | None, hi: float | None, kind: str = "number", digits: int | None = None) -> str:
@@ -141,10 +161,16 @@ class Formatter:
         return f"p{NBSP}<{NBSP}{self.number(0.001, 3)}" if p < 0.001 else f"p{NBSP}={NBSP}{self.number(p, 3)}"
 
     # -- money and axes ------------------------------------------------------------------
-    def sek(self, x: float | None) -> str:
+    def kronor(self, x: float | None, digits: int = -2) -> str:
+        """An amount in kronor without the unit, rounded to 100 by default: −40\u00a0100 / −40,100."""
+        return self.number(x, digits)
+
+    def sek(self, x: float | None, digits: int = 0) -> str:
+        """An amount with its unit: "12\u00a0300 kr" / "SEK 12,300" (``digits`` as in :meth:`number`)."""
         if not _finite(x):
             return NO_VALUE
-        return f"{self.number(x, 0)}{NBSP}kr" if self.lang == "sv" else f"SEK{NBSP}{self.number(x, 0)}"
+        text = self.number(x, digits)
+        return f"{text}{NBSP}kr" if self.lang == "sv" else f"SEK{NBSP}{text}"
 
     def tick(self, kind: str = "number", absolute: bool = False) -> Any:
         """A matplotlib tick formatter in this language.
@@ -156,6 +182,7 @@ class Formatter:
         from matplotlib.ticker import FuncFormatter
 
         def fmt(v: float, _pos: int | None = None) -> str:
+            v = float(v)  # fixed ticks (set_xticks of integers) arrive as numpy integers
             v = abs(v) if absolute else v
             if kind == "percent":
                 return self.percent(v, _decimals_for(100 * v))
