@@ -18,7 +18,7 @@ from analysis.clean.values import MISSING_WORDS, _amounts, _blank, _categories, 
 from analysis.project.codes import DOMAINS
 from analysis.project.config import FileSpec
 from analysis.project.contract import EXCLUDED, FILE_COLUMNS, KEY_OF, column
-from analysis.project.dates import date_formats, parse_dates
+from analysis.project.dates import date_formats, parse_dates_far
 from analysis.project.errors import BadFileError
 
 # Columns the cleaning can fill without the file (so a covariate may name them though the file lacks them).
@@ -67,15 +67,19 @@ def _identity(kind, df, row, problems, notices, ctx, spec, missing):
     return keys, parsed, anonymous
 
 
-def _dates(kind, df, row, problems, sources, spec, missing) -> dict[str, pd.Series]:
+def _dates(kind, df, row, problems, sources, spec, missing, window) -> dict[str, pd.Series]:
+    """Parsed date columns; unreadable and implausible dates (outside ``window``) are quarantined and left NaT."""
     out = {}
     formats = tuple(spec.date_formats)
     for c in FILE_COLUMNS[kind]["dates"]:
         if c not in df.columns:
             out[c] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
             continue
-        values, bad = _per_value(parse_dates)(df[c], formats, missing)
+        values, bad, far = _per_value(parse_dates_far)(df[c], formats, missing)
         problems.add(row[bad], RULES["unreadable_date"], df[c][bad], column=c)
+        odd = far | window.outside(values)
+        problems.add(row[odd], RULES["implausible_date"], df[c][odd], column=c, window=window)
+        values = values.where(~odd)
         for i, s in enumerate(sources):
             sel = (df[SRC] == i).to_numpy()
             found = date_formats(df[c][sel], formats, missing)
@@ -162,7 +166,7 @@ def _clean_file(
     out = pd.DataFrame(index=df.index)
     out[KEY_OF[kind]] = keys
     for part in (
-        _dates(kind, df, row, problems, sources, spec, missing),
+        _dates(kind, df, row, problems, sources, spec, missing, ctx.dates),
         _categories_of(kind, df, row, problems, notices, spec, missing),
         _numbers_of(kind, df, row, problems, extra, missing),
         _text_of(kind, df, missing),

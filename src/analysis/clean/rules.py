@@ -39,6 +39,7 @@ def _row_rules(
         out["birth_year"] = out["birth_year"].where(out["birth_year"].notna(), birth.dt.year)
         parsed = parsed.assign(birth_date=birth)
     if kind == "participants":
+        _before_birth(out, df, parsed["birth_date"], problems, row)
         no_date = out["start_date"].isna() & out["referral_date"].isna() & _blank(df["start_date"], missing)
         problems.add(row[no_date], RULES["no_start_or_referral"])
         before = out["end_date"] < out["start_date"]
@@ -92,6 +93,13 @@ def _row_rules(
         problems.add(row[nothing], RULES["no_followup_time"])
     if kind == "survey":
         _survey_rules(out, problems, row, ctx)
+
+
+def _before_birth(out: pd.DataFrame, df: pd.DataFrame, birth: pd.Series, problems: _Problems, row: pd.Series) -> None:
+    """Referral, end and action-plan dates before the birth date (a start before birth is an impossible age)."""
+    for c in ("referral_date", "end_date", "action_plan_date"):
+        early = (out[c] < birth).fillna(False).astype(bool)
+        problems.add(row[early], RULES["date_before_birth"], df.loc[early, c] if c in df else None, column=c)
 
 
 def _survey_rules(out: pd.DataFrame, problems: _Problems, row: pd.Series, ctx: _Context) -> None:
