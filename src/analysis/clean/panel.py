@@ -171,6 +171,7 @@ class _Adder:
     def __call__(self, mask_rows, column, rule: Rule, values=None, codes=None, **fields) -> None:
         idx = np.flatnonzero(mask_rows)
         shown = None if values is None or codes is None else pd.Series(values.to_numpy()[codes[idx]], index=idx)
+        fields = {k: (v[idx] if isinstance(v, np.ndarray) else v) for k, v in fields.items()}  # per-row fields
         self.problems.add(pd.Series(self.row[idx], index=idx), rule, shown, column=column, **fields)
 
 
@@ -239,11 +240,17 @@ def _status_rules(cols, add: _Adder, spec, missing, n: int, panel: _Panel, notic
     status_codes, status_values = _distinct(cols["status"])
     status, unknown, combined = _categories(status_values, panel.domain, project_map, missing)
     unknown = unknown.to_numpy(bool)
-    for label in pd.unique(status_values[unknown].astype(str)):
-        sel = unknown & (status_values.astype(str) == label).to_numpy()
-        add(
-            sel[status_codes], column, RULES["unknown_label"], status_values, status_codes, label=label, kind=panel.kind
-        )
+    # one call for every unknown label (a shifted column can hold 100 000 distinct ones: a loop was quadratic)
+    label_text = status_values.astype(str).to_numpy(dtype=object)
+    add(
+        unknown[status_codes],
+        column,
+        RULES["unknown_label"],
+        status_values,
+        status_codes,
+        label=label_text[status_codes],
+        kind=panel.kind,
+    )
     blank_status = (status.isna() & _blank(status_values, missing)).to_numpy(bool)
     add(blank_status[status_codes], column, RULES["empty_required"])
     more: dict[int, list[str]] = {}

@@ -153,7 +153,7 @@ def _one_month(value: object) -> pd.Timestamp | None:
         if v.is_integer() and 190001 <= v <= 210012:
             return _one_month(str(int(v)))
         day = _one_date(value)
-        return day.to_period("M").to_timestamp() if day is not None else None
+        return _date(day.year, day.month, 1) if day is not None else None
     text = str(value).strip().lower()
     if m := _YM.match(text):
         month = int(m[2])
@@ -163,7 +163,7 @@ def _one_month(value: object) -> pd.Timestamp | None:
         month_of = MONTHS_SV.get(name)
         return _date(int(year), month_of, 1) if month_of else None
     day = _one_date(text)
-    return day.to_period("M").to_timestamp() if day is not None else None
+    return _date(day.year, day.month, 1) if day is not None else None
 
 
 def _representable(ts: pd.Timestamp | None) -> pd.Timestamp | None | bool:
