@@ -60,8 +60,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 from analysis.clean.identity import mask_personnummer
 from analysis.project import paths, workspace
 from analysis.project.config import Project
@@ -145,6 +143,8 @@ def one_line(text: object) -> str:
 
 def scrub_notebook(path: Path, root: Path) -> None:
     """Remove what differs between two runs of the same notebook on the same input."""
+    import nbformat  # here, not at the top: importing it costs ~1 s (6 s on a busy machine) of every `check`
+
     nb = nbformat.read(path, as_version=4)
     pm = nb.metadata.get("papermill", {})
     nb.metadata["papermill"] = {"parameters": pm.get("parameters", {}), "version": pm.get("version")}
@@ -167,6 +167,8 @@ def scrub_notebook(path: Path, root: Path) -> None:
 
 
 def _error_cell(path: Path) -> tuple[str | None, int | None]:
+    import nbformat
+
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception:  # noqa: BLE001 - the partial notebook is only used to name the cell
