@@ -6,8 +6,8 @@ free text, headers, file and sheet names; and fuzzed project.yml files) must be 
 refused with a FoljevalError naming the file; every raw row kept or quarantined; no planted
 personnummer in any output. Any other exception fails the test, so a catch-all cannot pass it.
 
-The full run (1000 inputs, marker ``fuzz``) is part of ``make test``; ``make test-fast`` runs a
-150-input slice. The long run is ``benchmarks/fuzz/run.py``. Inputs are derandomised: the same
+The full run (1000 inputs in two halves, marker ``fuzz``) is part of ``make test``; ``make test-fast`` runs a
+150-input slice. The long run is ``benchmarks/fuzz/run.py``. Inputs come from fixed seeds: the same
 inputs on every run, so a failure here is reproducible (and goes into the crash corpus with its fix).
 """
 
@@ -16,17 +16,19 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 
 import fuzz_files as ff
 
-FULL, QUICK = 1000, 150
+FULL, QUICK = 1000, 150  # the full run is two halves (this file and test_fuzz_files_more.py: xdist runs both at once)
 
 
-def _fuzz(tmp_path, n: int) -> None:
+def fuzz(tmp_path, n: int, stream: int) -> None:
+    """``n`` generated inputs of the fixed stream ``stream`` (the same inputs on every run)."""
     counter = [0]
 
-    @settings(max_examples=n, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @seed(stream)
+    @settings(max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(case=ff.cases())
     def one(case: ff.Case) -> None:
         counter[0] += 1
@@ -43,9 +45,9 @@ def _fuzz(tmp_path, n: int) -> None:
 
 
 @pytest.mark.fuzz
-def test_thousand_whole_files_are_cleaned_or_refused_clearly(tmp_path):
-    _fuzz(tmp_path, FULL)
+def test_whole_files_first_half_of_the_thousand(tmp_path):
+    fuzz(tmp_path, FULL // 2, stream=1401)
 
 
 def test_whole_files_quick_slice(tmp_path):
-    _fuzz(tmp_path, QUICK)
+    fuzz(tmp_path, QUICK, stream=1400)
