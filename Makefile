@@ -36,7 +36,7 @@ test: lint
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) -q -m "not slow and not browser"
+	$(BIN)/python -m pytest -n $(JOBS) -q -m "not slow and not browser and not fuzz"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -38,6 +38,16 @@ BENCHMARKS: dict[str, tuple[str, list[str], str]] = {
         ["--reps", "1000"],
         "coverage of the payback intervals (1- and 5-year net per actor) on a planted simulation",
     ),
+    "fuzz": (
+        "fuzz/run.py",
+        ["--cases", "5000", "--seed", "1", "--out", "/tmp/foljeval-fuzz-crashes"],
+        "whole-file fuzzing of the cleaning step and check (csv/xlsx/yml), broken promises grouped by cause",
+    ),
+    "check": (
+        "check/run.py",
+        ["--persons", "100000"],
+        "foljeval check wall and CPU time vs its limit of 10 s + 2 s per MB (examples, a mutated panel, a register)",
+    ),
 }
 
 

@@ -232,6 +232,8 @@ def _write_participants(rng, out: Path, persons) -> None:
         extra(Inskrivningsdatum="20170230"),  # unreadable_date
         extra(Födelseår="19x8"),  # not_a_number
     ]
+    end = header.index("Utskrivningsdatum")
+    mess[-1][end] = "99" + mess[-1][end][2:]  # implausible_date in the same row: "20" typed as "99" (9917-...)
     again = list(rows[30])  # re_enrolment (later start)
     again[1], again[2] = "20181015", "20190215"
     mess.append(again)

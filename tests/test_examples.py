@@ -30,6 +30,7 @@ EXPECTED_RULES = {
             "no_start_or_referral",
             "duplicate_enrolment",
             "impossible_age",
+            "date_before_birth",
         },
         "uppfoljning.csv": {"unknown_person", "no_followup_time"},
         "enkat.sav": {"response_off_scale", "duplicate_answer", "unknown_person", "unknown_item"},
@@ -39,7 +40,14 @@ EXPECTED_RULES = {
         "forsorjning_manad.xlsx": {"unknown_label", "duplicate_month", "unknown_person"},
     },
     "framtidsjobb-avesta": {
-        "deltagare.csv": {"end_before_start", "end_after_period", "unreadable_date", "not_a_number", "re_enrolment"},
+        "deltagare.csv": {
+            "end_before_start",
+            "end_after_period",
+            "unreadable_date",
+            "implausible_date",
+            "not_a_number",
+            "re_enrolment",
+        },
         "status_manad.csv": {"unknown_label", "empty_required"},
     },
     "alv-vast": {

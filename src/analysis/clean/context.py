@@ -10,6 +10,7 @@ import pandas as pd
 from analysis.clean import identity
 from analysis.clean.values import _per_value
 from analysis.project.config import Project
+from analysis.project.dates import plausible_window
 
 
 class _Context:
@@ -25,6 +26,8 @@ class _Context:
         self.progress: Callable[[str], None] | None = None  # told about big files (`check` shows it)
         self.anonymous: pd.DataFrame | None = None  # participants without an id, counted (anonymous: count)
         self.episodes: pd.DataFrame | None = None  # every kept enrolment when episodes are kept
+        # Dates outside it are typos (9907 for 2007): quarantined, never cast or analysed.
+        self.dates = plausible_window(self.config.data_end)
 
 
 @_per_value

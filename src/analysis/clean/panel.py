@@ -30,7 +30,7 @@ from analysis.clean.sources import SRC, month_columns, read_kind, source_rows
 from analysis.clean.values import MISSING_WORDS, _amounts, _blank, _categories, _code_lists, _distinct
 from analysis.project.config import FileSpec
 from analysis.project.contract import FILE_COLUMNS, KINDS, PERSON_KEY
-from analysis.project.dates import parse_month
+from analysis.project.dates import parse_month_far
 from analysis.project.errors import BadFileError
 
 KIND = "status_monthly"
@@ -138,6 +138,7 @@ def _clean_panel(
     domain = (ctx.config.panel_domain or "activity") if kind == KIND else None
     df, sources = read_kind(kind, raw_dir, spec, [], ctx.progress)
     _check_panel_columns(sources, domain, spec.layout, panel)
+    _check_month_headers(sources, ctx.dates)
     problems = _Problems([s.label for s in sources], df[SRC].to_numpy(), df[ROW].to_numpy())
     notices = _Notices(problems)
     missing = MISSING_WORDS | frozenset(spec.missing_values)
@@ -170,6 +171,7 @@ class _Adder:
     def __call__(self, mask_rows, column, rule: Rule, values=None, codes=None, **fields) -> None:
         idx = np.flatnonzero(mask_rows)
         shown = None if values is None or codes is None else pd.Series(values.to_numpy()[codes[idx]], index=idx)
+        fields = {k: (v[idx] if isinstance(v, np.ndarray) else v) for k, v in fields.items()}  # per-row fields
         self.problems.add(pd.Series(self.row[idx], index=idx), rule, shown, column=column, **fields)
 
 
@@ -187,15 +189,33 @@ def _identity_rules(cols, add: _Adder, ctx, missing) -> tuple[np.ndarray, pd.Ser
     return id_codes, keys, (blank_id | bad_id)[id_codes]
 
 
-def _month_rules(cols, add: _Adder, missing) -> tuple[np.ndarray, pd.Series, np.ndarray]:
+def _month_rules(cols, add: _Adder, missing, window) -> tuple[np.ndarray, pd.Series, np.ndarray]:
     """(month codes, month per distinct value, rejected mask) after the month rules."""
     month_codes, month_values = _distinct(cols["month"])
-    months, bad_month = parse_month(month_values)
+    months, bad_month, far = parse_month_far(month_values)
     bad_month = bad_month.to_numpy(bool)
+    odd = (far | window.outside(months)).to_numpy(bool)
+    months = months.where(~odd)
     blank_month = _blank(month_values, missing).to_numpy(bool)
     add(bad_month[month_codes], "month", RULES["unreadable_month"], month_values, month_codes)
+    add(odd[month_codes], "month", RULES["implausible_date"], month_values, month_codes, window=window)
     add(blank_month[month_codes], "month", RULES["empty_required"])
-    return month_codes, months, (bad_month | blank_month)[month_codes]
+    return month_codes, months, (bad_month | odd | blank_month)[month_codes]
+
+
+def _check_month_headers(sources, window) -> None:
+    """A wide file's month column outside the plausible dates is a typo in its header: one message, not a
+    quarantine of every row that has a value in it."""
+    for s in sources:
+        for raw, month in s.headers.months.items():
+            if month < window.lo or month > window.hi:
+                raise BadFileError(
+                    s.label,
+                    f"the column header reads as the month {month.strftime('%Y-%m')}, outside the plausible "
+                    f"range {window}; correct the header in the file (or set data_end in project.yml)",
+                    column=raw,
+                    row=s.layout.header_row or 1,
+                )
 
 
 def _status_rules(cols, add: _Adder, spec, missing, n: int, panel: _Panel, notices: _Notices):
@@ -220,11 +240,17 @@ def _status_rules(cols, add: _Adder, spec, missing, n: int, panel: _Panel, notic
     status_codes, status_values = _distinct(cols["status"])
     status, unknown, combined = _categories(status_values, panel.domain, project_map, missing)
     unknown = unknown.to_numpy(bool)
-    for label in pd.unique(status_values[unknown].astype(str)):
-        sel = unknown & (status_values.astype(str) == label).to_numpy()
-        add(
-            sel[status_codes], column, RULES["unknown_label"], status_values, status_codes, label=label, kind=panel.kind
-        )
+    # one call for every unknown label (a shifted column can hold 100 000 distinct ones: a loop was quadratic)
+    label_text = status_values.astype(str).to_numpy(dtype=object)
+    add(
+        unknown[status_codes],
+        column,
+        RULES["unknown_label"],
+        status_values,
+        status_codes,
+        label=label_text[status_codes],
+        kind=panel.kind,
+    )
     blank_status = (status.isna() & _blank(status_values, missing)).to_numpy(bool)
     add(blank_status[status_codes], column, RULES["empty_required"])
     more: dict[int, list[str]] = {}
@@ -292,7 +318,7 @@ def _panel_rules(cols, row, problems, notices, ctx, spec, panel: _Panel, missing
     """
     add = _Adder(problems, row)
     id_codes, keys, rejected = _identity_rules(cols, add, ctx, missing)
-    month_codes, months, bad_month = _month_rules(cols, add, missing)
+    month_codes, months, bad_month = _month_rules(cols, add, missing, ctx.dates)
     status_codes, status, amount, bad_status, more = _status_rules(cols, add, spec, missing, len(row), panel, notices)
     rejected = rejected | bad_month | bad_status
     status, status_codes, (id_codes, month_codes, rejected, row) = _expand(

@@ -182,6 +182,14 @@ def _sniff_lines(lines: list[str]) -> str:
     return best
 
 
+def _cells(line: str, delimiter: str) -> list[object]:
+    """One line's cells for header detection; a cell over the csv module's 128 KB limit (a pasted text) is cut."""
+    try:
+        return list(next(csv.reader([line], delimiter=delimiter), []))
+    except csv.Error:  # "field larger than field limit", or a stray quote: split plainly, the header is short
+        return [c.strip('"') for c in line.split(delimiter)]
+
+
 def _line_numbers(text: str, lines: list[str], header: int, n: int) -> list[int] | range:
     """File line numbers of the ``n`` data rows after the header line (0-based index ``header``)."""
     if "\n\n" in text.replace("\r", "") or '"' in text:
@@ -212,9 +220,7 @@ def read_csv(
         raise BadFileError(label, "the file is empty")
     lines = text.splitlines()
     delimiter = spec.delimiter or _sniff_lines(lines)
-    head: list[list[object]] = [
-        list(next(csv.reader([x], delimiter=delimiter), [])) if x.strip() else [] for x in lines[:60]
-    ]
+    head: list[list[object]] = [_cells(x, delimiter) if x.strip() else [] for x in lines[:60]]
     header = _header_index(head, spec, recognise, label)
     try:
         df = pd.read_csv(

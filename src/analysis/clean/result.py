@@ -240,7 +240,9 @@ class _Problems:
     ) -> None:
         """Record that ``rows`` (stacked row ids) broke ``rule`` in ``column`` (default: the rule's column).
 
-        ``fields`` fill in the rule's message template.
+        ``fields`` fill in the rule's message template; a field given as an array (or Series) of
+        ``len(rows)`` values varies by row (an unknown label, the first row of a duplicate): the
+        message is formatted once per distinct value, so 100 000 distinct labels cost one call.
         """
         if len(rows) == 0:
             return
@@ -256,7 +258,7 @@ class _Problems:
                     "row": self.file_rows[gid],
                     "column": identity.mask_personnummer(column),
                     "rule": rule.code,
-                    "message": identity.mask_personnummer(rule.text(column=column, **fields)),
+                    "message": _messages(rule, column, fields, len(gid)),
                     "value": vals.to_numpy(),
                     "_gid": gid,
                 }
@@ -273,6 +275,22 @@ class _Problems:
             return pd.DataFrame(columns=cols)
         # a wide monthly row breaks a rule once per month cell: it is one file row, listed once
         return pd.concat(self.frames, ignore_index=True)[cols].drop_duplicates(ignore_index=True)
+
+
+def _messages(rule: Rule, column: str, fields: dict[str, object], n: int) -> object:
+    """The masked message (one text), or one per row when a field varies by row (see :meth:`_Problems.add`)."""
+    varying = {k: np.asarray(v, dtype=object) for k, v in fields.items() if isinstance(v, (np.ndarray, pd.Series))}
+    fixed = {k: v for k, v in fields.items() if k not in varying}
+    if not varying:
+        return identity.mask_personnummer(rule.text(column=column, **fixed))
+    names = list(varying)
+    combos = pd.MultiIndex.from_arrays([varying[k] for k in names]) if len(names) > 1 else pd.Index(varying[names[0]])
+    codes, uniques = pd.factorize(combos)
+    texts = [
+        identity.mask_personnummer(rule.text(column=column, **fixed, **dict(zip(names, u if len(names) > 1 else (u,)))))
+        for u in uniques
+    ]
+    return np.asarray(texts, dtype=object)[codes] if n else np.zeros(0, dtype=object)
 
 
 def _mask_values(values: pd.Series, column: str) -> pd.Series:

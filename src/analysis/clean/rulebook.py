@@ -55,6 +55,19 @@ RULES: dict[str, Rule] = {
         Rule("invalid_id", None, "invalid {what}: {why}", _ALL),
         Rule("unreadable_date", None, "unreadable date", ("participants", "comparison", "followups")),
         Rule("unreadable_month", "month", "unreadable month", _PANELS),
+        Rule(
+            "implausible_date",
+            None,
+            "date outside the plausible range {window} (1900 to a year after data_end): a year typed wrong? "
+            "Correct it in the export; if the data really run that late, set a later data_end in project.yml",
+            ("participants", "comparison", "followups", *_PANELS),
+        ),
+        Rule(
+            "date_before_birth",
+            None,
+            "date before the person was born (birth date from the personnummer or the birth date column)",
+            ("participants",),
+        ),
         Rule("empty_required", None, "empty required field", ("comparison", *_PANELS, "survey")),
         Rule(
             "unknown_label",

@@ -15,6 +15,9 @@ from analysis.project.contract import FILE_COLUMNS, KEY_OF
 from analysis.project.dates import months_between
 from analysis.project.errors import FoljevalError
 
+# Birth years a person in an evaluation can have (the age rule judges them against the start date).
+BIRTH_YEARS = (1800, 2200)
+
 
 def _row_rules(
     kind: str,
@@ -39,6 +42,7 @@ def _row_rules(
         out["birth_year"] = out["birth_year"].where(out["birth_year"].notna(), birth.dt.year)
         parsed = parsed.assign(birth_date=birth)
     if kind == "participants":
+        _before_birth(out, df, parsed["birth_date"], problems, row)
         no_date = out["start_date"].isna() & out["referral_date"].isna() & _blank(df["start_date"], missing)
         problems.add(row[no_date], RULES["no_start_or_referral"])
         before = out["end_date"] < out["start_date"]
@@ -83,15 +87,25 @@ def _row_rules(
             age = pd.Series(np.nan, index=out.index)
         # the export's own age (SUS "Ålder") where no birth date is known, else start year minus birth year
         age = age.where(age.notna(), out["age_at_start"]).where(lambda a: a.notna(), ref.dt.year - out["birth_year"])
-        out["age_at_start"] = pd.array(np.round(age.astype(float)), dtype="Int64")
-        out["birth_year"] = pd.array(np.round(out["birth_year"].astype(float)), dtype="Int64")
-        bad_age = out["age_at_start"].notna() & ((out["age_at_start"] < 0) | (out["age_at_start"] > 120))
-        problems.add(row[bad_age.fillna(False).astype(bool)], RULES["impossible_age"])
+        age = np.round(age.astype(float))
+        year = np.round(out["birth_year"].astype(float))
+        # An age or birth year no person has (-5, 1e308, 19 800) is quarantined and never cast to an integer.
+        ok_age, ok_year = age.between(0, 120), year.between(*BIRTH_YEARS)
+        problems.add(row[(age.notna() & ~ok_age) | (year.notna() & ~ok_year)], RULES["impossible_age"])
+        out["age_at_start"] = pd.array(age.where(ok_age), dtype="Int64")
+        out["birth_year"] = pd.array(year.where(ok_year), dtype="Int64")
     if kind == "followups":
         nothing = out["followup_date"].isna() & out["months_after_exit"].isna()
         problems.add(row[nothing], RULES["no_followup_time"])
     if kind == "survey":
         _survey_rules(out, problems, row, ctx)
+
+
+def _before_birth(out: pd.DataFrame, df: pd.DataFrame, birth: pd.Series, problems: _Problems, row: pd.Series) -> None:
+    """Referral, end and action-plan dates before the birth date (a start before birth is an impossible age)."""
+    for c in ("referral_date", "end_date", "action_plan_date"):
+        early = (out[c] < birth).fillna(False).astype(bool)
+        problems.add(row[early], RULES["date_before_birth"], df.loc[early, c] if c in df else None, column=c)
 
 
 def _survey_rules(out: pd.DataFrame, problems: _Problems, row: pd.Series, ctx: _Context) -> None:
@@ -124,12 +138,19 @@ def _survey_rules(out: pd.DataFrame, problems: _Problems, row: pd.Series, ctx: _
     out["response"] = resp.astype(float)
 
 
+def _duplicates(rows: pd.Series, first: pd.Series, rule, problems: _Problems) -> None:
+    """Rows that repeat an earlier row, each message naming that first row (one call however many there are)."""
+    if len(rows) == 0:
+        return
+    names = {int(f): problems.describe(int(f)) for f in pd.unique(first)}
+    problems.add(rows, rule, first=first.map(names).to_numpy(dtype=object))
+
+
 def _episodes(kept: pd.DataFrame, key: str, mode: str, problems: _Problems, ctx: _Context) -> pd.DataFrame:
     """Repeated enrolments kept as episodes; the person described by the first, the last or all of them."""
     first_of = kept.groupby([key, "start_date"], sort=False, observed=True, dropna=False)["_row"].transform("first")
     same = kept["_row"] != first_of
-    for first, idx in kept[same].groupby(first_of[same]).groups.items():
-        problems.add(kept.loc[idx, "_row"], RULES["duplicate_enrolment"], first=problems.describe(int(first)))
+    _duplicates(kept.loc[same, "_row"], first_of[same], RULES["duplicate_enrolment"], problems)
     ep = kept[~same].sort_values([key, "start_date", "_row"], na_position="last", kind="stable").copy()
     ep["episode"] = ep.groupby(key, sort=False, observed=True).cumcount() + 1
     n = ep.groupby(key, sort=False, observed=True)["episode"].transform("size")
@@ -163,8 +184,7 @@ def _cross_file_rules(
         dup = kept["_row"] != first_row
         same = dup & (kept["start_date"] == first_start)
         for mask, rule in ((same, RULES["duplicate_enrolment"]), (dup & ~same, RULES["re_enrolment"])):
-            for first, idx in kept[mask].groupby(first_row[mask]).groups.items():
-                problems.add(kept.loc[idx, "_row"], rule, first=problems.describe(int(first)))
+            _duplicates(kept.loc[mask, "_row"], first_row[mask], rule, problems)
         kept = kept[~dup].sort_values("_row")
         kept["episodes"] = pd.array(np.ones(len(kept), dtype=np.int64), dtype="Int64")
         ctx.participant_keys = pd.Index(kept[key])

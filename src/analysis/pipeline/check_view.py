@@ -103,7 +103,7 @@ def _examples(rows: pd.Series, n: int = 3) -> str:
     return shown + (f" (+{len(rows) - n} more)" if len(rows) > n else "")
 
 
-def notices_table(result: CleanResult) -> Table | None:
+def notices_table(result: CleanResult, limit: int = ROW_LIMIT) -> Table | None:
     n = result.notices
     lines: list[tuple[str, str, str, str, str]] = []
     for (file, col, notice, value), g in n.groupby(["file", "column", "notice", "value"], sort=True):
@@ -141,7 +141,13 @@ def notices_table(result: CleanResult) -> Table | None:
         )
     if not lines:
         return None
-    t = _table("Kept with a note", ["file", "column", "note", "value", "rows"])
+    title = "Kept with a note"
+    if 0 < limit < len(lines):  # a shifted column can make thousands of distinct labels: the list stays short
+        title += (
+            f" ({limit} of {len(lines)} shown; `foljeval clean {result.project.id}` writes them all to notices.csv)"
+        )
+        lines = lines[:limit]
+    t = _table(title, ["file", "column", "note", "value", "rows"])
     for line in lines:
         t.add_row(*line)
     return t
@@ -181,7 +187,7 @@ def show(result: CleanResult, console: Console, limit: int = ROW_LIMIT) -> None:
         if extra is not None:
             console.print(extra)
     console.print(reconciliation_table(result))
-    notes = notices_table(result)
+    notes = notices_table(result, limit)
     if notes is not None:
         console.print(notes)
     if result.problems.empty:

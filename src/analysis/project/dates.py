@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,12 @@ EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
 EXCEL_MIN, EXCEL_MAX = 18264, 73415
 # Six-digit years (YYMMDD): 00-69 -> 2000s, 70-99 -> 1900s (the POSIX pivot).
 CENTURY_PIVOT = 69
+# The dates datetime64[ns] can hold; a parsed date outside them (9907-01-19, a year typo) is never cast.
+_REPRESENTABLE = (pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31"))
+# No date in an evaluation is earlier: a birth before 1900 makes a person over 120 at any start since 2020.
+PLAUSIBLE_FROM = dt.date(1900, 1, 1)
+# Dates up to a year after data_end are kept (an export made after data_end); later ones are typos (2099 for 2019).
+PLAUSIBLE_YEARS_AFTER_DATA_END = 1
 # The mean length of a calendar month in days (365.25 / 12): converts day counts to months.
 DAYS_PER_MONTH = 30.4375
 
@@ -140,45 +147,91 @@ def _date_and_format(value: object, formats: tuple[str, ...] = ()) -> tuple[pd.T
 def _one_month(value: object) -> pd.Timestamp | None:
     if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
         ts = pd.Timestamp(value)
-        return ts.to_period("M").to_timestamp() if not pd.isna(ts) else None
+        return _date(ts.year, ts.month, 1) if not pd.isna(ts) else None
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         v = float(value)
         if v.is_integer() and 190001 <= v <= 210012:
             return _one_month(str(int(v)))
         day = _one_date(value)
-        return day.to_period("M").to_timestamp() if day is not None else None
+        return _date(day.year, day.month, 1) if day is not None else None
     text = str(value).strip().lower()
     if m := _YM.match(text):
         month = int(m[2])
-        return pd.Timestamp(year=int(m[1]), month=month, day=1) if 1 <= month <= 12 else None
+        return _date(int(m[1]), month, 1) if 1 <= month <= 12 else None
     if m := _YM_NAME.match(text):
         name, year = (m[1], m[2]) if m[1] else (m[4], m[3])
         month_of = MONTHS_SV.get(name)
-        return pd.Timestamp(year=int(year), month=month_of, day=1) if month_of else None
+        return _date(int(year), month_of, 1) if month_of else None
     day = _one_date(text)
-    return day.to_period("M").to_timestamp() if day is not None else None
+    return _date(day.year, day.month, 1) if day is not None else None
 
 
-def _parse(values: pd.Series, one, blank: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
+def _representable(ts: pd.Timestamp | None) -> pd.Timestamp | None | bool:
+    """The date, or False for a real calendar date datetime64[ns] cannot hold (a year such as 9907)."""
+    if ts is None or _REPRESENTABLE[0] <= ts <= _REPRESENTABLE[1]:
+        return ts
+    return False
+
+
+def _parse(values: pd.Series, one, blank: pd.Series | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """``(dates, unreadable, far)``: far marks dates read but outside what datetime64[ns] holds (left NaT)."""
     if pd.api.types.is_datetime64_any_dtype(values):
         out = pd.to_datetime(values).dt.tz_localize(None) if getattr(values.dt, "tz", None) else pd.to_datetime(values)
         if one is _one_month:
             out = out.dt.to_period("M").dt.to_timestamp()
         else:
             out = out.dt.normalize()
-        return out.astype("datetime64[ns]"), pd.Series(False, index=values.index)
+        no = pd.Series(False, index=values.index)
+        return out.astype("datetime64[ns]"), no, no.copy()
     blank = _blank(values) if blank is None else blank
     present = values[~blank]
     uniq = pd.unique(present.astype(object))
-    lookup = {u: one(u) for u in uniq}
+    lookup = {u: _representable(one(u)) for u in uniq}
     parsed = present.astype(object).map(lambda v: lookup[v])
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    good = parsed.notna()
+    far_at = parsed.map(lambda v: v is False).astype(bool)
+    good = parsed.notna() & ~far_at
     if good.any():
         out.loc[parsed.index[good]] = pd.to_datetime(parsed[good].tolist()).astype("datetime64[ns]")
     bad = pd.Series(False, index=values.index)
-    bad.loc[parsed.index[~good]] = True
-    return out, bad
+    bad.loc[parsed.index[~good & ~far_at]] = True
+    far = pd.Series(False, index=values.index)
+    far.loc[parsed.index[far_at]] = True
+    return out, bad, far
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """The dates a project's data can plausibly hold: ``lo`` .. ``hi`` inclusive.
+
+    ``lo`` is :data:`PLAUSIBLE_FROM`; ``hi`` is data_end plus :data:`PLAUSIBLE_YEARS_AFTER_DATA_END`
+    years (see :func:`plausible_window`). A date outside is a typo (9907 or 1007 for 2007), not a fact.
+    """
+
+    lo: pd.Timestamp
+    hi: pd.Timestamp
+
+    def __str__(self) -> str:
+        return f"{self.lo.date()}..{self.hi.date()}"
+
+    def outside(self, dates: pd.Series) -> pd.Series:
+        """Mask of the dates before ``lo`` or after ``hi`` (NaT is not outside)."""
+        return (dates < self.lo) | (dates > self.hi)
+
+
+def plausible_window(data_end: dt.date | None, today: dt.date | None = None) -> DateWindow:
+    """The plausible dates of a project: from 1900-01-01 to a year after data_end.
+
+    Without a data_end in project.yml the day of the run stands in for it: no date in an export
+    can have been observed after the day it is read.
+
+    Example
+    -------
+    >>> str(plausible_window(dt.date(2021, 3, 31)))
+    '1900-01-01..2022-03-31'
+    """
+    end = pd.Timestamp(data_end or today or dt.date.today())
+    return DateWindow(pd.Timestamp(PLAUSIBLE_FROM), end + pd.DateOffset(years=PLAUSIBLE_YEARS_AFTER_DATA_END))
 
 
 def parse_dates(
@@ -205,6 +258,18 @@ def parse_dates(
     (pandas.Series, pandas.Series)
         ``datetime64[ns]`` dates (NaT for blank or unreadable) and a boolean mask of
         the non-blank values that could not be read.
+    """
+    out, bad, far = parse_dates_far(values, formats, missing)
+    return out, bad | far
+
+
+def parse_dates_far(
+    values: pd.Series, formats: tuple[str, ...] = (), missing: frozenset[str] = frozenset()
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """:func:`parse_dates` with a third mask apart: the calendar dates too far out to hold (9907-01-19).
+
+    Those are NaT in the dates and not in the unreadable mask; the cleaning step quarantines them
+    as implausible dates (a year typo) rather than as unreadable.
     """
     return _parse(values, lambda v: _one_date(v, tuple(formats)), _blank(values, missing) if missing else None)
 
@@ -236,8 +301,16 @@ def parse_month(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns
     -------
     (pandas.Series, pandas.Series)
-        Month starts as ``datetime64[ns]`` and the mask of unreadable non-blank values.
+        Month starts as ``datetime64[ns]`` and the mask of unreadable non-blank values
+        (a month too far out to hold, such as 9907-01, counts as unreadable here; see
+        :func:`parse_month_far`).
     """
+    out, bad, far = _parse(values, _one_month)
+    return out, bad | far
+
+
+def parse_month_far(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """:func:`parse_month` with the months too far out to hold as a third mask (see :func:`parse_dates_far`)."""
     return _parse(values, _one_month)
 
 
