@@ -203,8 +203,8 @@ def _example_result():
 def test_every_metric_is_declared_computed_and_worded():
     from importlib import resources
 
-    from analysis.report.i18n import table
     from analysis.project.metrics import SPECS
+    from analysis.report.i18n import table
     from analysis.tables.targets import METRICS
 
     assert set(METRICS) == set(SPECS)
@@ -217,9 +217,9 @@ def test_every_metric_is_declared_computed_and_worded():
 
 def test_a_new_metric_is_one_registry_entry(monkeypatch):
     """Declaring a metric and its compute function is all it takes: config, evaluation and texts follow."""
-    from analysis.report import i18n
     from analysis.project.config import Target
     from analysis.project.metrics import SPECS, MetricSpec
+    from analysis.report import i18n
     from analysis.tables import targets as tg
 
     spec = MetricSpec("share_with_track", "Share of enrolled persons with a track", ())

@@ -131,7 +131,9 @@ def headlines(results: dict) -> Headlines:
     h.pointers["enrolled"] = "/participants/flow/rows/enrolled/count"
     h.planned = _dig(flow, "planned", "count") or _dig(results, "project", "planned_participants")
     h.targets = _targets(results)
-    exit_row = _dig(results, "outcomes", "work_or_study", "rows", "exit", "among_all")
+    # among those with a known exit status: an unknown status is no evidence of "not in work or study"
+    exit_node = _dig(results, "outcomes", "work_or_study", "rows", "exit") or {}
+    exit_row = exit_node.get("among_followed_up") if isinstance(exit_node, dict) else None
     if isinstance(exit_row, dict):
         ci = exit_row.get("ci") or [None, None]
         h.work_or_study_exit = {
@@ -139,8 +141,10 @@ def headlines(results: dict) -> Headlines:
             "lower": ci[0],
             "upper": ci[1],
             "suppressed": "share" in (exit_row.get("shown") or {}),
+            "unknown": _dig(exit_node, "no_status", "count"),
+            "unknown_shown": (_dig(exit_node, "no_status", "shown") or {}).get("count"),
         }
-        h.pointers["work_or_study"] = "/outcomes/work_or_study/rows/exit/among_all/share"
+        h.pointers["work_or_study"] = "/outcomes/work_or_study/rows/exit/among_followed_up/share"
     eff = _dig(results, "effects", "headline")
     if isinstance(eff, dict):
         h.effect = eff

@@ -88,8 +88,12 @@ def findings_sentences(h: Headlines, lang: str) -> list[str]:
         label = target.get(f"label_{lang}") or target.get("label_sv") or target.get("id")
         status = target.get("status", "not_measurable")
         out.append(t(f"rep_sum_target_{status}", lang, label=label))
-    if h.work_or_study_exit and not h.work_or_study_exit.get("suppressed"):
+    s = h.work_or_study_exit
+    if s and not s.get("suppressed") and s.get("share") is not None:
         out.append(t("rep_sum_work_or_study", lang, value=h.fmt_work_or_study(lang)))
+    if s and (s.get("unknown") or s.get("unknown_shown")):
+        n = s.get("unknown_shown") or h.fmt_count(s["unknown"], lang)
+        out.append(t("rep_sum_unknown_exit", lang, n=n))
     if h.effect:
         out.append(t("rep_sum_effect", lang, value=h.fmt_effect(lang)))
     elif "effects" in h.sections:

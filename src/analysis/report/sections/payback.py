@@ -8,8 +8,8 @@ import pandas as pd
 from analysis.payback.costs import CostTable
 from analysis.payback.pricing import TOTALS, PriceMatrix
 from analysis.payback.result import PaybackResult
-from analysis.report.i18n import t, table
 from analysis.report.display import show_figure, show_table, show_text
+from analysis.report.i18n import t, table
 
 MINUS = "\u2212"
 NBSP = "\u00a0"
