@@ -35,8 +35,8 @@ def _bars(
             if r == "total":
                 continue
             share, ci = pt.cell(r, "share", g), pt.cell(r, "ci", g)
-            if share.value is None:
-                continue
+            if share.value is None or pt.cell(r, "count", g).value == 0:
+                continue  # hidden, or nobody in the row (the table leaves such rows out too)
             lo, hi = ci.value if ci.value is not None else (share.value, share.value)
             points.append((r, float(share.value), float(lo), float(hi)))
         if points:
