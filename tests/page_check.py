@@ -255,9 +255,15 @@ def figure_problems(html: str, results: dict, min_cell: int) -> list[str]:
         table = el.find_previous("table", attrs={"data-results": True})
         if table is None:
             continue
-        big = [t for _, t in _count_cells(table, results) if _INTEGER.match(t.replace(" ", "")) and int(t.replace(" ", "")) >= min_cell]
+        big = [
+            t
+            for _, t in _count_cells(table, results)
+            if _INTEGER.match(t.replace(" ", "")) and int(t.replace(" ", "")) >= min_cell
+        ]
         if big:
-            out.append(f"a figure with nothing to show after table {table['data-results']} that counts {big[0]} persons")
+            out.append(
+                f"a figure with nothing to show after table {table['data-results']} that counts {big[0]} persons"
+            )
     return out
 
 

@@ -77,8 +77,15 @@ def test_a_good_page_passes_every_check():
         (GOOD.replace("<th>a</th>", "<th>age_at_start</th>"), snake_case_problems),
         (GOOD.replace(FIGURE, '<p class="fe-no-data">Inget att visa: alla grupper har färre än 5 personer</p>'), None),
         (GOOD.replace(FIGURE, '<figure class="fe-figure"><figcaption>Figur 1.</figcaption></figure>'), None),
-        (GOOD.replace(">78<", ">0<").replace(">22<", ">0<").replace(">100<", ">0<").replace(">78,0<", ">–<")
-         .replace(">22,0<", ">–<").replace(">100,0<", ">–<"), empty_table_problems),
+        (
+            GOOD.replace(">78<", ">0<")
+            .replace(">22<", ">0<")
+            .replace(">100<", ">0<")
+            .replace(">78,0<", ">–<")
+            .replace(">22,0<", ">–<")
+            .replace(">100,0<", ">–<"),
+            empty_table_problems,
+        ),
         (GOOD.replace('<td data-results="/s/t/rows/b/count">22</td>', "<td>3</td>"), None),
     ],
 )
