@@ -14,6 +14,7 @@ from analysis.report.labels import Labels, cox_term_label
 from analysis.report.section import SectionResult, show_no_data
 from analysis.report.style import set_style
 from analysis.report.tables import show_published
+from analysis.report.text import plural
 from analysis.survival.analysis import SurvivalAnalysis, survival_analysis
 from analysis.survival.plots import curve_figure
 from analysis.survival.publish import grouping_code
@@ -62,7 +63,7 @@ class SurvivalSection(SectionResult):
             t(
                 "surv_intro",
                 lang,
-                gap=res.bridge_gap_months,
+                gap=f"{res.bridge_gap_months} {plural(res.bridge_gap_months, 'month', lang)}",
                 data_end=str(self.context.get("data_end") or ""),
                 left=count(spells["n_left_censored"]),
                 spells=count(spells["n_spells_all"]),
@@ -116,7 +117,7 @@ class SurvivalSection(SectionResult):
         pt: PublishedTable = self.tree["kaplan_meier"][grouping_code(by)]
         show_published(
             pt,
-            t("surv_table_caption", lang, by=byname),
+            t("surv_table_caption_all", lang) if by == "all" else t("surv_table_caption", lang, by=byname),
             lang,
             labels=Labels(lang),
             row_header=t("surv_col_group", lang),
@@ -131,7 +132,12 @@ class SurvivalSection(SectionResult):
         lr = self.tree["logrank"].get(grouping_code(by))
         if lr:
             text = t(
-                "surv_logrank", lang, by=byname, stat=fmt.number(lr["statistic"], 2), df=lr["df"], p=fmt.p_text(lr["p"])
+                "surv_logrank",
+                lang,
+                by=byname,
+                stat=fmt.number(lr["statistic"], 2),
+                df=f"{lr['df']} {plural(lr['df'], 'df', lang)}",
+                p=fmt.p_text(lr["p"]),
             )
             if lr["trend_statistic"] is not None:
                 text += " " + t(
@@ -149,7 +155,7 @@ class SurvivalSection(SectionResult):
         show_figure(fig, cap, note=note, lang=lang)
         show_published(
             self.tree["first_work_or_study"][grouping_code(by)],
-            t("surv_cif_table_caption", lang, by=byname),
+            t("surv_cif_table_caption_all", lang) if by == "all" else t("surv_cif_table_caption", lang, by=byname),
             lang,
             labels=Labels(lang),
             row_header=t("surv_col_group", lang),
