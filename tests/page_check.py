@@ -184,8 +184,8 @@ def _soup(html: str) -> BeautifulSoup:
 def _visible(soup: BeautifulSoup, drop_code: bool) -> str:
     """The text a reader sees: no scripts, styles, figures' SVG source, (optionally) no <code> elements."""
     soup = BeautifulSoup(str(soup), "html.parser")  # a copy: decompose() must not change the caller's tree
-    for tag in soup(["script", "style", "svg", "head", "title"]):
-        tag.decompose()
+    for tag in soup(["script", "style", "head", "title", "metadata", "defs"]):
+        tag.decompose()  # the SVG's <text> elements stay: axis labels and legends are read too
     if drop_code:
         for tag in soup(["code", "pre"]):
             tag.decompose()

@@ -192,3 +192,25 @@ def test_results_match_json_schema():
 def _example_result():
     p = frame()
     return outcome_tables(p, followups(p), END).to_results()
+
+
+def test_the_headline_never_reads_unknown_as_not_in_work_or_study():
+    from analysis.report.headlines import headlines
+    from analysis.report.summary import findings_sentences
+
+    # every exit status unknown: no share at all (not "0,0 %"), and the count of unknown said
+    p = frame().assign(exit_status="unknown")
+    h = headlines({"outcomes": outcome_tables(p, None, END).to_results()})
+    assert h.work_or_study_exit["share"] is None and h.fmt_work_or_study("sv") == "–"
+    assert any("okänd för 40" in s for s in findings_sentences(h, "sv"))
+    # 10 unknown: the share among the 30 with a known status
+    p = frame()
+    p.loc[:9, "exit_status"] = "unknown"
+    h = headlines({"outcomes": outcome_tables(p, None, END).to_results()})
+    assert h.work_or_study_exit["among"] == "among_followed_up"
+    assert h.work_or_study_exit["share"] == p["exit_status"].isin(["work", "study"]).sum() / 30
+    # 2 unknown pin the known-status base: hidden there, so the lower bound among all is the headline
+    p = frame()
+    p.loc[:1, "exit_status"] = "unknown"
+    h = headlines({"outcomes": outcome_tables(p, None, END).to_results()})
+    assert h.work_or_study_exit["among"] == "among_all" and h.work_or_study_exit["unknown_shown"] == "<5"

@@ -131,9 +131,14 @@ def headlines(results: dict) -> Headlines:
     h.pointers["enrolled"] = "/participants/flow/rows/enrolled/count"
     h.planned = _dig(flow, "planned", "count") or _dig(results, "project", "planned_participants")
     h.targets = _targets(results)
-    # among those with a known exit status: an unknown status is no evidence of "not in work or study"
+    # among those with a known exit status: an unknown status is no evidence of "not in work or study";
+    # where that share must be hidden (1-4 unknown pin its base), the share among all exited (a lower bound)
     exit_node = _dig(results, "outcomes", "work_or_study", "rows", "exit") or {}
-    exit_row = exit_node.get("among_followed_up") if isinstance(exit_node, dict) else None
+    group = "among_followed_up"
+    known = exit_node.get(group) if isinstance(exit_node, dict) else None
+    if isinstance(known, dict) and "share" in (known.get("shown") or {}):
+        group = "among_all"
+    exit_row = exit_node.get(group) if isinstance(exit_node, dict) else None
     if isinstance(exit_row, dict):
         ci = exit_row.get("ci") or [None, None]
         h.work_or_study_exit = {
@@ -141,10 +146,11 @@ def headlines(results: dict) -> Headlines:
             "lower": ci[0],
             "upper": ci[1],
             "suppressed": "share" in (exit_row.get("shown") or {}),
+            "among": group,
             "unknown": _dig(exit_node, "no_status", "count"),
             "unknown_shown": (_dig(exit_node, "no_status", "shown") or {}).get("count"),
         }
-        h.pointers["work_or_study"] = "/outcomes/work_or_study/rows/exit/among_followed_up/share"
+        h.pointers["work_or_study"] = f"/outcomes/work_or_study/rows/exit/{group}/share"
     eff = _dig(results, "effects", "headline")
     if isinstance(eff, dict):
         h.effect = eff

@@ -105,7 +105,7 @@ def cox_term_label(term: str, lang: str) -> str:
         var, level = term[:-1].split("[", 1)
         name = t(f"surv_by_{var}", lang) if f"surv_by_{var}" in keys else var
         return f"{name.capitalize()}: {Labels(lang)(var, level)}"
-    return term
+    return variable_label(term, lang)
 
 
 @dataclass

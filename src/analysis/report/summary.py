@@ -90,10 +90,12 @@ def findings_sentences(h: Headlines, lang: str) -> list[str]:
         out.append(t(f"rep_sum_target_{status}", lang, label=label))
     s = h.work_or_study_exit
     if s and not s.get("suppressed") and s.get("share") is not None:
-        out.append(t("rep_sum_work_or_study", lang, value=h.fmt_work_or_study(lang)))
+        key = "rep_sum_work_or_study" if s.get("among") != "among_all" else "rep_sum_work_or_study_all"
+        out.append(t(key, lang, value=h.fmt_work_or_study(lang)))
     if s and (s.get("unknown") or s.get("unknown_shown")):
         n = s.get("unknown_shown") or h.fmt_count(s["unknown"], lang)
-        out.append(t("rep_sum_unknown_exit", lang, n=n))
+        key = "rep_sum_unknown_exit" if s.get("among") != "among_all" else "rep_sum_unknown_exit_all"
+        out.append(t(key, lang, n=n))
     if h.effect:
         out.append(t("rep_sum_effect", lang, value=h.fmt_effect(lang)))
     elif "effects" in h.sections:

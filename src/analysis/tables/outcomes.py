@@ -569,7 +569,9 @@ def _wos_row(
         (["followed", "not_followed"], "eligible"),
         (["wos", "all_not"], "eligible"),
     ]
-    pc = protect_linked(v, rel, min_cell)
+    # a small unknown-status count pins either the known-status base or the number followed up:
+    # hide the latter (the follow-up rate) so that the share among those with a known status stays
+    pc = protect_linked(v, rel, min_cell, prefer=["followed", "not_followed"] if rate else [])
     return {
         "timepoint": timepoint,
         "all": share_from_linked(pc, "wos", "all_not", "eligible"),
