@@ -19,6 +19,7 @@ from typing import Any
 
 from analysis.report.format import NBSP, formatter
 from analysis.report.i18n import t
+from analysis.report.labels import variable_label
 
 
 @dataclass
@@ -67,11 +68,21 @@ class Headlines:
         if not e or not _finite(e.get("estimate")):
             return "–"
         ci_ok = _finite(e.get("lower")) and _finite(e.get("upper"))
-        if e.get("scale", "share") in ("share", "risk_difference", "percentage_points"):
+        if e.get("scale", "share") in SHARE_SCALES:
             text = f"{f.pp(e['estimate'], sign=True)} {t('rep_pp', lang)}"
             return text + (f" ({t('ci95', lang)} {f.interval(e['lower'], e['upper'], 'pp')})" if ci_ok else "")
-        text = f.number(e["estimate"], 0, sign=True)
+        unit = outcome_unit(e.get("outcome"), lang)
+        text = f.number(e["estimate"], 0, sign=True) + (f"{NBSP}{unit}" if unit else "")
         return text + (f" ({t('ci95', lang)} {f.interval(e['lower'], e['upper'], 'number', 0)})" if ci_ok else "")
+
+    def effect_is_share(self) -> bool:
+        return bool(self.effect) and self.effect.get("scale", "share") in SHARE_SCALES
+
+    def effect_outcome(self, lang: str) -> str:
+        """The outcome of the headline effect in words (a share outcome: "arbete eller studier")."""
+        if not self.effect or self.effect_is_share():
+            return t("rep_outcome_wos", lang)
+        return variable_label(str(self.effect.get("outcome")), lang)
 
     def fmt_survival(self, lang: str) -> str:
         s, f = self.survival_12, formatter(lang)
@@ -93,6 +104,16 @@ class Headlines:
 
     def fmt_median(self, lang: str) -> str:
         return "–" if self.survival_median is None else formatter(lang).general(self.survival_median)
+
+
+SHARE_SCALES = ("share", "risk_difference", "percentage_points")
+
+
+def outcome_unit(name: object, lang: str) -> str | None:
+    """The unit of a measured outcome ("kr"), from the project's labels or the canonical names."""
+    text = variable_label(str(name), lang, unit=True)
+    plain = variable_label(str(name), lang)
+    return text[len(plain) + 2 : -1] if text != plain else None
 
 
 def _pct_sign(lang: str) -> str:

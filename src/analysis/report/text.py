@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from analysis.report.i18n import t
 
 
-def join_words(words: Sequence[str], lang: str) -> str:
-    """ "a, b och c" / "a, b and c"; one word as it is, none as ""."""
+def join_words(words: Sequence[str], lang: str, last: str | None = None) -> str:
+    """ "a, b och c" / "a, b and c" (``last``: another word before the last one, e.g. "eller")."""
     items = [str(w) for w in words]
     if len(items) <= 1:
         return "".join(items)
-    return f"{', '.join(items[:-1])} {t('word_and', lang)} {items[-1]}"
+    return f"{', '.join(items[:-1])} {last or t('word_and', lang)} {items[-1]}"
 
 
 def plural(n: int | float, noun: str, lang: str) -> str:

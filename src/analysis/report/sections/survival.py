@@ -73,7 +73,9 @@ class SurvivalSection(SectionResult):
         if res.km:
             show_text(f"## {t('surv_km_heading', lang)}")
             for by in GROUPINGS_KM:
-                if by in res.km:
+                # cohorts by track are the track analysis again: shown once, per track
+                duplicate = by == "cohort" and res.cohort_by == "track" and "track" in res.km
+                if by in res.km and not duplicate:
                     self._show_km(by, lang)
             self._show_planted(lang)
         self._show_cox(lang)
@@ -110,7 +112,7 @@ class SurvivalSection(SectionResult):
 
     def _show_km(self, by: str, lang: str) -> None:
         res, fmt = self.analysis, formatter(lang)
-        byname = t(f"surv_by_{by}", lang)
+        byname = t(f"surv_by_{'track' if by == 'cohort' and res.cohort_by == 'track' else by}", lang)
         fig, note = self._curves(res.km[by].curves, by, lang, t("surv_share_staying", lang), t("surv_months_in", lang))
         cap = t("surv_km_caption_all", lang) if by == "all" else t("surv_km_caption_by", lang, by=byname)
         show_figure(fig, cap, note=note, lang=lang)
@@ -147,7 +149,7 @@ class SurvivalSection(SectionResult):
 
     def _show_cif(self, by: str, lang: str) -> None:
         res = self.analysis
-        byname = t(f"surv_by_{by}", lang)
+        byname = t(f"surv_by_{'track' if by == 'cohort' and res.cohort_by == 'track' else by}", lang)
         fig, note = self._curves(
             res.cif[by], by, lang, t("surv_share_reached", lang), t("surv_months_from_start", lang)
         )
