@@ -523,9 +523,9 @@ def _followup_wave(ex, fw, w, end, wos, min_cell, dist, subgroups) -> tuple[Wave
 def _panel_wave_row(ex: pd.DataFrame, panel: pd.DataFrame, w: int, end: pd.Timestamp, codes, min_cell: int) -> dict:
     """The work-or-study row ``w`` months after exit from the monthly panel.
 
-    Eligible: exited persons whose month ``end_date + w`` months has ended by ``data_end``.
-    Followed up: those with a panel row in that calendar month; in work or study: its status
-    is one of ``panel_work_or_study``.
+    Eligible: exited persons whose month ``end_date + w`` months has ended by ``data_end``;
+    in work or study: their panel status that calendar month is one of ``panel_work_or_study``
+    (no panel row that month: not in work or study, as in the survival analysis).
     """
     elig = ex[_months_after(ex["end_date"], w) <= end]
     month = _months_after(elig["end_date"], w).dt.to_period("M").dt.to_timestamp()
@@ -538,8 +538,10 @@ def _panel_wave_row(ex: pd.DataFrame, panel: pd.DataFrame, w: int, end: pd.Times
         }
     ).drop_duplicates([PERSON_KEY, "month"])
     seen = want.merge(pan, on=[PERSON_KEY, "month"], how="inner")
-    known = seen["status"].notna() & (seen["status"] != UNKNOWN)
-    return _wos_row(str(w), int(seen["status"].isin(codes).sum()), int(known.sum()), len(seen), len(elig), min_cell)
+    # as in the survival analysis, a month without a panel row counts as not in work or study, so every
+    # eligible person has a status: no follow-up rate, and no small "not found" count to protect
+    wos = int(seen["status"].isin(codes).sum())
+    return _wos_row(str(w), wos, len(elig), len(elig), len(elig), min_cell, rate=False)
 
 
 def _wos_row(
