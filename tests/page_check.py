@@ -24,7 +24,7 @@ _SCALE = {"share": 100.0, "pp": 100.0}
 
 
 def _plain(text: str) -> str:
-    return text.replace("\u00a0", " ").replace("\u2212", "-").strip()
+    return text.replace("\u00a0", " ").replace("\u2212", "-").replace("\u2060", "").strip()
 
 
 def read_number(text: str, lang: str) -> tuple[float, int]:

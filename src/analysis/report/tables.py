@@ -10,6 +10,7 @@ the language (:mod:`analysis.report.format`); a hidden cell shows its marker.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 from IPython.display import HTML, display
@@ -20,6 +21,13 @@ from analysis.report.i18n import t
 from analysis.report.labels import Labels
 
 CellFormat = Callable[[str, Column, Cell], str]
+WORD_JOINER = "\u2060"
+_DASH_IN_WORD = re.compile(r"(?<=\w)([-\u2013])(?=\w)")
+
+
+def unbreakable(text: str) -> str:
+    """A table's text with no line break after a dash inside a token ("16–24", "2007-2009", "ESF-stöd")."""
+    return _DASH_IN_WORD.sub(lambda m: m.group(1) + WORD_JOINER, text)
 
 
 def default_headers(lang: str) -> dict[str, str]:
@@ -110,7 +118,7 @@ def table_html(
         note = f"{note} {zero}" if note else zero
     head = "" if row_header is None else f"<th>{html.escape(row_header)}</th>"
     for c in cols:
-        head += f'<th scope="col"{_align(c)}>{html.escape(header_text(c, pt, labels, heads))}</th>'
+        head += f'<th scope="col"{_align(c)}>{html.escape(unbreakable(header_text(c, pt, labels, heads)))}</th>'
     body = [
         _row_html(pt, r, cols, fmt, labels, formats, row_header is not None, set(code_columns), code_rows)
         for r in shown_rows
@@ -203,11 +211,11 @@ def _row_html(
     for c in cols:
         cell = pt.cell(row, c.key, c.group)
         text = formats[c.id](row, c, cell) if c.id in formats else cell_text(cell, c, fmt, labels)
-        inner = html.escape(text)
+        inner = html.escape(unbreakable(text))
         if c.id in code_columns and cell.value is not None:
             inner = f"<code>{inner}</code>"
         tds.append(f'<td{_align(c)} data-results="{html.escape(pt.cell_pointer(row, c))}">{inner}</td>')
-    name = html.escape(labels(pt.rows_are, row))
+    name = html.escape(unbreakable(labels(pt.rows_are, row)))
     label = f'<th scope="row">{f"<code>{name}</code>" if code_rows else name}</th>' if with_label else ""
     return f"<tr>{label}{''.join(tds)}</tr>"
 
