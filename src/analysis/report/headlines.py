@@ -76,7 +76,7 @@ class Headlines:
         return text + (f" ({t('ci95', lang)} {f.interval(e['lower'], e['upper'], 'number', 0)})" if ci_ok else "")
 
     def effect_is_share(self) -> bool:
-        return bool(self.effect) and self.effect.get("scale", "share") in SHARE_SCALES
+        return self.effect is not None and self.effect.get("scale", "share") in SHARE_SCALES
 
     def effect_outcome(self, lang: str) -> str:
         """The outcome of the headline effect in words (a share outcome: "arbete eller studier")."""
