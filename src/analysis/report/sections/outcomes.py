@@ -50,16 +50,16 @@ class OutcomesSection(SectionResult):
         show_text(f"## {t('sec_outcomes_work_or_study', lang)}")
         wos: PublishedTable = tree["work_or_study"]
         source = wos.meta.get("after_exit_from")
-        note = t("tab_note_work_or_study", lang)
+        wos_note = t("tab_note_work_or_study", lang)
         if source == "panel":
             months = [r for r in wos.rows if r != "exit"]
-            note += " " + t("tab_note_work_or_study_panel", lang, months=join_words(months, lang))
+            wos_note += " " + t("tab_note_work_or_study_panel", lang, months=join_words(months, lang))
         show_published(
             wos,
             t("tab_cap_work_or_study" if source else "tab_cap_work_or_study_exit", lang),
             lang,
             labels=labels,
-            note=note,
+            note=wos_note,
             headers={"n": t("tab_col_base", lang)},
         )
         if "after_exit" in self.no_data:
