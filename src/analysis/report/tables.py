@@ -22,7 +22,7 @@ from analysis.report.labels import Labels
 
 CellFormat = Callable[[str, Column, Cell], str]
 WORD_JOINER = "\u2060"
-_DASH_IN_WORD = re.compile(r"(?<=\w)([-\u2013])(?=\w)")
+_DASH_IN_WORD = re.compile(r"(?<=\w)([-/\u2013])(?=\w)")
 
 
 def unbreakable(text: str) -> str:
