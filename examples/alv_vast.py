@@ -466,6 +466,19 @@ def _write_yml(out: Path, truth: dict) -> None:
                 "work_or_study": ["work", "subsidised_work", "study", "work_and_study"],
                 "panel_work_or_study": ["work", "study"],
                 "tracks": ["study", "work"],
+                "labels": {
+                    "tracks": {
+                        "study": {"sv": "Studiespår", "en": "Study track"},
+                        "work": {"sv": "Arbetsspår", "en": "Work track"},
+                    },
+                    "outcomes": {
+                        "earnings_after": {
+                            "sv": "Arbetsinkomst året efter",
+                            "en": "Earnings the year after",
+                            "unit": "kr",
+                        },
+                    },
+                },
                 "cohort_by": "track",
                 "effect_months_after_start": [6, 12, 24],
             },

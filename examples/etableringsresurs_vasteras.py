@@ -21,6 +21,7 @@ ID = "etableringsresurs-vasteras"
 SEED = 2016_0701
 PERIOD = (dt.date(2016, 7, 1), dt.date(2017, 12, 31))
 TRACKS = {"care": ("Vård", 24, 22, 14), "kitchen": ("Kök", 20, 20, 11), "cleaning": ("Lokalvård", 18, 18, 8)}
+TRACK_EN = {"care": "Care", "kitchen": "Kitchen", "cleaning": "Cleaning"}
 
 
 def generate(out: Path) -> dict:
@@ -166,6 +167,7 @@ def _write_yml(out: Path, truth: dict) -> None:
             {
                 "work_or_study": ["work", "subsidised_work", "study", "work_and_study"],
                 "tracks": list(TRACKS),
+                "labels": {"tracks": {k: {"sv": v[0], "en": TRACK_EN[k]} for k, v in TRACKS.items()}},
                 "cohort_by": "track",
             },
         ),

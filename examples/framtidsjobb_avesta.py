@@ -38,6 +38,12 @@ GROUPS = {
     "long_term_sick": ("Långtidssjukskriven", 0.15),
     "disabled": ("Funktionsnedsättning", 0.15),
 }
+GROUPS_EN = {
+    "newly_arrived": "Newly arrived",
+    "long_term_unemployed": "Long-term unemployed",
+    "long_term_sick": "Long-term sick",
+    "disabled": "Disability",
+}
 PRE = {
     "newly_arrived": {"job_seeking": 0.6, "income_support": 0.3, "other": 0.1},
     "long_term_unemployed": {"job_seeking": 0.5, "income_support": 0.5},
@@ -284,6 +290,7 @@ def _write_yml(out: Path, truth: dict) -> None:
                 "work_or_study": ["work", "subsidised_work", "study", "work_and_study"],
                 "panel_work_or_study": ["work", "study"],
                 "tracks": list(GROUPS),
+                "labels": {"tracks": {k: {"sv": v[0], "en": GROUPS_EN[k]} for k, v in GROUPS.items()}},
                 "cohort_by": "start_year",
                 "bridge_gap_months": 1,
             },

@@ -20,15 +20,20 @@ from conftest import ROOT
 EXAMPLES = sorted(synthetic.PROJECTS)  # every bundled example project
 
 
-def built_examples(tmp_path_factory) -> tuple[Path, dict[str, dict]]:
-    """(root, {project: {"ok": bool, "message": str}}) of the example reports built for this run."""
+def built_examples(tmp_path_factory, lang: str | None = None) -> tuple[Path, dict[str, dict]]:
+    """(root, {project: {"ok": bool, "message": str}}) of the example reports built for this run.
+
+    ``lang`` None builds each report in its project's language; ``"en"`` builds them all in English
+    (in a root of their own).
+    """
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    root = shared / "example-reports"
+    suffix = "" if lang is None else f"-{lang}"
+    root = shared / f"example-reports{suffix}"
     marker = root / "built.json"
     from filelock import FileLock
 
-    with FileLock(str(shared / "example-reports.lock")):  # waits while the other worker builds
+    with FileLock(str(shared / f"example-reports{suffix}.lock")):  # waits while the other worker builds
         if not marker.is_file():
             from analysis.pipeline.runner import run_reports
 
@@ -39,7 +44,7 @@ def built_examples(tmp_path_factory) -> tuple[Path, dict[str, dict]]:
                     (raw / name).symlink_to(ROOT / "data" / "raw" / name)
             if not (root / "notebooks").exists():
                 (root / "notebooks").symlink_to(ROOT / "notebooks")
-            runs = run_reports(EXAMPLES, jobs=1, root=root)
+            runs = run_reports(EXAMPLES, jobs=1, lang=lang, root=root)
             marker.write_text(
                 json.dumps({r.project: {"ok": r.ok, "message": r.message} for r in runs}), encoding="utf-8"
             )

@@ -97,22 +97,61 @@ def test_outcomes_section_shows_the_published_numbers(page):
     section = OutcomesSection("outcomes", outcome_tables(p, followups(p), END, min_cell=5).published())
     section.show("sv")
     html = "".join(page)
-    assert "Bland alla: Antal" in html and "Bland uppföljda: Antal" in html
+    assert "Bland alla: Underlag" in html and "Bland uppföljda med känd status: Underlag" in html
+    assert "Okänd status: Antal" in html
     assert 'data-results="/outcomes/exit_status/rows/work/share">40,0<' in html
 
 
-def test_nobody_followed_up():
+def test_nobody_followed_up_and_no_panel_leaves_out_the_rows_after_exit():
     p = frame()
     res = outcome_tables(p, None, END)
-    assert res.no_data == {"waves": "no_followups"}
-    w = res.waves[0]
-    assert w.followed_up == 0 and w.transitions is None and w.rate.share == 0
-    row = {r["timepoint"]: r for r in res.work_or_study.rows}["6"]
-    assert row["followed"].n == 0 and row["followed"].hidden
+    assert res.no_data == {"waves": "no_followups", "after_exit": "no_followups_no_panel"}
+    assert res.waves == []  # no follow-up tables of zeros
+    assert [r["timepoint"] for r in res.work_or_study.rows] == ["exit"]
     out = res.to_results()
-    assert out["no_data"] == {"waves": "no_followups"}
-    assert out["work_or_study"]["rows"]["6"]["among_followed_up"]["share"] is None  # nobody: no value, no marker
-    assert "shown" not in out["work_or_study"]["rows"]["6"]["among_followed_up"]
+    assert out["work_or_study"]["order"] == ["exit"] and out["work_or_study"]["after_exit_from"] is None
+
+
+def panel_for(p, status_of):
+    """A monthly panel: every exited person 6 months after exit, with status_of(i)."""
+    month = pd.Timestamp("2020-12-01")
+    return pd.DataFrame(
+        {
+            "person_key": pd.Categorical(p["person_key"]),
+            "month": month,
+            "status": pd.Categorical([status_of(i) for i in range(len(p))]),
+        }
+    )
+
+
+def test_without_followups_the_panel_gives_work_or_study_after_exit():
+    p = frame()
+    # 40 exited on 2020-06-30: month 6 after exit is December 2020; 25 at work, 5 unknown, 10 absent
+    status = ["work"] * 25 + ["unknown"] * 5 + ["job_seeking"] * 10
+    panel = panel_for(p, lambda i: status[i]).iloc[:30]
+    res = outcome_tables(p, None, END, waves=[6], panel=panel)
+    assert "after_exit" not in res.no_data and res.waves == []
+    out = res.to_results()["work_or_study"]
+    assert out["after_exit_from"] == "panel"
+    row = out["rows"]["6"]
+    # absent from the panel that month (10) or unknown (5): not in work or study, as in the survival analysis
+    assert row["among_all"]["n"] == 40 and row["among_all"]["share"] == 25 / 40
+    assert row["among_followed_up"]["n"] == 40 and row["among_followed_up"]["share"] == 25 / 40
+    assert row["no_status"]["count"] == 0 and row["followup_rate"]["share"] is None
+
+
+def test_unknown_exit_status_is_not_counted_as_not_in_work_or_study():
+    p = frame().assign(exit_status="unknown")
+    res = outcome_tables(p, None, END)
+    exit_row = res.to_results()["work_or_study"]["rows"]["exit"]
+    assert exit_row["no_status"]["count"] == 40
+    assert exit_row["among_followed_up"]["n"] == 0 and exit_row["among_followed_up"]["share"] is None
+    p = frame()
+    p.loc[:9, "exit_status"] = "unknown"  # 10 unknown, 30 known of which 16 - 10 + 8 ... in work or study
+    exit_row = outcome_tables(p, None, END).to_results()["work_or_study"]["rows"]["exit"]
+    wos = p["exit_status"].isin(["work", "study"]).sum()
+    assert exit_row["among_followed_up"]["n"] == 30 and exit_row["among_followed_up"]["share"] == wos / 30
+    assert exit_row["no_status"]["count"] == 10
 
 
 def test_everyone_still_enrolled():
@@ -153,3 +192,25 @@ def test_results_match_json_schema():
 def _example_result():
     p = frame()
     return outcome_tables(p, followups(p), END).to_results()
+
+
+def test_the_headline_never_reads_unknown_as_not_in_work_or_study():
+    from analysis.report.headlines import headlines
+    from analysis.report.summary import findings_sentences
+
+    # every exit status unknown: no share at all (not "0,0 %"), and the count of unknown said
+    p = frame().assign(exit_status="unknown")
+    h = headlines({"outcomes": outcome_tables(p, None, END).to_results()})
+    assert h.work_or_study_exit["share"] is None and h.fmt_work_or_study("sv") == "–"
+    assert any("okänd för 40" in s for s in findings_sentences(h, "sv"))
+    # 10 unknown: the share among the 30 with a known status
+    p = frame()
+    p.loc[:9, "exit_status"] = "unknown"
+    h = headlines({"outcomes": outcome_tables(p, None, END).to_results()})
+    assert h.work_or_study_exit["among"] == "among_followed_up"
+    assert h.work_or_study_exit["share"] == p["exit_status"].isin(["work", "study"]).sum() / 30
+    # 2 unknown pin the known-status base: hidden there, so the lower bound among all is the headline
+    p = frame()
+    p.loc[:1, "exit_status"] = "unknown"
+    h = headlines({"outcomes": outcome_tables(p, None, END).to_results()})
+    assert h.work_or_study_exit["among"] == "among_all" and h.work_or_study_exit["unknown_shown"] == "<5"

@@ -71,6 +71,56 @@ def open_page(browser, path: Path, shot: str, width: int = 1280):
     return page, errors, foreign
 
 
+# Every word and every number of a table cell laid out on one line: a range over each token
+# (a run of non-spaces; a number keeps its non-breaking spaces) must have all its boxes on one line.
+BROKEN_TOKENS_JS = """
+() => {
+  const bad = [];
+  const cells = document.querySelectorAll('table th, table td');
+  for (const cell of cells) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    let node;
+    while ((node = walker.nextNode())) {
+      const re = /[^ \\t\\n]+/g;
+      let m;
+      while ((m = re.exec(node.data))) {
+        const r = document.createRange();
+        r.setStart(node, m.index);
+        r.setEnd(node, m.index + m[0].length);
+        const tops = new Set([...r.getClientRects()].filter(b => b.width > 0).map(b => Math.round(b.top)));
+        if (tops.size > 1) bad.push(m[0]);
+      }
+    }
+    if (bad.length > 20) break;
+  }
+  const wrapping = [...document.querySelectorAll('table.fe-table td:not(.fe-text)')]
+    .filter(td => getComputedStyle(td).whiteSpace !== 'nowrap').length;
+  return {bad, wrapping};
+}
+"""
+
+
+def broken_tokens(page) -> dict:
+    """{"bad": tokens split over lines, "wrapping": number cells whose style lets them wrap}."""
+    return page.evaluate(BROKEN_TOKENS_JS)
+
+
+def test_the_line_break_check_finds_a_shredded_table(browser, tmp_path):
+    shredded = tmp_path / "shredded.html"
+    shredded.write_text(
+        '<html><body style="width:390px"><table class="fe-table" style="width:120px"><tr>'
+        '<th style="overflow-wrap:anywhere;width:30px">Kvinna</th>'
+        '<td style="overflow-wrap:anywhere;width:20px;white-space:normal">2433\u00a065</td>'
+        "<td>85,6</td></tr></table></body></html>",
+        encoding="utf-8",
+    )
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(shredded.as_uri())
+    found = broken_tokens(page)
+    page.close()
+    assert found["bad"] and found["wrapping"] >= 1
+
+
 def check_report(browser, path: Path, shot: str, expect_figures: bool = True) -> None:
     page, errors, foreign = open_page(browser, path, shot)
     assert errors == [] and foreign == []
@@ -96,10 +146,13 @@ def check_report(browser, path: Path, shot: str, expect_figures: bool = True) ->
     text = page.inner_text("main")
     for absent in ("Traceback", "In [", "from analysis", "setup(project"):
         assert absent not in text
+    # no number or word of a table is broken over two lines, at 1280 px and on a phone (390 px)
+    assert broken_tokens(page) == {"bad": [], "wrapping": 0}
     # tables do not overflow the page on a phone
     page.set_viewport_size({"width": 390, "height": 800})
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 1
+    assert broken_tokens(page) == {"bad": [], "wrapping": 0}
     page.screenshot(path=str(ARTIFACTS / f"{shot}-phone.png"))
     page.close()
 

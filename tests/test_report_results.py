@@ -75,11 +75,13 @@ def _results(project) -> dict:
     )
     share = {"n": 40, "share": 0.45, "ci": [0.306, 0.602]}
     wos = _table(
-        {"exit": {"among_all": share}},
+        {"exit": {"among_all": share, "among_followed_up": share, "no_status": {"count": 0}}},
         [
-            {"key": k, "kind": kd, "group": "among_all"}
+            {"key": k, "kind": kd, "group": g}
+            for g in ("among_all", "among_followed_up")
             for k, kd in (("n", "count"), ("share", "share"), ("ci", "interval"))
-        ],
+        ]
+        + [{"key": "count", "kind": "count", "group": "no_status"}],
         rows_are="timepoint",
     )
     flow = _table(

@@ -233,3 +233,23 @@ def test_a_new_metric_is_one_registry_entry(monkeypatch):
     from analysis.report.sections.targets import definition
 
     assert definition({"metric": spec.name, "months": None, "days": None}, "en") == "Share with a track"
+
+
+def test_a_share_target_at_0_or_100_percent_is_shown_not_a_crash(page):
+    """0 of 10 and 10 of 10 in work or study at exit: the Wilson bound is exactly 0 (1), the figure is drawn."""
+    from analysis.disclosure.intervals import wilson_interval
+    from analysis.report.sections.targets import TargetsSection
+
+    assert wilson_interval(0, 36)[0] == 0.0 and wilson_interval(36, 36)[1] == 1.0  # not 6.9e-18 / 0.99999...
+    targets = [
+        {"id": "none", "metric": "share_work_or_study_at_exit", "threshold": 0.5},
+        {"id": "all", "metric": "share_work_or_study_at_exit", "threshold": 1.0},
+    ]
+    for status in ("job_seeking", "work"):
+        p = frame().assign(exit_status=["job_seeking" if status == "job_seeking" else "work"] * 10 + [None] * 10)
+        res = evaluate_targets(config(targets), {"participants": p}, END)
+        value = by_id(res).loc["none", "value"]
+        assert value == (0.0 if status == "job_seeking" else 1.0)
+        page.clear()
+        TargetsSection("targets", res.published()).show("sv")
+        assert any("<svg" in x for x in page), "the targets figure was not drawn"

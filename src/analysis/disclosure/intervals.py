@@ -48,8 +48,9 @@ def wilson_interval(successes, n, alpha: float = 0.05) -> tuple[Any, Any]:
         half = z * np.sqrt(p * (1.0 - p) / n + z**2 / (4.0 * n**2)) / denom
         lower, upper = centre - half, centre + half
     bad = n <= 0
-    lower = np.where(bad, np.nan, np.clip(lower, 0.0, 1.0))
-    upper = np.where(bad, np.nan, np.clip(upper, 0.0, 1.0))
+    # at 0 of n (n of n) the bound is exactly 0 (1); rounding leaves 6.9e-18, which breaks error bars
+    lower = np.where(bad, np.nan, np.where(k <= 0, 0.0, np.clip(lower, 0.0, 1.0)))
+    upper = np.where(bad, np.nan, np.where(k >= n, 1.0, np.clip(upper, 0.0, 1.0)))
     if lower.ndim == 0:
         return float(lower), float(upper)
     return lower, upper

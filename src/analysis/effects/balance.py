@@ -128,7 +128,7 @@ class BalanceResult:
         ax.set_yticks(ys)
         ax.set_yticklabels([(labels or {}).get(c, c) for c in tab.index])
         ax.set_xlabel(xlabel)
-        ax.legend(frameon=False, loc="lower right")
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the points, not over them
         return ax
 
 

@@ -134,7 +134,9 @@ def setup(project: str, root: str = "", lang: str = "") -> NotebookContext:
     language = lang or proj.config.language
     if language not in ("sv", "en"):
         raise FoljevalError(f"the notebook parameter 'lang' must be sv or en, got {lang!r}")
+    from analysis.report.labels import use_project_labels
     from analysis.report.style import set_style
 
     set_style()
+    use_project_labels(proj.config.labels)
     return NotebookContext(project=proj, lang=language, root=root_path)

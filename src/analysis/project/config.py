@@ -140,6 +140,25 @@ class FileSpec(_Strict):
         return self.paths[0]
 
 
+class LabelText(_Strict):
+    """The words for one code of the project (a track, a covariate, an outcome), with its unit."""
+
+    sv: str
+    en: str | None = None
+    unit: str | None = Field(default=None, description="unit of a measured value, e.g. kr (outcomes, covariates)")
+
+    def text(self, lang: str) -> str:
+        return (self.en or self.sv) if lang == "en" else self.sv
+
+
+class ProjectLabels(_Strict):
+    """``labels:`` in project.yml: words for the project's own codes in the report (sv, en)."""
+
+    tracks: dict[str, LabelText] = Field(default_factory=dict)
+    covariates: dict[str, LabelText] = Field(default_factory=dict)
+    outcomes: dict[str, LabelText] = Field(default_factory=dict)
+
+
 class Target(_Strict):
     """One of the project's own targets, e.g. 50 % in work or study within 12 months."""
 
@@ -229,6 +248,9 @@ class ProjectConfig(_Strict):
     # Exits that end follow-up for "time to first work or study" as a competing event.
     competing_events: list[str] = Field(default_factory=lambda: list(DEFAULT_COMPETING_EVENTS))
     tracks: list[str] = Field(default_factory=list)
+    labels: ProjectLabels = Field(
+        default_factory=ProjectLabels, description="words for tracks, covariates and outcomes in the report"
+    )
     cohort_by: Literal["start_year", "track"] = "start_year"
     bridge_gap_months: int = Field(default=1, ge=0, le=6)
     covariates: list[str] = Field(default_factory=list)

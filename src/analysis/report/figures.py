@@ -35,8 +35,8 @@ def _bars(
             if r == "total":
                 continue
             share, ci = pt.cell(r, "share", g), pt.cell(r, "ci", g)
-            if share.value is None:
-                continue
+            if share.value is None or pt.cell(r, "count", g).value == 0:
+                continue  # hidden, or nobody in the row (the table leaves such rows out too)
             lo, hi = ci.value if ci.value is not None else (share.value, share.value)
             points.append((r, float(share.value), float(lo), float(hi)))
         if points:
@@ -130,9 +130,10 @@ def targets_figure(pt: PublishedTable, lang: str, labels: Labels):
     ax.set_xlim(0, 100)
     ax.set_xlabel(t("tab_axis_percent", lang))
     ax.xaxis.set_major_formatter(formatter(lang).tick("number"))
-    ax.legend(frameon=False, fontsize=9, loc="lower right")
+    # under the axes: a legend inside would cover a target line or a point
+    ax.legend(frameon=False, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     if len(shown) < len(rows):
-        fig.text(0.01, 0.0, t("tab_note_targets_not_plotted", lang), fontsize=7, va="top")
+        fig.text(0.01, 0.0, t("tab_note_targets_not_plotted", lang), fontsize=9, va="top")
     fig.tight_layout()
     return fig
 
@@ -149,7 +150,9 @@ def answers_figure(pt: PublishedTable, scale_labels: list[str], lang: str, label
     rows = [r for r in pt.rows if pt.cell(r, "n").value]
     if not rows:
         return None
-    colors = sns.color_palette("RdBu", k)
+    colors = list(sns.color_palette("RdBu", k))
+    if k % 2:  # the neutral middle of RdBu is near white (1.07:1 on the page): a mid grey instead (3.4:1)
+        colors[k // 2] = (0.55, 0.55, 0.55)
     fig, ax = plt.subplots(figsize=(9, 0.55 * len(rows) + 2.0))
     fmt = formatter(lang)
     any_hidden = False
@@ -165,11 +168,11 @@ def answers_figure(pt: PublishedTable, scale_labels: list[str], lang: str, label
             left += width
         if left < 100 - 1e-9:
             any_hidden = True
-            ax.barh(y, 100 - left, left=left, color=HIDDEN_GREY, edgecolor="white", height=0.7)
+            ax.barh(y, 100 - left, left=left, color=HIDDEN_GREY, edgecolor="#555555", hatch="//", height=0.7)
     ax.set_yticks(
         range(len(rows)),
         [f"{labels(pt.rows_are, r)} ({t('n', lang)} = {fmt.count(pt.cell(r, 'n').value)})" for r in rows],
-        fontsize=8,
+        fontsize=9,
     )
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
@@ -178,13 +181,13 @@ def answers_figure(pt: PublishedTable, scale_labels: list[str], lang: str, label
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors[v]) for v in range(k)]
     names = list(scale_labels)
     if any_hidden:
-        handles.append(plt.Rectangle((0, 0), 1, 1, color=HIDDEN_GREY))
+        handles.append(plt.Rectangle((0, 0), 1, 1, facecolor=HIDDEN_GREY, edgecolor="#555555", hatch="//"))
         names.append(t("tab_hidden_answers", lang, min_cell=pt.min_cell))
     ax.legend(
         handles,
         names,
         ncol=min(len(names), 3),
-        fontsize=7,
+        fontsize=9,
         frameon=False,
         loc="upper center",
         bbox_to_anchor=(0.5, -0.18),

@@ -19,6 +19,7 @@ from typing import Any
 
 from analysis.report.format import NBSP, formatter
 from analysis.report.i18n import t
+from analysis.report.labels import variable_label
 
 
 @dataclass
@@ -67,11 +68,21 @@ class Headlines:
         if not e or not _finite(e.get("estimate")):
             return "–"
         ci_ok = _finite(e.get("lower")) and _finite(e.get("upper"))
-        if e.get("scale", "share") in ("share", "risk_difference", "percentage_points"):
+        if e.get("scale", "share") in SHARE_SCALES:
             text = f"{f.pp(e['estimate'], sign=True)} {t('rep_pp', lang)}"
             return text + (f" ({t('ci95', lang)} {f.interval(e['lower'], e['upper'], 'pp')})" if ci_ok else "")
-        text = f.number(e["estimate"], 0, sign=True)
+        unit = outcome_unit(e.get("outcome"), lang)
+        text = f.number(e["estimate"], 0, sign=True) + (f"{NBSP}{unit}" if unit else "")
         return text + (f" ({t('ci95', lang)} {f.interval(e['lower'], e['upper'], 'number', 0)})" if ci_ok else "")
+
+    def effect_is_share(self) -> bool:
+        return self.effect is not None and self.effect.get("scale", "share") in SHARE_SCALES
+
+    def effect_outcome(self, lang: str) -> str:
+        """The outcome of the headline effect in words (a share outcome: "arbete eller studier")."""
+        if not self.effect or self.effect_is_share():
+            return t("rep_outcome_wos", lang)
+        return variable_label(str(self.effect.get("outcome")), lang)
 
     def fmt_survival(self, lang: str) -> str:
         s, f = self.survival_12, formatter(lang)
@@ -93,6 +104,16 @@ class Headlines:
 
     def fmt_median(self, lang: str) -> str:
         return "–" if self.survival_median is None else formatter(lang).general(self.survival_median)
+
+
+SHARE_SCALES = ("share", "risk_difference", "percentage_points")
+
+
+def outcome_unit(name: object, lang: str) -> str | None:
+    """The unit of a measured outcome ("kr"), from the project's labels or the canonical names."""
+    text = variable_label(str(name), lang, unit=True)
+    plain = variable_label(str(name), lang)
+    return text[len(plain) + 2 : -1] if text != plain else None
 
 
 def _pct_sign(lang: str) -> str:
@@ -131,7 +152,14 @@ def headlines(results: dict) -> Headlines:
     h.pointers["enrolled"] = "/participants/flow/rows/enrolled/count"
     h.planned = _dig(flow, "planned", "count") or _dig(results, "project", "planned_participants")
     h.targets = _targets(results)
-    exit_row = _dig(results, "outcomes", "work_or_study", "rows", "exit", "among_all")
+    # among those with a known exit status: an unknown status is no evidence of "not in work or study";
+    # where that share must be hidden (1-4 unknown pin its base), the share among all exited (a lower bound)
+    exit_node = _dig(results, "outcomes", "work_or_study", "rows", "exit") or {}
+    group = "among_followed_up"
+    known = exit_node.get(group) if isinstance(exit_node, dict) else None
+    if isinstance(known, dict) and "share" in (known.get("shown") or {}):
+        group = "among_all"
+    exit_row = exit_node.get(group) if isinstance(exit_node, dict) else None
     if isinstance(exit_row, dict):
         ci = exit_row.get("ci") or [None, None]
         h.work_or_study_exit = {
@@ -139,8 +167,11 @@ def headlines(results: dict) -> Headlines:
             "lower": ci[0],
             "upper": ci[1],
             "suppressed": "share" in (exit_row.get("shown") or {}),
+            "among": group,
+            "unknown": _dig(exit_node, "no_status", "count"),
+            "unknown_shown": (_dig(exit_node, "no_status", "shown") or {}).get("count"),
         }
-        h.pointers["work_or_study"] = "/outcomes/work_or_study/rows/exit/among_all/share"
+        h.pointers["work_or_study"] = f"/outcomes/work_or_study/rows/exit/{group}/share"
     eff = _dig(results, "effects", "headline")
     if isinstance(eff, dict):
         h.effect = eff

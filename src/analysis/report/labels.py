@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from analysis.report.i18n import t, table
 
@@ -36,7 +37,42 @@ PREFIXES: dict[str, str] = {
     "survey_wave": "tab_wave_",
     "survival_group": "surv_group_",
     "population": "tab_col_",
+    "track": "tab_track_",
+    "cohort": "tab_track_",
 }
+
+
+# the project's own words (``labels:`` in project.yml), set once per report by the notebook's setup
+_PROJECT: dict[str, Any] = {}
+
+
+def use_project_labels(labels: Any) -> None:
+    """Use the ``labels:`` of a project.yml (a ``ProjectLabels``) for tracks, covariates and outcomes."""
+    _PROJECT.clear()
+    if labels is not None:
+        _PROJECT.update(tracks=dict(labels.tracks), covariates=dict(labels.covariates), outcomes=dict(labels.outcomes))
+
+
+def _project_text(kind: str, code: str, lang: str, unit: bool = False) -> str | None:
+    entry = _PROJECT.get(kind, {}).get(code)
+    if entry is None:
+        return None
+    text = entry.text(lang)
+    return f"{text} ({entry.unit})" if unit and entry.unit else text
+
+
+def variable_label(name: str, lang: str, unit: bool = False) -> str:
+    """A covariate or outcome in words: the project's label, else the canonical translation, else the name."""
+    for kind in ("covariates", "outcomes"):
+        found = _project_text(kind, name, lang, unit)
+        if found is not None:
+            return found
+    key = f"tab_var_{name}"
+    if key not in table():
+        return name
+    text = t(key, lang)
+    ukey = f"tab_unit_{name}"
+    return f"{text} ({t(ukey, lang)})" if unit and ukey in table() else text
 
 
 def covariate_label(name: str, lang: str) -> str:
@@ -44,13 +80,13 @@ def covariate_label(name: str, lang: str) -> str:
     keys = table()
     m = re.fullmatch(r"C\((\w+)\)\[T\.(.+)\]", name) or re.fullmatch(r"(\w+)=(.+)", name)
     var, level = (m.group(1), m.group(2)) if m else (name, None)
-    var_label = t(f"tab_var_{var}", lang) if f"tab_var_{var}" in keys else var
+    var_label = variable_label(var, lang)
     if level is None:
         return var_label
     for key in (f"tab_{var}_{level}", f"tab_status_{level}"):
         if key in keys:
             return f"{var_label}: {t(key, lang)}"
-    return f"{var_label}: {level}"
+    return f"{var_label}: {Labels(lang)(var, level)}"
 
 
 def timepoint_label(tp: str, lang: str) -> str:
@@ -69,7 +105,7 @@ def cox_term_label(term: str, lang: str) -> str:
         var, level = term[:-1].split("[", 1)
         name = t(f"surv_by_{var}", lang) if f"surv_by_{var}" in keys else var
         return f"{name.capitalize()}: {Labels(lang)(var, level)}"
-    return term
+    return variable_label(term, lang)
 
 
 @dataclass
@@ -97,6 +133,10 @@ class Labels:
             return covariate_label(c, self.lang)
         if vocabulary == "cox_term":
             return cox_term_label(c, self.lang)
+        if vocabulary in ("track", "cohort"):
+            found = _project_text("tracks", c, self.lang)
+            if found is not None:
+                return found
         prefix = PREFIXES.get(vocabulary or "")
         if prefix is not None and f"{prefix}{c}" in keys:
             return t(f"{prefix}{c}", self.lang)

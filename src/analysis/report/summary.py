@@ -74,7 +74,7 @@ def key_figures(h: Headlines, lang: str) -> list[tuple[str, str, str | None]]:
         (t("rep_kf_enrolled", lang), enrolled, p.get("enrolled")),
         (t("rep_kf_targets", lang), h.fmt_targets(lang), "/targets/table" if h.targets else None),
         (t("rep_kf_work_or_study", lang), h.fmt_work_or_study(lang), p.get("work_or_study")),
-        (t("rep_kf_effect", lang), h.fmt_effect(lang), p.get("effect")),
+        (t("rep_kf_effect_on", lang, outcome=h.effect_outcome(lang)), h.fmt_effect(lang), p.get("effect")),
         (t("rep_kf_survival12", lang), h.fmt_survival(lang), p.get("survival")),
     ]
 
@@ -88,10 +88,16 @@ def findings_sentences(h: Headlines, lang: str) -> list[str]:
         label = target.get(f"label_{lang}") or target.get("label_sv") or target.get("id")
         status = target.get("status", "not_measurable")
         out.append(t(f"rep_sum_target_{status}", lang, label=label))
-    if h.work_or_study_exit and not h.work_or_study_exit.get("suppressed"):
-        out.append(t("rep_sum_work_or_study", lang, value=h.fmt_work_or_study(lang)))
+    s = h.work_or_study_exit
+    if s and not s.get("suppressed") and s.get("share") is not None:
+        key = "rep_sum_work_or_study" if s.get("among") != "among_all" else "rep_sum_work_or_study_all"
+        out.append(t(key, lang, value=h.fmt_work_or_study(lang)))
+    if s and (s.get("unknown") or s.get("unknown_shown")):
+        n = s.get("unknown_shown") or h.fmt_count(s["unknown"], lang)
+        key = "rep_sum_unknown_exit" if s.get("among") != "among_all" else "rep_sum_unknown_exit_all"
+        out.append(t(key, lang, n=n))
     if h.effect:
-        out.append(t("rep_sum_effect", lang, value=h.fmt_effect(lang)))
+        out.append(t("rep_sum_effect_on", lang, outcome=h.effect_outcome(lang), value=h.fmt_effect(lang)))
     elif "effects" in h.sections:
         out.append(t("rep_sum_no_effect", lang))
     if h.survival_12:

@@ -75,12 +75,13 @@ def curve_figure(
     if title:
         ax.set_title(title)
     if len(shown) > 1:
-        ax.legend(loc="best", frameon=False)
+        # beside the axes, never over a curve
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     table_ax = fig.add_subplot(gs[1], sharex=ax)
     table_ax.set_ylim(-0.5, rows - 0.5)
     table_ax.axis("off")
     if at_risk_title:
-        table_ax.set_title(at_risk_title, fontsize=9, loc="left")
+        table_ax.set_title(at_risk_title, fontsize=11, loc="left")
     for i, g in enumerate(shown):
         y = rows - 1 - i
         n_at = curves[g].at_risk_at(ticks)
@@ -91,7 +92,7 @@ def curve_figure(
                 risk_label(int(n), min_cell, count_format),
                 ha="center",
                 va="center",
-                fontsize=8,
+                fontsize=10,
                 color=palette[i % len(palette)],
             )
         table_ax.text(
@@ -100,7 +101,7 @@ def curve_figure(
             str(labels.get(g, g)),
             ha="right",
             va="center",
-            fontsize=8,
+            fontsize=10,
             color=palette[i % len(palette)],
         )
     return fig, pg

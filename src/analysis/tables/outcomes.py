@@ -23,7 +23,11 @@ nominal month (later one on ties).
 
 "Among all" shares count an eligible person who was not followed up (or has no
 recorded status) as not in work or study -- a lower bound; "among followed
-up" shares use only those with a status. The follow-up rate sits beside them.
+up" shares use only those with a known status (a status "unknown" or none is
+left out of that denominator and its count shown). The follow-up rate sits
+beside them. Without follow-ups, a monthly panel whose domain records work and
+study gives the work-or-study rows after exit (the status in the calendar month
+``w`` months after exit); without either, there are no rows after exit.
 """
 
 from __future__ import annotations
@@ -71,7 +75,8 @@ from analysis.project.contract import PERSON_KEY
 from analysis.project.dates import DAYS_PER_MONTH
 from analysis.tables.participants import AGE_BINS, VARIABLES, age_group_order, populations, prepare
 
-INCOME_CATS = list(INCOME) + [MISSING]  # same rows at every time point
+INCOME_CATS = list(INCOME) + [MISSING]
+UNKNOWN = "unknown"  # a status recorded as unknown: not counted as "not in work or study" where status is known  # same rows at every time point
 DEFAULT_WAVES: tuple[int, ...] = DEFAULT_FOLLOWUP_MONTHS_AFTER_EXIT
 SUBGROUPS: tuple[str, ...] = ("gender", "age_group", "track", "referred_by")
 
@@ -162,6 +167,7 @@ class Wave:
     status: Distribution
     status_by: dict[str, Distribution]
     transitions: Transitions | None
+    frame: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # the followed-up persons
 
     def published(self) -> dict:
         status = _named(self.status, f"followup_{self.wave}_status")
@@ -257,6 +263,7 @@ class WorkOrStudy:
     rows: list[dict]  # timepoint, all: ProtectedShare, followed: ProtectedShare|None, rate: ProtectedShare|None
     min_cell: int
     codes: tuple[str, ...]
+    after_exit_from: str | None = None  # "followups", "panel" or None (no row after exit)
 
     def published(self) -> PublishedTable:
         """Per time point: N, share and interval among all, among those followed up, and the follow-up rate."""
@@ -268,6 +275,7 @@ class WorkOrStudy:
                 Column("ci", "interval", g, digits=1, of="share"),
             ]
         columns += [
+            Column("count", "count", "no_status"),
             Column("n", "count", "followup_rate"),
             Column("share", "share", "followup_rate", digits=1),
             Column("ci", "interval", "followup_rate", digits=1, of="share", shown=False),
@@ -284,6 +292,8 @@ class WorkOrStudy:
                 cells[f"{g}/n"] = linked_cell(pc, den)
                 cells[f"{g}/share"] = _share_cell(share)
                 cells[f"{g}/ci"] = _share_cell(share, interval=True)
+            # followed up (or exited) but with an unknown status: outside the "known status" denominator
+            cells["no_status/count"] = linked_cell(pc, "no_status")
             if r["rate"] is not None:
                 cells["followup_rate/n"] = linked_cell(pc, "eligible")
                 cells["followup_rate/share"] = _share_cell(r["rate"])
@@ -291,6 +301,7 @@ class WorkOrStudy:
             table.add_row(r["timepoint"], cells)
             table.withheld |= pc.exposed
         table.meta["codes"] = list(self.codes)
+        table.meta["after_exit_from"] = self.after_exit_from
         return table
 
 
@@ -376,6 +387,7 @@ def outcome_tables(
     subgroups: Sequence[str] = SUBGROUPS,
     age_bins: Sequence[int] = AGE_BINS,
     tracks: Sequence[str] | None = None,
+    panel: pd.DataFrame | None = None,
 ) -> OutcomesResult:
     """Compute every outcome table.
 
@@ -389,6 +401,10 @@ def outcome_tables(
         Nominal follow-up months after exit.
     subgroups
         Subgroup columns; ``track`` is skipped when the project has no tracks.
+    panel
+        The monthly status panel, given only when its domain records work and study: without
+        follow-ups, the share in work or study ``w`` months after exit is read from it (the
+        person's status in the calendar month of ``end_date + w`` months).
     """
     min_cell = min_cell if min_cell is not None else (config.min_cell if config else DEFAULT_MIN_CELL)
     wos = tuple(work_or_study or (config.work_or_study if config else DEFAULT_WORK_OR_STUDY))
@@ -420,7 +436,9 @@ def outcome_tables(
     fw = assign_waves(followups, participants, data_end, waves)
     end = pd.Timestamp(data_end)
     wave_results = []
-    wos_rows = [_wos_row("exit", int(wos_exit.sum()), int(ex["exit_status"].notna().sum()), None, len(ex), min_cell)]
+    # an exit status "unknown" is not "not in work or study": it stays out of the known-status denominator
+    known_exit = ex["exit_status"].notna() & (ex["exit_status"] != UNKNOWN)
+    wos_rows = [_wos_row("exit", int(wos_exit.sum()), int(known_exit.sum()), len(ex), len(ex), min_cell, rate=False)]
     income_tp = {
         "start": distribution(
             p[pop["enrolled"]],
@@ -443,52 +461,93 @@ def outcome_tables(
         "start": _selfsup(p.loc[pop["enrolled"], "income_at_start"], selfsup, min_cell),
         "exit": _selfsup(ex["income_at_exit"], selfsup, min_cell),
     }
-    for w in sorted(waves):
-        got = fw[fw["wave"] == w]
-        eligible_mask = (_months_after(ex["end_date"], w) <= end) | ex[PERSON_KEY].isin(got[PERSON_KEY])
-        elig = ex[eligible_mask]
-        fu = elig.merge(got[[PERSON_KEY, "status", "income_source"]], on=PERSON_KEY, how="inner")
-        row = _wos_row(
-            str(w), int(fu["status"].isin(wos).sum()), int(fu["status"].notna().sum()), len(fu), len(elig), min_cell
-        )
-        rate = row["rate"]  # protected jointly with the work-or-study counts of the wave
-        status = dist(fu, None, f"followed_up_{w}", variable="status")
-        status_by = {g: dist(fu, g, f"followed_up_{w}", variable="status") for g in subgroups}
-        trans = None
-        if len(fu):
-            ct = pd.crosstab(fu["exit_status"].fillna(MISSING), fu["status"].fillna(MISSING))
-            rows_ = [c for c in EXIT_STATUS if c in ct.index] + [c for c in ct.index if c not in EXIT_STATUS]
-            cols_ = [c for c in EXIT_STATUS if c in ct.columns] + [c for c in ct.columns if c not in EXIT_STATUS]
-            trans = Transitions(w, protect_counts(ct.reindex(index=rows_, columns=cols_), min_cell))
-        wave_results.append(Wave(w, len(elig), len(fu), rate, status, status_by, trans))
-        wos_rows.append(row)
-        if fu["income_source"].notna().any():
-            income_tp[str(w)] = distribution(
-                fu,
-                "income_source",
-                categories=INCOME_CATS,
-                min_cell=min_cell,
-                rows_are="income",
-                population=f"followed_up_{w}",
-            )
-            selfsup_tp[str(w)] = _selfsup(fu["income_source"], selfsup, min_cell)
+    after_exit_from = None
+    if not fw.empty:
+        after_exit_from = "followups"
+        for w in sorted(waves):
+            wave, row = _followup_wave(ex, fw, w, end, wos, min_cell, dist, subgroups)
+            wave_results.append(wave)
+            wos_rows.append(row)
+            fu = wave.frame
+            if fu["income_source"].notna().any():
+                income_tp[str(w)] = distribution(
+                    fu,
+                    "income_source",
+                    categories=INCOME_CATS,
+                    min_cell=min_cell,
+                    rows_are="income",
+                    population=f"followed_up_{w}",
+                )
+                selfsup_tp[str(w)] = _selfsup(fu["income_source"], selfsup, min_cell)
+    elif panel is not None and not panel.empty:
+        after_exit_from = "panel"
+        panel_wos = tuple(config.panel_work_or_study) if config else ("work", "study")
+        wos_rows += [_panel_wave_row(ex, panel, w, end, panel_wos, min_cell) for w in sorted(waves)]
     no_data = {}
-    if followups is None or fw.empty:
+    if fw.empty:
         no_data["waves"] = "no_followups"
+        if after_exit_from is None:
+            no_data["after_exit"] = "no_followups_no_panel"
     return OutcomesResult(
         exit_status=exit_status,
         exit_status_by=exit_by,
         work_or_study_at_exit_by=wos_by,
         waves=wave_results,
         income=IncomeSources(income_tp, selfsup_tp, selfsup, min_cell),
-        work_or_study=WorkOrStudy(wos_rows, min_cell, wos),
+        work_or_study=WorkOrStudy(wos_rows, min_cell, wos, after_exit_from),
         min_cell=min_cell,
         data_end=data_end,
         no_data=no_data,
     )
 
 
-def _wos_row(timepoint: str, wos: int, with_status: int, followed: int | None, eligible: int, min_cell: int) -> dict:
+def _followup_wave(ex, fw, w, end, wos, min_cell, dist, subgroups) -> tuple[Wave, dict]:
+    """One follow-up wave from the follow-ups: its tables and its row of the work-or-study table."""
+    got = fw[fw["wave"] == w]
+    eligible_mask = (_months_after(ex["end_date"], w) <= end) | ex[PERSON_KEY].isin(got[PERSON_KEY])
+    elig = ex[eligible_mask]
+    fu = elig.merge(got[[PERSON_KEY, "status", "income_source"]], on=PERSON_KEY, how="inner")
+    known = fu["status"].notna() & (fu["status"] != UNKNOWN)
+    row = _wos_row(str(w), int(fu["status"].isin(wos).sum()), int(known.sum()), len(fu), len(elig), min_cell)
+    status = dist(fu, None, f"followed_up_{w}", variable="status")
+    status_by = {g: dist(fu, g, f"followed_up_{w}", variable="status") for g in subgroups}
+    trans = None
+    if len(fu):
+        ct = pd.crosstab(fu["exit_status"].fillna(MISSING), fu["status"].fillna(MISSING))
+        rows_ = [c for c in EXIT_STATUS if c in ct.index] + [c for c in ct.index if c not in EXIT_STATUS]
+        cols_ = [c for c in EXIT_STATUS if c in ct.columns] + [c for c in ct.columns if c not in EXIT_STATUS]
+        trans = Transitions(w, protect_counts(ct.reindex(index=rows_, columns=cols_), min_cell))
+    # the rate is protected jointly with the work-or-study counts of the wave
+    return Wave(w, len(elig), len(fu), row["rate"], status, status_by, trans, fu), row
+
+
+def _panel_wave_row(ex: pd.DataFrame, panel: pd.DataFrame, w: int, end: pd.Timestamp, codes, min_cell: int) -> dict:
+    """The work-or-study row ``w`` months after exit from the monthly panel.
+
+    Eligible: exited persons whose month ``end_date + w`` months has ended by ``data_end``;
+    in work or study: their panel status that calendar month is one of ``panel_work_or_study``
+    (no panel row that month: not in work or study, as in the survival analysis).
+    """
+    elig = ex[_months_after(ex["end_date"], w) <= end]
+    month = _months_after(elig["end_date"], w).dt.to_period("M").dt.to_timestamp()
+    want = pd.DataFrame({PERSON_KEY: elig[PERSON_KEY].astype(str).to_numpy(), "month": month.to_numpy()})
+    pan = pd.DataFrame(
+        {
+            PERSON_KEY: panel[PERSON_KEY].astype(str).to_numpy(),
+            "month": pd.to_datetime(panel["month"]).dt.to_period("M").dt.to_timestamp().to_numpy(),
+            "status": panel["status"].astype(object).to_numpy(),
+        }
+    ).drop_duplicates([PERSON_KEY, "month"])
+    seen = want.merge(pan, on=[PERSON_KEY, "month"], how="inner")
+    # as in the survival analysis, a month without a panel row counts as not in work or study, so every
+    # eligible person has a status: no follow-up rate, and no small "not found" count to protect
+    wos = int(seen["status"].isin(codes).sum())
+    return _wos_row(str(w), wos, len(elig), len(elig), len(elig), min_cell, rate=False)
+
+
+def _wos_row(
+    timepoint: str, wos: int, with_status: int, followed: int | None, eligible: int, min_cell: int, rate: bool = True
+) -> dict:
     """One row of the work-or-study table, its counts protected jointly.
 
     The row publishes three shares over overlapping counts (among all, among
@@ -513,12 +572,14 @@ def _wos_row(timepoint: str, wos: int, with_status: int, followed: int | None, e
         (["followed", "not_followed"], "eligible"),
         (["wos", "all_not"], "eligible"),
     ]
-    pc = protect_linked(v, rel, min_cell)
+    # a small unknown-status count pins either the known-status base or the number followed up:
+    # hide the latter (the follow-up rate) so that the share among those with a known status stays
+    pc = protect_linked(v, rel, min_cell, prefer=["followed", "not_followed"] if rate else [])
     return {
         "timepoint": timepoint,
         "all": share_from_linked(pc, "wos", "all_not", "eligible"),
         "followed": share_from_linked(pc, "wos", "not_wos", "with_status"),
-        "rate": None if followed is None else share_from_linked(pc, "followed", "not_followed", "eligible"),
+        "rate": None if not rate else share_from_linked(pc, "followed", "not_followed", "eligible"),
         "protected": pc,
     }
 

@@ -152,12 +152,25 @@ def headers(lang: str) -> dict[str, str]:
     return {h: t(keys.get(h, f"col_{h}"), lang) for h in HEADERS}
 
 
+# how the cleaning step names the key it pseudonymised with -> the words of the report
+KEY_SOURCES = {
+    "public demo key (synthetic project)": "clean_key_demo",
+    "none (ids already pseudonymised)": "clean_key_none",
+}
+
+
+def key_source_text(source: str, lang: str) -> str:
+    """The pseudonymisation key in words: the demo key, none, or the place of a secret key (as code)."""
+    key = KEY_SOURCES.get(source)
+    return t(key, lang) if key else t("clean_key_file", lang, name=source)
+
+
 class CleaningSection(SectionResult):
     def show(self, lang: str) -> None:
         tree, labels = self.tree, Labels(lang)
         show_text(f"# {t('clean_heading', lang)}")
         show_text(
-            t("clean_intro", lang, key_source=tree["key_source"])
+            t("clean_intro", lang, key_source=key_source_text(tree["key_source"], lang))
             + " "
             + t("clean_data_end", lang, date=tree["data_end"])
         )
@@ -170,6 +183,7 @@ class CleaningSection(SectionResult):
             headers=headers(lang),
             row_header=t("col_file", lang),
             note=note,
+            code_rows=True,
         )
         problems: PublishedTable = tree["problems"]
         if not problems.rows:
@@ -183,6 +197,7 @@ class CleaningSection(SectionResult):
                 headers=headers(lang),
                 row_header=None,
                 note=note,
+                code_columns=("file", "column"),
             )
         notes: PublishedTable = tree["notes"]
         if notes.rows:
@@ -194,4 +209,5 @@ class CleaningSection(SectionResult):
                 headers=headers(lang),
                 row_header=None,
                 note=t("clean_notes_note", lang, min=notes.min_cell),
+                code_columns=("file", "column", "label"),
             )

@@ -12,7 +12,7 @@ from analysis.disclosure.published import PublishedTable
 from analysis.effects.design import OutcomeSpec
 from analysis.report.format import formatter
 from analysis.report.i18n import t, table
-from analysis.report.labels import covariate_label
+from analysis.report.labels import covariate_label, variable_label
 from analysis.report.tables import show_published
 
 __all__ = ["covariate_label", "estimator_label", "outcome_label", "show_estimates", "stage_label"]
@@ -23,7 +23,7 @@ def outcome_label(spec: OutcomeSpec, lang: str) -> str:
         return t("eff_outcome_wos", lang, months=spec.months)
     if spec.source == "exit":
         return t("eff_outcome_exit_wos", lang)
-    return t("eff_outcome_register", lang, name=spec.name)
+    return t("eff_outcome_register", lang, name=variable_label(spec.name, lang, unit=True))
 
 
 def estimator_label(code: str, lang: str) -> str:

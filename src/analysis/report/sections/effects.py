@@ -21,6 +21,7 @@ from analysis.report.section import SectionResult, show_no_data
 from analysis.report.sections import design
 from analysis.report.sections.effect_format import estimator_label, outcome_label, show_estimates, stage_label
 from analysis.report.tables import cell_text, show_published
+from analysis.report.text import plural
 
 __all__ = ["EffectsSection", "effects_section", "estimator_label", "from_analysis", "outcome_label"]
 
@@ -259,7 +260,7 @@ class EffectsSection(SectionResult):
                         lang,
                         what=what,
                         stat=fmt.number(pt_["statistic"], 2),
-                        df=pt_["df"],
+                        df=f"{pt_['df']} {plural(pt_['df'], 'df', lang)}",
                         p=fmt.p_text(pt_["p"]),
                         verdict=verdict,
                     )

@@ -7,12 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from analysis.disclosure.published import PublishedTable
+from analysis.project.contract import panel_measures
 from analysis.report.display import show_figure, show_text
 from analysis.report.figures import hidden_note, panels
 from analysis.report.i18n import t
 from analysis.report.labels import Labels, timepoint_label
 from analysis.report.section import SectionResult, show_no_data
 from analysis.report.tables import show_published
+from analysis.report.text import join_words
 from analysis.tables.outcomes import outcome_tables
 
 
@@ -24,8 +26,16 @@ def outcomes_section(tables: Mapping[str, Any], config, data_end: dt.date) -> Ou
     >>> section = outcomes_section(ctx.tables, ctx.config, ctx.data_end.date())  # doctest: +SKIP
     >>> section.to_results()["work_or_study"]["rows"]["exit"]["among_all"]["share"]  # doctest: +SKIP
     """
+    panel = tables.get("status_monthly")
+    if not panel_measures(getattr(config, "panel_domain", None), "work_or_study"):
+        panel = None  # an income-support panel cannot tell work or study after exit
     result = outcome_tables(
-        tables["participants"], tables.get("followups"), data_end, config, waves=config.followup_months_after_exit
+        tables["participants"],
+        tables.get("followups"),
+        data_end,
+        config,
+        waves=config.followup_months_after_exit,
+        panel=panel,
     )
     return OutcomesSection("outcomes", result.published())
 
@@ -38,13 +48,22 @@ class OutcomesSection(SectionResult):
         show_text(f"# {t('sec_outcomes_heading', lang)}")
         show_text(t("sec_outcomes_intro", lang))
         show_text(f"## {t('sec_outcomes_work_or_study', lang)}")
+        wos: PublishedTable = tree["work_or_study"]
+        source = wos.meta.get("after_exit_from")
+        wos_note = t("tab_note_work_or_study", lang)
+        if source == "panel":
+            months = [r for r in wos.rows if r != "exit"]
+            wos_note += " " + t("tab_note_work_or_study_panel", lang, months=join_words(months, lang))
         show_published(
-            tree["work_or_study"],
-            t("tab_cap_work_or_study", lang),
+            wos,
+            t("tab_cap_work_or_study" if source else "tab_cap_work_or_study_exit", lang),
             lang,
             labels=labels,
-            note=t("tab_note_work_or_study", lang),
+            note=wos_note,
+            headers={"n": t("tab_col_base", lang)},
         )
+        if "after_exit" in self.no_data:
+            show_no_data("after_exit", self.no_data["after_exit"], lang)
         show_text(f"## {t('sec_outcomes_exit', lang)}")
         show_published(tree["exit_status"], t("tab_cap_exit_status", lang), lang, labels=labels)
         waves: dict[str, dict] = tree.get("waves", {})

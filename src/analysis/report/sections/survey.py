@@ -14,6 +14,7 @@ from analysis.report.i18n import t
 from analysis.report.labels import Labels
 from analysis.report.section import SectionResult, show_no_data
 from analysis.report.tables import show_published
+from analysis.report.text import join_words
 from analysis.tables.survey import summarise_survey
 
 
@@ -50,6 +51,17 @@ class SurveySection(SectionResult):
         sc = self.context["spec"].scales[scale]
         return list((sc.labels_en or sc.labels_sv) if lang == "en" else sc.labels_sv)
 
+    def agree_words(self, lang: str) -> str | None:
+        """What "agreeing" means in the words of the scale ("Bra eller mycket bra"); None when items use several."""
+        spec = self.context["spec"]
+        used = {i.scale for i in spec.items}
+        if len(used) != 1:
+            return None
+        scale = next(iter(used))
+        words = self.scale_labels(scale, lang)[spec.scales[scale].agree_from - 1 :]
+        text = join_words([words[0]] + [w[:1].lower() + w[1:] for w in words[1:]], lang, last=t("word_or", lang))
+        return text
+
     def show(self, lang: str) -> None:
         show_text(f"# {t('sec_survey_heading', lang)}")
         if "survey" in self.no_data:
@@ -70,6 +82,7 @@ class SurveySection(SectionResult):
             },
         )
         items: PublishedTable = tree["items"]
+        agree = self.agree_words(lang)
         item_labels = labels.with_extra(survey_item=lambda c: labels("survey_item", c.partition(":")[0]))
         show_published(
             items,
@@ -79,10 +92,12 @@ class SurveySection(SectionResult):
             row_header=t("tab_col_item", lang),
             headers={
                 "wave": t("tab_col_wave", lang),
-                "share": t("tab_col_agree_pct", lang),
+                "share": t("tab_col_answer_pct", lang, answer=agree) if agree else t("tab_col_agree_pct", lang),
                 "median": t("tab_col_median", lang),
             },
-            note=t("sec_survey_note", lang, min_cell=tree["min_cell"]),
+            note=t("sec_survey_note_answer", lang, answer=agree.lower(), min_cell=tree["min_cell"])
+            if agree
+            else t("sec_survey_note", lang, min_cell=tree["min_cell"]),
         )
         for scale, pt in tree["distributions"].items():
             fig = answers_figure(pt, self.scale_labels(scale, lang), lang, labels)

@@ -14,6 +14,7 @@ from analysis.report.labels import Labels, cox_term_label
 from analysis.report.section import SectionResult, show_no_data
 from analysis.report.style import set_style
 from analysis.report.tables import show_published
+from analysis.report.text import plural
 from analysis.survival.analysis import SurvivalAnalysis, survival_analysis
 from analysis.survival.plots import curve_figure
 from analysis.survival.publish import grouping_code
@@ -62,7 +63,7 @@ class SurvivalSection(SectionResult):
             t(
                 "surv_intro",
                 lang,
-                gap=res.bridge_gap_months,
+                gap=f"{res.bridge_gap_months} {plural(res.bridge_gap_months, 'month', lang)}",
                 data_end=str(self.context.get("data_end") or ""),
                 left=count(spells["n_left_censored"]),
                 spells=count(spells["n_spells_all"]),
@@ -72,7 +73,9 @@ class SurvivalSection(SectionResult):
         if res.km:
             show_text(f"## {t('surv_km_heading', lang)}")
             for by in GROUPINGS_KM:
-                if by in res.km:
+                # cohorts by track are the track analysis again: shown once, per track
+                duplicate = by == "cohort" and res.cohort_by == "track" and "track" in res.km
+                if by in res.km and not duplicate:
                     self._show_km(by, lang)
             self._show_planted(lang)
         self._show_cox(lang)
@@ -109,14 +112,14 @@ class SurvivalSection(SectionResult):
 
     def _show_km(self, by: str, lang: str) -> None:
         res, fmt = self.analysis, formatter(lang)
-        byname = t(f"surv_by_{by}", lang)
+        byname = t(f"surv_by_{'track' if by == 'cohort' and res.cohort_by == 'track' else by}", lang)
         fig, note = self._curves(res.km[by].curves, by, lang, t("surv_share_staying", lang), t("surv_months_in", lang))
         cap = t("surv_km_caption_all", lang) if by == "all" else t("surv_km_caption_by", lang, by=byname)
         show_figure(fig, cap, note=note, lang=lang)
         pt: PublishedTable = self.tree["kaplan_meier"][grouping_code(by)]
         show_published(
             pt,
-            t("surv_table_caption", lang, by=byname),
+            t("surv_table_caption_all", lang) if by == "all" else t("surv_table_caption", lang, by=byname),
             lang,
             labels=Labels(lang),
             row_header=t("surv_col_group", lang),
@@ -131,7 +134,12 @@ class SurvivalSection(SectionResult):
         lr = self.tree["logrank"].get(grouping_code(by))
         if lr:
             text = t(
-                "surv_logrank", lang, by=byname, stat=fmt.number(lr["statistic"], 2), df=lr["df"], p=fmt.p_text(lr["p"])
+                "surv_logrank",
+                lang,
+                by=byname,
+                stat=fmt.number(lr["statistic"], 2),
+                df=f"{lr['df']} {plural(lr['df'], 'df', lang)}",
+                p=fmt.p_text(lr["p"]),
             )
             if lr["trend_statistic"] is not None:
                 text += " " + t(
@@ -141,7 +149,7 @@ class SurvivalSection(SectionResult):
 
     def _show_cif(self, by: str, lang: str) -> None:
         res = self.analysis
-        byname = t(f"surv_by_{by}", lang)
+        byname = t(f"surv_by_{'track' if by == 'cohort' and res.cohort_by == 'track' else by}", lang)
         fig, note = self._curves(
             res.cif[by], by, lang, t("surv_share_reached", lang), t("surv_months_from_start", lang)
         )
@@ -149,7 +157,7 @@ class SurvivalSection(SectionResult):
         show_figure(fig, cap, note=note, lang=lang)
         show_published(
             self.tree["first_work_or_study"][grouping_code(by)],
-            t("surv_cif_table_caption", lang, by=byname),
+            t("surv_cif_table_caption_all", lang) if by == "all" else t("surv_cif_table_caption", lang, by=byname),
             lang,
             labels=Labels(lang),
             row_header=t("surv_col_group", lang),

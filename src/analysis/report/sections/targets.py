@@ -14,6 +14,7 @@ from analysis.report.i18n import t
 from analysis.report.labels import Labels
 from analysis.report.section import SectionResult
 from analysis.report.tables import show_published
+from analysis.report.text import join_words, plural
 from analysis.tables.targets import evaluate_targets
 
 
@@ -55,16 +56,10 @@ class TargetsSection(SectionResult):
             show_text(t("sec_targets_none", lang))
             return
         status = [table.cell(r, "status").value for r in table.rows]
-        show_text(
-            t(
-                "sec_targets_intro",
-                lang,
-                n=len(status),
-                met=status.count("met"),
-                not_met=status.count("not_met"),
-                not_measurable=status.count("not_measurable"),
-            )
-        )
+        counts = [(s, status.count(s)) for s in ("met", "not_met", "not_measurable")]
+        parts = [f"{k} {plural(k, f'target_{s}', lang)}" for s, k in counts if k]
+        n = f"{len(status)} {plural(len(status), 'target', lang)}"
+        show_text(t("sec_targets_intro", lang, n=n, parts=join_words(parts, lang)))
         labels = self.labels(lang)
         fmt = formatter(lang)
 
