@@ -68,6 +68,26 @@ def _controls(G: np.ndarray, g: float, t: int, base: int, control: str, anticipa
     return ~np.isfinite(G) | ((G > max(t, base) + anticipation) & (G != g))
 
 
+def _on_support(X: np.ndarray, treated: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of a cell's design that identify the ATT.
+
+    An indicator column on which the cohort's persons all have the same value (a level nobody of a
+    small cohort has) would separate the score: comparison persons with the other value can never
+    resemble the cohort and get zero weight in the limit. They are left out, and the column with
+    them; so are columns constant in the cell.
+    """
+    rows = np.ones(len(X), dtype=bool)
+    cols = np.ones(X.shape[1], dtype=bool)
+    cols[0] = True
+    for j in range(1, X.shape[1]):
+        x = X[:, j]
+        values = np.unique(x[treated])
+        if len(values) == 1 and np.isin(x, (0.0, 1.0)).all() or len(np.unique(x)) == 1:
+            rows &= x == values[0]
+            cols[j] = False
+    return rows, cols
+
+
 def _base_of(g: int, t: int, base_period: str, anticipation: int) -> int:
     if base_period == "universal" or t >= g - anticipation:
         return g - 1 - anticipation
@@ -136,8 +156,11 @@ def group_time_att(
         treated = G == g
         ok = observed[:, col[t]] & observed[:, col[base]]
         sample = ok & (treated | _controls(G, g, t, base, control, anticipation))
+        rows_ok, cols_ok = _on_support(X[sample], treated[sample])
+        sample[np.flatnonzero(sample)[~rows_ok]] = False
         n1, n0 = int((sample & treated).sum()), int((sample & ~treated).sum())
         row = {"g": g, "t": t, "e": t - g, "base": base, "n_treated": n1, "n_control": n0}
+        row["n_off_support"] = int((~rows_ok).sum())
         psi_full = np.zeros(n)
         if t == base:  # the reference period of the universal base: zero by construction
             row.update(att=0.0, reference=True, **_means(Y, sample, treated, col[t], col[base], None))
@@ -150,7 +173,7 @@ def group_time_att(
             continue
         dy = Y[sample, col[t]] - Y[sample, col[base]]
         d = treated[sample].astype(float)
-        Xs = X[sample]
+        Xs = X[sample][:, cols_ok]
         try:
             key = int(g).to_bytes(8, "little", signed=True) + np.packbits(sample).tobytes()
             if method != "reg" and key not in scores:

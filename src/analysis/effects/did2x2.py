@@ -47,7 +47,9 @@ def pscore_ipt(d: np.ndarray, X: np.ndarray, w: np.ndarray, maxiter: int = 200) 
     line search from the logit solution (the loss is convex). Returns ``e = logistic(X'g)``.
     """
     n = len(d)
-    g = fit_logit(d, X).params.copy()
+    p1 = float(np.clip(np.average(d, weights=w), 1e-6, 1 - 1e-6))
+    g = np.zeros(X.shape[1])
+    g[0] = np.log(p1 / (1 - p1))  # the intercept-only solution; the loss is convex, Newton needs no better start
 
     def loss(gam: np.ndarray) -> float:
         z = X @ gam
@@ -75,9 +77,47 @@ def pscore_ipt(d: np.ndarray, X: np.ndarray, w: np.ndarray, maxiter: int = 200) 
     return _logistic(X @ g)
 
 
+def logit_newton(d: np.ndarray, X: np.ndarray, w: np.ndarray | None = None, maxiter: int = 50) -> np.ndarray:
+    """Maximum-likelihood logit coefficients by Newton-Raphson with step halving (first column the intercept).
+
+    Hundreds of small fits (one per cohort and month) make statsmodels' overhead the cost; when Newton
+    does not converge (separation), :func:`analysis.effects.logit.fit_logit` diagnoses the data instead.
+    """
+    w = np.ones(len(d)) if w is None else w
+    p1 = float(np.clip(np.average(d, weights=w), 1e-6, 1 - 1e-6))
+    b = np.zeros(X.shape[1])
+    b[0] = np.log(p1 / (1 - p1))
+
+    def nll(beta: np.ndarray) -> float:
+        z = X @ beta
+        return float(np.sum(w * (np.logaddexp(0, z) - d * z)))
+
+    cur = nll(b)
+    for _ in range(maxiter):
+        e = _logistic(X @ b)
+        grad = X.T @ (w * (d - e))
+        info = (X * (w * e * (1 - e))[:, None]).T @ X
+        step = np.linalg.solve(info, grad)
+        t, new = 1.0, nll(b + step)
+        while new > cur and t > 1e-8:
+            t /= 2
+            new = nll(b + t * step)
+        b, old, cur = b + t * step, cur, new
+        if abs(old - cur) < 1e-10 * max(1.0, abs(cur)):
+            if np.abs(b).max() < 30:  # a converged finite fit; runaway coefficients signal separation
+                return b
+            break
+    return fit_logit(d, X).params
+
+
 def _wls(y: np.ndarray, X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    sw = np.sqrt(w)
-    return np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)[0]
+    """Weighted least squares by the normal equations (small designs; least squares if singular)."""
+    Xw = X * w[:, None]
+    try:
+        return np.linalg.solve(Xw.T @ X, Xw.T @ y)
+    except np.linalg.LinAlgError:
+        sw = np.sqrt(w)
+        return np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)[0]
 
 
 def _trimmed_score(e: np.ndarray, d: np.ndarray, trim_level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -221,7 +261,10 @@ def fit_score(d: np.ndarray, X: np.ndarray, w: np.ndarray | None = None, method:
         warnings.simplefilter("ignore", RuntimeWarning)
         if method == "dr":
             return pscore_ipt(d, X, w)
-        return _logistic(X @ fit_logit(d, X).params)
+        try:
+            return _logistic(X @ logit_newton(d, X, w))
+        except np.linalg.LinAlgError:
+            return _logistic(X @ fit_logit(d, X).params)
 
 
 def control_weights(
