@@ -52,17 +52,37 @@ def one(seed: int, n: int = 1000) -> list[dict]:
             )  # fmt: skip
             base = {"seed": seed, "method": method, "control": control}
             cell = r.cells.set_index(["g", "t"]).loc[(4, 5)]
-            rows.append({**base, "target": "ATT(4,5)", "truth": float(sim.tau(1)), "estimate": cell["att"], "se": cell["se"]})
-            for e in range(0, WINDOW[1] + 1):
+            rows.append(
+                {**base, "target": "ATT(4,5)", "truth": float(sim.tau(1)), "estimate": cell["att"], "se": cell["se"]}
+            )
+            for e in range(WINDOW[1] + 1):
                 ev = r.event.loc[e]
-                rows.append({**base, "target": f"theta({e})", "truth": float(sim.tau(e)), "estimate": ev["estimate"], "se": ev["se"]})
+                rows.append(
+                    {
+                        **base,
+                        "target": f"theta({e})",
+                        "truth": float(sim.tau(e)),
+                        "estimate": ev["estimate"],
+                        "se": ev["se"],
+                    }
+                )
             truth_overall = float(np.mean(sim.tau(np.arange(0, WINDOW[1] + 1))))
             for kind, v in r.overall.items():
-                rows.append({**base, "target": f"overall_{kind}", "truth": truth_overall, "estimate": v["estimate"], "se": v["se"]})
+                rows.append(
+                    {
+                        **base,
+                        "target": f"overall_{kind}",
+                        "truth": truth_overall,
+                        "estimate": v["estimate"],
+                        "se": v["se"],
+                    }
+                )
             ev = r.event
             path = sim.tau(ev.index.to_numpy())
             band = bool(((ev["band_lower"] <= path + 1e-12) & (path - 1e-12 <= ev["band_upper"])).all())
-            rows.append({**base, "target": "band(-3..3)", "truth": np.nan, "estimate": np.nan, "se": np.nan, "covers": band})
+            rows.append(
+                {**base, "target": "band(-3..3)", "truth": np.nan, "estimate": np.nan, "se": np.nan, "covers": band}
+            )
     for row in rows:
         if "covers" not in row:
             row["covers"] = bool(abs(row["estimate"] - row["truth"]) <= 1.959964 * row["se"])

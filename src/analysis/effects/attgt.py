@@ -65,7 +65,7 @@ class GroupTime:
 def _controls(G: np.ndarray, g: float, t: int, base: int, control: str, anticipation: int) -> np.ndarray:
     if control == "never":
         return ~np.isfinite(G)
-    return ~np.isfinite(G) | ((G > max(t, base) + anticipation) & (G != g))
+    return ~np.isfinite(G) | ((max(t, base) + anticipation < G) & (g != G))
 
 
 def _on_support(X: np.ndarray, treated: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +153,7 @@ def group_time_att(
     rows, infl = [], []
     scores: dict[bytes, np.ndarray] = {}
     for g, t, base in _cells_to_estimate(G, periods, window, base_period, anticipation):
-        treated = G == g
+        treated = g == G
         ok = observed[:, col[t]] & observed[:, col[base]]
         sample = ok & (treated | _controls(G, g, t, base, control, anticipation))
         rows_ok, cols_ok = _on_support(X[sample], treated[sample])
@@ -162,14 +162,14 @@ def group_time_att(
         row = {"g": g, "t": t, "e": t - g, "base": base, "n_treated": n1, "n_control": n0}
         row["n_off_support"] = int((~rows_ok).sum())
         psi_full = np.zeros(n)
+        if n1 < min_treated or n0 < min_control:
+            rows.append({**row, "att": np.nan, "reference": t == base, "skipped": "too_few"})
+            infl.append(np.full(n, np.nan))
+            continue
         if t == base:  # the reference period of the universal base: zero by construction
             row.update(att=0.0, reference=True, **_means(Y, sample, treated, col[t], col[base], None))
             rows.append(row)
             infl.append(psi_full)
-            continue
-        if n1 < min_treated or n0 < min_control:
-            rows.append({**row, "att": np.nan, "skipped": "too_few"})
-            infl.append(np.full(n, np.nan))
             continue
         dy = Y[sample, col[t]] - Y[sample, col[base]]
         d = treated[sample].astype(float)
@@ -190,8 +190,7 @@ def group_time_att(
         infl.append(psi_full)
     cells = pd.DataFrame(rows)
     if len(cells):
-        cells["reference"] = cells.get("reference", False)
-        cells["reference"] = cells["reference"].fillna(False).astype(bool)
+        cells["reference"] = [bool(r.get("reference", False)) for r in rows]
     psi_mat = np.column_stack(infl) if infl else np.zeros((n, 0))
     gt = GroupTime(cells, psi_mat, G, method, control, base_period)
     if len(cells):

@@ -137,7 +137,11 @@ class DidResult:
         return pd.DataFrame(rows).set_index(["outcome", "method", "control", "summary"]) if rows else pd.DataFrame()
 
     def plot(self, outcome: str = "work_or_study", method: str = "dr", control: str | None = None, **kw):
-        r = self.main if control is None and outcome == "work_or_study" else self.get(outcome, method, control or "never")
+        r = (
+            self.main
+            if control is None and outcome == "work_or_study"
+            else self.get(outcome, method, control or "never")
+        )
         if r is None:
             raise KeyError(f"no DiD result for {outcome}/{method}/{control}")
         return r.plot(**kw)
@@ -171,6 +175,8 @@ def _design(frame: pd.DataFrame, config) -> tuple[np.ndarray, np.ndarray, list[s
 
 
 def _pretrend(event: pd.DataFrame, psi: np.ndarray) -> dict[str, float] | None:
+    if not len(event):
+        return None
     pre = np.flatnonzero((event.index.to_numpy() < -1) & (event["se"].to_numpy() > 0))
     if not len(pre):
         return None
@@ -285,7 +291,7 @@ def did_analysis(
                     Y, G, X, periods, outcome, method, control,
                     base_period=base_period, window=window, min_cell=min_cell, seed=seed, draws=draws,
                 )  # fmt: skip
-                if len(r.event):
+                if r.overall:  # at least one post-start effect was estimated
                     res.results[(outcome, method, control)] = r
     res.reason = None if res.results else "too_few"
     return res
