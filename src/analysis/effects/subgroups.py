@@ -149,6 +149,8 @@ def _estimate_level(sample: Sample, rows: np.ndarray, estimator: str, min_cell: 
         r = ESTIMATOR[estimator](sub)
     except (ValueError, np.linalg.LinAlgError):
         return {**row, "skipped": "failed"}, None
+    if r.influence is None:
+        return {**row, "skipped": "failed"}, None
     psi = np.zeros(len(sample.y))
     psi[rows] = r.influence * len(sample.y) / len(sub.y)
     return {**row, "estimate": r.estimate, "se": r.se}, psi
@@ -179,14 +181,15 @@ def subgroup_estimates(
     for dim, lab in labels.items():
         lab = lab.to_numpy()
         levels = sorted({v for v in lab[sample.d == 1] if v is not None})
-        psis, ests, names = [], [], []
+        psis, ests = [], []
         for level in levels:
             member = lab == level
             use = member | ((sample.d == 0) & pd.isna(lab)) if dim == "track" else member
             row, psi = _estimate_level(sample, use, estimator, min_cell)
             rows.append({"dimension": dim, "level": level, **row})
             if psi is not None and level != MISSING:
-                psis.append(psi), ests.append(row["estimate"]), names.append(level)
+                psis.append(psi)
+                ests.append(row["estimate"])
         counts[dim] = _protected_counts(lab, sample.d, levels, min_cell)
         if len(ests) >= 2:
             P = _cluster_sums(np.column_stack(psis), sample.cluster)
