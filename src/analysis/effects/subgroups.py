@@ -207,6 +207,7 @@ def subgroup_estimates(
     tests_df["p_holm"] = holm(tests_df["p"].to_numpy()) if len(tests_df) else []
     lo, hi = overall.ci
     ov = {"estimate": overall.estimate, "se": overall.se, "lower": lo, "upper": hi}
+    ov.update(n_treated=float(sample.n_treated), n_control=float(sample.n_control))
     return SubgroupResult(sample.outcome, estimator, table, tests_df, ov, min_cell, counts)
 
 
