@@ -82,7 +82,6 @@ class EffectsAnalysis:
     did: Any = None  # analysis.effects.did.DidResult: staggered-start DiD on the monthly panel
     subgroups: Any = None  # analysis.effects.subgroups.SubgroupResult of the main outcome
     sensitivity: Any = None  # analysis.effects.hidden_bias.SensitivityResult of the main outcome
-    comparison_source: str = "file"  # comparison.from of project.yml
 
     @property
     def caliper(self) -> float | None:
@@ -248,7 +247,7 @@ class EffectsAnalysis:
         return o.spec.kind if o is not None else "binary"
 
     def _subgroup_design(self) -> str:
-        return "panel" if self.panel_design is not None and self.comparison_source == "panel" else "file"
+        return "panel" if self.n_comparison == 0 and self.panel_design is not None else "file"
 
     def _force(self, sg: Any, counts: ProtectedCounts) -> tuple[str, ...]:
         """The subgroup totals to hide: those the design hides, or that differ from the design's count."""
@@ -323,7 +322,6 @@ def _effects_analysis(tables, config, data_end, *, window) -> EffectsAnalysis:
             from analysis.effects.dynamic import panel_design_effects
 
             res.panel_design = panel_design_effects(frame, panel, config, data_end, res.options, min_cell)
-    res.comparison_source = spec.source
     n1 = int((frame["treated"] == 1).sum()) if len(frame) else 0
     n0 = int((frame["treated"] == 0).sum()) if len(frame) else 0
     res.n_participants, res.n_comparison = n1, n0
@@ -331,7 +329,9 @@ def _effects_analysis(tables, config, data_end, *, window) -> EffectsAnalysis:
     if n1 == 0 or (n0 == 0 and spec.source != "panel"):
         res.reason = "no_participants" if n1 == 0 else "no_comparison"
         return res
-    res.subgroups = subgroup_effects(tables, config, data_end)
+    # the file design when there is a comparison file (the section's main estimates; the panel-built
+    # sample has a row per comparison person-month and is many times slower to estimate by subgroup)
+    res.subgroups = subgroup_effects(tables, config, data_end, source="file" if n0 else "panel")
     if n0 == 0:
         res.reason = "no_comparison"
         return res

@@ -222,12 +222,17 @@ def _protected_counts(lab: np.ndarray, d: np.ndarray, levels: list[str], min_cel
 
 
 def subgroup_effects(
-    tables: dict[str, pd.DataFrame], config, data_end: dt.date | pd.Timestamp, outcome: str | None = None
+    tables: dict[str, pd.DataFrame],
+    config,
+    data_end: dt.date | pd.Timestamp,
+    outcome: str | None = None,
+    source: str | None = None,
 ) -> SubgroupResult | None:
     """The subgroup effects of ``subgroups:`` in project.yml on the main outcome (None without a comparison).
 
-    With ``comparison: {from: panel}`` the sample is the panel-built one (person-month rows, estimates
-    clustered by person, age at the start month); otherwise participants against the comparison file.
+    With ``comparison: {from: panel}`` (or ``source="panel"``) the sample is the panel-built one
+    (person-month rows, estimates clustered by person, age at the start month); otherwise, or with
+    ``source="file"``, participants against the comparison file.
 
     Example
     -------
@@ -238,9 +243,10 @@ def subgroup_effects(
     outcome = outcome or spec.outcome or "wos_12m"
     min_cell = int(getattr(config, "min_cell", DEFAULT_MIN_CELL))
     frame = persons(tables)
-    if not len(frame) or not (frame["treated"] == 0).any() and config.comparison.source != "panel":
+    source = source or config.comparison.source
+    if not len(frame) or not (frame["treated"] == 0).any() and source != "panel":
         return None
-    if config.comparison.source == "panel" and tables.get("status_monthly") is not None:
+    if source == "panel" and tables.get("status_monthly") is not None:
         sample, rows = _panel_sample(frame, tables, config, data_end, outcome)
         age = "age"
     else:
