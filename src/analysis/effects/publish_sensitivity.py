@@ -67,12 +67,12 @@ def subgroups_table(sg: SubgroupResult, pc: ProtectedCounts, kind: str) -> Publi
         "subgroups",
         [
             Column("n_treated", "count"),
-            Column("n_control", "count"),
+            Column("n_control", "count", shown=False),  # 3 000 for every track: in results.json only
             Column("estimate", "estimate", digits=digits, of=effect),
             Column("se", effect, digits=digits + 2, shown=False),
             Column("p", "p"),
             Column("p_holm", "p"),
-            Column("status", "code", of="subgroup_status"),
+            Column("status", "code", of="subgroup_status", shown=False),  # the page says "–" and why in a note
         ],
         rows_are="subgroup",
         min_cell=sg.min_cell,

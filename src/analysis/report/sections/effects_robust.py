@@ -79,18 +79,40 @@ def show_did(tree: dict[str, Any], no_data: dict[str, str], names: dict[str, str
     cell = ov.cell(main["outcome"], "estimate", main["control"])
     if cell.value is not None:
         e, lo, hi = cell.value
-        show_text(t("eff_did_reading", lang, what=what, effect=fmt.pp(e, 1, sign=True), lo=fmt.pp(lo), hi=fmt.pp(hi)))
+        direction = t("eff_did_higher" if e >= 0 else "eff_did_lower", lang)
+        show_text(
+            t(
+                "eff_did_reading",
+                lang,
+                what=what,
+                effect=fmt.pp(abs(e)),
+                direction=direction,
+                lo=fmt.pp(lo),
+                hi=fmt.pp(hi),
+            )
+        )
+    pre = node.get("pretrend")
+    if pre and pre.get("p") is not None:
+        key = "eff_did_pretrend_ok" if pre["p"] >= 0.05 else "eff_did_pretrend_bad"
+        show_text(t(key, lang, p=fmt.p_text(pre["p"])))
     cap = t("eff_did_figure_caption", lang, what=what, control=control)
     show_figure(did_figure(ev, lang), cap, note=t("eff_did_figure_note", lang, min_cell=ev.min_cell), lang=lang)
-    labels = Labels(lang, {"panel_outcome": names, "did_control": lambda c: t(f"eff_did_control_{c}", lang)})
+    labels = Labels(
+        lang,
+        {
+            "panel_outcome": names,
+            "did_control": lambda c: t(f"eff_did_group_{c}", lang),
+            "event_month": lambda c: fmt.number(int(c), 0),
+        },
+    )
     show_published(
         ov, t("eff_did_overall_caption", lang), lang, labels=labels, row_header=t("eff_col_outcome", lang),
-        headers={"estimate": t("eff_did_col_overall", lang), "pretrend_p": t("eff_did_col_pretrend", lang)},
+        headers={"estimate": t("eff_did_col_overall", lang), "pretrend_p": t("eff_did_col_pretrend_short", lang)},
         note=t("eff_did_overall_note", lang),
     )  # fmt: skip
     show_published(
         ev, t("eff_did_table_caption2", lang, what=what), lang, rows=[str(k) for k in ev.meta["shown_months"]],
-        row_header=t("eff_col_month", lang),
+        row_header=t("eff_col_month", lang), labels=labels,
         headers={
             "share_treated": t("eff_col_share_treated", lang), "share_comparison_weighted": t("eff_did_col_cw", lang),
             "estimate": t("eff_did_col_estimate", lang), "band": t("eff_did_col_band", lang),
@@ -109,10 +131,12 @@ def subgroup_label(code: str, lang: str, tracks: dict[str, str]) -> str:
         name = t("missing", lang)
     elif dim == "gender" and f"tab_gender_{level}" in keys:
         name = t(f"tab_gender_{level}", lang)
+    elif dim == "age_band" and level.endswith("+"):
+        name = t("eff_sub_age_open", lang, from_=level[:-1])
     elif dim == "age_band":
-        name = t("eff_sub_age", lang, band=level.replace("-", "\u2013").replace("+", "\u00a0+"))
+        name = t("eff_sub_age", lang, band=level.replace("-", "\u2013"))
     else:
-        name = tracks.get(level, level)
+        name = tracks.get(level) or (t(f"eff_sub_track_{level}", lang) if f"eff_sub_track_{level}" in keys else level)
     return f"{t(f'eff_sub_dim_{dim}', lang)}: {name}"
 
 
@@ -137,7 +161,7 @@ def show_subgroups(tree: dict[str, Any], no_data: dict[str, str], tracks: dict[s
     headers.update(n_treated=t("eff_col_n_treated", lang), n_control=t("eff_col_n_control", lang))
     show_published(
         pt, t("eff_sub_caption", lang), lang, labels=labels, row_header=t("eff_sub_col_group", lang),
-        headers=headers, note=t(f"eff_sub_note_{node['design']}", lang),
+        headers=headers, note=_sub_note(pt, node["design"], lang),
     )  # fmt: skip
     het: PublishedTable = node["heterogeneity"]
     if len(het):
@@ -147,6 +171,13 @@ def show_subgroups(tree: dict[str, Any], no_data: dict[str, str], tracks: dict[s
                      "p": t("eff_sub_col_p", lang), "p_holm": t("eff_sub_col_p_holm", lang)},
         )  # fmt: skip
     show_text(t("eff_sub_reading", lang))
+
+
+def _sub_note(pt: PublishedTable, design: str, lang: str) -> str:
+    note = t(f"eff_sub_note_{design}", lang)
+    if any(pt.cell(r, "status").value not in (None, "estimated") for r in pt.rows):
+        note += " " + t("eff_sub_not_estimated", lang)
+    return note
 
 
 def _value_text(fmt: Any, labels: Labels) -> Any:
