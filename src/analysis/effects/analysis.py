@@ -280,10 +280,13 @@ def effects_analysis(
     data_end: dt.date | pd.Timestamp,
     *,
     window: tuple[int, int] = (-12, 24),
+    robustness: bool = True,
 ) -> EffectsAnalysis:
     """Estimate the effects section for a project (see the module docstring of :mod:`analysis.effects`).
 
     The options come from ``comparison:`` in project.yml (:class:`analysis.project.comparison.ComparisonSpec`).
+    ``robustness=False`` leaves out the staggered-start DiD, the subgroup effects and the sensitivity
+    analysis (the report always runs them; a check that only needs the main estimates may not).
 
     Example
     -------
@@ -291,7 +294,7 @@ def effects_analysis(
     >>> res.table()  # doctest: +SKIP
     """
     try:
-        return _effects_analysis(tables, config, data_end, window=window)
+        return _effects_analysis(tables, config, data_end, window=window, robustness=robustness)
     finally:
         clear_panel_cache()
 
@@ -308,7 +311,7 @@ def _event_studies(res: EffectsAnalysis, frame: pd.DataFrame, panel, config, win
                 res.panel[name] = es
 
 
-def _effects_analysis(tables, config, data_end, *, window) -> EffectsAnalysis:
+def _effects_analysis(tables, config, data_end, *, window, robustness=True) -> EffectsAnalysis:
     min_cell = int(getattr(config, "min_cell", DEFAULT_MIN_CELL))
     spec = config.comparison
     frame = persons(tables)
@@ -325,13 +328,15 @@ def _effects_analysis(tables, config, data_end, *, window) -> EffectsAnalysis:
     n1 = int((frame["treated"] == 1).sum()) if len(frame) else 0
     n0 = int((frame["treated"] == 0).sum()) if len(frame) else 0
     res.n_participants, res.n_comparison = n1, n0
-    res.did = did_analysis(tables, config, data_end, methods=DID_METHODS, window=window)
+    if robustness:
+        res.did = did_analysis(tables, config, data_end, methods=DID_METHODS, window=window)
     if n1 == 0 or (n0 == 0 and spec.source != "panel"):
         res.reason = "no_participants" if n1 == 0 else "no_comparison"
         return res
     # the file design when there is a comparison file (the section's main estimates; the panel-built
     # sample has a row per comparison person-month and is many times slower to estimate by subgroup)
-    res.subgroups = subgroup_effects(tables, config, data_end, source="file" if n0 else "panel")
+    if robustness:
+        res.subgroups = subgroup_effects(tables, config, data_end, source="file" if n0 else "panel")
     if n0 == 0:
         res.reason = "no_comparison"
         return res
@@ -342,7 +347,7 @@ def _effects_analysis(tables, config, data_end, *, window) -> EffectsAnalysis:
     res.main_outcome = "wos_12m" if "wos_12m" in ok else (ok[0] if ok else None)
     res.available = bool(ok)
     res.reason = None if ok else "too_few"
-    if res.main_outcome is not None:
+    if robustness and res.main_outcome is not None:
         res.sensitivity = sensitivity_analysis(tables, config, data_end, outcome=res.main_outcome)
     res.protocol = target_trial_protocol(
         spec,
