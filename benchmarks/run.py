@@ -31,6 +31,16 @@ BENCHMARKS: dict[str, tuple[str, list[str], str]] = {
         ["--reps", "500", "--jobs", "2"],
         "planted Ashenfelter's dip: static vs panel-built comparison, bias and 95 % coverage per estimator",
     ),
+    "staggered": (
+        "staggered/run.py",
+        ["--reps", "500", "--jobs", "2"],
+        "planted staggered starts: ATT(g,t), event-time and overall DiD effects, sup-t band; bias and coverage",
+    ),
+    "subgroups": (
+        "subgroups/run.py",
+        ["--reps", "500", "--jobs", "2"],
+        "planted subgroup effects (by sex, by track): AIPW coverage, size and power of the heterogeneity test",
+    ),
     "jobs": ("jobs/run.py", [], "foljeval report --all --jobs 1 vs --jobs 2 on the examples plus copies"),
     "overhead": ("jobs/overhead.py", [], "papermill + kernel vs the same notebook code in one plain process"),
     "payback": (

@@ -510,6 +510,8 @@ def _write_yml(out: Path, truth: dict) -> None:
                     "trimming": "support",
                     "missing": {"method": "complete"},
                 },
+                # ESF reports every indicator by sex; the board asks whether the two tracks work differently
+                "subgroups": {"gender": True, "age_bands": [16, 25, 30, 50], "track": True},
             },
         ),
         (

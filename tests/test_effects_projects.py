@@ -61,6 +61,7 @@ def test_nsw_psid_comparison(tmp_path):
     from_analysis(res).show("en")  # the section renders with a continuous outcome and no panel
 
 
+@pytest.mark.slow  # the whole effects analysis of an example project (about a minute on a quiet machine)
 def test_alv_vast_recovers_planted_effects(tmp_path):
     raw = ROOT / "data" / "raw" / "alv-vast"
     if not (raw / "project.yml").is_file():
@@ -68,7 +69,10 @@ def test_alv_vast_recovers_planted_effects(tmp_path):
     proj = load_project(raw)
     cleaned = clean_project(proj)
     res = effects_analysis(
-        cleaned.tables, proj.config, proj.config.data_end or max(cleaned.tables["status_monthly"]["month"]).date()
+        cleaned.tables,
+        proj.config,
+        proj.config.data_end or max(cleaned.tables["status_monthly"]["month"]).date(),
+        robustness=False,  # the DiD, subgroups and sensitivity have their own tests (test_did, test_effects_robust_*)
     )
     assert res.planted == {"wos_12m": 0.10, "earnings_after": 12000.0}
     for outcome, truth in res.planted.items():

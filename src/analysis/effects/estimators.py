@@ -142,6 +142,7 @@ def regression_adjustment(sample: Sample) -> EffectResult:
         n - n1,
         f"sandwich ({model})",
         {"outcome_model": model, "mean_treated": float(sample.y[d].mean()), "mean_counterfactual": float(m[d].mean())},
+        influence=phi,
     )
 
 
@@ -216,6 +217,7 @@ def ipw_att(sample: Sample, ps: PropensityResult | None = None, trim: bool = Tru
         "influence function (incl. propensity score)",
         {"n_trimmed": int((d & ~keep).sum()), "ess_control": float(ess), "max_weight_share": float(r.max() / r.sum())},
         weights=w,
+        influence=phi,
     )
 
 
@@ -265,4 +267,5 @@ def aipw_att(sample: Sample, ps: PropensityResult | None = None, trim: bool = Tr
         "efficient influence function",
         {"n_trimmed": int((d & ~keep).sum())},
         weights=np.where(t, 1.0, 0.0) + r / r.sum() * t.sum(),
+        influence=phi,
     )

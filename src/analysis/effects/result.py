@@ -40,6 +40,7 @@ class EffectResult:
     details: dict[str, Any] = field(default_factory=dict)
     weights: np.ndarray | None = field(default=None, repr=False)  # control weights (balance diagnostics)
     df: float | None = None  # degrees of freedom of a pooled (multiple-imputation) estimate; None: normal
+    influence: np.ndarray | None = field(default=None, repr=False)  # per row, se = sqrt(sum(cluster sums^2)) / n
 
     @property
     def ci(self) -> tuple[float, float]:

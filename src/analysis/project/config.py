@@ -31,6 +31,7 @@ from analysis.project.contract import ORDER as FILE_KINDS
 from analysis.project.errors import ConfigError
 from analysis.project.metrics import SPECS as METRIC_SPECS
 from analysis.project.payback import PaybackConfig
+from analysis.project.subgroups import SubgroupSpec
 
 # Months after exit at which follow-up waves are due, and months after start at which the
 # effect section measures outcomes (unless project.yml says otherwise).
@@ -265,6 +266,7 @@ class ProjectConfig(_Strict):
         description="months after start (comparison: after reference_date) at which effects are measured",
     )
     comparison: ComparisonSpec = Field(default_factory=ComparisonSpec)
+    subgroups: SubgroupSpec = Field(default_factory=SubgroupSpec)
     targets: list[Target] = Field(default_factory=list)
     survey: SurveySpec | None = None
     payback: PaybackConfig | None = None

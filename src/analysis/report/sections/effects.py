@@ -18,7 +18,7 @@ from analysis.report.format import formatter
 from analysis.report.i18n import t, table
 from analysis.report.labels import Labels, covariate_label
 from analysis.report.section import SectionResult, show_no_data
-from analysis.report.sections import design
+from analysis.report.sections import design, effects_robust
 from analysis.report.sections.effect_format import estimator_label, outcome_label, show_estimates, stage_label
 from analysis.report.tables import cell_text, show_published
 from analysis.report.text import plural
@@ -71,6 +71,7 @@ class EffectsSection(SectionResult):
             if reason != "no_participants":
                 self._show_panel_design(lang)
                 self._show_panel(lang)
+                effects_robust.show_did(self.tree, self.no_data, self._panel_names(lang), lang)
             return
         covs = ", ".join(dict.fromkeys(covariate_label(c, lang).split(":")[0] for c in res.covariates))
         show_text(t("eff_intro", lang, covariates=covs))
@@ -102,8 +103,16 @@ class EffectsSection(SectionResult):
                 },
                 note=t("eff_evalue_note", lang),
             )
+        main = res.main
+        main_label = outcome_label(main.spec, lang).lower() if main is not None else ""
+        effects_robust.show_sensitivity(self.tree, self.no_data, main_label, lang)
+        effects_robust.show_subgroups(self.tree, self.no_data, {}, lang)
         self._show_panel_design(lang)
         self._show_panel(lang)
+        effects_robust.show_did(self.tree, self.no_data, self._panel_names(lang), lang)
+
+    def _panel_names(self, lang: str) -> dict[str, str]:
+        return {n: t(f"eff_did_outcome_{n}", lang) for n in ("work_or_study", "income_support")}
 
     def _show_panel_design(self, lang: str) -> None:
         if "panel_design" in self.tree:
