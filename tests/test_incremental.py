@@ -18,7 +18,7 @@ from conftest import ROOT
 pytestmark = pytest.mark.slow  # builds reports
 
 PROJECT = "barnfamiljer-goteborg"
-ANALYSIS = {"clean", "participants", "effects", "survival"}
+ANALYSIS = {"clean", "participants", "effects", "survival", "payback"}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_an_unchanged_rerun_is_up_to_date_says_so_and_writes_nothing(repo):
     before, stamps = _files(repo), _stamps(repo)
     result = CliRunner().invoke(app, ["report", PROJECT, "--root", str(repo)])
     assert result.exit_code == 0, result.output
-    assert f"ok {PROJECT}: up to date, 9 steps skipped (inputs unchanged)" in " ".join(result.output.split())
+    assert f"ok {PROJECT}: up to date, 10 steps skipped (inputs unchanged)" in " ".join(result.output.split())
     assert _files(repo) == before and _stamps(repo) == stamps  # not even rewritten with the same bytes
     assert not [p for p in (repo / "reports").iterdir() if p.name.startswith(f".{PROJECT}.")]  # no temporary folder
 
@@ -79,7 +79,7 @@ def test_a_changed_label_reruns_what_shows_it_and_gives_the_bytes_of_a_full_rebu
     assert run.ran["outcomes"] == "project.yml targets changed" and run.ran["appendix"] == "project.yml changed"
     assert set(run.notebook_seconds) == {"03_outcomes.ipynb", "99_appendix.ipynb", "00_summary.ipynb"}
     lines = "\n".join(run.step_lines())
-    assert "skipped  clean, participants, effects, survival: inputs unchanged" in lines
+    assert "skipped  clean, participants, effects, survival, payback: inputs unchanged" in lines
     incremental = _files(repo)
     assert "Trettio familjer" in incremental[f"reports/{PROJECT}/report.html"].decode("utf-8")
     full = _build(repo, force=True)

@@ -258,6 +258,8 @@ def subgroup_effects(
         kind = "binary" if len(obs) and obs.isin([0.0, 1.0]).all() else "continuous"
         sample = build_design(frame, outcomes, X, complete, OutcomeSpec(outcome, kind))
         rows, age = frame.loc[sample.X.index], "age_at_start"
+    if sample.n_treated < min_cell or sample.n_control < min_cell:  # no overall effect to split (e.g. no outcome)
+        return None
     labels = _labels(rows.reset_index(drop=True), spec, age)
     return subgroup_estimates(sample, labels, spec.estimator, min_cell)
 

@@ -213,6 +213,7 @@ STEPS = StepTable(
             "01_clean.ipynb",
             raw=True,
             config=(
+                "labels",
                 "period",
                 "data_end",
                 "id_type",
@@ -233,7 +234,7 @@ STEPS = StepTable(
             "participants",
             "02_participants.ipynb",
             upstream=("clean",),
-            config=("min_cell", "planned_participants", "tracks"),
+            config=("min_cell", "planned_participants", "tracks", "labels"),
             outputs=("sections/participants.json",),
         ),
         Step(
@@ -241,6 +242,7 @@ STEPS = StepTable(
             "03_outcomes.ipynb",
             upstream=("clean",),
             config=(
+                "labels",
                 "min_cell",
                 "period",
                 "planned_participants",
@@ -248,6 +250,7 @@ STEPS = StepTable(
                 "work_or_study",
                 "self_supporting",
                 "followup_months_after_exit",
+                "panel_work_or_study",
                 "targets",
                 "survey",
                 "files",
@@ -268,6 +271,7 @@ STEPS = StepTable(
                 "subgroups",
                 "tracks",
                 "labels",
+                "files",
                 "panel_work_or_study",
                 "planted_truth",
             ),
@@ -278,6 +282,7 @@ STEPS = StepTable(
             "05_survival.ipynb",
             upstream=("clean",),
             config=(
+                "labels",
                 "min_cell",
                 "covariates",
                 "cohort_by",
@@ -293,6 +298,7 @@ STEPS = StepTable(
             "06_payback.ipynb",
             upstream=("clean",),
             config=(
+                "labels",
                 "min_cell",
                 "payback",
                 "budget_sek",
@@ -311,7 +317,7 @@ STEPS = StepTable(
             "appendix",
             "99_appendix.ipynb",
             upstream=("clean",),
-            config=("min_cell", "language"),
+            config=("min_cell", "language", "labels"),
             extra=("project_yml", "git_commit", "run_date"),
         ),
         Step(

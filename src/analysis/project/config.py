@@ -365,6 +365,17 @@ def parse_config(data: Any, path: Path) -> ProjectConfig:
     return config
 
 
+def _impossible_date(path: Path) -> str:
+    """``"line N: "`` of the first YYYY-MM-DD in the file that is not a calendar date ('' when none is found)."""
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        for y, m, d in re.findall(r"\b(\d{4})-(\d{2})-(\d{2})\b", line):
+            try:
+                dt.date(int(y), int(m), int(d))
+            except ValueError:
+                return f"line {n}: "
+    return ""
+
+
 def load_project(raw_dir: str | Path) -> Project:
     """Read and validate ``<raw_dir>/project.yml``.
 
@@ -386,4 +397,8 @@ def load_project(raw_dir: str | Path) -> Project:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err)
         raise ConfigError(f"{path}: malformed YAML{where}: {problem}") from None
+    except ValueError as err:  # YAML reads 2024-13-01 as a date and the calendar refuses it
+        raise ConfigError(
+            f"{path}: {_impossible_date(path)}a date that does not exist ({err}); write it as YYYY-MM-DD"
+        ) from None
     return Project(id=raw_dir.name, raw_dir=raw_dir, config=parse_config(data, path))
