@@ -230,7 +230,7 @@ def _grid(case: Case) -> tuple[list[list[object]], int]:
             j = rnd.randrange(len(header))
             header.append(header[j])
             for r in rows:
-                r.append(r[j])
+                r.append(r[j] if j < len(r) else "")  # a ragged row may be shorter than the header
         elif m == "dup_header_name" and len(header) > 2:
             header[rnd.randrange(1, len(header))] = header[rnd.randrange(len(header))]
         elif m == "pnr_header":
@@ -238,7 +238,10 @@ def _grid(case: Case) -> tuple[list[list[object]], int]:
             for r in rows:
                 r.append("x")
         elif m == "huge_cell" and rows:
-            rows[rnd.randrange(len(rows))][rnd.randrange(len(header))] = "å" * 200_000
+            row = rows[rnd.randrange(len(rows))]
+            j = rnd.randrange(len(header)) if header else 0
+            row.extend([""] * (j + 1 - len(row)))  # a ragged row may be shorter than the header
+            row[j] = "å" * 200_000
         elif m == "many_columns":
             header += [f"Extra {i}" for i in range(300)]
             for r in rows:

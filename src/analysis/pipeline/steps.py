@@ -328,7 +328,7 @@ STEPS = StepTable(
             code=("analysis.report.results_file",),
             outputs=("results.json",),
         ),
-        Step("summary", "00_summary.ipynb", upstream=("results", "clean"), config=FACTS),
+        Step("summary", "00_summary.ipynb", upstream=("results", "clean"), config=(*FACTS, "labels")),
         Step(
             "report",
             kind=REPORT,

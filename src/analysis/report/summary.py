@@ -19,6 +19,7 @@ from IPython.display import HTML, display
 from analysis.report.format import formatter
 from analysis.report.headlines import Headlines, headlines
 from analysis.report.i18n import t
+from analysis.report.tables import unbreakable
 
 
 def fmt_sek(value: float | None, lang: str) -> str:
@@ -53,7 +54,10 @@ def facts(config, data_end, lang: str) -> list[tuple[str, str]]:
 
 
 def _facts_table(rows: list[tuple[str, str]]) -> str:
-    body = "".join(f'<tr><th scope="row">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>' for k, v in rows)
+    # unbreakable: a date or a place name with hyphens is not split over two lines ("2019-03-31")
+    body = "".join(
+        f'<tr><th scope="row">{html.escape(k)}</th><td>{html.escape(unbreakable(v))}</td></tr>' for k, v in rows
+    )
     return f'<table class="fe-facts">{body}</table>'
 
 
