@@ -284,6 +284,7 @@ STEPS = StepTable(
             config=(
                 "labels",
                 "min_cell",
+                "files",
                 "covariates",
                 "cohort_by",
                 "bridge_gap_months",
@@ -305,6 +306,7 @@ STEPS = StepTable(
                 "planned_participants",
                 "period",
                 "covariates",
+                "propensity_formula",
                 "effect_months_after_start",
                 "comparison",
                 "panel_work_or_study",
