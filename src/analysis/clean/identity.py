@@ -72,12 +72,12 @@ def parse_personnummer(ids: pd.Series, today: dt.date | None = None) -> pd.DataF
     Example
     -------
     >>> import datetime as dt
-    >>> ids = pd.Series(["19740625-6474", "811228-9874", "19740625-6475"])
-    >>> parse_personnummer(ids, today=dt.date(2026, 12, 1))[["valid", "normalized", "reason"]]
-       valid    normalized                      reason
-    0   True  197406256474                        None
-    1   True  198112289874                        None
-    2  False          None  check digit does not match
+    >>> ids = pd.Series(["12345", "okänd", None])  # no real number in a docstring: the refusals
+    >>> parse_personnummer(ids, today=dt.date(2026, 12, 1))[["valid", "reason"]]
+       valid                                      reason
+    0  False  wrong length (5 digits; expected 10 or 12)
+    1  False                            contains letters
+    2  False                                       empty
     """
     today = today or dt.date.today()
     codes, uniques = pd.factorize(ids, use_na_sentinel=True)
