@@ -315,6 +315,20 @@ def test_no_suppressed_cell_can_be_recovered(examples, project):
     assert problems == []
 
 
+@pytest.mark.parametrize("project", EXAMPLES)
+def test_no_hidden_count_follows_from_the_whole_report(examples, project):
+    """All published relations of a report at once (see :mod:`analysis.disclosure.audit`)."""
+    from analysis.disclosure.audit import audit_report
+    from analysis.project.config import load_project
+
+    root, _ = examples
+    config = load_project(root / "data" / "raw" / project).config
+    results = json.loads((root / "reports" / project / "results.json").read_text(encoding="utf-8"))
+    audit = audit_report(results, config.min_cell)
+    assert audit.n_relations > 10, "the audit found no relations: it is not reading the tables"
+    assert audit.findings == [], audit.summary()
+
+
 def test_the_effects_check_finds_a_left_out_count_given_away_by_subtraction():
     """The alv-vast numbers before the fix: 380 participants, 377 matched, "<5" unmatched -> 3."""
     outcome = {

@@ -154,6 +154,8 @@ def distribution(
     population: str | None = None,
     missing: bool = True,
     alpha: float = 0.05,
+    total_column: pd.Series | None = None,
+    total_row: pd.Series | None = None,
 ) -> Distribution:
     """Count ``variable`` (rows) by ``by`` (columns) and compute within-group shares.
 
@@ -169,6 +171,11 @@ def distribution(
     missing
         Count missing values as a category ``"__missing__"`` (label "Uppgift saknas");
         without it they are left out of the denominator.
+    total_column, total_row
+        Where the margins of this table are published in another table (the distribution of
+        ``variable``, or of ``by``, among the same persons), that table's hidden mask by
+        category: the margin is then hidden exactly where it is hidden there (see
+        :func:`~analysis.disclosure.suppression.protect_counts`).
     """
     values = df[variable].astype("object")
     if missing:
@@ -200,7 +207,7 @@ def distribution(
     if by is None:
         prot = protect_counts(counts["count"], min_cell)
     else:
-        prot = protect_counts(counts, min_cell)
+        prot = protect_counts(counts, min_cell, total_column=total_column, total_row=total_row)
     full = prot.counts
     rows = []
     for g in full.columns:
@@ -313,3 +320,39 @@ def binary_shares(
         prot,
         groups_are or (by.name if by is not None else None),
     )
+
+
+def binary_from_distribution(
+    dist: Distribution, successes: Sequence[str], unknown: Sequence[str], *, name: str, groups_are: str | None = None
+) -> BinaryShares:
+    """A yes/no share by group computed from an already protected distribution, never beside it.
+
+    ``successes`` are the categories counted as yes, ``unknown`` those left out of the
+    denominator (an unknown status is not a no). Every count is a sum or difference of the
+    distribution's cells and is hidden when any of those is hidden, so the share table
+    publishes nothing the distribution does not: protecting it on its own would choose other
+    complementary cells, and the two tables together could pin a hidden cell (the
+    report-wide audit in :mod:`analysis.disclosure.audit` finds such pairs).
+    """
+    pt = dist.protected
+    counts, hidden = pt.counts, pt.hidden
+    cols = list(counts.columns)
+    yes_rows = [c for c in counts.index if c in set(successes)]
+    out_rows = [c for c in counts.index if c in set(unknown)]
+    yes = counts.loc[yes_rows].sum(axis=0) if yes_rows else pd.Series(0, index=cols)
+    n = counts.loc[TOTAL] - (counts.loc[out_rows].sum(axis=0) if out_rows else 0)
+    values = pd.DataFrame([yes, n - yes, n], index=["yes", "no", TOTAL], columns=cols).astype("int64")
+    yes_hidden = hidden.loc[yes_rows].any(axis=0) if yes_rows else pd.Series(False, index=cols)
+    n_hidden = hidden.loc[[TOTAL, *out_rows]].any(axis=0)
+    masks = pd.DataFrame([yes_hidden, yes_hidden | n_hidden, n_hidden], index=values.index, columns=cols)
+    small = (values > 0) & (values < pt.min_cell)
+    masks.loc["no"] |= small.loc["no"]  # a small "no" would show beside its share
+    primary = masks & small
+    primary.loc[TOTAL] |= small.loc[TOTAL]  # a small N is never printed, even where it is a difference
+    secondary = masks & ~primary
+    keep = [c for c in cols if c == TOTAL or values.loc[TOTAL, c] > 0 or masks.loc[TOTAL, c]]  # no rows of zeros
+    prot = ProtectedTable(values[keep], primary[keep], secondary[keep], pt.min_cell, False, True, pt.exposed)
+    st = share_table(values.loc["yes", keep].to_numpy(), values.loc[TOTAL, keep].to_numpy())
+    st.insert(0, "group", ["all" if c == TOTAL else c for c in keep])
+    st.insert(1, "column", keep)
+    return BinaryShares(name, dist.by, st.reset_index(drop=True), prot, groups_are or dist.groups_are)

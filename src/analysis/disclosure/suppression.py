@@ -150,11 +150,15 @@ def _complement(
     candidates: Sequence[int],
     totals: set[int],
     prefer: frozenset[int] = frozenset(),
+    fixed: frozenset[int] = frozenset(),
 ) -> int | None:
-    """The smallest visible non-zero cell among ``candidates``: preferred cells first, then interior cells."""
+    """The smallest visible non-zero cell among ``candidates``: preferred cells first, then interior cells.
+
+    ``fixed`` cells are published in another table and cannot be hidden here.
+    """
     best = None
     for c in candidates:
-        if hidden[c] or values[c] <= 0:
+        if hidden[c] or values[c] <= 0 or c in fixed:
             continue
         key = (c not in prefer, c in totals, values[c], c)
         if best is None or key < best[0]:
@@ -169,6 +173,7 @@ def _suppress(
     protect_zeros: bool,
     prefer: frozenset[int] = frozenset(),
     force: frozenset[int] = frozenset(),
+    fixed: frozenset[int] = frozenset(),
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Primary and hidden masks, and whether some hidden cell can still be worked out (nothing left to hide)."""
     primary = _primary(values, min_cell, protect_zeros)
@@ -187,7 +192,7 @@ def _suppress(
             for interior, total in lines:
                 cells = list(interior) + [total]
                 if int(hidden[cells].sum()) == 1:
-                    c = _complement(values, hidden, cells, totals, prefer)
+                    c = _complement(values, hidden, cells, totals, prefer, fixed)
                     if c is not None:
                         hidden[c] = True
                         changed = True
@@ -202,9 +207,9 @@ def _suppress(
             return primary, hidden, False
         cell = int(pinned.iloc[0]["cell"])
         near = sorted({c for interior, total in lines if cell in interior or cell == total for c in [*interior, total]})
-        c = _complement(values, hidden, near, totals, prefer)
+        c = _complement(values, hidden, near, totals, prefer, fixed)
         if c is None:
-            c = _complement(values, hidden, range(values.size), totals, prefer)
+            c = _complement(values, hidden, range(values.size), totals, prefer, fixed)
         if c is None:
             break  # everything that could be hidden is hidden, and a cell is still pinned (zeros around it)
         hidden[c] = True
@@ -287,7 +292,12 @@ def _lines_2d(n_rows: int, n_cols: int) -> list[Line]:
 
 
 def protect_counts(
-    table: pd.Series | pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, margins: bool = True, protect_zeros: bool = False
+    table: pd.Series | pd.DataFrame,
+    min_cell: int = DEFAULT_MIN_CELL,
+    margins: bool = True,
+    protect_zeros: bool = False,
+    total_column: pd.Series | None = None,
+    total_row: pd.Series | None = None,
 ) -> ProtectedTable:
     """Protect a 1-D (Series) or 2-D (DataFrame) table of counts.
 
@@ -302,6 +312,14 @@ def protect_counts(
         only primary suppression applies: nothing can be subtracted.
     protect_zeros
         Treat zero cells as sensitive (hidden as ``"<min_cell"``).
+    total_column
+        The hidden mask (by row, totals row included) of the same counts published in another
+        table: the overall distribution of which this table is a breakdown. The total column
+        is then hidden exactly where that table hides it and never elsewhere, so the two
+        tables together reveal no more than each alone (complementary cells are found inside).
+    total_row
+        The same for the totals row (by column label): the distribution of the column variable
+        published in another table.
 
     Returns
     -------
@@ -326,11 +344,32 @@ def protect_counts(
     else:
         lines = []
     values = frame.to_numpy(dtype=float).ravel()
-    primary, hidden, exposed = _suppress(values, lines, min_cell, protect_zeros)
+    force, fixed = _linked_total(frame, total_column, total_row)
+    primary, hidden, exposed = _suppress(values, lines, min_cell, protect_zeros, force=force, fixed=fixed)
     shape = frame.shape
     prim = pd.DataFrame(primary.reshape(shape), index=frame.index, columns=frame.columns)
     sec = pd.DataFrame((hidden & ~primary).reshape(shape), index=frame.index, columns=frame.columns)
     return ProtectedTable(frame, prim, sec, min_cell, one_d, margins, exposed)
+
+
+def _linked_total(
+    frame: pd.DataFrame, total_column: pd.Series | None, total_row: pd.Series | None
+) -> tuple[frozenset[int], frozenset[int]]:
+    """Flat indices of the margins' cells to hide (hidden elsewhere) and to keep (shown elsewhere)."""
+    w = frame.shape[1]
+    force: set[int] = set()
+    fixed: set[int] = set()
+    if total_column is not None and TOTAL in frame.columns:
+        j = frame.columns.get_loc(TOTAL)
+        for i, row in enumerate(frame.index):
+            if row in total_column.index:
+                (force if bool(total_column[row]) else fixed).add(i * w + j)
+    if total_row is not None and TOTAL in frame.index:
+        i = frame.index.get_loc(TOTAL)
+        for j, col in enumerate(frame.columns):
+            if col in total_row.index:
+                (force if bool(total_row[col]) else fixed).add(i * w + j)
+    return frozenset(force), frozenset(fixed - force)
 
 
 @dataclass
@@ -370,6 +409,7 @@ def protect_linked(
     protect_zeros: bool = False,
     prefer: Sequence[str] = (),
     force: Sequence[str] = (),
+    fixed: Sequence[str] = (),
 ) -> ProtectedCounts:
     """Protect named counts where ``sum(parts) == total`` for each relation.
 
@@ -390,6 +430,10 @@ def protect_linked(
     force
         Counts hidden in another published table: hidden here too (as complements),
         so that this table cannot undo that suppression.
+    fixed
+        Counts that cannot serve as complements: shown in another published table, or never
+        published at all (hiding them protects nothing); a reader is assumed to know them
+        unless they are small.
 
     Example
     -------
@@ -405,7 +449,13 @@ def protect_linked(
             raise ValueError(f"{' + '.join(parts)} != {total}")
     lines = [([ix[p] for p in parts], ix[total]) for parts, total in relations]
     primary, hidden, exposed = _suppress(
-        arr, lines, min_cell, protect_zeros, frozenset(ix[p] for p in prefer), frozenset(ix[p] for p in force)
+        arr,
+        lines,
+        min_cell,
+        protect_zeros,
+        frozenset(ix[p] for p in prefer),
+        frozenset(ix[p] for p in force),
+        frozenset(ix[p] for p in fixed),
     )
     return ProtectedCounts(
         {k: int(values[k]) for k in names},

@@ -95,14 +95,26 @@ def payback_from_effects(
     res.prices = price_matrix(main.sources, _mapping(cfg, basis), res.table)
     res.effects, res.gross = main, gross if gross is not None and gross.n_months else None
     if counts:
-        res.counts = protect_linked(
-            counts,
-            [(["analysed", "left_out"], "started"), (["female", "male", "gender_unknown"], "analysed")],
-            min_cell,
-        )
+        res.counts = _protect_persons(counts, min_cell)
     res.by_sex = {g: me for g, me in (by_sex or {}).items() if me.n_months and counts.get(g, 0) >= min_cell}
     res.available = True
     return res
+
+
+# The sexes among all who started are published with the participants, so analysed women + women
+# left out = women who started: a small number of women left out must not follow by subtraction.
+SEX_GROUPS = ("female", "male", "gender_unknown")
+
+
+def _protect_persons(counts: dict[str, int], min_cell: int):
+    """The payback persons protected together with the participants' sexes they are drawn from."""
+    relations = [(["analysed", "left_out"], "started"), (list(SEX_GROUPS), "analysed")]
+    fixed = []
+    if all(f"started_{g}" in counts for g in SEX_GROUPS):
+        relations += [([g, f"left_{g}"], f"started_{g}") for g in SEX_GROUPS]
+        relations.append(([f"left_{g}" for g in SEX_GROUPS], "left_out"))
+        fixed = [f"{k}_{g}" for k in ("started", "left") for g in SEX_GROUPS]
+    return protect_linked(counts, relations, min_cell, fixed=fixed)
 
 
 def _split(pm: PersonMonths, keys: pd.Index) -> pd.DataFrame:
@@ -166,6 +178,12 @@ def payback_analysis(
         "male": int((gender == "male").sum()),
         "gender_unknown": int(gender.isna().sum() + (~gender.isin(SEXES) & gender.notna()).sum()),
     }
+    started_gender = treated["gender"].where(treated["gender"].isin(SEXES))
+    for g in SEXES:
+        counts[f"started_{g}"] = int((started_gender == g).sum())
+    counts["started_gender_unknown"] = int(started_gender.isna().sum())
+    for g in SEX_GROUPS:
+        counts[f"left_{g}"] = counts[f"started_{g}"] - counts[g]
     if net is None:
         by_sex = {
             g: before_after_effects(_split(pm, gender.index[gender == g]), max(cfg.horizons_months), m, sources)

@@ -82,7 +82,7 @@ class Finding:
     """One problem found in a published file."""
 
     file: str
-    kind: str  # "personnummer", "small_cell" or "network"
+    kind: str  # "personnummer", "small_cell", "recoverable", "inconsistent" or "network"
     detail: str
 
     def __str__(self) -> str:
@@ -179,7 +179,21 @@ def scan_report(report_dir: Path, min_cell: int, label: str | None = None) -> li
             )
             for p, v in small_cells(data, min_cell)
         )
+        findings.extend(_recoverable(data, min_cell, f"{label}/results.json"))
     return findings
+
+
+def _recoverable(data: dict, min_cell: int, name: str) -> list[Finding]:
+    """Hidden counts a reader can work out by combining the report's tables (the value is not repeated)."""
+    from analysis.disclosure.audit import audit_report
+
+    out = []
+    for f in audit_report(data, min_cell).findings:
+        if f.kind == "recovered":
+            out.append(Finding(name, "recoverable", f"{f.cell} can be worked out from the other published tables"))
+        else:
+            out.append(Finding(name, "inconsistent", f.text))
+    return out
 
 
 def scan_file(path: Path) -> list[Finding]:

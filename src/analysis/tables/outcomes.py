@@ -45,7 +45,7 @@ from analysis.disclosure.proportions import (
     MISSING,
     BinaryShares,
     Distribution,
-    binary_shares,
+    binary_from_distribution,
     distribution,
 )
 from analysis.disclosure.published import (
@@ -73,7 +73,15 @@ from analysis.project.codes import DEFAULT_SELF_SUPPORTING, DEFAULT_WORK_OR_STUD
 from analysis.project.config import DEFAULT_FOLLOWUP_MONTHS_AFTER_EXIT
 from analysis.project.contract import PERSON_KEY
 from analysis.project.dates import DAYS_PER_MONTH
-from analysis.tables.participants import AGE_BINS, VARIABLES, age_group_order, populations, prepare
+from analysis.tables.participants import (
+    AGE_BINS,
+    VARIABLES,
+    age_group_order,
+    participant_tables,
+    populations,
+    prepare,
+    published_margins,
+)
 
 INCOME_CATS = list(INCOME) + [MISSING]
 UNKNOWN = "unknown"  # a status recorded as unknown: not counted as "not in work or study" where status is known  # same rows at every time point
@@ -353,7 +361,7 @@ class OutcomesResult:
 # --------------------------------------------------------------------------
 
 
-def _status_dist(df, variable, by, min_cell, age_bins, tracks, population) -> Distribution:
+def _status_dist(df, variable, by, min_cell, age_bins, tracks, population, overall=None, margin=None) -> Distribution:
     groups: Sequence[Any] | None = None
     if by == "age_group":
         groups = age_group_order(age_bins)
@@ -371,6 +379,8 @@ def _status_dist(df, variable, by, min_cell, age_bins, tracks, population) -> Di
         rows_are="status",
         groups_are=VARIABLES.get(by, (None, by))[1] if by else None,
         population=population,
+        total_column=None if overall is None else overall.protected.hidden["count"],
+        total_row=margin,
     )
 
 
@@ -416,18 +426,27 @@ def outcome_tables(
     has_track = bool(tracks) or ("track" in p and p["track"].notna().any())
     subgroups = [g for g in subgroups if g in p and (g != "track" or has_track)]
 
-    def dist(df, by, population, variable="exit_status"):
-        return _status_dist(df, variable, by, min_cell, age_bins, tracks, population)
+    def dist(df, by, population, variable="exit_status", overall=None, margin=None):
+        return _status_dist(df, variable, by, min_cell, age_bins, tracks, population, overall, margin)
 
+    # When everyone has exited, the exited by sex, age... are the participant tables' margins.
+    margins: dict[str, pd.Series] = {}
+    if bool((pop["exited"] == pop["enrolled"]).all()):
+        described = participant_tables(
+            participants, data_end, config, min_cell=min_cell, age_bins=age_bins, tracks=tracks
+        )
+        margins = published_margins(described.tables)
     exit_status = dist(ex, None, "exited")
-    exit_by = {g: dist(ex, g, "exited") for g in subgroups}
+    exit_by = {g: dist(ex, g, "exited", overall=exit_status, margin=margins.get(g)) for g in subgroups}
     wos_exit = ex["exit_status"].isin(wos)
+    # an exit status "unknown" is not "not in work or study": it stays out of the known-status denominator
+    known_exit = ex["exit_status"].notna() & (ex["exit_status"] != UNKNOWN)
     wos_by = {
-        g: binary_shares(
-            wos_exit,
-            ex[g],
+        g: binary_from_distribution(
+            exit_by[g],
+            wos,
+            (UNKNOWN, MISSING),
             name="work_or_study_at_exit",
-            min_cell=min_cell,
             groups_are=VARIABLES.get(g, (None, g))[1],
         )
         for g in subgroups
@@ -436,8 +455,6 @@ def outcome_tables(
     fw = assign_waves(followups, participants, data_end, waves)
     end = pd.Timestamp(data_end)
     wave_results = []
-    # an exit status "unknown" is not "not in work or study": it stays out of the known-status denominator
-    known_exit = ex["exit_status"].notna() & (ex["exit_status"] != UNKNOWN)
     wos_rows = [_wos_row("exit", int(wos_exit.sum()), int(known_exit.sum()), len(ex), len(ex), min_cell, rate=False)]
     income_tp = {
         "start": distribution(
@@ -510,7 +527,7 @@ def _followup_wave(ex, fw, w, end, wos, min_cell, dist, subgroups) -> tuple[Wave
     known = fu["status"].notna() & (fu["status"] != UNKNOWN)
     row = _wos_row(str(w), int(fu["status"].isin(wos).sum()), int(known.sum()), len(fu), len(elig), min_cell)
     status = dist(fu, None, f"followed_up_{w}", variable="status")
-    status_by = {g: dist(fu, g, f"followed_up_{w}", variable="status") for g in subgroups}
+    status_by = {g: dist(fu, g, f"followed_up_{w}", variable="status", overall=status) for g in subgroups}
     trans = None
     if len(fu):
         ct = pd.crosstab(fu["exit_status"].fillna(MISSING), fu["status"].fillna(MISSING))

@@ -200,11 +200,14 @@ def describe(
     age_bins: Sequence[int] = AGE_BINS,
     support_bins: Sequence[int] = SUPPORT_BINS_MONTHS,
     tracks: Sequence[str] | None = None,
+    total_column: pd.Series | None = None,
+    total_row: pd.Series | None = None,
 ) -> Distribution:
     """One descriptive table: ``variable`` (rows) by ``by`` (columns) among ``population``.
 
     ``variable``/``by`` may be any participants column or the derived
-    ``age_group`` / ``support_group``.
+    ``age_group`` / ``support_group``. ``total_column``/``total_row``: the hidden masks of the
+    same margins in another published table (see :func:`~analysis.disclosure.proportions.distribution`).
     """
     p = prepare(participants, age_bins, support_bins)
     p = p[populations(participants, data_end)[population]]
@@ -229,7 +232,33 @@ def describe(
         rows_are=VARIABLES.get(variable, (None, variable))[1],
         groups_are=VARIABLES.get(by, (None, by))[1] if by else None,
         population=population,
+        total_column=total_column,
+        total_row=total_row,
     )
+
+
+def _margin(dist: Distribution, axis: str) -> pd.Series:
+    """The hidden mask of a published margin: a 1-D table's counts, or a 2-D table's total column/row."""
+    hidden = dist.protected.hidden
+    if dist.by is None:
+        return hidden["count"]
+    return hidden[TOTAL] if axis == "rows" else hidden.loc[TOTAL]
+
+
+def published_margins(tables: dict[str, Distribution]) -> dict[str, pd.Series]:
+    """The hidden mask of each variable's distribution among the enrolled, where it is first published.
+
+    Other tables of the same persons (the breakdowns by track, the exit tables when everyone
+    has exited) hide these margins exactly so, never differently.
+    """
+    out: dict[str, pd.Series] = {}
+    if "gender_by_age" in tables:
+        out["gender"] = tables["gender_by_age"].protected.hidden.loc[TOTAL]
+        out["age_group"] = _margin(tables["gender_by_age"], "rows")
+    for v in ("referred_by", "origin", "education", "income_at_start", "track"):
+        if v in tables:
+            out[v] = _margin(tables[v], "rows")
+    return out
 
 
 @dataclass
@@ -375,19 +404,22 @@ def participant_tables(
     if planned is None and config is not None:
         planned = config.planned_participants
     kw: dict[str, Any] = dict(min_cell=min_cell, age_bins=age_bins, support_bins=support_bins, tracks=tracks)
-    tables = {
-        "referred_by": describe(participants, "referred_by", data_end, **kw),
-        "support_before_by_agency": describe(participants, "support_group", data_end, "referred_by", **kw),
-        "gender_by_age": describe(participants, "age_group", data_end, "gender", **kw),
-        "origin": describe(participants, "origin", data_end, **kw),
-        "education": describe(participants, "education", data_end, **kw),
-        "income_at_start": describe(participants, "income_at_start", data_end, **kw),
-    }
+    # Breakdowns after the margins they share: each margin is hidden as where it is first published.
+    tables = {"referred_by": describe(participants, "referred_by", data_end, **kw)}
+    tables["support_before_by_agency"] = describe(
+        participants, "support_group", data_end, "referred_by", total_row=_margin(tables["referred_by"], "rows"), **kw
+    )
+    tables["gender_by_age"] = describe(participants, "age_group", data_end, "gender", **kw)
+    for v in ("origin", "education", "income_at_start"):
+        tables[v] = describe(participants, v, data_end, **kw)
     has_tracks = bool(tracks) or ("track" in participants and participants["track"].notna().any())
     if has_tracks:
         tables["track"] = describe(participants, "track", data_end, **kw)
+        margins = published_margins(tables)
         for v in ("referred_by", "gender", "age_group", "origin", "education", "income_at_start"):
-            tables[f"{v}_by_track"] = describe(participants, v, data_end, "track", **kw)
+            tables[f"{v}_by_track"] = describe(
+                participants, v, data_end, "track", total_column=margins[v], total_row=margins["track"], **kw
+            )
     return ParticipantsResult(
         flow=participant_flow(participants, data_end, planned, min_cell, anonymous),
         tables=tables,
