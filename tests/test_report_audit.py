@@ -150,3 +150,33 @@ def test_the_publication_scan_refuses_a_recoverable_cell_without_repeating_it(tm
     results["participants"]["tables"].pop("gender_by_track")
     (tmp_path / "results.json").write_text(json.dumps(results), encoding="utf-8")
     assert [f for f in scan_report(tmp_path, 5) if f.kind == "recoverable"] == []
+
+
+def test_work_or_study_by_group_leaves_unknown_out_and_shows_only_what_the_exit_table_implies():
+    from analysis.disclosure.proportions import binary_from_distribution
+
+    status = ["work"] * 14 + ["study"] * 9 + ["job_seeking"] * 12 + ["unknown"] * 6 + ["sick"] * 3
+    df = pd.DataFrame({"exit_status": status, "gender": (["female", "male"] * 22)})
+    overall = distribution(df, "exit_status", rows_are="status", population="exited")
+    by = distribution(
+        df,
+        "exit_status",
+        "gender",
+        rows_are="status",
+        population="exited",
+        total_column=overall.protected.hidden["count"],
+    )
+    shares = binary_from_distribution(by, ["work", "study"], ["unknown"], name="wos")
+    total = shares.table.set_index("column").loc[TOTAL]
+    assert (total["n"], total["successes"]) == (38, 23)  # the six unknown are not "not in work or study"
+    pt, src = shares.protected, by.protected
+    for col in pt.counts.columns:
+        if (
+            src.hidden.loc[["work", "study"], col].any()
+            and not src.hidden.loc[["job_seeking", "sick", "unknown"], col].any()
+        ):
+            assert not pt.hidden.loc["yes", col]  # the column's total minus the rest: hiding it would protect nothing
+    results = {"outcomes": {"exit_status_by": {"gender": by.published().to_results()}}}
+    results["outcomes"]["work_or_study"] = {"codes": ["work", "study"]}
+    results["outcomes"]["work_or_study_at_exit_by"] = {"gender": shares.published().to_results()}
+    assert audit_report(results, 5).findings == []

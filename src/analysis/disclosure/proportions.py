@@ -29,6 +29,8 @@ from analysis.disclosure.suppression import (
     DEFAULT_MIN_CELL,
     TOTAL,
     ProtectedTable,
+    _lines_2d,
+    combination_range,
     protect_counts,
     protect_shares,
 )
@@ -258,6 +260,7 @@ class BinaryShares:
             rows_are=self.groups_are,
             min_cell=self.min_cell,
         )
+        table.withheld = pt.exposed  # protection failed (or its source table's did): not published
         for r in self.table.itertuples():
             col = r.column
             hidden = bool(pt.hidden.loc["yes", col] or pt.hidden.loc["no", col] or pt.hidden.loc[TOTAL, col])
@@ -335,15 +338,15 @@ def binary_from_distribution(
     report-wide audit in :mod:`analysis.disclosure.audit` finds such pairs).
     """
     pt = dist.protected
-    counts, hidden = pt.counts, pt.hidden
+    counts = pt.counts
     cols = list(counts.columns)
     yes_rows = [c for c in counts.index if c in set(successes)]
     out_rows = [c for c in counts.index if c in set(unknown)]
     yes = counts.loc[yes_rows].sum(axis=0) if yes_rows else pd.Series(0, index=cols)
     n = counts.loc[TOTAL] - (counts.loc[out_rows].sum(axis=0) if out_rows else 0)
     values = pd.DataFrame([yes, n - yes, n], index=["yes", "no", TOTAL], columns=cols).astype("int64")
-    yes_hidden = hidden.loc[yes_rows].any(axis=0) if yes_rows else pd.Series(False, index=cols)
-    n_hidden = hidden.loc[[TOTAL, *out_rows]].any(axis=0)
+    yes_hidden = pd.Series({c: not _follows(pt, yes_rows, [], c) for c in cols})
+    n_hidden = pd.Series({c: not _follows(pt, [TOTAL], out_rows, c) for c in cols})
     masks = pd.DataFrame([yes_hidden, yes_hidden | n_hidden, n_hidden], index=values.index, columns=cols)
     small = (values > 0) & (values < pt.min_cell)
     masks.loc["no"] |= small.loc["no"]  # a small "no" would show beside its share
@@ -356,3 +359,28 @@ def binary_from_distribution(
     st.insert(0, "group", ["all" if c == TOTAL else c for c in keep])
     st.insert(1, "column", keep)
     return BinaryShares(name, dist.by, st.reset_index(drop=True), prot, groups_are or dist.groups_are)
+
+
+def _follows(pt: ProtectedTable, plus: Sequence, minus: Sequence, col: object) -> bool:
+    """Whether sum(cells ``plus``) - sum(cells ``minus``) of column ``col`` follows from the published table."""
+    if not any(pt.hidden.loc[r, col] for r in [*plus, *minus]):
+        return True
+    if not pt.margins:
+        return False
+    shape = pt.counts.shape
+    n_rows = shape[0] - 1
+    lines = [(list(range(n_rows)), n_rows)] if pt.one_dimensional else _lines_2d(n_rows, shape[1] - 1)
+    j, w = pt.counts.columns.get_loc(col), shape[1]
+    weights: dict[int, float] = {}
+    for r, sign in [(r, 1.0) for r in plus] + [(r, -1.0) for r in minus]:
+        k = pt.counts.index.get_loc(r) * w + j
+        weights[k] = weights.get(k, 0.0) + sign
+    lo, hi = combination_range(
+        pt.counts.to_numpy(dtype=float).ravel(),
+        lines,
+        pt.hidden.to_numpy().ravel(),
+        pt.primary.to_numpy().ravel(),
+        weights,
+        pt.min_cell,
+    )
+    return bool(hi - lo < 1e-6)

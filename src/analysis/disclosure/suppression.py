@@ -75,6 +75,61 @@ def _bounds(
     return out
 
 
+def combination_range(
+    values: Sequence[float] | np.ndarray,
+    lines: Sequence[Line],
+    hidden: Sequence[bool] | np.ndarray,
+    primary: Sequence[bool] | np.ndarray,
+    weights: dict[int, float],
+    min_cell: int = DEFAULT_MIN_CELL,
+    protect_zeros: bool = False,
+) -> tuple[float, float]:
+    """Smallest and largest value a reader can give ``sum(weights[c] * cell c)`` from the published table.
+
+    Used to decide whether a number computed from a protected table (a sum of its cells) follows
+    from what the table shows: then hiding it protects nothing.
+    """
+    from scipy.optimize import linprog
+
+    vals = np.asarray(values, dtype=float)
+    hid = np.asarray(hidden, dtype=bool)
+    idx = np.flatnonzero(hid)
+    known = sum(w * vals[c] for c, w in weights.items() if not hid[c])
+    if idx.size == 0:
+        return known, known
+    pos = {int(c): k for k, c in enumerate(idx)}
+    a_eq, b_eq = [], []
+    for interior, total in lines:
+        row = np.zeros(idx.size)
+        rhs = 0.0
+        for c, sign in [(c, 1.0) for c in interior] + [(total, -1.0)]:
+            if hid[c]:
+                row[pos[c]] += sign
+            else:
+                rhs -= sign * vals[c]
+        if row.any():
+            a_eq.append(row)
+            b_eq.append(rhs)
+    obj = np.zeros(idx.size)
+    for c, w in weights.items():
+        if hid[c]:
+            obj[pos[c]] += w
+    if not obj.any():
+        return known, known
+    bounds = _bounds(vals, hid, np.asarray(primary, dtype=bool), min_cell, protect_zeros)
+    out = []
+    for sign in (1.0, -1.0):
+        r = linprog(
+            sign * obj,
+            A_eq=np.array(a_eq) if a_eq else None,
+            b_eq=np.array(b_eq) if b_eq else None,
+            bounds=bounds,
+            method="highs",
+        )
+        out.append((sign * r.fun if r.status == 0 else sign * np.inf) + known)
+    return out[0], out[1]
+
+
 def audit(
     values: Sequence[float] | np.ndarray,
     lines: Sequence[Line],
