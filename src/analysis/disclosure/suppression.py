@@ -206,19 +206,34 @@ def _complement(
     totals: set[int],
     prefer: frozenset[int] = frozenset(),
     fixed: frozenset[int] = frozenset(),
+    pinned_by_fixed: frozenset[int] = frozenset(),
 ) -> int | None:
     """The smallest visible non-zero cell among ``candidates``: preferred cells first, then interior cells.
 
-    ``fixed`` cells are published in another table and cannot be hidden here.
+    ``fixed`` cells are published in another table and cannot be hidden here; ``pinned_by_fixed``
+    cells lie on a line whose other cells are all fixed and shown, so hiding them protects nothing.
     """
     best = None
     for c in candidates:
-        if hidden[c] or values[c] <= 0 or c in fixed:
+        if hidden[c] or values[c] <= 0 or c in fixed or c in pinned_by_fixed:
             continue
         key = (c not in prefer, c in totals, values[c], c)
         if best is None or key < best[0]:
             best = (key, c)
     return None if best is None else best[1]
+
+
+def _pinned_by_fixed(lines: Sequence[Line], hidden: np.ndarray, fixed: frozenset[int]) -> frozenset[int]:
+    """Cells on a line whose every other cell is fixed (shown elsewhere) and not hidden."""
+    if not fixed:
+        return frozenset()
+    out = set()
+    for interior, total in lines:
+        cells = [*interior, total]
+        for c in cells:
+            if all(o in fixed and not hidden[o] for o in cells if o != c):
+                out.add(c)
+    return frozenset(out)
 
 
 def _suppress(
@@ -237,6 +252,7 @@ def _suppress(
     if not lines:
         return primary, hidden, False
     totals = {t for _, t in lines}
+    useless = _pinned_by_fixed(lines, hidden, fixed)
     # A primary that cannot be pinned by anything (min_cell <= 2 and zeros shown) is skipped by the audit.
     pinned_by_marker = primary & ((min_cell - 1) == (0 if protect_zeros else 1))
     for _ in range(values.size + 1):
@@ -247,7 +263,7 @@ def _suppress(
             for interior, total in lines:
                 cells = list(interior) + [total]
                 if int(hidden[cells].sum()) == 1:
-                    c = _complement(values, hidden, cells, totals, prefer, fixed)
+                    c = _complement(values, hidden, cells, totals, prefer, fixed, useless)
                     if c is not None:
                         hidden[c] = True
                         changed = True
@@ -262,9 +278,9 @@ def _suppress(
             return primary, hidden, False
         cell = int(pinned.iloc[0]["cell"])
         near = sorted({c for interior, total in lines if cell in interior or cell == total for c in [*interior, total]})
-        c = _complement(values, hidden, near, totals, prefer, fixed)
+        c = _complement(values, hidden, near, totals, prefer, fixed, useless)
         if c is None:
-            c = _complement(values, hidden, range(values.size), totals, prefer, fixed)
+            c = _complement(values, hidden, range(values.size), totals, prefer, fixed, useless)
         if c is None:
             break  # everything that could be hidden is hidden, and a cell is still pinned (zeros around it)
         hidden[c] = True

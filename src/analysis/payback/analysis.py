@@ -16,6 +16,7 @@ import datetime as dt
 
 import pandas as pd
 
+from analysis.disclosure.proportions import MISSING
 from analysis.disclosure.suppression import DEFAULT_MIN_CELL, protect_linked
 from analysis.effects.design import persons
 from analysis.payback.costs import cost_table
@@ -30,6 +31,7 @@ from analysis.payback.inputs import (
 from analysis.payback.pricing import price_matrix
 from analysis.payback.result import PaybackResult
 from analysis.payback.weights import WeightedDesign, ipw_design
+from analysis.tables.participants import describe, published_margins
 
 SEXES = ("female", "male")
 
@@ -61,6 +63,7 @@ def payback_from_effects(
     counts: dict[str, int] | None = None,
     by_sex: dict[str, MonthEffects] | None = None,
     weights_method: str | None = None,
+    published_sexes: pd.Series | None = None,
 ) -> PaybackResult:
     """Price month effects (net against a comparison group, and/or the before/after change) for a project.
 
@@ -95,7 +98,7 @@ def payback_from_effects(
     res.prices = price_matrix(main.sources, _mapping(cfg, basis), res.table)
     res.effects, res.gross = main, gross if gross is not None and gross.n_months else None
     if counts:
-        res.counts = _protect_persons(counts, min_cell)
+        res.counts = _protect_persons(counts, min_cell, published_sexes)
     res.by_sex = {g: me for g, me in (by_sex or {}).items() if me.n_months and counts.get(g, 0) >= min_cell}
     res.available = True
     return res
@@ -106,15 +109,24 @@ def payback_from_effects(
 SEX_GROUPS = ("female", "male", "gender_unknown")
 
 
-def _protect_persons(counts: dict[str, int], min_cell: int):
-    """The payback persons protected together with the participants' sexes they are drawn from."""
+def _protect_persons(counts: dict[str, int], min_cell: int, published_sexes: pd.Series | None = None):
+    """The payback persons protected together with the participants' sexes they are drawn from.
+
+    ``published_sexes`` is the participant tables' hidden mask by sex (None when unknown): a sex
+    shown there cannot be hidden here, one hidden there is hidden here too. The persons left
+    out by sex are published nowhere, so they never serve as complementary cells.
+    """
     relations = [(["analysed", "left_out"], "started"), (list(SEX_GROUPS), "analysed")]
-    fixed = []
+    fixed: list[str] = []
+    force: list[str] = []
     if all(f"started_{g}" in counts for g in SEX_GROUPS):
         relations += [([g, f"left_{g}"], f"started_{g}") for g in SEX_GROUPS]
         relations.append(([f"left_{g}" for g in SEX_GROUPS], "left_out"))
-        fixed = [f"{k}_{g}" for k in ("started", "left") for g in SEX_GROUPS]
-    return protect_linked(counts, relations, min_cell, fixed=fixed)
+        fixed = [f"left_{g}" for g in SEX_GROUPS]
+        for g, key in zip(SEX_GROUPS, (*SEXES, MISSING)):
+            if published_sexes is not None and key in published_sexes.index:
+                (force if bool(published_sexes[key]) else fixed).append(f"started_{g}")
+    return protect_linked(counts, relations, min_cell, force=force, fixed=fixed)
 
 
 def _split(pm: PersonMonths, keys: pd.Index) -> pd.DataFrame:
@@ -190,8 +202,24 @@ def payback_analysis(
             for g in SEXES
         }
     return payback_from_effects(
-        net, gross, config, basis=basis, counts=counts, by_sex=by_sex, weights_method=weights_method
+        net,
+        gross,
+        config,
+        basis=basis,
+        counts=counts,
+        by_sex=by_sex,
+        weights_method=weights_method,
+        published_sexes=_published_sexes(tables, config, data_end),
     )
+
+
+def _published_sexes(tables: dict, config, data_end: dt.date) -> pd.Series | None:
+    """How the participant tables hide the participants by sex (the same persons as those who started)."""
+    part = tables.get("participants")
+    if part is None or not len(part) or not {"gender", "age_at_start"} <= set(part.columns):
+        return None
+    described = describe(part, "age_group", data_end, "gender", min_cell=int(config.min_cell))
+    return published_margins({"gender_by_age": described}).get("gender")
 
 
 def _by_sex(
