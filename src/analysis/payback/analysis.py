@@ -158,14 +158,7 @@ def payback_analysis(
             by_sex = _by_sex(frame, pm, analysed, design, max(cfg.horizons_months), m, sources)
     gross = before_after_effects(_split(pm, analysed), max(cfg.horizons_months), m, sources)
     gender = treated.set_index(treated["person_key"].astype(str))["gender"].reindex(analysed)
-    counts = {
-        "started": len(treated),
-        "analysed": len(analysed),
-        "left_out": len(treated) - len(analysed),
-        "female": int((gender == "female").sum()),
-        "male": int((gender == "male").sum()),
-        "gender_unknown": int(gender.isna().sum() + (~gender.isin(SEXES) & gender.notna()).sum()),
-    }
+    counts = _counts(treated, analysed, gender)
     if net is None:
         by_sex = {
             g: before_after_effects(_split(pm, gender.index[gender == g]), max(cfg.horizons_months), m, sources)
@@ -174,6 +167,18 @@ def payback_analysis(
     return payback_from_effects(
         net, gross, config, basis=basis, counts=counts, by_sex=by_sex, weights_method=weights_method
     )
+
+
+def _counts(treated: pd.DataFrame, analysed: pd.Index, gender: pd.Series) -> dict[str, int]:
+    """Participants started, analysed and left out, and the analysed by gender."""
+    return {
+        "started": len(treated),
+        "analysed": len(analysed),
+        "left_out": len(treated) - len(analysed),
+        "female": int((gender == "female").sum()),
+        "male": int((gender == "male").sum()),
+        "gender_unknown": int(gender.isna().sum() + (~gender.isin(SEXES) & gender.notna()).sum()),
+    }
 
 
 def _by_sex(
