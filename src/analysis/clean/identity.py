@@ -120,24 +120,13 @@ def _parse_unique(text: pd.Series, today: dt.date) -> pd.DataFrame:
     import pyarrow.compute as pc
 
     n = len(text)
-    arr = pa.array(text.to_numpy(dtype=object), type=pa.string())
-    compact = pc.replace_substring(pc.utf8_trim_whitespace(arr), " ", "")
-    # SPSS and Excel deliver numbers as floats: "199001011234.0"
-    compact = pc.if_else(
-        pc.match_substring_regex(compact, r"^\d+\.0$"), pc.utf8_slice_codeunits(compact, 0, -2), compact
-    )
+    compact = _compact_ids(text)
     parts = pc.extract_regex(compact, _SHAPE_NAMED)
     shaped = parts.is_valid().to_numpy(zero_copy_only=False)
-    reason = np.full(n, None, dtype=object)
-    if (~shaped).any():
-        letters = pc.match_substring_regex(compact, "[A-Za-z]").to_numpy(zero_copy_only=False)
-        n_digits = pc.count_substring_regex(compact, r"\d").to_numpy(zero_copy_only=False)
-        reason[~shaped] = [f"wrong length ({d} digits; expected 10 or 12)" for d in n_digits[~shaped]]
-        reason[~shaped & letters] = "contains letters"
     out = pd.DataFrame(
         {
             "valid": np.zeros(n, bool),
-            "reason": reason,
+            "reason": _shape_reasons(compact, shaped),
             "normalized": None,
             "birth_date": pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]"),
             "gender": None,
@@ -151,6 +140,48 @@ def _parse_unique(text: pd.Series, today: dt.date) -> pd.DataFrame:
     ten = _fixed_width_digits(
         pc.binary_join_element_wise(pc.struct_field(p, "date6"), pc.struct_field(p, "tail"), ""), 10
     )
+    year, month, real_day, coordination = _birth_year_month_day(p, ten, today)
+    birth, valid, why = _check_birth(ten, year, month, real_day, today)
+    out.loc[idx, "reason"] = why
+    out.loc[idx, "valid"] = valid
+    twelve = np.column_stack([year // 1000 % 10, year // 100 % 10, ten]).astype(np.uint8) + 48
+    normalized = np.ascontiguousarray(twelve).view("S12").ravel().astype("U12").astype(object)
+    out.loc[idx, "normalized"] = np.where(valid, normalized, NO_TEXT)
+    out.loc[idx, "birth_date"] = pd.DatetimeIndex(np.where(valid, birth, np.datetime64("NaT")).astype("datetime64[ns]"))
+    out.loc[idx, "gender"] = np.where(valid, np.where(ten[:, 8] % 2 == 0, "female", "male"), NO_TEXT)
+    out.loc[idx, "coordination"] = valid & coordination
+    return out
+
+
+def _compact_ids(text: pd.Series):
+    """The ids as a pyarrow string array without surrounding or inner spaces and without a float's ``.0``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(text.to_numpy(dtype=object), type=pa.string())
+    compact = pc.replace_substring(pc.utf8_trim_whitespace(arr), " ", "")
+    # SPSS and Excel deliver numbers as floats: "199001011234.0"
+    return pc.if_else(pc.match_substring_regex(compact, r"^\d+\.0$"), pc.utf8_slice_codeunits(compact, 0, -2), compact)
+
+
+def _shape_reasons(compact, shaped: np.ndarray) -> np.ndarray:
+    """Why each id not shaped like a personnummer is refused (letters, or the number of digits); else None."""
+    import pyarrow.compute as pc
+
+    reason = np.full(len(shaped), None, dtype=object)
+    if (~shaped).any():
+        letters = pc.match_substring_regex(compact, "[A-Za-z]").to_numpy(zero_copy_only=False)
+        n_digits = pc.count_substring_regex(compact, r"\d").to_numpy(zero_copy_only=False)
+        reason[~shaped] = [f"wrong length ({d} digits; expected 10 or 12)" for d in n_digits[~shaped]]
+        reason[~shaped & letters] = "contains letters"
+    return reason
+
+
+def _birth_year_month_day(p, ten: np.ndarray, today: dt.date) -> tuple[np.ndarray, ...]:
+    """Birth year (century from the 12-digit form, else guessed), month, day and the coordination-number flag."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     century = pc.struct_field(p, "century")
     has_head = pc.not_equal(century, "").to_numpy(zero_copy_only=False)
     head = pc.cast(pc.if_else(pa.array(has_head), century, "0"), pa.int64()).to_numpy(zero_copy_only=False)
@@ -169,6 +200,13 @@ def _parse_unique(text: pd.Series, today: dt.date) -> pd.DataFrame:
     guess = np.where(after_today, guess - 100, guess)
     guess = np.where(plus, guess - 100, guess)
     year = np.where(has_head, head * 100 + yy, guess)
+    return year, month, real_day, coordination
+
+
+def _check_birth(
+    ten: np.ndarray, year: np.ndarray, month: np.ndarray, real_day: np.ndarray, today: dt.date
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The birth date, whether the id is valid (a past calendar date and the check digit) and why not."""
     # a calendar date: month 1..12 and day 1..days in that month (leap years included)
     ok_month = (month >= 1) & (month <= 12)
     first = ((year - 1970) * 12 + np.clip(month, 1, 12) - 1).astype("datetime64[M]")
@@ -183,15 +221,7 @@ def _parse_unique(text: pd.Series, today: dt.date) -> pd.DataFrame:
         "not a valid date of birth",
         np.where(future, "date of birth in the future", np.where(~ok_luhn, "check digit does not match", NO_TEXT)),
     )
-    out.loc[idx, "reason"] = why
-    out.loc[idx, "valid"] = valid
-    twelve = np.column_stack([year // 1000 % 10, year // 100 % 10, ten]).astype(np.uint8) + 48
-    normalized = np.ascontiguousarray(twelve).view("S12").ravel().astype("U12").astype(object)
-    out.loc[idx, "normalized"] = np.where(valid, normalized, NO_TEXT)
-    out.loc[idx, "birth_date"] = pd.DatetimeIndex(np.where(valid, birth, np.datetime64("NaT")).astype("datetime64[ns]"))
-    out.loc[idx, "gender"] = np.where(valid, np.where(ten[:, 8] % 2 == 0, "female", "male"), NO_TEXT)
-    out.loc[idx, "coordination"] = valid & coordination
-    return out
+    return birth, valid, why
 
 
 def pseudonymise(normalized: pd.Series, key: bytes) -> pd.Series:

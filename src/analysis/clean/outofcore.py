@@ -38,6 +38,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -150,25 +151,51 @@ def panel_to_parquet(
     t = {}
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
+    db, con = _panel_database(out_dir, work_dir, memory_limit, threads)
+    rows_read = _load_raw_panel(con, csv_path, delimiter)
+    t["load_csv"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    _register_value_maps(con, known_ids, key, id_type, status_values)
+    t["map_distinct_values"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    _map_rows(con, buckets)
+    t["map_rows"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    dataset = _write_buckets(con, out_dir, buckets)
+    counts = _write_quarantine(con, out_dir)
+    t["write_parquet"] = time.perf_counter() - t0
+    kept = rows_read - int(sum(counts.values()))
+    con.close()
+    db.unlink(missing_ok=True)
+    return PanelConversion(dataset, int(rows_read), int(kept), {k: int(v) for k, v in counts.items()}, int(buckets), t)
+
+
+def _panel_database(out_dir: Path, work_dir: Path | None, memory_limit: str, threads: int) -> tuple[Path, Any]:
+    """A fresh DuckDB database (and spill folder) in ``work_dir`` (default: next to ``out_dir``), and its connection."""
     work_dir = Path(work_dir or out_dir.parent / (out_dir.name + ".work"))
     work_dir.mkdir(parents=True, exist_ok=True)
     db = work_dir / "panel.duckdb"
     db.unlink(missing_ok=True)
-    con = connect(db, memory_limit, threads, work_dir / "spill")
+    return db, connect(db, memory_limit, threads, work_dir / "spill")
+
+
+def _load_raw_panel(con: Any, csv_path: Path, delimiter: str) -> int:
+    """Load the raw panel CSV as text into table ``raw`` (with its file line); return the row count."""
     con.execute(f"""
         CREATE TABLE raw AS
         SELECT row_number() OVER () + 1 AS line, person_id, month, status
         FROM read_csv('{Path(csv_path).as_posix()}', delim='{delimiter}', header=true, all_varchar=true, quote='',
                       columns={{'person_id': 'VARCHAR', 'month': 'VARCHAR', 'status': 'VARCHAR'}})""")
-    rows_read = con.execute("SELECT count(*) FROM raw").fetchone()[0]
-    t["load_csv"] = time.perf_counter() - t0
+    return con.execute("SELECT count(*) FROM raw").fetchone()[0]
 
-    t0 = time.perf_counter()
-    ids = con.execute("SELECT DISTINCT person_id FROM raw").df()["person_id"]
-    id_map = _id_map(ids, known_ids, key, id_type)
-    months_raw = con.execute("SELECT DISTINCT month FROM raw").df()["month"]
+
+def _month_map(months_raw: pd.Series) -> pd.DataFrame:
+    """Raw month text -> parsed month and the reason it is refused (``NO_TEXT`` when readable)."""
     parsed, bad = parse_month(months_raw.astype(object))
-    month_map = pd.DataFrame(
+    return pd.DataFrame(
         {
             "raw_month": months_raw.astype(object),
             "month": parsed.dt.date,
@@ -179,11 +206,14 @@ def panel_to_parquet(
             ),
         }
     )
-    status_raw = con.execute("SELECT DISTINCT status FROM raw").df()["status"]
+
+
+def _status_map(status_raw: pd.Series, status_values: dict[str, str] | None) -> pd.DataFrame:
+    """Raw status label -> status code and the reason it is refused (``NO_TEXT`` when known)."""
     mapping = labels.value_map("panel_status")
     mapping.update({labels.normalise(k): v for k, v in (status_values or {}).items()})
     codes = status_raw.map(lambda v: mapping.get(labels.normalise(v)) if isinstance(v, str) and v.strip() else None)
-    status_map = pd.DataFrame(
+    return pd.DataFrame(
         {
             "raw_status": status_raw.astype(object),
             "status": codes.astype(object),
@@ -194,13 +224,24 @@ def panel_to_parquet(
             ),
         }
     )
+
+
+def _register_value_maps(
+    con: Any, known_ids: dict[str, str], key: bytes | None, id_type: str, status_values: dict[str, str] | None
+) -> None:
+    """Map each distinct id, month and status once in pandas and register the maps as DuckDB views."""
+    ids = con.execute("SELECT DISTINCT person_id FROM raw").df()["person_id"]
+    id_map = _id_map(ids, known_ids, key, id_type)
+    month_map = _month_map(con.execute("SELECT DISTINCT month FROM raw").df()["month"])
+    status_map = _status_map(con.execute("SELECT DISTINCT status FROM raw").df()["status"], status_values)
     con.register("id_map", id_map)
     con.register("month_map", month_map)
     con.register("status_map", status_map)
-    t["map_distinct_values"] = time.perf_counter() - t0
 
+
+def _map_rows(con: Any, buckets: int) -> None:
+    """Build table ``mapped`` from ``raw`` and the value maps, then drop ``raw``."""
     # One pass: every row gets its key, month, code and the first reason it breaks (if any).
-    t0 = time.perf_counter()
     con.execute(f"""
         CREATE TABLE mapped AS
         SELECT r.line, i.person_key, m.month, s.status,
@@ -211,10 +252,11 @@ def panel_to_parquet(
         LEFT JOIN month_map m ON r.month IS NOT DISTINCT FROM m.raw_month
         LEFT JOIN status_map s ON r.status IS NOT DISTINCT FROM s.raw_status""")
     con.execute("DROP TABLE raw")
-    t["map_rows"] = time.perf_counter() - t0
 
+
+def _write_buckets(con: Any, out_dir: Path, buckets: int) -> Path:
+    """Write the kept rows as ``panel/bucket=<b>/part.parquet`` under a fresh ``out_dir``; return ``panel``."""
     # Per bucket: the first row of each (person, month) is kept, later ones quarantined.
-    t0 = time.perf_counter()
     if out_dir.exists():
         shutil.rmtree(out_dir)
     dataset = out_dir / "panel"
@@ -234,17 +276,15 @@ def panel_to_parquet(
             [RULES["duplicate_month"].code],
         )
     con.execute("DROP TABLE IF EXISTS part")
+    return dataset
+
+
+def _write_quarantine(con: Any, out_dir: Path) -> dict[str, int]:
+    """Write the line and reason of every refused row to ``quarantine.parquet``; return the count per reason."""
     quarantine = out_dir / QUARANTINE
     con.execute(f"""COPY (SELECT line AS row, reason FROM mapped WHERE reason IS NOT NULL ORDER BY line)
                     TO '{quarantine.as_posix()}' (FORMAT parquet)""")
-    counts = dict(
-        con.execute("SELECT reason, count(*) FROM mapped WHERE reason IS NOT NULL GROUP BY reason").fetchall()
-    )
-    t["write_parquet"] = time.perf_counter() - t0
-    kept = rows_read - int(sum(counts.values()))
-    con.close()
-    db.unlink(missing_ok=True)
-    return PanelConversion(dataset, int(rows_read), int(kept), {k: int(v) for k, v in counts.items()}, int(buckets), t)
+    return dict(con.execute("SELECT reason, count(*) FROM mapped WHERE reason IS NOT NULL GROUP BY reason").fetchall())
 
 
 def _month_number_sql(col: str) -> str:
@@ -326,7 +366,15 @@ def first_spells_out_of_core(
         memory_limit,
         threads,
         temp_dir,
-        f"""
+        _first_spell_sql(g),
+        [PERSON_KEY, "spell_no", "s", "e", "months", "duration", "event", "left_censored"],
+    )
+    return _first_spell_frame(out, persons)
+
+
+def _first_spell_sql(g: int) -> str:
+    """DuckDB query of each person's first spell in work or study (gap bridging ``g`` months) per bucket."""
+    return f"""
             obs AS (SELECT person_key, min(m) AS first_m, max(m) AS last_m FROM p GROUP BY person_key),
             w AS (SELECT person_key, m, lag(m) OVER (PARTITION BY person_key ORDER BY m) AS prev FROM p WHERE ws),
             runs AS (SELECT person_key, m,
@@ -344,9 +392,11 @@ def first_spells_out_of_core(
                    m.s = m.first_m AS left_censored
             FROM marked m JOIN persons_ref r USING (person_key)
             WHERE m.s >= r.a AND m.s <> m.first_m
-            QUALIFY row_number() OVER (PARTITION BY m.person_key ORDER BY m.spell_no) = 1""",
-        [PERSON_KEY, "spell_no", "s", "e", "months", "duration", "event", "left_censored"],
-    )
+            QUALIFY row_number() OVER (PARTITION BY m.person_key ORDER BY m.spell_no) = 1"""
+
+
+def _first_spell_frame(out: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
+    """The first spells with month numbers as timestamps and the columns of ``build_spells``, joined to the persons."""
     out = out.sort_values(PERSON_KEY, kind="stable").reset_index(drop=True)
     to_ts = lambda m: pd.to_datetime(pd.DataFrame({"year": m // 12, "month": m % 12 + 1, "day": 1}))  # noqa: E731
     result = pd.DataFrame(

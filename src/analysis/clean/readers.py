@@ -94,10 +94,6 @@ def _read_csv_arrow(path: Path, spec: FileSpec) -> pd.DataFrame | None:
     error), a row with a different number of fields, or a quote character in any
     value (quoted fields may hold the delimiter or a line break).
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
-
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
     if b"\x00" in head[:4096]:
@@ -117,44 +113,61 @@ def _read_csv_arrow(path: Path, spec: FileSpec) -> pd.DataFrame | None:
         names = lines[0].split(delimiter)
         if len(set(names)) != len(names) or any('"' in n for n in names):
             return None
-        as_dictionary = pa.dictionary(pa.int32(), pa.string())
-        try:
-            table = pacsv.read_csv(
-                path,
-                read_options=pacsv.ReadOptions(
-                    encoding="utf8" if enc in ("utf-8", "utf-8-sig") else enc,
-                    block_size=1 << 26,
-                    column_names=names,
-                    skip_rows=1,
-                ),
-                parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=False),
-                convert_options=pacsv.ConvertOptions(
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                    column_types=dict.fromkeys(names, as_dictionary),
-                    include_missing_columns=False,
-                    check_utf8=True,
-                ),
-            )
-        except (pa.ArrowInvalid, UnicodeDecodeError):
+        table = _arrow_table(path, enc, delimiter, names)
+        if table is None:
             continue
-        table = table.unify_dictionaries()
-        columns = {}
-        all_empty: np.ndarray | bool = True  # rows where every field is empty: a blank line
-        for name, col in zip(table.column_names, table.columns):
-            col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-            if pc.any(pc.match_substring(col.dictionary, '"')).as_py():
-                return None
-            codes, categories = _dictionary(col)
-            empty_at = categories.get_indexer([""])[0]
-            all_empty = all_empty & (codes == empty_at) if empty_at >= 0 else False
-            columns[name] = pd.Categorical.from_codes(codes, categories)
-        if np.any(all_empty):
-            return None  # the exact path skips blank lines and keeps the file's line numbers
-        df = pd.DataFrame(columns)
-        df.insert(0, ROW, np.arange(2, len(df) + 2))
-        return df
+        return _arrow_frame(table)
     return None
+
+
+def _arrow_table(path: Path, enc: str, delimiter: str, names: list[str]):
+    """The file read by pyarrow as dictionary-encoded strings; None when it does not parse in ``enc``."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    as_dictionary = pa.dictionary(pa.int32(), pa.string())
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                encoding="utf8" if enc in ("utf-8", "utf-8-sig") else enc,
+                block_size=1 << 26,
+                column_names=names,
+                skip_rows=1,
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                column_types=dict.fromkeys(names, as_dictionary),
+                include_missing_columns=False,
+                check_utf8=True,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    return table.unify_dictionaries()
+
+
+def _arrow_frame(table) -> pd.DataFrame | None:
+    """The table as categorical columns with the file's line numbers; None if a value holds a quote or a row is blank."""
+    import pyarrow.compute as pc
+
+    columns = {}
+    all_empty: np.ndarray | bool = True  # rows where every field is empty: a blank line
+    for name, col in zip(table.column_names, table.columns):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        if pc.any(pc.match_substring(col.dictionary, '"')).as_py():
+            return None
+        codes, categories = _dictionary(col)
+        empty_at = categories.get_indexer([""])[0]
+        all_empty = all_empty & (codes == empty_at) if empty_at >= 0 else False
+        columns[name] = pd.Categorical.from_codes(codes, categories)
+    if np.any(all_empty):
+        return None  # the exact path skips blank lines and keeps the file's line numbers
+    df = pd.DataFrame(columns)
+    df.insert(0, ROW, np.arange(2, len(df) + 2))
+    return df
 
 
 def _dictionary(arr) -> tuple[np.ndarray, pd.Index]:

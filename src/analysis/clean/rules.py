@@ -31,45 +31,11 @@ def _row_rules(
     notices: _Notices,
     missing: frozenset[str] = frozenset(),
 ) -> None:
-    cfg = ctx.config
-    start, end = pd.Timestamp(cfg.period.start), pd.Timestamp(cfg.period.end)
+    """The rules of one kind of file that compare a row's own columns, in the order their problems are listed."""
     if kind in ("participants", "comparison"):
-        # Derive gender and birth year from the personnummer (else a birth date column) where the export left them empty.
-        birth = parsed["birth_date"] if "birth_date" in parsed else pd.Series(pd.NaT, index=out.index)
-        birth = birth.where(birth.notna(), out["birth_date"])
-        if "gender" in parsed:
-            out["gender"] = out["gender"].where(out["gender"].notna(), parsed["gender"])
-        out["birth_year"] = out["birth_year"].where(out["birth_year"].notna(), birth.dt.year)
-        parsed = parsed.assign(birth_date=birth)
+        parsed = _derive_birth(out, parsed)
     if kind == "participants":
-        _before_birth(out, df, parsed["birth_date"], problems, row)
-        no_date = out["start_date"].isna() & out["referral_date"].isna() & _blank(df["start_date"], missing)
-        problems.add(row[no_date], RULES["no_start_or_referral"])
-        before = out["end_date"] < out["start_date"]
-        problems.add(row[before], RULES["end_before_start"], df.loc[before, "end_date"] if "end_date" in df else None)
-        outside = (out["start_date"] < start) | (out["start_date"] > end)
-        problems.add(
-            row[outside],
-            RULES["start_outside_period"],
-            df.loc[outside, "start_date"],
-            start=cfg.period.start,
-            end=cfg.period.end,
-        )
-        late_end = out["end_date"] > end
-        problems.add(
-            row[late_end],
-            RULES["end_after_period"],
-            df.loc[late_end, "end_date"] if "end_date" in df else None,
-            end=cfg.period.end,
-        )
-        if cfg.tracks:
-            # An unknown track keeps the person (track left empty) and is listed: it decides nothing about inclusion.
-            mapped = out["track"].map(lambda v: spec.values.get("track", {}).get(v, v) if v is not None else None)
-            bad_track = mapped.notna() & ~mapped.isin(cfg.tracks)
-            notices.add(row[bad_track], "track", "unknown_label", df.loc[bad_track, "track"])
-            out["track"] = mapped.where(~bad_track, None)
-        elif spec.values.get("track"):
-            out["track"] = out["track"].map(lambda v: spec.values["track"].get(v, v) if v is not None else None)
+        _participant_rules(out, df, parsed, problems, row, ctx.config, spec, notices, missing)
     if kind == "comparison":
         problems.add(
             row[out["reference_date"].isna() & _blank(df["reference_date"], missing)],
@@ -77,28 +43,92 @@ def _row_rules(
             column="reference_date",
         )
     if kind in ("participants", "comparison"):
-        ref = out["start_date"] if kind == "participants" else out["reference_date"]
-        if "birth_date" in parsed:
-            bd = parsed["birth_date"]
-            age = (ref.dt.year - bd.dt.year) - (
-                (ref.dt.month < bd.dt.month) | ((ref.dt.month == bd.dt.month) & (ref.dt.day < bd.dt.day))
-            ).astype(int)
-        else:
-            age = pd.Series(np.nan, index=out.index)
-        # the export's own age (SUS "Ålder") where no birth date is known, else start year minus birth year
-        age = age.where(age.notna(), out["age_at_start"]).where(lambda a: a.notna(), ref.dt.year - out["birth_year"])
-        age = np.round(age.astype(float))
-        year = np.round(out["birth_year"].astype(float))
-        # An age or birth year no person has (-5, 1e308, 19 800) is quarantined and never cast to an integer.
-        ok_age, ok_year = age.between(0, 120), year.between(*BIRTH_YEARS)
-        problems.add(row[(age.notna() & ~ok_age) | (year.notna() & ~ok_year)], RULES["impossible_age"])
-        out["age_at_start"] = pd.array(age.where(ok_age), dtype="Int64")
-        out["birth_year"] = pd.array(year.where(ok_year), dtype="Int64")
+        _age_rules(kind, out, parsed, problems, row)
     if kind == "followups":
         nothing = out["followup_date"].isna() & out["months_after_exit"].isna()
         problems.add(row[nothing], RULES["no_followup_time"])
     if kind == "survey":
         _survey_rules(out, problems, row, ctx)
+
+
+def _derive_birth(out: pd.DataFrame, parsed: pd.DataFrame) -> pd.DataFrame:
+    """Fill empty gender and birth year; return ``parsed`` with the birth date used."""
+    # Derive gender and birth year from the personnummer (else a birth date column) where the export left them empty.
+    birth = parsed["birth_date"] if "birth_date" in parsed else pd.Series(pd.NaT, index=out.index)
+    birth = birth.where(birth.notna(), out["birth_date"])
+    if "gender" in parsed:
+        out["gender"] = out["gender"].where(out["gender"].notna(), parsed["gender"])
+    out["birth_year"] = out["birth_year"].where(out["birth_year"].notna(), birth.dt.year)
+    return parsed.assign(birth_date=birth)
+
+
+def _participant_rules(
+    out: pd.DataFrame,
+    df: pd.DataFrame,
+    parsed: pd.DataFrame,
+    problems: _Problems,
+    row: pd.Series,
+    cfg,
+    spec: FileSpec,
+    notices: _Notices,
+    missing: frozenset[str],
+) -> None:
+    """A participant's dates: born before start, a start or referral, an end after start, inside the period."""
+    start, end = pd.Timestamp(cfg.period.start), pd.Timestamp(cfg.period.end)
+    _before_birth(out, df, parsed["birth_date"], problems, row)
+    no_date = out["start_date"].isna() & out["referral_date"].isna() & _blank(df["start_date"], missing)
+    problems.add(row[no_date], RULES["no_start_or_referral"])
+    before = out["end_date"] < out["start_date"]
+    problems.add(row[before], RULES["end_before_start"], df.loc[before, "end_date"] if "end_date" in df else None)
+    outside = (out["start_date"] < start) | (out["start_date"] > end)
+    problems.add(
+        row[outside],
+        RULES["start_outside_period"],
+        df.loc[outside, "start_date"],
+        start=cfg.period.start,
+        end=cfg.period.end,
+    )
+    late_end = out["end_date"] > end
+    problems.add(
+        row[late_end],
+        RULES["end_after_period"],
+        df.loc[late_end, "end_date"] if "end_date" in df else None,
+        end=cfg.period.end,
+    )
+    _map_tracks(out, df, row, cfg, spec, notices)
+
+
+def _map_tracks(out: pd.DataFrame, df: pd.DataFrame, row: pd.Series, cfg, spec: FileSpec, notices: _Notices) -> None:
+    """Map track labels to the project's tracks; an unknown one is emptied and listed as a notice."""
+    if cfg.tracks:
+        # An unknown track keeps the person (track left empty) and is listed: it decides nothing about inclusion.
+        mapped = out["track"].map(lambda v: spec.values.get("track", {}).get(v, v) if v is not None else None)
+        bad_track = mapped.notna() & ~mapped.isin(cfg.tracks)
+        notices.add(row[bad_track], "track", "unknown_label", df.loc[bad_track, "track"])
+        out["track"] = mapped.where(~bad_track, None)
+    elif spec.values.get("track"):
+        out["track"] = out["track"].map(lambda v: spec.values["track"].get(v, v) if v is not None else None)
+
+
+def _age_rules(kind: str, out: pd.DataFrame, parsed: pd.DataFrame, problems: _Problems, row: pd.Series) -> None:
+    """Age at start (reference date for the comparison group) and birth year: derived, checked, cast to integers."""
+    ref = out["start_date"] if kind == "participants" else out["reference_date"]
+    if "birth_date" in parsed:
+        bd = parsed["birth_date"]
+        age = (ref.dt.year - bd.dt.year) - (
+            (ref.dt.month < bd.dt.month) | ((ref.dt.month == bd.dt.month) & (ref.dt.day < bd.dt.day))
+        ).astype(int)
+    else:
+        age = pd.Series(np.nan, index=out.index)
+    # the export's own age (SUS "Ålder") where no birth date is known, else start year minus birth year
+    age = age.where(age.notna(), out["age_at_start"]).where(lambda a: a.notna(), ref.dt.year - out["birth_year"])
+    age = np.round(age.astype(float))
+    year = np.round(out["birth_year"].astype(float))
+    # An age or birth year no person has (-5, 1e308, 19 800) is quarantined and never cast to an integer.
+    ok_age, ok_year = age.between(0, 120), year.between(*BIRTH_YEARS)
+    problems.add(row[(age.notna() & ~ok_age) | (year.notna() & ~ok_year)], RULES["impossible_age"])
+    out["age_at_start"] = pd.array(age.where(ok_age), dtype="Int64")
+    out["birth_year"] = pd.array(year.where(ok_year), dtype="Int64")
 
 
 def _before_birth(out: pd.DataFrame, df: pd.DataFrame, birth: pd.Series, problems: _Problems, row: pd.Series) -> None:

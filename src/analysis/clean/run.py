@@ -121,32 +121,10 @@ def clean_project(
     FoljevalError
         A bad file, a missing key or invalid project.yml: one clear message.
     """
-    cfg = project.config
-    key, key_source = (None, "none (ids already pseudonymised)")
-    if cfg.id_type == "personnummer":
-        from analysis.project.paths import repo_root
-
-        key, key_source = identity.resolve_key(
-            cfg.synthetic, env=os.environ if env is None else env, repo_root=repo_root()
-        )
+    key, key_source = _pseudonymisation_key(project.config, env)
     ctx = _Context(project, key)
     ctx.progress = progress
-    tables: dict[str, pd.DataFrame] = {}
-    frames: list[pd.DataFrame] = []
-    notices: list[pd.DataFrame] = []
-    reports: list[FileReport] = []
-    for kind in ORDER:
-        spec = cfg.files.get(kind)
-        if spec is None:
-            continue
-        if kind in PANEL_KINDS:
-            kept, problems, file_reports, found = _clean_panel(project.raw_dir, spec, ctx, kind)
-        else:
-            kept, problems, file_reports, found = _clean_file(kind, project.raw_dir, spec, ctx)
-        tables[kind] = _canonical_frame(kind, kept, ctx)
-        frames.append(problems.frame())
-        notices.append(found.frame())
-        reports += file_reports
+    tables, frames, notices, reports = _clean_files(project, ctx)
     counts = _derived(ctx, tables)
     problems_df = pd.concat(frames, ignore_index=True) if frames else _Problems([]).frame()
     problems_df = problems_df.sort_values(["file", "row", "column"], kind="stable").reset_index(drop=True)
@@ -163,6 +141,42 @@ def clean_project(
         notices=notices_df,
         counts=counts,
     )
+
+
+def _pseudonymisation_key(cfg, env: dict[str, str] | None) -> tuple[bytes | None, str]:
+    """The key that pseudonymises personnummer and where it came from (none when ids are already keys)."""
+    key, key_source = (None, "none (ids already pseudonymised)")
+    if cfg.id_type == "personnummer":
+        from analysis.project.paths import repo_root
+
+        key, key_source = identity.resolve_key(
+            cfg.synthetic, env=os.environ if env is None else env, repo_root=repo_root()
+        )
+    return key, key_source
+
+
+def _clean_files(
+    project: Project, ctx: _Context
+) -> tuple[dict[str, pd.DataFrame], list[pd.DataFrame], list[pd.DataFrame], list[FileReport]]:
+    """Clean each configured file in order: the kept tables, each file's problems and notices, the file reports."""
+    cfg = project.config
+    tables: dict[str, pd.DataFrame] = {}
+    frames: list[pd.DataFrame] = []
+    notices: list[pd.DataFrame] = []
+    reports: list[FileReport] = []
+    for kind in ORDER:
+        spec = cfg.files.get(kind)
+        if spec is None:
+            continue
+        if kind in PANEL_KINDS:
+            kept, problems, file_reports, found = _clean_panel(project.raw_dir, spec, ctx, kind)
+        else:
+            kept, problems, file_reports, found = _clean_file(kind, project.raw_dir, spec, ctx)
+        tables[kind] = _canonical_frame(kind, kept, ctx)
+        frames.append(problems.frame())
+        notices.append(found.frame())
+        reports += file_reports
+    return tables, frames, notices, reports
 
 
 SUPPORT_WINDOW_MONTHS = 36

@@ -188,17 +188,7 @@ def distribution(
     else:
         grp = df[by].astype("object").where(df[by].notna(), MISSING)
     values, grp = values[keep], grp[keep]
-    seen = list(pd.unique(values))
-    cats = list(categories) if categories is not None else sorted(seen, key=str)
-    cats += [c for c in seen if c not in cats and c != MISSING]
-    if MISSING in seen and MISSING not in cats:
-        cats.append(MISSING)
-    if by is None:
-        gcols = ["count"]
-    else:
-        gseen = list(pd.unique(grp))
-        gcols = list(groups) if groups is not None else sorted(gseen, key=str)
-        gcols += [g for g in gseen if g not in gcols]
+    cats, gcols = _category_order(values, categories), _group_order(grp, by, groups)
     # plain groupby + reindex: pd.crosstab on categoricals mislabels sparse tables
     sizes = pd.DataFrame({"v": values.to_numpy(), "g": grp.to_numpy()}).groupby(["v", "g"]).size()
     counts = pd.DataFrame(
@@ -210,7 +200,32 @@ def distribution(
         prot = protect_counts(counts["count"], min_cell)
     else:
         prot = protect_counts(counts, min_cell, total_column=total_column, total_row=total_row)
-    full = prot.counts
+    tidy = _tidy_shares(prot.counts, alpha)
+    return Distribution(variable, by, tidy, prot, rows_are or variable, groups_are or by, population)
+
+
+def _category_order(values: pd.Series, categories: Sequence | None) -> list:
+    """The row order: the listed categories, then unlisted values seen, then the missing category last."""
+    seen = list(pd.unique(values))
+    cats = list(categories) if categories is not None else sorted(seen, key=str)
+    cats += [c for c in seen if c not in cats and c != MISSING]
+    if MISSING in seen and MISSING not in cats:
+        cats.append(MISSING)
+    return cats
+
+
+def _group_order(grp: pd.Series, by: str | None, groups: Sequence | None) -> list:
+    """The column order: one ``count`` column without ``by``, else the listed groups then unlisted ones seen."""
+    if by is None:
+        return ["count"]
+    gseen = list(pd.unique(grp))
+    gcols = list(groups) if groups is not None else sorted(gseen, key=str)
+    gcols += [g for g in gseen if g not in gcols]
+    return gcols
+
+
+def _tidy_shares(full: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """One row per category and group of the protected counts, with the within-group share and its interval."""
     rows = []
     for g in full.columns:
         n = full.loc[TOTAL, g]
@@ -228,8 +243,7 @@ def distribution(
                     "upper": s["upper"],
                 }
             )
-    tidy = pd.DataFrame(rows)
-    return Distribution(variable, by, tidy, prot, rows_are or variable, groups_are or by, population)
+    return pd.DataFrame(rows)
 
 
 @dataclass

@@ -152,13 +152,27 @@ def audit(
     -------
     DataFrame with one row per hidden cell: ``cell``, ``value``, ``min``, ``max``.
     """
-    from scipy.optimize import linprog  # here, not at the top: the index page imports this module
-
     vals = np.asarray(values, dtype=float)
     hid = np.asarray(hidden, dtype=bool)
     idx = np.flatnonzero(hid)
     if idx.size == 0:
         return pd.DataFrame(columns=["cell", "value", "min", "max"])
+    a_eq, b_eq = _line_equations(vals, lines, hid, idx)
+    if primary is None:
+        bounds: list[tuple[int, int | None]] = [(0, None)] * idx.size
+    else:
+        bounds = _bounds(vals, hid, np.asarray(primary, dtype=bool), min_cell, protect_zeros)
+    rows = []
+    for k, cell in enumerate(idx.tolist()):
+        low, high = _cell_range(k, idx.size, a_eq, b_eq, bounds)
+        rows.append({"cell": cell, "value": vals[cell], "min": low, "max": high})
+    return pd.DataFrame(rows)
+
+
+def _line_equations(
+    vals: np.ndarray, lines: Sequence[Line], hid: np.ndarray, idx: np.ndarray
+) -> tuple[list[np.ndarray], list[float]]:
+    """Each additive line as an equation in the hidden cells (the shown cells moved to the right-hand side)."""
     pos: dict[int, int] = {int(c): k for k, c in enumerate(idx)}
     a_eq, b_eq = [], []
     for interior, total in lines:
@@ -172,31 +186,31 @@ def audit(
         if row.any():
             a_eq.append(row)
             b_eq.append(rhs)
-    if primary is None:
-        bounds: list[tuple[int, int | None]] = [(0, None)] * idx.size
-    else:
-        bounds = _bounds(vals, hid, np.asarray(primary, dtype=bool), min_cell, protect_zeros)
-    rows = []
-    for k, cell in enumerate(idx.tolist()):
-        obj = np.zeros(idx.size)
-        obj[k] = 1.0
-        res = []
-        for sign in (1.0, -1.0):
-            r = linprog(
-                sign * obj,
-                A_eq=np.array(a_eq) if a_eq else None,
-                b_eq=np.array(b_eq) if b_eq else None,
-                bounds=bounds,
-                method="highs",
-            )
-            if r.status == 3:  # unbounded
-                res.append(-np.inf if sign > 0 else np.inf)
-            elif r.status != 0:
-                res.append(np.nan)
-            else:
-                res.append(sign * r.fun)
-        rows.append({"cell": cell, "value": vals[cell], "min": res[0], "max": res[1]})
-    return pd.DataFrame(rows)
+    return a_eq, b_eq
+
+
+def _cell_range(k: int, n: int, a_eq: list, b_eq: list, bounds: list) -> tuple[float, float]:
+    """The smallest and largest value hidden cell ``k`` can take (infinite when unbounded, NaN on failure)."""
+    from scipy.optimize import linprog  # here, not at the top: the index page imports this module
+
+    obj = np.zeros(n)
+    obj[k] = 1.0
+    res = []
+    for sign in (1.0, -1.0):
+        r = linprog(
+            sign * obj,
+            A_eq=np.array(a_eq) if a_eq else None,
+            b_eq=np.array(b_eq) if b_eq else None,
+            bounds=bounds,
+            method="highs",
+        )
+        if r.status == 3:  # unbounded
+            res.append(-np.inf if sign > 0 else np.inf)
+        elif r.status != 0:
+            res.append(np.nan)
+        else:
+            res.append(sign * r.fun)
+    return res[0], res[1]
 
 
 def _complement(
@@ -502,9 +516,8 @@ def protect_linked(
         Counts hidden in another published table: hidden here too (as complements),
         so that this table cannot undo that suppression.
     fixed
-        Counts that cannot serve as complements: shown in another published table, or never
-        published at all (hiding them protects nothing); a reader is assumed to know them
-        unless they are small.
+        Counts that cannot serve as complements: shown in another table, or never published
+        (hiding them protects nothing); a reader is assumed to know them unless they are small.
 
     Example
     -------
@@ -519,15 +532,8 @@ def protect_linked(
         if abs(sum(values[p] for p in parts) - values[total]) > 1e-9:
             raise ValueError(f"{' + '.join(parts)} != {total}")
     lines = [([ix[p] for p in parts], ix[total]) for parts, total in relations]
-    primary, hidden, exposed = _suppress(
-        arr,
-        lines,
-        min_cell,
-        protect_zeros,
-        frozenset(ix[p] for p in prefer),
-        frozenset(ix[p] for p in force),
-        frozenset(ix[p] for p in fixed),
-    )
+    sets = [frozenset(ix[p] for p in group) for group in (prefer, force, fixed)]
+    primary, hidden, exposed = _suppress(arr, lines, min_cell, protect_zeros, *sets)
     return ProtectedCounts(
         {k: int(values[k]) for k in names},
         {k: bool(primary[ix[k]]) for k in names},

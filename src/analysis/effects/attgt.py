@@ -153,41 +153,67 @@ def group_time_att(
     rows, infl = [], []
     scores: dict[bytes, np.ndarray] = {}
     for g, t, base in _cells_to_estimate(G, periods, window, base_period, anticipation):
-        treated = g == G
-        ok = observed[:, col[t]] & observed[:, col[base]]
-        sample = ok & (treated | _controls(G, g, t, base, control, anticipation))
-        rows_ok, cols_ok = _on_support(X[sample], treated[sample])
-        sample[np.flatnonzero(sample)[~rows_ok]] = False
-        n1, n0 = int((sample & treated).sum()), int((sample & ~treated).sum())
-        row = {"g": g, "t": t, "e": t - g, "base": base, "n_treated": n1, "n_control": n0}
-        row["n_off_support"] = int((~rows_ok).sum())
-        psi_full = np.zeros(n)
-        if n1 < min_treated or n0 < min_control:
-            rows.append({**row, "att": np.nan, "reference": t == base, "skipped": "too_few"})
-            infl.append(np.full(n, np.nan))
-            continue
-        if t == base:  # the reference period of the universal base: zero by construction
-            row.update(att=0.0, reference=True, **_means(Y, sample, treated, col[t], col[base], None))
-            rows.append(row)
-            infl.append(psi_full)
-            continue
-        dy = Y[sample, col[t]] - Y[sample, col[base]]
-        d = treated[sample].astype(float)
-        Xs = X[sample][:, cols_ok]
-        try:
-            key = int(g).to_bytes(8, "little", signed=True) + np.packbits(sample).tobytes()
-            if method != "reg" and key not in scores:
-                scores[key] = fit_score(d, Xs, None, method)
-            att, psi = did_panel(dy, d, Xs, method=method, pscore=scores.get(key))
-            w0 = control_weights(d, Xs, method, pscore=scores.get(key))
-        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
-            rows.append({**row, "att": np.nan, "skipped": "failed"})
-            infl.append(np.full(n, np.nan))
-            continue
-        psi_full[sample] = psi * n / int(sample.sum())
-        row.update(att=att, reference=False, **_means(Y, sample, treated, col[t], col[base], w0))
+        row, psi_full = _estimate_cell(
+            Y, G, X, observed, col, (g, t, base), control, anticipation, method, (min_treated, min_control), scores
+        )
         rows.append(row)
         infl.append(psi_full)
+    return _group_time_result(rows, infl, n, G, method, control, base_period)
+
+
+def _estimate_cell(
+    Y: np.ndarray,
+    G: np.ndarray,
+    X: np.ndarray,
+    observed: np.ndarray,
+    col: dict[int, int],
+    cell: tuple,
+    control: str,
+    anticipation: int,
+    method: str,
+    minimum: tuple[int, int],
+    scores: dict[bytes, np.ndarray],
+) -> tuple[dict, np.ndarray]:
+    """One ATT(g, t) against base period: its table row and its influence function over all persons.
+
+    ``scores`` caches fitted scores by cohort and sample, so a cell with the same sample reuses the fit.
+    """
+    g, t, base = cell
+    n = len(G)
+    treated = g == G
+    ok = observed[:, col[t]] & observed[:, col[base]]
+    sample = ok & (treated | _controls(G, g, t, base, control, anticipation))
+    rows_ok, cols_ok = _on_support(X[sample], treated[sample])
+    sample[np.flatnonzero(sample)[~rows_ok]] = False
+    n1, n0 = int((sample & treated).sum()), int((sample & ~treated).sum())
+    row = {"g": g, "t": t, "e": t - g, "base": base, "n_treated": n1, "n_control": n0}
+    row["n_off_support"] = int((~rows_ok).sum())
+    psi_full = np.zeros(n)
+    if n1 < minimum[0] or n0 < minimum[1]:
+        return {**row, "att": np.nan, "reference": t == base, "skipped": "too_few"}, np.full(n, np.nan)
+    if t == base:  # the reference period of the universal base: zero by construction
+        row.update(att=0.0, reference=True, **_means(Y, sample, treated, col[t], col[base], None))
+        return row, psi_full
+    dy = Y[sample, col[t]] - Y[sample, col[base]]
+    d = treated[sample].astype(float)
+    Xs = X[sample][:, cols_ok]
+    try:
+        key = int(g).to_bytes(8, "little", signed=True) + np.packbits(sample).tobytes()
+        if method != "reg" and key not in scores:
+            scores[key] = fit_score(d, Xs, None, method)
+        att, psi = did_panel(dy, d, Xs, method=method, pscore=scores.get(key))
+        w0 = control_weights(d, Xs, method, pscore=scores.get(key))
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+        return {**row, "att": np.nan, "skipped": "failed"}, np.full(n, np.nan)
+    psi_full[sample] = psi * n / int(sample.sum())
+    row.update(att=att, reference=False, **_means(Y, sample, treated, col[t], col[base], w0))
+    return row, psi_full
+
+
+def _group_time_result(
+    rows: list[dict], infl: list[np.ndarray], n: int, G: np.ndarray, method: str, control: str, base_period: str
+) -> GroupTime:
+    """The cells as a table with standard errors from their influence functions, and the sample counts."""
     cells = pd.DataFrame(rows)
     if len(cells):
         cells["reference"] = [bool(r.get("reference", False)) for r in rows]

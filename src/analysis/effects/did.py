@@ -277,6 +277,25 @@ def did_analysis(
         "comparison_persons": int((frame["treated"] == 0).sum()),
         "n_missing_covariates": int((~complete).sum()),
     }
+    options = {"base_period": base_period, "window": window, "min_cell": min_cell, "seed": seed, "draws": draws}
+    res.results.update(_estimate_outcomes(frame, panel, config, data_end, X, G, methods, controls, options))
+    res.reason = None if res.results else "too_few"
+    return res
+
+
+def _estimate_outcomes(
+    frame: pd.DataFrame,
+    panel: pd.DataFrame,
+    config,
+    data_end: dt.date | pd.Timestamp,
+    X: np.ndarray,
+    G: np.ndarray,
+    methods: Sequence[str],
+    controls: Sequence[str],
+    options: dict[str, Any],
+) -> dict[tuple[str, str, str], AttGtResult]:
+    """Every (outcome, method, control) estimate with at least one post-start effect, for the panel's outcomes."""
+    results: dict[tuple[str, str, str], AttGtResult] = {}
     domain = getattr(config, "panel_domain", None) or "activity"
     for outcome in OUTCOME_STATUSES:
         if not panel_measures(domain, outcome):
@@ -287,14 +306,10 @@ def did_analysis(
             if control == "never" and not np.isinf(G).any():
                 continue
             for method in methods:
-                r = estimate_attgt(
-                    Y, G, X, periods, outcome, method, control,
-                    base_period=base_period, window=window, min_cell=min_cell, seed=seed, draws=draws,
-                )  # fmt: skip
+                r = estimate_attgt(Y, G, X, periods, outcome, method, control, **options)
                 if r.overall:  # at least one post-start effect was estimated
-                    res.results[(outcome, method, control)] = r
-    res.reason = None if res.results else "too_few"
-    return res
+                    results[(outcome, method, control)] = r
+    return results
 
 
 def results_node(res: DidResult) -> dict[str, Any]:

@@ -192,15 +192,28 @@ def did_panel(
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        if method == "reg":
-            return _reg(dy, d, X, w)
-        e = fit_score(d, X, w, method) if pscore is None else pscore
-        if method == "dr":
-            return _dr_improved(dy, d, X, w, e, trim_level)
-        e, keep = _trimmed_score(e, d, trim_level)
-        if method == "ipw":
-            return _ipw(dy, d, X, w, e, keep)
-        return _dr_traditional(dy, d, X, w, e, keep)
+        return _estimate(method, dy, d, X, w, trim_level, pscore)
+
+
+def _estimate(
+    method: str,
+    dy: np.ndarray,
+    d: np.ndarray,
+    X: np.ndarray,
+    w: np.ndarray,
+    trim_level: float,
+    pscore: np.ndarray | None,
+) -> tuple[float, np.ndarray]:
+    """Run the chosen 2x2 estimator (fitting the score unless given; trimmed except for the improved DR)."""
+    if method == "reg":
+        return _reg(dy, d, X, w)
+    e = fit_score(d, X, w, method) if pscore is None else pscore
+    if method == "dr":
+        return _dr_improved(dy, d, X, w, e, trim_level)
+    e, keep = _trimmed_score(e, d, trim_level)
+    if method == "ipw":
+        return _ipw(dy, d, X, w, e, keep)
+    return _dr_traditional(dy, d, X, w, e, keep)
 
 
 def _reg(dy, d, X, w) -> tuple[float, np.ndarray]:

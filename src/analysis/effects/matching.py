@@ -188,14 +188,7 @@ def match_att(
 
     Notes
     -----
-    The Abadie–Imbens (2006) variance for the population ATT is
-    ``[sum_i (y_i - yhat0_i - att)^2 + sum_j (K_j^2 - K'_j) sigma2_j] / N1^2``, where
-    ``K_j`` is the number of times control ``j`` is used (each use weighted by
-    1/number of matches) and ``K'_j`` the sum of squared weights. With ``sample.cluster``
-    (a person in several rows) the squared terms are summed within persons first:
-    ``[sum_g (sum_{r in g} c_r)^2 - sum_j K'_j e_j^2] / N1^2`` with ``c = y - yhat0 - att``
-    for participants and ``-K_j e_j`` for controls, ``e_j`` the matching estimate of the
-    control's residual; without repeated persons this is the formula above.
+    Standard error: the Abadie–Imbens (2006) variance, see :func:`_abadie_imbens_variance`.
 
     Example
     -------
@@ -208,17 +201,95 @@ def match_att(
     >>> round(res.estimate, 2), [round(v, 2) for v in res.ci]
     (1.81, [1.62, 2.0])
     """
-    y, d = sample.y, sample.d == 1
+    d = sample.d == 1
+    axis, cal_axis = _matching_axis(sample, ps, on, score, caliper, cells)
+    t_rows, c_rows = np.flatnonzero(d), np.flatnonzero(~d)
+    pt, pc, M = _match_pairs(axis[t_rows], axis[c_rows], k, cal_axis, replacement)
+    matched = M > 0
+    if int(matched.sum()) == 0:
+        raise ValueError("no participant has a comparison person within the caliper")
+    yhat0, K, K2 = _matched_outcomes(sample, t_rows, c_rows, pt, pc, M, bias_correction)
+    tau, var = _att_and_variance(sample, axis, t_rows, c_rows, yhat0, matched, K, K2, variance_neighbours)
+    options = {"k": k, "caliper_sd": caliper, "replacement": replacement, "bias_correction": bool(bias_correction)}
+    return _matching_result(sample, tau, var, t_rows, c_rows, M, K, options)
+
+
+def _att_and_variance(
+    sample: Sample,
+    axis: np.ndarray,
+    t_rows: np.ndarray,
+    c_rows: np.ndarray,
+    yhat0: np.ndarray,
+    matched: np.ndarray,
+    K: np.ndarray,
+    K2: np.ndarray,
+    variance_neighbours: int,
+) -> tuple[float, float]:
+    """The ATT over the matched participants and its Abadie–Imbens variance."""
+    y = sample.y
+    diff = (y[t_rows] - yhat0)[matched]
+    tau = float(diff.mean())
+    e_c = _control_residuals(axis[c_rows], y[c_rows], K > 0, variance_neighbours)
+    cluster = getattr(sample, "cluster", None)
+    return tau, _abadie_imbens_variance(diff - tau, matched, K, K2, e_c, t_rows, c_rows, cluster)
+
+
+def _matching_result(
+    sample: Sample,
+    tau: float,
+    var: float,
+    t_rows: np.ndarray,
+    c_rows: np.ndarray,
+    M: np.ndarray,
+    K: np.ndarray,
+    options: dict,
+) -> EffectResult:
+    """The matching estimate with its weights (1 per matched participant, ``K_j`` per control) and diagnostics."""
+    matched = M > 0
+    cluster = getattr(sample, "cluster", None)
+    weights = np.zeros(len(sample.y))
+    weights[t_rows[matched]] = 1.0
+    weights[c_rows] = K
+    return EffectResult(
+        "matching",
+        sample.outcome,
+        tau,
+        float(np.sqrt(var)),
+        int(matched.sum()),
+        int((K > 0).sum()),
+        "Abadie–Imbens" + (" (clustered by person)" if cluster is not None else ""),
+        {
+            **options,
+            "n_unmatched": int((~matched).sum()),
+            "mean_matches": float(M[matched].mean()),
+            "ess_control": float(K.sum() ** 2 / np.sum(K**2)),
+        },
+        weights=weights,
+    )
+
+
+def _matching_axis(
+    sample: Sample,
+    ps: PropensityResult | None,
+    on: str,
+    score: np.ndarray | None,
+    caliper: float | None,
+    cells: np.ndarray | None,
+) -> tuple[np.ndarray, float | None]:
+    """The axis matched on (score, shifted apart by exact-match cell) and the caliper on that axis."""
     if score is None:
         ps = ps if ps is not None else fit_propensity(sample.X, sample.d)
         score = ps.score if on == "logit" else ps.ps
     score = np.asarray(score, dtype=float)
     cal = None if caliper is None else float(caliper) * float(np.std(score))
-    axis, cal_axis = _cell_axis(score, cells, cal)
-    t_rows, c_rows = np.flatnonzero(d), np.flatnonzero(~d)
-    st, sc = axis[t_rows], axis[c_rows]
-    n1_all, n0 = len(t_rows), len(c_rows)
-    # the match structure as (treated position, control position, weight 1/M_i) pairs
+    return _cell_axis(score, cells, cal)
+
+
+def _match_pairs(
+    st: np.ndarray, sc: np.ndarray, k: int, cal_axis: float | None, replacement: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The matches as (treated position, control position) pairs and the number of matches per participant."""
+    n1_all = len(st)
     if replacement:
         order, lo, hi = nearest_neighbours(st, sc, k, cal_axis)
         M = hi - lo
@@ -228,10 +299,22 @@ def match_att(
     else:
         pt, pc = greedy_without_replacement(st, sc, k, cal_axis)
         M = np.bincount(pt, minlength=n1_all)
-    matched = M > 0
-    n1 = int(matched.sum())
-    if n1 == 0:
-        raise ValueError("no participant has a comparison person within the caliper")
+    return pt, pc, M
+
+
+def _matched_outcomes(
+    sample: Sample,
+    t_rows: np.ndarray,
+    c_rows: np.ndarray,
+    pt: np.ndarray,
+    pc: np.ndarray,
+    M: np.ndarray,
+    bias_correction: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each participant's matched outcome ``yhat0`` and each control's use ``K`` and squared weights ``K'``."""
+    y = sample.y
+    n1_all, n0 = len(t_rows), len(c_rows)
+    # each pair weighs 1/M_i: a participant's matches share one unit of weight
     w_pair = 1.0 / M[pt]
     yhat0 = np.bincount(pt, weights=w_pair * y[c_rows][pc], minlength=n1_all)
     K = np.bincount(pc, weights=w_pair, minlength=n0)
@@ -240,41 +323,39 @@ def match_att(
         X = sample.X.to_numpy(dtype=float)
         mu0 = _bias_adjustment(X, t_rows, c_rows, y[c_rows], K)
         yhat0 = yhat0 + mu0[t_rows] - np.bincount(pt, weights=w_pair * mu0[c_rows][pc], minlength=n1_all)
-    diff = (y[t_rows] - yhat0)[matched]
-    tau = float(diff.mean())
-    e_c = _control_residuals(axis[c_rows], y[c_rows], K > 0, variance_neighbours)
-    c_t = np.zeros(n1_all)
-    c_t[matched] = diff - tau
-    cluster = getattr(sample, "cluster", None)
+    return yhat0, K, K2
+
+
+def _abadie_imbens_variance(
+    residual: np.ndarray,
+    matched: np.ndarray,
+    K: np.ndarray,
+    K2: np.ndarray,
+    e_c: np.ndarray,
+    t_rows: np.ndarray,
+    c_rows: np.ndarray,
+    cluster: np.ndarray | None,
+) -> float:
+    """The Abadie–Imbens variance of the matching ATT (``residual``: matched differences minus the ATT).
+
+    The Abadie–Imbens (2006) variance for the population ATT is
+    ``[sum_i (y_i - yhat0_i - att)^2 + sum_j (K_j^2 - K'_j) sigma2_j] / N1^2``, where
+    ``K_j`` is the number of times control ``j`` is used (each use weighted by
+    1/number of matches) and ``K'_j`` the sum of squared weights. With ``sample.cluster``
+    (a person in several rows) the squared terms are summed within persons first:
+    ``[sum_g (sum_{r in g} c_r)^2 - sum_j K'_j e_j^2] / N1^2`` with ``c = y - yhat0 - att``
+    for participants and ``-K_j e_j`` for controls, ``e_j`` the matching estimate of the
+    control's residual; without repeated persons this is the formula above.
+    """
+    n1 = int(matched.sum())
+    c_t = np.zeros(len(t_rows))
+    c_t[matched] = residual
     if cluster is None:
-        var = (np.sum(c_t**2) + np.sum((K**2 - K2) * e_c**2)) / n1**2
-    else:
-        g = np.unique(np.asarray(cluster), return_inverse=True)[1]
-        s_g = np.bincount(g[t_rows], weights=c_t, minlength=g.max() + 1)
-        s_g -= np.bincount(g[c_rows], weights=K * e_c, minlength=g.max() + 1)
-        var = max(float(np.sum(s_g**2) - np.sum(K2 * e_c**2)), 0.0) / n1**2
-    weights = np.zeros(len(y))
-    weights[t_rows[matched]] = 1.0
-    weights[c_rows] = K
-    return EffectResult(
-        "matching",
-        sample.outcome,
-        tau,
-        float(np.sqrt(var)),
-        n1,
-        int((K > 0).sum()),
-        "Abadie–Imbens" + (" (clustered by person)" if cluster is not None else ""),
-        {
-            "k": k,
-            "caliper_sd": caliper,
-            "replacement": replacement,
-            "bias_correction": bool(bias_correction),
-            "n_unmatched": int((~matched).sum()),
-            "mean_matches": float(M[matched].mean()),
-            "ess_control": float(K.sum() ** 2 / np.sum(K**2)),
-        },
-        weights=weights,
-    )
+        return (np.sum(c_t**2) + np.sum((K**2 - K2) * e_c**2)) / n1**2
+    g = np.unique(np.asarray(cluster), return_inverse=True)[1]
+    s_g = np.bincount(g[t_rows], weights=c_t, minlength=g.max() + 1)
+    s_g -= np.bincount(g[c_rows], weights=K * e_c, minlength=g.max() + 1)
+    return max(float(np.sum(s_g**2) - np.sum(K2 * e_c**2)), 0.0) / n1**2
 
 
 def _control_residuals(axis_c: np.ndarray, y_c: np.ndarray, used: np.ndarray, J: int) -> np.ndarray:

@@ -285,11 +285,30 @@ def event_study(
     min_per_cell = min_cell if min_per_cell is None else min_per_cell
     g = long["group"].to_numpy()
     has_comp = bool((g == 0).any())
-    # cell counts by bincount on integer codes: a register panel gives tens of millions of rows
     y_all = long["y"].to_numpy()
     k_all = long["k"].to_numpy().astype(np.int64)
     kmin = int(k_all.min()) if len(k_all) else 0
     kspan = int(k_all.max()) - kmin + 1 if len(k_all) else 1
+    shares = _cell_shares(g, k_all, y_all, kmin, kspan)
+    person_all = long["person"].to_numpy()
+    groups = (1, 0) if has_comp else (1,)
+    threshold = max(min_per_cell, 1)
+    core = _core_grid(person_all, g, k_all, y_all, ref, groups, threshold) if method in ("auto", "grid") else None
+    if core is None:
+        core = _core_long(person_all, g, k_all, y_all, ref, kmin, kspan, groups, threshold)
+    ks, n_gk, est, cov = core
+    estimates = _estimate_table(ks, n_gk, est, cov, has_comp)
+    pretrend = _pretrend_test(ks, est, cov, ref) if has_comp else None
+    npers = {
+        name: int(np.count_nonzero(np.bincount(person_all[g == gg]))) if (g == gg).any() else 0
+        for name, gg in (("treated", 1), ("control", 0))
+    }
+    return EventStudyResult(outcome, ref, shares, estimates, cov, has_comp, pretrend, min_cell, npers)
+
+
+def _cell_shares(g: np.ndarray, k_all: np.ndarray, y_all: np.ndarray, kmin: int, kspan: int) -> pd.DataFrame:
+    """Persons, successes and share per group and event time (cells without rows left out)."""
+    # cell counts by bincount on integer codes: a register panel gives tens of millions of rows
     code = g.astype(np.int64) * kspan + (k_all - kmin)
     n_cell = np.bincount(code, minlength=2 * kspan)
     s_cell = np.bincount(code, weights=y_all.astype(float), minlength=2 * kspan)
@@ -299,16 +318,14 @@ def event_study(
         {"group": (nz // kspan).astype(g.dtype), "k": nz % kspan + kmin, "n": n_cell[nz], "successes": successes}
     )
     shares["share"] = shares["successes"] / shares["n"]
-    person_all = long["person"].to_numpy()
-    groups = (1, 0) if has_comp else (1,)
-    threshold = max(min_per_cell, 1)
-    core = _core_grid(person_all, g, k_all, y_all, ref, groups, threshold) if method in ("auto", "grid") else None
-    if core is None:
-        core = _core_long(person_all, g, k_all, y_all, ref, kmin, kspan, groups, threshold)
-    ks, n_gk, est, cov = core
+    return shares
+
+
+def _estimate_table(ks, n_gk: np.ndarray, est: np.ndarray, cov: np.ndarray, has_comp: bool) -> pd.DataFrame:
+    """The estimate per event time with its standard error, 95% interval and persons per group."""
     K = len(ks)
     se = np.sqrt(np.diag(cov))
-    estimates = pd.DataFrame(
+    return pd.DataFrame(
         {
             "estimate": est,
             "se": se,
@@ -319,16 +336,15 @@ def event_study(
         },
         index=pd.Index(ks, name="k"),
     )
+
+
+def _pretrend_test(ks, est: np.ndarray, cov: np.ndarray, ref: int) -> dict | None:
+    """Wald test that every estimate before the reference time is zero (None without such times)."""
     pre = [i for i, k in enumerate(ks) if k < ref]
-    pretrend = None
-    if has_comp and pre:
-        b = est[pre]
-        V = cov[np.ix_(pre, pre)]
-        stat = float(b @ np.linalg.pinv(V) @ b)
-        df = int(np.linalg.matrix_rank(V))
-        pretrend = {"statistic": stat, "df": df, "p": float(stats.chi2.sf(stat, df)) if df else np.nan}
-    npers = {
-        name: int(np.count_nonzero(np.bincount(person_all[g == gg]))) if (g == gg).any() else 0
-        for name, gg in (("treated", 1), ("control", 0))
-    }
-    return EventStudyResult(outcome, ref, shares, estimates, cov, has_comp, pretrend, min_cell, npers)
+    if not pre:
+        return None
+    b = est[pre]
+    V = cov[np.ix_(pre, pre)]
+    stat = float(b @ np.linalg.pinv(V) @ b)
+    df = int(np.linalg.matrix_rank(V))
+    return {"statistic": stat, "df": df, "p": float(stats.chi2.sf(stat, df)) if df else np.nan}

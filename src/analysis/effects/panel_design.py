@@ -136,13 +136,7 @@ def build_panel_design(
     end = pd.Timestamp(data_end)
     end_m = end.year * 12 + end.month - 1
     people = persons.drop_duplicates("person_key")
-    start = people.loc[people["treated"] == 1, ["person_key", "t0"]].dropna()
-    starts = pd.DataFrame(
-        {
-            "person_key": start["person_key"].astype(str).to_numpy(),
-            "start_m": (start["t0"].dt.year * 12 + start["t0"].dt.month - 1).astype(np.int64).to_numpy(),
-        }
-    )
+    starts = _start_months(people)
     con = connect(None, memory_limit, 2, None)
     con.register("starts", starts)
     con.register("start_months", pd.DataFrame({"t0": np.unique(starts["start_m"])}))
@@ -163,15 +157,31 @@ def build_panel_design(
     rows["band"] = np.searchsorted(np.asarray(spec.duration_bands), rows["duration"].to_numpy(), side="right") - 1
     rows = rows.sort_values(["t0", "treated", "person_key"], ascending=[True, False, True], kind="stable")
     rows = rows.reset_index(drop=True)
+    counts.update(_comparison_counts(rows, starts))
+    hist = [f"hist_{kind}_{h}" for h in spec.history_months for kind in ("elig", "wos")]
+    return PanelDesign(rows, spec, months, counts, hist)
+
+
+def _start_months(people: pd.DataFrame) -> pd.DataFrame:
+    """Each participant's key and start month number (``year * 12 + month - 1``)."""
+    start = people.loc[people["treated"] == 1, ["person_key", "t0"]].dropna()
+    return pd.DataFrame(
+        {
+            "person_key": start["person_key"].astype(str).to_numpy(),
+            "start_m": (start["t0"].dt.year * 12 + start["t0"].dt.month - 1).astype(np.int64).to_numpy(),
+        }
+    )
+
+
+def _comparison_counts(rows: pd.DataFrame, starts: pd.DataFrame) -> dict[str, int]:
+    """Comparison rows and persons (and those who start later), and the start months with participants."""
     c = rows["treated"] == 0
-    counts.update(
+    return dict(
         comparison_rows=int(c.sum()),
         comparison_persons=int(rows.loc[c, "person_key"].nunique()),
         comparison_later_participants=int(rows.loc[c, "person_key"].isin(starts["person_key"]).sum()),
         start_months=int(rows.loc[~c, "t0"].nunique()),
     )
-    hist = [f"hist_{kind}_{h}" for h in spec.history_months for kind in ("elig", "wos")]
-    return PanelDesign(rows, spec, months, counts, hist)
 
 
 def _with_person_columns(rows: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:

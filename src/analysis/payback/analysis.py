@@ -182,6 +182,37 @@ def payback_analysis(
             by_sex = _by_sex(frame, pm, analysed, design, max(cfg.horizons_months), m, sources)
     gross = before_after_effects(_split(pm, analysed), max(cfg.horizons_months), m, sources)
     gender = treated.set_index(treated["person_key"].astype(str))["gender"].reindex(analysed)
+    counts = _counts(treated, analysed, gender)
+    if net is None:
+        by_sex = {
+            g: before_after_effects(_split(pm, gender.index[gender == g]), max(cfg.horizons_months), m, sources)
+            for g in SEXES
+        }
+    sexes = _published_sexes(tables, config, data_end)
+    return payback_from_effects(
+        net,
+        gross,
+        config,
+        basis=basis,
+        counts=counts,
+        by_sex=by_sex,
+        weights_method=weights_method,
+        published_sexes=sexes,
+    )
+
+
+def _published_sexes(tables: dict, config, data_end: dt.date) -> pd.Series | None:
+    """How the participant tables hide the participants by sex (the same persons as those who started)."""
+    part = tables.get("participants")
+    if part is None or not len(part) or not {"gender", "age_at_start"} <= set(part.columns):
+        return None
+    described = describe(part, "age_group", data_end, "gender", min_cell=int(config.min_cell))
+    return published_margins({"gender_by_age": described}).get("gender")
+
+
+def _counts(treated: pd.DataFrame, analysed: pd.Index, gender: pd.Series) -> dict[str, int]:
+    """Participants started, analysed and left out, the analysed by gender, and by gender the started
+    and those left out (never published: they protect the analysed by gender, see :func:`_protect_persons`)."""
     counts = {
         "started": len(treated),
         "analysed": len(analysed),
@@ -196,30 +227,7 @@ def payback_analysis(
     counts["started_gender_unknown"] = int(started_gender.isna().sum())
     for g in SEX_GROUPS:
         counts[f"left_{g}"] = counts[f"started_{g}"] - counts[g]
-    if net is None:
-        by_sex = {
-            g: before_after_effects(_split(pm, gender.index[gender == g]), max(cfg.horizons_months), m, sources)
-            for g in SEXES
-        }
-    return payback_from_effects(
-        net,
-        gross,
-        config,
-        basis=basis,
-        counts=counts,
-        by_sex=by_sex,
-        weights_method=weights_method,
-        published_sexes=_published_sexes(tables, config, data_end),
-    )
-
-
-def _published_sexes(tables: dict, config, data_end: dt.date) -> pd.Series | None:
-    """How the participant tables hide the participants by sex (the same persons as those who started)."""
-    part = tables.get("participants")
-    if part is None or not len(part) or not {"gender", "age_at_start"} <= set(part.columns):
-        return None
-    described = describe(part, "age_group", data_end, "gender", min_cell=int(config.min_cell))
-    return published_margins({"gender_by_age": described}).get("gender")
+    return counts
 
 
 def _by_sex(

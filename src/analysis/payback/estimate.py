@@ -229,19 +229,14 @@ def month_effects(
     """
     sources = sources or sorted(set(participants["source"].astype(str)) | set(comparison["source"].astype(str)))
     keys_t = pd.Index(pd.unique(participants["person_key"].astype(str)))
-    w_all = weights.weights.astype(float)
-    w_all = w_all[w_all > 0]
-    comparison = comparison[comparison["person_key"].astype(str).isin(w_all.index.astype(str))]
-    keys_c = pd.Index(pd.unique(comparison["person_key"].astype(str)))
+    comparison, keys_c, w_c = _weighted_comparison(comparison, weights)
     ind_t, obs_t = _grid(participants, keys_t, sources, 0, months)
     ind_c, obs_c = _grid(comparison, keys_c, sources, 0, months)
-    w_c = w_all.reindex(keys_c).to_numpy(float)
     n_t, n_c = obs_t.sum(axis=0), obs_c.sum(axis=0)
     K = _leading((n_t >= min_persons) & (n_c >= min_persons))
     mean_t, infl_t = _group(ind_t, obs_t, np.ones(len(keys_t)), K)
     mean_c, infl_c = _group(ind_c, obs_c, w_c, K)
-    cov = _cov(_clustered(infl_t, participants, keys_t)) + _cov(_clustered(infl_c, comparison, keys_c))
-    cov += _score_correction(weights, infl_t, keys_t, infl_c, keys_c)
+    cov = _effect_cov(weights, (infl_t, participants, keys_t), (infl_c, comparison, keys_c))
     return MonthEffects(
         design="comparison",
         sources=list(sources),
@@ -255,6 +250,29 @@ def month_effects(
         n_persons_treated=len(keys_t),
         n_persons_control=len(keys_c),
     )
+
+
+def _weighted_comparison(
+    comparison: pd.DataFrame, weights: ComparisonWeights
+) -> tuple[pd.DataFrame, pd.Index, np.ndarray]:
+    """The comparison rows of persons with a positive weight, their keys and their weights in key order."""
+    w_all = weights.weights.astype(float)
+    w_all = w_all[w_all > 0]
+    comparison = comparison[comparison["person_key"].astype(str).isin(w_all.index.astype(str))]
+    keys_c = pd.Index(pd.unique(comparison["person_key"].astype(str)))
+    return comparison, keys_c, w_all.reindex(keys_c).to_numpy(float)
+
+
+def _effect_cov(weights: ComparisonWeights, treated: tuple, control: tuple) -> np.ndarray:
+    """Covariance of the month effects: both groups' clustered influence functions plus the score correction.
+
+    ``treated`` and ``control`` are (influence functions, person-month rows, person keys).
+    """
+    infl_t, participants, keys_t = treated
+    infl_c, comparison, keys_c = control
+    cov = _cov(_clustered(infl_t, participants, keys_t)) + _cov(_clustered(infl_c, comparison, keys_c))
+    cov += _score_correction(weights, infl_t, keys_t, infl_c, keys_c)
+    return cov
 
 
 def before_after_effects(

@@ -66,6 +66,30 @@ def _progress(message: str) -> None:
     err.print(f"[dim]{escape(mask_personnummer(message))}[/]", highlight=False)
 
 
+def _report_names(root: Path, projects: list[str] | None, all_: bool) -> list[str]:
+    """The projects to report (every one with ``--all`` or none named); refuses unknown or no projects."""
+    names = _projects(root) if all_ or not projects else list(projects)
+    unknown = [p for p in names if not (root / "data" / "raw" / p / "project.yml").is_file()]
+    if unknown:
+        _fail(
+            f"no project.yml for {', '.join(unknown)} under {root / 'data' / 'raw'}; `foljeval list` shows the projects"
+        )
+    if not names:
+        _fail(f"no projects under {root / 'data' / 'raw'}; create one with `foljeval new NAME`")
+    return names
+
+
+def _check_only(only: list[str] | None, force: bool) -> None:
+    """Refuse ``--only`` with a step that does not exist, and ``--only`` together with ``--force``."""
+    from analysis.pipeline import steps
+
+    unknown_steps = [s for s in only or [] if s not in steps.STEPS.names]
+    if unknown_steps:
+        _fail(f"--only {', '.join(unknown_steps)}: no such step; the steps are {', '.join(steps.STEPS.names)}")
+    if force and only:
+        _fail("--force runs every step; give --force or --only, not both")
+
+
 @app.command()
 def report(
     projects: list[str] = typer.Argument(
@@ -92,25 +116,13 @@ def report(
     survival, appendix, results, summary, report.
 
     Exits non-zero when any project fails; the others still finish and the index shows the failure."""
-    from analysis.pipeline import steps
     from analysis.pipeline.runner import run_reports
 
     root = (root or paths.repo_root()).resolve()
     if lang not in (None, "sv", "en"):
         _fail(f"--lang must be sv or en, got {lang!r}")
-    names = _projects(root) if all_ or not projects else list(projects)
-    unknown = [p for p in names if not (root / "data" / "raw" / p / "project.yml").is_file()]
-    if unknown:
-        _fail(
-            f"no project.yml for {', '.join(unknown)} under {root / 'data' / 'raw'}; `foljeval list` shows the projects"
-        )
-    if not names:
-        _fail(f"no projects under {root / 'data' / 'raw'}; create one with `foljeval new NAME`")
-    unknown_steps = [s for s in only or [] if s not in steps.STEPS.names]
-    if unknown_steps:
-        _fail(f"--only {', '.join(unknown_steps)}: no such step; the steps are {', '.join(steps.STEPS.names)}")
-    if force and only:
-        _fail("--force runs every step; give --force or --only, not both")
+    names = _report_names(root, projects, all_)
+    _check_only(only, force)
     busy = [p for p in names if workspace.is_locked(p, root)]
     if busy:
         _fail(

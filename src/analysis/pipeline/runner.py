@@ -441,44 +441,60 @@ def run_reports(
     list of ProjectRun
         In the order of ``projects``; ``ok`` is False for a failed project.
     """
-    from analysis.report.index import build_index
-    from analysis.report.scan import scan_file
-
     root = Path(root or paths.repo_root()).resolve()
     # the table itself goes to the worker processes (a table set at run time is not in a fresh process)
     options: dict[str, Any] = {"steps": steps or steps_module.STEPS, "force": force, "only": tuple(only)}
-    runs: dict[str, ProjectRun] = {}
     with _Bar(progress, projects) as bar:
         if jobs <= 1 or len(projects) <= 1:
-            for p in projects:
-                runs[p] = build_project(p, root, lang, notebooks_dir, bar.update, **options)
+            runs = {p: build_project(p, root, lang, notebooks_dir, bar.update, **options) for p in projects}
         else:
-            ctx = mp.get_context("spawn")
-            with (
-                ctx.Manager() as manager,
-                cf.ProcessPoolExecutor(max_workers=min(jobs, len(projects)), mp_context=ctx) as pool,
-            ):
-                q = manager.Queue()
-                # longest first (raw data size as the proxy): the last project to start is a short one,
-                # so the workers finish together instead of one waiting for a late large project
-                futures = {
-                    pool.submit(
-                        _worker, p, str(root), lang, str(notebooks_dir) if notebooks_dir else None, q, options
-                    ): p
-                    for p in sorted(projects, key=lambda p: -_raw_bytes(root, p))
-                }
-                pending = set(futures)
-                while pending:
-                    done, pending = cf.wait(pending, timeout=0.2)
-                    _drain(q, bar)
-                    for f in done:
-                        p = futures[f]
-                        try:
-                            runs[p] = f.result()
-                        except Exception as e:  # noqa: BLE001 - a worker process died
-                            runs[p] = ProjectRun(p, ok=False, message=f"{type(e).__name__}: {one_line(e)}")
-                _drain(q, bar)
+            runs = _run_in_parallel(projects, jobs, root, lang, notebooks_dir, options, bar)
     ordered = [runs[p] for p in projects]
+    return _with_index(ordered, root, lang)
+
+
+def _run_in_parallel(
+    projects: list[str],
+    jobs: int,
+    root: Path,
+    lang: str | None,
+    notebooks_dir: Path | None,
+    options: dict[str, Any],
+    bar: _Bar,
+) -> dict[str, ProjectRun]:
+    """Build the projects in ``jobs`` spawned worker processes, relaying their progress to ``bar``."""
+    runs: dict[str, ProjectRun] = {}
+    ctx = mp.get_context("spawn")
+    with (
+        ctx.Manager() as manager,
+        cf.ProcessPoolExecutor(max_workers=min(jobs, len(projects)), mp_context=ctx) as pool,
+    ):
+        q = manager.Queue()
+        # longest first (raw data size as the proxy): the last project to start is a short one,
+        # so the workers finish together instead of one waiting for a late large project
+        futures = {
+            pool.submit(_worker, p, str(root), lang, str(notebooks_dir) if notebooks_dir else None, q, options): p
+            for p in sorted(projects, key=lambda p: -_raw_bytes(root, p))
+        }
+        pending = set(futures)
+        while pending:
+            done, pending = cf.wait(pending, timeout=0.2)
+            _drain(q, bar)
+            for f in done:
+                p = futures[f]
+                try:
+                    runs[p] = f.result()
+                except Exception as e:  # noqa: BLE001 - a worker process died
+                    runs[p] = ProjectRun(p, ok=False, message=f"{type(e).__name__}: {one_line(e)}")
+        _drain(q, bar)
+    return runs
+
+
+def _with_index(ordered: list[ProjectRun], root: Path, lang: str | None) -> list[ProjectRun]:
+    """Write ``reports/index.html``; if its scan finds anything, remove it and add a failed run that says why."""
+    from analysis.report.index import build_index
+    from analysis.report.scan import scan_file
+
     index = build_index(root, lang=lang or "sv")
     findings = scan_file(index)
     if findings:

@@ -116,20 +116,31 @@ def table_html(
     if left_out:
         zero = t("tab_note_zero_lines", lang, lines=", ".join(left_out))
         note = f"{note} {zero}" if note else zero
-    head = "" if row_header is None else f"<th>{html.escape(row_header)}</th>"
-    for c in cols:
-        head += f'<th scope="col"{_align(c)}>{html.escape(unbreakable(header_text(c, pt, labels, heads)))}</th>'
+    head = _head_html(pt, cols, labels, heads, row_header)
     body = [
         _row_html(pt, r, cols, fmt, labels, formats, row_header is not None, set(code_columns), code_rows)
         for r in shown_rows
     ]
+    notes = [n for n in (note, suppressed_note(pt, lang, shown_rows, cols)) if n]
+    return _figure_html(pt, caption, head, body, notes)
+
+
+def _head_html(pt: PublishedTable, cols: list, labels: Labels, heads: Mapping[str, str], row_header: str | None) -> str:
+    """The header cells: the row labels' header (unless None), then one per column."""
+    head = "" if row_header is None else f"<th>{html.escape(row_header)}</th>"
+    for c in cols:
+        head += f'<th scope="col"{_align(c)}>{html.escape(unbreakable(header_text(c, pt, labels, heads)))}</th>'
+    return head
+
+
+def _figure_html(pt: PublishedTable, caption: str, head: str, body: list[str], notes: list[str]) -> str:
+    """The table in a figure with its caption, its place in results.json and the notes below it."""
     parts = [
         f'<figure class="fe-table-figure"><figcaption class="fe-caption fe-caption-table">{html.escape(caption)}'
         "</figcaption>",
-        f'<table class="fe-table" data-results="{html.escape(pt.pointer)}"><thead><tr>{head}</tr></thead>'
+        f'<table class="fe-table" data-results="{html.escape(pt.pointer or "")}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>",
     ]
-    notes = [n for n in (note, suppressed_note(pt, lang, shown_rows, cols)) if n]
     if notes:
         parts.append(f'<p class="fe-note">{html.escape(" ".join(notes))}</p>')
     parts.append("</figure>")

@@ -275,24 +275,42 @@ def _survival_analysis(
     res.n_reentries = int((spells["spell_no"] > 1).sum()) if len(spells) else 0
     res.spells = firsts
     if len(firsts):
-        res.km["all"] = kaplan_meier_by(firsts["duration"], firsts["event"], np.repeat("all", len(firsts)))
-        for by in BY:
-            if by in firsts and firsts[by].notna().any() and firsts[by].nunique() > 1:
-                res.km[by] = kaplan_meier_by(
-                    firsts["duration"], firsts["event"], firsts[by], order=_sorted_levels(firsts[by])
-                )
-        # log-rank over the groups large enough to publish
-        for by in ("cohort", "track", "gender"):
-            if by not in res.km:
-                continue
-            big = [g for g, c in res.km[by].curves.items() if c.n >= mc]
-            if len(big) < 2:
-                continue
-            sub = firsts[firsts[by].isin(big)]
-            ordered = by == "cohort" and config.cohort_by == "start_year"
-            res.logrank[by] = logrank_test(sub["duration"], sub["event"], sub[by], order=big, trend=ordered)
+        _fit_spell_curves(res, firsts, config, mc)
         _fit_cox(res, firsts, config)
-    # time from start to first work or study, competing exits
+    first = _time_to_first_both(tables, panel, part, config, data_end)
+    res.first = first
+    pf = first[first["group"] == "participants"]
+    if len(pf):
+        _fit_incidence(res, first, pf)
+    if not len(firsts) and not len(pf):
+        res.available, res.reason = False, "no_spells"
+    return res
+
+
+def _fit_spell_curves(res: SurvivalAnalysis, firsts: pd.DataFrame, config, mc: int) -> None:
+    """Kaplan–Meier curves of the first spells (overall and per grouping) and log-rank tests between groups."""
+    res.km["all"] = kaplan_meier_by(firsts["duration"], firsts["event"], np.repeat("all", len(firsts)))
+    for by in BY:
+        if by in firsts and firsts[by].notna().any() and firsts[by].nunique() > 1:
+            res.km[by] = kaplan_meier_by(
+                firsts["duration"], firsts["event"], firsts[by], order=_sorted_levels(firsts[by])
+            )
+    # log-rank over the groups large enough to publish
+    for by in ("cohort", "track", "gender"):
+        if by not in res.km:
+            continue
+        big = [g for g, c in res.km[by].curves.items() if c.n >= mc]
+        if len(big) < 2:
+            continue
+        sub = firsts[firsts[by].isin(big)]
+        ordered = by == "cohort" and config.cohort_by == "start_year"
+        res.logrank[by] = logrank_test(sub["duration"], sub["event"], sub[by], order=big, trend=ordered)
+
+
+def _time_to_first_both(
+    tables: dict[str, pd.DataFrame], panel: pd.DataFrame, part: pd.DataFrame, config, data_end
+) -> pd.DataFrame:
+    """Time from start to first work or study (competing exits) of the participants and, if any, the comparison group."""
     first = time_to_first(panel, part, config.panel_work_or_study, config.competing_events, data_end)
     first["group"] = "participants"
     comp = tables.get("comparison")
@@ -300,26 +318,25 @@ def _survival_analysis(
         cf = time_to_first(panel, comp, config.panel_work_or_study, (), data_end, date_col="reference_date")
         cf["group"] = "comparison"
         first = pd.concat([first, cf], ignore_index=True)
-    res.first = first
-    pf = first[first["group"] == "participants"]
-    if len(pf):
-        res.cif["all"] = {"all": aalen_johansen(pf["time"], pf["event"], 1, entry=pf["entry"])}
-        if pf["cohort"].nunique() > 1:
-            res.cif["cohort"] = aalen_johansen_by(
-                pf["time"], pf["event"], pf["cohort"], 1, entry=pf["entry"], order=_sorted_levels(pf["cohort"])
-            )
-        if first["group"].nunique() > 1:
-            res.cif["group"] = aalen_johansen_by(
-                first["time"],
-                first["event"],
-                first["group"],
-                1,
-                entry=first["entry"],
-                order=["participants", "comparison"],
-            )
-    if not len(firsts) and not len(pf):
-        res.available, res.reason = False, "no_spells"
-    return res
+    return first
+
+
+def _fit_incidence(res: SurvivalAnalysis, first: pd.DataFrame, pf: pd.DataFrame) -> None:
+    """Aalen–Johansen cumulative incidence of work or study: overall, per cohort, participants vs comparison."""
+    res.cif["all"] = {"all": aalen_johansen(pf["time"], pf["event"], 1, entry=pf["entry"])}
+    if pf["cohort"].nunique() > 1:
+        res.cif["cohort"] = aalen_johansen_by(
+            pf["time"], pf["event"], pf["cohort"], 1, entry=pf["entry"], order=_sorted_levels(pf["cohort"])
+        )
+    if first["group"].nunique() > 1:
+        res.cif["group"] = aalen_johansen_by(
+            first["time"],
+            first["event"],
+            first["group"],
+            1,
+            entry=first["entry"],
+            order=["participants", "comparison"],
+        )
 
 
 def _fit_cox(res: SurvivalAnalysis, firsts: pd.DataFrame, config) -> None:

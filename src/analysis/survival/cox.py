@@ -364,20 +364,10 @@ def cox_ph(
     xc = np.asfortranarray(x - x.mean(axis=0))  # column-major: the X'WX products run about twice as fast
     prep = _prepare(xc, t, e)
     beta, ll, ll0, info, it = _newton(prep, x.shape[1], tol, max_iter)
-    if np.any(np.abs(beta) > 20):
-        diverging = [n for n, b in zip(names, beta) if abs(b) > 20]
-        raise ConvergenceError(
-            f"a coefficient diverges ({', '.join(diverging)}: the covariate separates the events)",
-            "separation",
-            diverging,
-        )
+    _refuse_divergence(beta, names)
     cov = np.linalg.inv(info)
     se = np.sqrt(np.diag(cov))
-    c = np.nan
-    if concordance:
-        ev_times = np.unique(t[e])
-        risk = xc @ beta
-        c = _concordance_few_times(t, e, risk, ev_times) if ev_times.size <= 64 else _concordance(t, e, risk)
+    c = _harrell_c(t, e, xc @ beta) if concordance else np.nan
     return CoxPHResult(
         pd.Series(beta, index=names),
         pd.Series(se, index=names),
@@ -391,6 +381,23 @@ def cox_ph(
         it,
         {"prepared": prep, "t": t},
     )
+
+
+def _refuse_divergence(beta: np.ndarray, names: list[str]) -> None:
+    """Raise :class:`ConvergenceError` when a coefficient runs off (a covariate separates the events)."""
+    if np.any(np.abs(beta) > 20):
+        diverging = [n for n, b in zip(names, beta) if abs(b) > 20]
+        raise ConvergenceError(
+            f"a coefficient diverges ({', '.join(diverging)}: the covariate separates the events)",
+            "separation",
+            diverging,
+        )
+
+
+def _harrell_c(t: np.ndarray, e: np.ndarray, risk: np.ndarray) -> float:
+    """Harrell's concordance of the risk scores (the few-event-times algorithm when there are at most 64)."""
+    ev_times = np.unique(t[e])
+    return _concordance_few_times(t, e, risk, ev_times) if ev_times.size <= 64 else _concordance(t, e, risk)
 
 
 def _inputs(x, durations, events, names) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:

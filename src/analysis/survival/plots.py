@@ -78,10 +78,21 @@ def curve_figure(
         # beside the axes, never over a curve
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     table_ax = fig.add_subplot(gs[1], sharex=ax)
+    _risk_table(table_ax, curves, shown, ticks, labels, at_risk_title, (min_cell, count_format, palette))
+    return fig, pg
+
+
+def _risk_table(table_ax, curves: dict, shown: list, ticks: np.ndarray, labels: dict, title: str, style: tuple) -> None:
+    """The numbers at risk at each tick, one row per group shown, in the group's colour and labelled on the left.
+
+    ``style`` is (minimum cell, count format, palette).
+    """
+    min_cell, count_format, palette = style
+    rows = max(len(shown), 1)
     table_ax.set_ylim(-0.5, rows - 0.5)
     table_ax.axis("off")
-    if at_risk_title:
-        table_ax.set_title(at_risk_title, fontsize=11, loc="left")
+    if title:
+        table_ax.set_title(title, fontsize=11, loc="left")
     for i, g in enumerate(shown):
         y = rows - 1 - i
         n_at = curves[g].at_risk_at(ticks)
@@ -104,7 +115,6 @@ def curve_figure(
             fontsize=10,
             color=palette[i % len(palette)],
         )
-    return fig, pg
 
 
 def km_figure(

@@ -129,6 +129,19 @@ def _prepare_uncached(panel: pd.DataFrame, work_or_study: Iterable[str], data_en
     return {"person": person, "month": month, "ws": ws, "keys": keys, "first": first, "last": last}
 
 
+def _no_spells() -> pd.DataFrame:
+    """An empty spell table with the columns and dtypes of :func:`build_spells`."""
+    return pd.DataFrame(
+        {
+            c: pd.Series(dtype=t)
+            for c, t in zip(
+                SPELL_COLUMNS,
+                [object, "int64", "datetime64[ns]", "datetime64[ns]", "int64", "int64", "int64", bool],
+            )
+        }
+    )
+
+
 def build_spells(
     panel: pd.DataFrame,
     work_or_study: Iterable[str] = DEFAULT_PANEL_WORK_OR_STUDY,
@@ -160,15 +173,7 @@ def build_spells(
     p = _prepare(panel, work_or_study, data_end)
     person, month = p["person"][p["ws"]], p["month"][p["ws"]]
     if person.size == 0:
-        return pd.DataFrame(
-            {
-                c: pd.Series(dtype=t)
-                for c, t in zip(
-                    SPELL_COLUMNS,
-                    [object, "int64", "datetime64[ns]", "datetime64[ns]", "int64", "int64", "int64", bool],
-                )
-            }
-        )
+        return _no_spells()
     new = np.r_[True, (person[1:] != person[:-1]) | (month[1:] - month[:-1] - 1 > g)]
     starts = np.flatnonzero(new)
     ends = np.r_[starts[1:] - 1, person.size - 1]
@@ -245,25 +250,10 @@ def time_to_first(
     a = _month_number(persons[date_col])
     valid = (codes >= 0) & (a != np.iinfo(np.int64).min)
     codes_v = np.where(valid, codes, 0)
-    # First month in work or study at or after the person's start month: for each
-    # panel row, look up its person's start month; keep ws rows on or after it.
-    start_of_code = np.full(len(p["keys"]), np.iinfo(np.int64).max)
-    start_of_code[codes[valid]] = a[valid]
-    rows = p["ws"] & (p["month"] >= start_of_code[p["person"]])
-    first_ws = np.full(len(p["keys"]), np.iinfo(np.int64).max)
-    if rows.any():
-        pr, mr = p["person"][rows], p["month"][rows]
-        heads = np.flatnonzero(np.r_[True, pr[1:] != pr[:-1]])  # sorted by (person, month): first row is the minimum
-        first_ws[pr[heads]] = mr[heads]
-    f = first_ws[codes_v]
+    f = _first_work_or_study(p, codes, a, valid)[codes_v]
     obs_end = p["last"][codes_v]
     first_obs = p["first"][codes_v]
-    big = np.iinfo(np.int64).max
-    x = np.full(len(persons), big)
-    if competing_events and "exit_status" in persons and "end_date" in persons:
-        comp = persons["exit_status"].isin(list(competing_events)).to_numpy() & persons["end_date"].notna().to_numpy()
-        x = np.where(comp, _month_number(persons["end_date"]), big)
-        x = np.where(x < a, a, x)
+    x = _competing_exit_month(persons, competing_events, a)
     ws_hit = (f <= obs_end) & (f <= x)
     comp_hit = ~ws_hit & (x <= obs_end)
     time = np.where(ws_hit, f - a, np.where(comp_hit, x - a, obs_end - a))
@@ -276,3 +266,29 @@ def time_to_first(
     out["event"] = event[valid].astype(np.int64)
     out["entry"] = entry[valid].astype(np.int64)
     return out.reset_index(drop=True)
+
+
+def _first_work_or_study(p: dict, codes: np.ndarray, a: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Per panel person, the first month in work or study at or after their start month (int64 max if none)."""
+    # First month in work or study at or after the person's start month: for each
+    # panel row, look up its person's start month; keep ws rows on or after it.
+    start_of_code = np.full(len(p["keys"]), np.iinfo(np.int64).max)
+    start_of_code[codes[valid]] = a[valid]
+    rows = p["ws"] & (p["month"] >= start_of_code[p["person"]])
+    first_ws = np.full(len(p["keys"]), np.iinfo(np.int64).max)
+    if rows.any():
+        pr, mr = p["person"][rows], p["month"][rows]
+        heads = np.flatnonzero(np.r_[True, pr[1:] != pr[:-1]])  # sorted by (person, month): first row is the minimum
+        first_ws[pr[heads]] = mr[heads]
+    return first_ws
+
+
+def _competing_exit_month(persons: pd.DataFrame, competing_events: Iterable[str], a: np.ndarray) -> np.ndarray:
+    """Per person, the month of a competing exit (not before the start month; int64 max if none)."""
+    big = np.iinfo(np.int64).max
+    x = np.full(len(persons), big)
+    if competing_events and "exit_status" in persons and "end_date" in persons:
+        comp = persons["exit_status"].isin(list(competing_events)).to_numpy() & persons["end_date"].notna().to_numpy()
+        x = np.where(comp, _month_number(persons["end_date"]), big)
+        x = np.where(x < a, a, x)
+    return x

@@ -362,6 +362,8 @@ class OutcomesResult:
 
 
 def _status_dist(df, variable, by, min_cell, age_bins, tracks, population, overall=None, margin=None) -> Distribution:
+    """A status distribution; ``overall`` (the same without ``by``) and ``margin`` (the mask of ``by``'s
+    distribution among the same persons) are the published tables whose margins it shares."""
     groups: Sequence[Any] | None = None
     if by == "age_group":
         groups = age_group_order(age_bins)
@@ -416,10 +418,7 @@ def outcome_tables(
         follow-ups, the share in work or study ``w`` months after exit is read from it (the
         person's status in the calendar month of ``end_date + w`` months).
     """
-    min_cell = min_cell if min_cell is not None else (config.min_cell if config else DEFAULT_MIN_CELL)
-    wos = tuple(work_or_study or (config.work_or_study if config else DEFAULT_WORK_OR_STUDY))
-    selfsup = tuple(self_supporting or (config.self_supporting if config else DEFAULT_SELF_SUPPORTING))
-    tracks = tracks if tracks is not None else (config.tracks if config else None)
+    min_cell, wos, selfsup, tracks = _settings(config, min_cell, work_or_study, self_supporting, tracks)
     p = prepare(participants, age_bins)
     pop = populations(participants, data_end)
     ex = p[pop["exited"]]
@@ -429,33 +428,113 @@ def outcome_tables(
     def dist(df, by, population, variable="exit_status", overall=None, margin=None):
         return _status_dist(df, variable, by, min_cell, age_bins, tracks, population, overall, margin)
 
-    # When everyone has exited, the exited by sex, age... are the participant tables' margins.
-    margins: dict[str, pd.Series] = {}
-    if bool((pop["exited"] == pop["enrolled"]).all()):
-        described = participant_tables(
-            participants, data_end, config, min_cell=min_cell, age_bins=age_bins, tracks=tracks
-        )
-        margins = published_margins(described.tables)
+    margins = _shared_margins(participants, pop, data_end, config, min_cell, age_bins, tracks)
+    exit_status, exit_by, wos_by, wos_rows = _exit_tables(ex, subgroups, wos, min_cell, dist, margins)
+    fw = assign_waves(followups, participants, data_end, waves)
+    income = _income_at_start_and_exit(p, pop, ex, selfsup, min_cell)
+    wave_results, after_exit_from = _after_exit(
+        ex, fw, panel, config, data_end, waves, (wos, selfsup, min_cell), dist, subgroups, wos_rows, income
+    )
+    return OutcomesResult(
+        exit_status=exit_status,
+        exit_status_by=exit_by,
+        work_or_study_at_exit_by=wos_by,
+        waves=wave_results,
+        income=IncomeSources(*income, selfsup, min_cell),
+        work_or_study=WorkOrStudy(wos_rows, min_cell, wos, after_exit_from),
+        min_cell=min_cell,
+        data_end=data_end,
+        no_data=_no_data(fw, after_exit_from),
+    )
+
+
+def _settings(config, min_cell, work_or_study, self_supporting, tracks) -> tuple:
+    """The minimum cell, work-or-study codes, self-supporting codes and tracks: as given, else the project's."""
+    min_cell = min_cell if min_cell is not None else (config.min_cell if config else DEFAULT_MIN_CELL)
+    wos = tuple(work_or_study or (config.work_or_study if config else DEFAULT_WORK_OR_STUDY))
+    selfsup = tuple(self_supporting or (config.self_supporting if config else DEFAULT_SELF_SUPPORTING))
+    tracks = tracks if tracks is not None else (config.tracks if config else None)
+    return min_cell, wos, selfsup, tracks
+
+
+def _shared_margins(participants, pop, data_end, config, min_cell, age_bins, tracks) -> dict[str, pd.Series]:
+    """When everyone has exited, the exited by sex, age... are the participant tables' margins: their masks."""
+    if not bool((pop["exited"] == pop["enrolled"]).all()):
+        return {}
+    described = participant_tables(participants, data_end, config, min_cell=min_cell, age_bins=age_bins, tracks=tracks)
+    return published_margins(described.tables)
+
+
+def _exit_tables(ex: pd.DataFrame, subgroups: Sequence[str], wos: tuple, min_cell: int, dist, margins) -> tuple:
+    """Exit status (overall and by subgroup), work or study at exit by subgroup, and its row of the summary.
+
+    The tables by subgroup share the overall table's column and the participant tables' margins
+    (``margins``); work or study at exit by subgroup is computed from them, never beside them.
+    """
     exit_status = dist(ex, None, "exited")
     exit_by = {g: dist(ex, g, "exited", overall=exit_status, margin=margins.get(g)) for g in subgroups}
     wos_exit = ex["exit_status"].isin(wos)
+    wos_by = _wos_at_exit_by(exit_by, wos)
     # an exit status "unknown" is not "not in work or study": it stays out of the known-status denominator
     known_exit = ex["exit_status"].notna() & (ex["exit_status"] != UNKNOWN)
-    wos_by = {
+    wos_rows = [_wos_row("exit", int(wos_exit.sum()), int(known_exit.sum()), len(ex), len(ex), min_cell, rate=False)]
+    return exit_status, exit_by, wos_by, wos_rows
+
+
+def _after_exit(
+    ex: pd.DataFrame,
+    fw: pd.DataFrame,
+    panel: pd.DataFrame | None,
+    config,
+    data_end: dt.date,
+    waves: Sequence[int],
+    codes: tuple[tuple, tuple, int],
+    dist,
+    subgroups: Sequence[str],
+    wos_rows: list,
+    income: tuple[dict, dict],
+) -> tuple[list[Wave], str | None]:
+    """The follow-up waves (else the panel's share in work or study after exit) and where they came from.
+
+    ``codes`` is (work-or-study codes, self-supporting codes, minimum cell); the waves' rows are
+    appended to ``wos_rows`` and their income tables to ``income`` (distributions, self-supporting shares).
+    """
+    wos, selfsup, min_cell = codes
+    income_tp, selfsup_tp = income
+    end = pd.Timestamp(data_end)
+    wave_results: list[Wave] = []
+    after_exit_from = None
+    if not fw.empty:
+        after_exit_from = "followups"
+        for w in sorted(waves):
+            wave, row = _followup_wave(ex, fw, w, end, wos, min_cell, dist, subgroups)
+            wave_results.append(wave)
+            wos_rows.append(row)
+            _add_wave_income(income_tp, selfsup_tp, wave.frame, w, selfsup, min_cell)
+    elif panel is not None and not panel.empty:
+        after_exit_from = "panel"
+        panel_wos = tuple(config.panel_work_or_study) if config else ("work", "study")
+        wos_rows += [_panel_wave_row(ex, panel, w, end, panel_wos, min_cell) for w in sorted(waves)]
+    return wave_results, after_exit_from
+
+
+def _wos_at_exit_by(exit_by: dict[str, Distribution], wos: tuple) -> dict:
+    """Share in work or study at exit, per subgroup column, from the protected exit tables.
+
+    An unknown or missing exit status is not "not in work or study": it stays out of the denominator.
+    """
+    return {
         g: binary_from_distribution(
-            exit_by[g],
-            wos,
-            (UNKNOWN, MISSING),
-            name="work_or_study_at_exit",
-            groups_are=VARIABLES.get(g, (None, g))[1],
+            d, wos, (UNKNOWN, MISSING), name="work_or_study_at_exit", groups_are=VARIABLES.get(g, (None, g))[1]
         )
-        for g in subgroups
+        for g, d in exit_by.items()
     }
 
-    fw = assign_waves(followups, participants, data_end, waves)
-    end = pd.Timestamp(data_end)
-    wave_results = []
-    wos_rows = [_wos_row("exit", int(wos_exit.sum()), int(known_exit.sum()), len(ex), len(ex), min_cell, rate=False)]
+
+def _income_at_start_and_exit(
+    p: pd.DataFrame, pop: pd.DataFrame, ex: pd.DataFrame, selfsup: tuple, min_cell: int
+) -> tuple[dict, dict]:
+    """Income source distributions and self-supporting shares at start (enrolled) and at exit (exited)."""
     income_tp = {
         "start": distribution(
             p[pop["enrolled"]],
@@ -478,44 +557,33 @@ def outcome_tables(
         "start": _selfsup(p.loc[pop["enrolled"], "income_at_start"], selfsup, min_cell),
         "exit": _selfsup(ex["income_at_exit"], selfsup, min_cell),
     }
-    after_exit_from = None
-    if not fw.empty:
-        after_exit_from = "followups"
-        for w in sorted(waves):
-            wave, row = _followup_wave(ex, fw, w, end, wos, min_cell, dist, subgroups)
-            wave_results.append(wave)
-            wos_rows.append(row)
-            fu = wave.frame
-            if fu["income_source"].notna().any():
-                income_tp[str(w)] = distribution(
-                    fu,
-                    "income_source",
-                    categories=INCOME_CATS,
-                    min_cell=min_cell,
-                    rows_are="income",
-                    population=f"followed_up_{w}",
-                )
-                selfsup_tp[str(w)] = _selfsup(fu["income_source"], selfsup, min_cell)
-    elif panel is not None and not panel.empty:
-        after_exit_from = "panel"
-        panel_wos = tuple(config.panel_work_or_study) if config else ("work", "study")
-        wos_rows += [_panel_wave_row(ex, panel, w, end, panel_wos, min_cell) for w in sorted(waves)]
+    return income_tp, selfsup_tp
+
+
+def _add_wave_income(
+    income_tp: dict, selfsup_tp: dict, fu: pd.DataFrame, w: int, selfsup: tuple, min_cell: int
+) -> None:
+    """Add follow-up wave ``w``'s income distribution and self-supporting share, when any income is recorded."""
+    if fu["income_source"].notna().any():
+        income_tp[str(w)] = distribution(
+            fu,
+            "income_source",
+            categories=INCOME_CATS,
+            min_cell=min_cell,
+            rows_are="income",
+            population=f"followed_up_{w}",
+        )
+        selfsup_tp[str(w)] = _selfsup(fu["income_source"], selfsup, min_cell)
+
+
+def _no_data(fw: pd.DataFrame, after_exit_from: str | None) -> dict:
+    """Why tables are missing: no follow-ups (waves) and neither follow-ups nor panel (after exit)."""
     no_data = {}
     if fw.empty:
         no_data["waves"] = "no_followups"
         if after_exit_from is None:
             no_data["after_exit"] = "no_followups_no_panel"
-    return OutcomesResult(
-        exit_status=exit_status,
-        exit_status_by=exit_by,
-        work_or_study_at_exit_by=wos_by,
-        waves=wave_results,
-        income=IncomeSources(income_tp, selfsup_tp, selfsup, min_cell),
-        work_or_study=WorkOrStudy(wos_rows, min_cell, wos, after_exit_from),
-        min_cell=min_cell,
-        data_end=data_end,
-        no_data=no_data,
-    )
+    return no_data
 
 
 def _followup_wave(ex, fw, w, end, wos, min_cell, dist, subgroups) -> tuple[Wave, dict]:

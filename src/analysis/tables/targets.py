@@ -225,6 +225,21 @@ def is_share_metric(metric: str) -> bool:
     return METRICS[metric].spec.threshold == "share"
 
 
+def _count_target(row: dict, target, config, got, data_end: dt.date) -> dict:
+    """A count target (e.g. persons enrolled): met, not met once the period is over, else recruitment open."""
+    n = got[1] if got is not None else 0
+    row.update(n=n, value=float(n), successes=np.nan)
+    if n >= target.threshold:
+        row["status"] = "met"
+    elif pd.Timestamp(data_end) >= pd.Timestamp(config.period.end):
+        row["status"] = "not_met"
+    else:
+        row["note"] = "recruitment_open"
+    hidden = 0 < n < config.min_cell
+    row.update(suppressed=hidden, n_suppressed=hidden)
+    return row
+
+
 def evaluate_target(target, config, tables: dict[str, Any], data_end: dt.date) -> dict:
     """Evaluate one target; see the module docstring. Returns one tidy row (true values)."""
     row = {
@@ -252,17 +267,7 @@ def evaluate_target(target, config, tables: dict[str, Any], data_end: dt.date) -
     metric = METRICS[target.metric]
     got = metric.compute(target, config, tables, data_end)
     if metric.spec.threshold == "count":
-        n = got[1] if got is not None else 0
-        row.update(n=n, value=float(n), successes=np.nan)
-        if n >= target.threshold:
-            row["status"] = "met"
-        elif pd.Timestamp(data_end) >= pd.Timestamp(config.period.end):
-            row["status"] = "not_met"
-        else:
-            row["note"] = "recruitment_open"
-        hidden = 0 < n < min_cell
-        row.update(suppressed=hidden, n_suppressed=hidden)
-        return row
+        return _count_target(row, target, config, got, data_end)
     if got is None:
         row["note"] = "no_data"
         return row

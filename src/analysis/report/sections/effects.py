@@ -152,7 +152,7 @@ class EffectsSection(SectionResult):
         show_figure(ax.figure, cap, note=fnote, lang=lang)
 
     def _show_diagnostics(self, lang: str) -> None:
-        res, fmt = self.analysis, formatter(lang)
+        res = self.analysis
         m = res.main
         if m is None or m.balance is None or m.propensity is None:
             return
@@ -160,6 +160,13 @@ class EffectsSection(SectionResult):
         label = outcome_label(m.spec, lang)
         show_text(f"## {t('eff_diag_heading', lang)}")
         show_text(t("eff_diag_intro", lang))
+        self._show_balance(m, node, label, lang)
+        self._show_overlap(m, lang)
+        self._show_diag_facts(node, lang)
+        design.show_diagnostics(node, "file", lang)  # every adjustment, then the one plain-words warning
+
+    def _show_balance(self, m, node: dict, label: str, lang: str) -> None:
+        """The covariate balance table (SMD and variance ratios per stage) and its Love plot."""
         balance: PublishedTable = node["balance"]
         stages = [s for s in BALANCE_STAGES if s in m.balance.stages]
         cols = [f"smd_{s}" for s in stages] + [f"vr_{s}" for s in ("before", "ipw") if s in stages]
@@ -180,6 +187,10 @@ class EffectsSection(SectionResult):
             xlabel=t("eff_love_x", lang),
         )
         show_figure(ax.figure, t("eff_love_caption", lang), lang=lang)
+
+    def _show_overlap(self, m, lang: str) -> None:
+        """The propensity score overlap figure of participants and comparison persons."""
+        res, fmt = self.analysis, formatter(lang)
         ax = m.propensity.plot(
             labels=(t("eff_participants", lang), t("eff_comparison", lang)),
             xlabel=t("eff_overlap_x", lang),
@@ -192,6 +203,10 @@ class EffectsSection(SectionResult):
             note=t("eff_overlap_note", lang, min_cell=res.min_cell),
             lang=lang,
         )
+
+    def _show_diag_facts(self, node: dict, lang: str) -> None:
+        """One sentence: persons outside common support, participants left unmatched, effective comparison size."""
+        fmt = formatter(lang)
         estimates: PublishedTable = node["estimates"]
         col = estimates.column("n_left_out")
         labels = Labels(lang)
@@ -215,7 +230,6 @@ class EffectsSection(SectionResult):
                 ess=cell_text(ess, diag.column("ess_control"), fmt, labels),
             )
         )
-        design.show_diagnostics(node, "file", lang)  # every adjustment, then the one plain-words warning
 
     def _show_panel(self, lang: str) -> None:
         res, fmt = self.analysis, formatter(lang)
