@@ -184,10 +184,7 @@ def payback_analysis(
     gender = treated.set_index(treated["person_key"].astype(str))["gender"].reindex(analysed)
     counts = _counts(treated, analysed, gender)
     if net is None:
-        by_sex = {
-            g: before_after_effects(_split(pm, gender.index[gender == g]), max(cfg.horizons_months), m, sources)
-            for g in SEXES
-        }
+        by_sex = _before_after_by_sex(pm, gender, max(cfg.horizons_months), m, sources)
     sexes = _published_sexes(tables, config, data_end)
     return payback_from_effects(
         net,
@@ -199,6 +196,11 @@ def payback_analysis(
         weights_method=weights_method,
         published_sexes=sexes,
     )
+
+
+def _before_after_by_sex(pm: PersonMonths, gender: pd.Series, months: int, m: int, sources) -> dict:
+    """The before/after change per sex (no comparison group)."""
+    return {g: before_after_effects(_split(pm, gender.index[gender == g]), months, m, sources) for g in SEXES}
 
 
 def _published_sexes(tables: dict, config, data_end: dt.date) -> pd.Series | None:
