@@ -134,11 +134,7 @@ def _split(pm: PersonMonths, keys: pd.Index) -> pd.DataFrame:
 
 
 def payback_analysis(
-    tables,
-    config,
-    data_end: dt.date | pd.Timestamp,
-    *,
-    design: WeightedDesign | None = None,
+    tables, config, data_end: dt.date | pd.Timestamp, *, design: WeightedDesign | None = None
 ) -> PaybackResult:
     """The payback section for a project (see the module docstring).
 
