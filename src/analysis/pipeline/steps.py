@@ -62,6 +62,9 @@ class Step:
         The project.yml fields the step reads (dotted paths, ``*`` for every element).
     raw : bool
         Whether the step reads the raw files and the pseudonymisation key.
+    texts : bool
+        Whether the step reads the evaluator's text files (``data/raw/<project>/text/*.md``, the
+        files ``report.text`` names; a missing file is an input too: adding it reruns the step).
     outputs : tuple of str
         What the step writes, as patterns relative to the report folder, or to the processed
         folder with the prefix ``processed/`` (a notebook step's executed notebook is implied).
@@ -78,6 +81,7 @@ class Step:
     upstream: tuple[str, ...] = ()
     config: tuple[str, ...] = ()
     raw: bool = False
+    texts: bool = False
     outputs: tuple[str, ...] = ()
     code: tuple[str, ...] = ()
     extra: tuple[str, ...] = field(default=())
@@ -125,9 +129,9 @@ class StepTable:
 
     @property
     def report_order(self) -> list[Step]:
-        """The notebook steps in the order the report shows them (the report step's upstream)."""
+        """The notebook steps in the order the report shows them (the report step's notebook upstream)."""
         report = [s for s in self.steps if s.kind == REPORT]
-        return [self[n] for n in report[0].upstream] if report else []
+        return [self[n] for n in report[0].upstream if self[n].notebook] if report else []
 
     def ancestors(self, name: str) -> set[str]:
         found: set[str] = set()
@@ -330,13 +334,30 @@ STEPS = StepTable(
             code=("analysis.report.results_file",),
             outputs=("results.json",),
         ),
-        Step("summary", "00_summary.ipynb", upstream=("results", "clean"), config=(*FACTS, "labels")),
+        Step("summary", "00_summary.ipynb", upstream=("results", "clean"), config=(*FACTS, "labels", "report")),
         Step(
             "report",
             kind=REPORT,
-            upstream=("summary", "clean", "participants", "outcomes", "effects", "survival", "payback", "appendix"),
-            config=("name", "min_cell"),
-            code=("analysis.report.merge", "analysis.report.export", "analysis.report.scan"),
+            # the notebooks in report order, then results.json (the evaluator's texts quote it)
+            upstream=(
+                "summary",
+                "clean",
+                "participants",
+                "outcomes",
+                "effects",
+                "survival",
+                "payback",
+                "appendix",
+                "results",
+            ),
+            config=("name", "min_cell", "report"),
+            texts=True,
+            code=(
+                "analysis.report.merge",
+                "analysis.report.export",
+                "analysis.report.scan",
+                "analysis.report.evaluator_text",
+            ),
             outputs=("report.html",),
         ),
     )
@@ -358,4 +379,4 @@ def with_report(
     saving = tuple(s.name for s in steps if any(p.startswith("sections/") for p in s.outputs))
     order = report_order or tuple(s.name for s in (*steps, *after))
     results = replace(STEPS["results"], upstream=saving)
-    return StepTable((*steps, results, *after, replace(STEPS["report"], upstream=order)))
+    return StepTable((*steps, results, *after, replace(STEPS["report"], upstream=(*order, "results"))))

@@ -47,6 +47,19 @@ def _project_meta(root: Path, name: str) -> dict:
         return {"name": name, "owner": "–", "period": "–"}
 
 
+def _report_line(root: Path, name: str, lang: str) -> str:
+    """Which report, its date and version, its authors (``report:`` in project.yml), e.g. "Slutrapport, 2016-03-01"."""
+    from analysis.project.config import load_project
+    from analysis.project.errors import FoljevalError
+    from analysis.report.summary import report_facts
+
+    try:
+        meta = load_project(root / "data" / "raw" / name).config.report
+    except FoljevalError:
+        return ""
+    return ", ".join(v for _, v in report_facts(meta, lang))
+
+
 def index_rows(root: Path, projects: list[str], lang: str) -> list[dict]:
     rows = []
     for name in projects:
@@ -68,6 +81,7 @@ def index_rows(root: Path, projects: list[str], lang: str) -> list[dict]:
                     if isinstance(meta.get("period"), dict)
                     else "–"
                 ),
+                "report": _report_line(root, name, lang),
                 "status": status,
                 "message": (run or {}).get("message") or "",
                 "link": f"{name}/report.html" if (rep / "report.html").is_file() else None,
@@ -119,8 +133,9 @@ def index_html(rows: list[dict], lang: str) -> str:
             )
         cls = ' class="fe-row-failed"' if r["status"] == "failed" else ""
         period = "<br>".join(html.escape(x) for x in r["period"].split(" – "))
+        report = f'<br><span class="fe-note">{html.escape(r["report"])}</span>' if r.get("report") else ""
         cells = [
-            (cell + f'<br><span class="fe-note">{html.escape(r["id"])}</span>', "fe-text"),
+            (cell + f'<br><span class="fe-note">{html.escape(r["id"])}</span>{report}', "fe-text"),
             (html.escape(r["owner"]), "fe-text"),
             (period, "fe-text fe-nowrap"),
             (r["participants"], ""),
