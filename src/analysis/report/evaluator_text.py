@@ -55,6 +55,8 @@ POINTS: tuple[Point, ...] = (
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _FOOTNOTE_DEF = re.compile(r"^\[\^([^\]\s]+)\]:[ \t]*(.*)$")
 _FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_CODE_SPAN = re.compile(r"(`+[^`]*?`+)")
 _PLACEHOLDER = "FEPLACEHOLDER{}X"
 _PLACEHOLDER_RE = re.compile(r"FEPLACEHOLDER(\d+)X")
 
@@ -99,14 +101,20 @@ def _split_footnotes(lines: list[str], where: str) -> tuple[list[str], dict[str,
 
 def _placeholders(lines: list[str], where: str, results: dict | None, lang: str, values: list[str]) -> list[str]:
     """Replace every ``{{ reference }}`` by a placeholder (its formatted value appended to ``values``)."""
-    out = []
+    out, fenced = [], False
     for i, line in enumerate(lines, 1):
+        if _FENCE.match(line):
+            fenced = not fenced
+        if fenced or _FENCE.match(line):  # code is shown as written
+            out.append(line)
+            continue
 
         def repl(m: re.Match, line_no: int = i) -> str:
             values.append(html.escape(_resolve(m.group(1), results, lang, where, line_no)))
             return _PLACEHOLDER.format(len(values) - 1)
 
-        out.append(REFERENCE.sub(repl, line))
+        parts = _CODE_SPAN.split(line)  # odd parts are `code` spans, shown as written
+        out.append("".join(p if k % 2 else REFERENCE.sub(repl, p) for k, p in enumerate(parts)))
     return out
 
 
