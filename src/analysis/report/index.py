@@ -48,16 +48,18 @@ def _project_meta(root: Path, name: str) -> dict:
 
 
 def _report_line(root: Path, name: str, lang: str) -> str:
-    """Which report, its date and version, its authors (``report:`` in project.yml), e.g. "Slutrapport, 2016-03-01"."""
+    """Which report and its date (``report:`` in project.yml), e.g. "Slutrapport, 2016-03-01"; '' when not given."""
     from analysis.project.config import load_project
     from analysis.project.errors import FoljevalError
-    from analysis.report.summary import report_facts
+    from analysis.report.summary import report_label
+    from analysis.report.tables import unbreakable
 
     try:
         meta = load_project(root / "data" / "raw" / name).config.report
     except FoljevalError:
         return ""
-    return ", ".join(v for _, v in report_facts(meta, lang))
+    parts = [report_label(meta, lang), meta.date.isoformat() if meta.date else None]
+    return unbreakable(", ".join(p for p in parts if p))
 
 
 def index_rows(root: Path, projects: list[str], lang: str) -> list[dict]:
