@@ -60,8 +60,11 @@ RESULTS = {
     "outcomes": {
         "work_or_study": {
             "columns": [{"key": "share", "kind": "share", "digits": 1, "group": "among_all"}],
-            "order": ["12"],
-            "rows": {"12": {"among_all": {"share": 0.6}}},
+            "order": ["exit", "12"],
+            "rows": {
+                "exit": {"among_all": {"share": 0.58}, "among_followed_up": {"share": None, "shown": {"share": ".."}}},
+                "12": {"among_all": {"share": 0.6}},
+            },
         }
     },
     "effects": {
@@ -175,6 +178,10 @@ def test_a_reference_in_the_text_is_replaced_by_its_formatted_value():
             "results.json has no 'wos_12n' under 'targets.table.rows' (there: wos_12m, reached)",
         ),
         ("{{ participants.flow.exited.count }}", "the value is suppressed (the report shows '<5')"),
+        (
+            "{{ outcomes.work_or_study.exit.among_followed_up.share }}",
+            "the value is suppressed (the report shows '..')",
+        ),
         ("{{ project.esf_grant_sek }}", "the value does not exist (null"),
         ("{{ targets.wos_12m }}", "this is a group of values, not one value (there: n, value, ci, threshold)"),
         ("{{ targets.wos_12m.value | procent }}", "unknown filter 'procent'"),
