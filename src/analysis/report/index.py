@@ -51,8 +51,8 @@ def _report_line(root: Path, name: str, lang: str) -> str:
     """Which report and its date (``report:`` in project.yml), e.g. "Slutrapport, 2016-03-01"; '' when not given."""
     from analysis.project.config import load_project
     from analysis.project.errors import FoljevalError
-    from analysis.report.summary import report_label
     from analysis.report.tables import unbreakable
+    from analysis.report.text import report_label
 
     try:
         meta = load_project(root / "data" / "raw" / name).config.report

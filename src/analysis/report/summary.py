@@ -20,7 +20,7 @@ from analysis.report.format import formatter
 from analysis.report.headlines import Headlines, headlines
 from analysis.report.i18n import t
 from analysis.report.tables import unbreakable
-from analysis.report.text import join_words
+from analysis.report.text import report_facts
 
 
 def fmt_sek(value: float | None, lang: str) -> str:
@@ -34,25 +34,6 @@ def fmt_date(d, lang: str) -> str:
 def load_results(report_dir: Path) -> dict:
     path = Path(report_dir) / "results.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def report_label(meta, lang: str) -> str | None:
-    """ "Delrapport 2" / "Slutrapport" (``report.type`` of project.yml), None when not given."""
-    if meta.type is None:
-        return None
-    return t(f"rep_report_{meta.type}", lang, n=meta.number) if meta.number else t(f"rep_report_{meta.type}", lang)
-
-
-def report_facts(meta, lang: str) -> list[tuple[str, str]]:
-    """The report's own facts (``report:`` in project.yml): which report, date, version, authors, organisation."""
-    rows = [
-        (t("rep_fact_report", lang), report_label(meta, lang)),
-        (t("rep_fact_report_date", lang), meta.date.isoformat() if meta.date else None),
-        (t("rep_fact_version", lang), meta.version),
-        (t("rep_fact_authors", lang), join_words(meta.authors, lang) if meta.authors else None),
-        (t("rep_fact_organisation", lang), meta.organisation),
-    ]
-    return [(k, v) for k, v in rows if v]
 
 
 def facts(config, data_end, lang: str) -> list[tuple[str, str]]:
