@@ -107,7 +107,7 @@ def text_inputs(raw_dir: Path, file_of: Callable[[str], str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for point in TEXT_FILES:
         path = Path(raw_dir) / TEXT_FOLDER / file_of(point)
-        out[f"text:{path.name}"] = sha256_file(path) if path.is_file() else "missing"
+        out[f"text:{mask_personnummer(path.name)}"] = sha256_file(path) if path.is_file() else "missing"
     return out
 
 

@@ -14,6 +14,8 @@ how inputs are fingerprinted and :mod:`analysis.pipeline.state` for the record k
   reads only the items' ids and scales);
 * with ``raw``, the raw files named in ``files:`` (SHA-256) and the pseudonymisation key
   (a keyed fingerprint, never the key);
+* with ``texts``, the evaluator's text files (``text/*.md``, one input per point of the report,
+  ``missing`` for an absent file: see :mod:`analysis.report.evaluator_text`);
 * the code version: the source of every ``analysis`` module the notebook imports, followed
   through the package's imports (lazy ones included), with the resource files those modules
   name (label dictionary, schemas, templates), and the installed package versions;
@@ -24,7 +26,8 @@ how inputs are fingerprinted and :mod:`analysis.pipeline.state` for the record k
 
 The two steps without a notebook are done by the runner: ``results`` merges the sections
 into ``results.json`` and validates it; ``report`` merges the executed notebooks in the order
-of its ``upstream`` and exports ``report.html``. The summary (``00_summary``) reads
+of its ``upstream`` (with the evaluator's texts at their places; it also reads ``results.json``,
+which the texts quote) and exports ``report.html``. The summary (``00_summary``) reads
 ``results.json`` and therefore comes after ``results`` in the table, while the report places
 it first: execution order and report order are both declared here, not taken from file names.
 
