@@ -19,6 +19,7 @@ from examples import (
     c2_lycksele,
     etableringsresurs_vasteras,
     framtidsjobb_avesta,
+    texts,
     vagen_vidare_sjobygden,
 )
 
@@ -51,6 +52,7 @@ def generate(out: str | Path, projects: list[str] | None = None) -> dict[str, di
         folder = out / pid
         folder.mkdir(parents=True, exist_ok=True)
         truths[pid] = PROJECTS[pid].generate(folder)
+        texts.write(folder, pid)  # report: in project.yml and the evaluator's text/*.md
     return truths
 
 
@@ -59,9 +61,9 @@ def file_hashes(folder: str | Path, projects: list[str] | None = None) -> dict[s
     folder = Path(folder)
     out = {}
     for pid in projects or list(PROJECTS):
-        for f in sorted((folder / pid).glob("*")):
+        for f in sorted((folder / pid).rglob("*")):
             if f.is_file():
-                out[f"{pid}/{f.name}"] = hashlib.sha256(f.read_bytes()).hexdigest()
+                out[f"{pid}/{f.relative_to(folder / pid).as_posix()}"] = hashlib.sha256(f.read_bytes()).hexdigest()
     return out
 
 

@@ -346,13 +346,16 @@ _Dumper.add_representer(str, _str_presenter)
 
 def write_yml(path: Path, header: str, sections: Sequence[tuple[str, dict]]) -> None:
     """project.yml as commented sections (``# comment`` then the keys it explains)."""
-    parts = [header.rstrip() + "\n"]
-    for comment, data in sections:
-        parts.append("\n" + "\n".join(f"# {line}" if line else "#" for line in comment.splitlines()) + "\n")
-        parts.append(
-            yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110, default_flow_style=False)
-        )
+    parts = [header.rstrip() + "\n"] + [yml_section(comment, data) for comment, data in sections]
     path.write_text("".join(parts), encoding="utf-8")
+
+
+def yml_section(comment: str, data: dict) -> str:
+    """One commented section of project.yml: a blank line, ``# comment`` lines, then the keys."""
+    head = "\n" + "\n".join(f"# {line}" if line else "#" for line in comment.splitlines()) + "\n"
+    return head + yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110, default_flow_style=False
+    )
 
 
 def rounded(x: float, nd: int = 4) -> float:

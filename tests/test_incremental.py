@@ -105,3 +105,24 @@ def test_an_output_changed_since_the_last_build_reruns_its_step(repo):
     assert set(run.ran) == {"survival"}, run.ran
     assert run.ran["survival"] == "its outputs changed since the last build (sections/survival.json)"
     assert section.read_bytes() == good
+
+
+def test_a_changed_text_file_reruns_only_the_report_and_a_broken_reference_fails_naming_file_and_line(repo):
+    text = repo / "data" / "raw" / PROJECT / "text" / "slutsatser.md"
+    good = text.read_text(encoding="utf-8")
+    text.write_text(good + "\nMålet var {{ targets.reached.threshold }} familjer (ändrad text).\n", encoding="utf-8")
+    run = _build(repo)
+    assert run.ran == {"report": "text file slutsatser.md changed"}, run.ran
+    page = (repo / "reports" / PROJECT / "report.html").read_text(encoding="utf-8")
+    assert "Målet var 30 familjer (ändrad text)." in page
+    before = _files(repo)
+    line = len(good.splitlines()) + 2
+    text.write_text(good + "\nMålet var {{ targets.reched.threshold }}.\n", encoding="utf-8")
+    runs = run_reports([PROJECT], root=repo)
+    assert not runs[0].ok
+    assert f"{PROJECT}/text/slutsatser.md, line {line}: {{{{ targets.reched.threshold }}}}" in runs[0].message
+    assert "results.json has no 'reched' under 'targets.table.rows' (there: reached)" in runs[0].message
+    assert "Traceback" not in runs[0].message
+    assert (repo / "reports" / PROJECT / "report.html").read_bytes() == before[f"reports/{PROJECT}/report.html"]
+    text.write_text(good, encoding="utf-8")
+    (repo / "reports" / PROJECT / "error.html").unlink()

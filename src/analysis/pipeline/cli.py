@@ -18,7 +18,7 @@ from rich.table import Table
 
 from analysis.clean.identity import mask_personnummer
 from analysis.project import paths, workspace
-from analysis.project.config import load_project
+from analysis.project.config import TEXT_FILES, TEXT_FOLDER, load_project
 from analysis.project.errors import FoljevalError
 
 app = typer.Typer(
@@ -227,12 +227,33 @@ def check(
     for p in config_problems:
         _say(f"{p.severity}: {p}", err if p.severity == ERROR else out)
     errors = [p for p in config_problems if p.severity == ERROR]
+    text_errors = _check_texts(proj, root)
     if errors:
         _fail(f"{len(errors)} project.yml field(s) the report cannot use (listed above); fix them and run check again")
+    if text_errors:
+        _fail(
+            f"{len(text_errors)} text file(s) under text/ the report cannot use (listed above); fix them and run check again"
+        )
     if not config_problems:
         out.print("[green]project.yml fits the data[/]: every field the report uses was found")
     if strict and not result.problems.empty:
         raise typer.Exit(1)
+
+
+def _check_texts(proj, root: Path) -> list[str]:
+    """Check the evaluator's texts (and their references against the last report's results.json); print problems."""
+    import json
+
+    from analysis.report.evaluator_text import text_problems
+
+    results_path = paths.reports_dir(proj.id, root) / "results.json"
+    results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.is_file() else None
+    problems = text_problems(proj, results, proj.config.language)
+    for p in problems:
+        _say(f"error: {p}", err)
+    if results is None and any(proj.text_path(p).is_file() for p in TEXT_FILES):
+        _say("note: the references {{ ... }} in text/ are checked once a report has been built (no results.json yet)")
+    return problems
 
 
 @app.command()
@@ -254,9 +275,26 @@ def new(
     folder.mkdir(parents=True, exist_ok=True)
     template = (resources.files("analysis") / "resources" / "project_template.yml").read_text(encoding="utf-8")
     target.write_text(template.replace("{project}", project), encoding="utf-8")
+    texts = _new_texts(folder)
     _say(
-        f"created {target}\nnext: copy the raw exports into {folder}/, edit project.yml, then `foljeval check {project}`"
+        f"created {target} and {len(texts)} text files in {folder / TEXT_FOLDER}/ (the evaluator's own sections)\n"
+        f"next: copy the raw exports into {folder}/, edit project.yml, then `foljeval check {project}`"
     )
+
+
+def _new_texts(folder: Path) -> list[Path]:
+    """Write the evaluator's text files (guidance in HTML comments, no text yet) into ``folder/text/``."""
+    from importlib import resources
+
+    source = resources.files("analysis") / "resources" / "text_templates"
+    (folder / TEXT_FOLDER).mkdir(exist_ok=True)
+    written = []
+    for name in TEXT_FILES.values():
+        path = folder / TEXT_FOLDER / name
+        if not path.exists():  # never overwrite what an evaluator wrote
+            path.write_text((source / name).read_text(encoding="utf-8"), encoding="utf-8")
+            written.append(path)
+    return written
 
 
 @app.command("list")

@@ -125,10 +125,32 @@ def _run(build: Build, step: Step, staging: Path, kernel: ProjectKernel) -> None
         from analysis.report.merge import merge_notebooks
 
         name = build.project.config.name
+        order = build.table.report_order
         merged = merge_notebooks(
-            [staging / str(s.executed_notebook) for s in build.table.report_order], build.lang, name
+            [staging / str(s.executed_notebook) for s in order], build.lang, name, _text_inserts(build, staging, order)
         )
         export_html(merged, staging / "report.html", lang=build.lang, title=name)
+
+
+def _text_inserts(build: Build, staging: Path, order: list[Step]) -> dict[tuple[str, str], list]:
+    """The evaluator's texts by place in the merged report (``(before|after, notebook stem)``).
+
+    A place whose step is not in this table's report order goes to the start ("after") or the
+    end ("before") of the report, so that no text is lost.
+    """
+    import json
+
+    from analysis.report.evaluator_text import text_cells
+
+    path = staging / "results.json"
+    results = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    stems = {s.name: Path(str(s.notebook)).stem for s in order}
+    first, last = stems[order[0].name], stems[order[-1].name]
+    inserts: dict[tuple[str, str], list] = {}
+    for (where, name), cells in text_cells(build.project, results, build.lang).items():
+        place = (where, stems[name]) if name in stems else ("before", first) if where == "after" else ("after", last)
+        inserts.setdefault(place, []).extend(cells)
+    return inserts
 
 
 def _listing(staging: Path, staging_processed: Path) -> dict[str, tuple[int, int]]:

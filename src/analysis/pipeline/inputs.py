@@ -22,7 +22,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,17 @@ def raw_inputs(raw_dir: Path, files: Mapping[str, Any]) -> dict[str, str]:
         while name in out:  # two names masked alike stay two inputs
             name += "+"
         out[name] = sha256_file(path) if path.is_file() else "missing"
+    return out
+
+
+def text_inputs(raw_dir: Path, file_of: Callable[[str], str]) -> dict[str, str]:
+    """``{"text:<file>": sha256}`` of the evaluator's text files (``missing`` if absent), one per point."""
+    from analysis.project.config import TEXT_FILES, TEXT_FOLDER
+
+    out: dict[str, str] = {}
+    for point in TEXT_FILES:
+        path = Path(raw_dir) / TEXT_FOLDER / file_of(point)
+        out[f"text:{mask_personnummer(path.name)}"] = sha256_file(path) if path.is_file() else "missing"
     return out
 
 

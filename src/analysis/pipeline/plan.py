@@ -74,6 +74,8 @@ class StepInputs:
             modules = set(step.code)
         d.update({f"code:{rel}": digest for rel, digest in fp.code_files(sorted(modules)).items()})
         d.update(fp.config_inputs(self.config, step.config))
+        if step.texts:
+            d.update(fp.text_inputs(self.project.raw_dir, self.project.config.report.text_file))
         if step.raw:
             d.update(fp.raw_inputs(self.project.raw_dir, self.config.get("files") or {}))
             d["key"] = self._once("key", lambda: fp.key_fingerprint(self.project.config.synthetic, self.env, self.root))

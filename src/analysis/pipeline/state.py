@@ -94,6 +94,7 @@ def describe_change(names: list[str]) -> str:
     label = {
         "config": "project.yml",
         "raw": "raw file",
+        "text": "text file",
         "code": "code",
         "upstream": "output of",
         "notebook": "the notebook",

@@ -14,6 +14,8 @@ how inputs are fingerprinted and :mod:`analysis.pipeline.state` for the record k
   reads only the items' ids and scales);
 * with ``raw``, the raw files named in ``files:`` (SHA-256) and the pseudonymisation key
   (a keyed fingerprint, never the key);
+* with ``texts``, the evaluator's text files (``text/*.md``, one input per point of the report,
+  ``missing`` for an absent file: see :mod:`analysis.report.evaluator_text`);
 * the code version: the source of every ``analysis`` module the notebook imports, followed
   through the package's imports (lazy ones included), with the resource files those modules
   name (label dictionary, schemas, templates), and the installed package versions;
@@ -24,7 +26,8 @@ how inputs are fingerprinted and :mod:`analysis.pipeline.state` for the record k
 
 The two steps without a notebook are done by the runner: ``results`` merges the sections
 into ``results.json`` and validates it; ``report`` merges the executed notebooks in the order
-of its ``upstream`` and exports ``report.html``. The summary (``00_summary``) reads
+of its ``upstream`` (with the evaluator's texts at their places; it also reads ``results.json``,
+which the texts quote) and exports ``report.html``. The summary (``00_summary``) reads
 ``results.json`` and therefore comes after ``results`` in the table, while the report places
 it first: execution order and report order are both declared here, not taken from file names.
 
@@ -62,6 +65,9 @@ class Step:
         The project.yml fields the step reads (dotted paths, ``*`` for every element).
     raw : bool
         Whether the step reads the raw files and the pseudonymisation key.
+    texts : bool
+        Whether the step reads the evaluator's text files (``data/raw/<project>/text/*.md``, the
+        files ``report.text`` names; a missing file is an input too: adding it reruns the step).
     outputs : tuple of str
         What the step writes, as patterns relative to the report folder, or to the processed
         folder with the prefix ``processed/`` (a notebook step's executed notebook is implied).
@@ -78,6 +84,7 @@ class Step:
     upstream: tuple[str, ...] = ()
     config: tuple[str, ...] = ()
     raw: bool = False
+    texts: bool = False
     outputs: tuple[str, ...] = ()
     code: tuple[str, ...] = ()
     extra: tuple[str, ...] = field(default=())
@@ -125,9 +132,9 @@ class StepTable:
 
     @property
     def report_order(self) -> list[Step]:
-        """The notebook steps in the order the report shows them (the report step's upstream)."""
+        """The notebook steps in the order the report shows them (the report step's notebook upstream)."""
         report = [s for s in self.steps if s.kind == REPORT]
-        return [self[n] for n in report[0].upstream] if report else []
+        return [self[n] for n in report[0].upstream if self[n].notebook] if report else []
 
     def ancestors(self, name: str) -> set[str]:
         found: set[str] = set()
@@ -330,13 +337,30 @@ STEPS = StepTable(
             code=("analysis.report.results_file",),
             outputs=("results.json",),
         ),
-        Step("summary", "00_summary.ipynb", upstream=("results", "clean"), config=(*FACTS, "labels")),
+        Step("summary", "00_summary.ipynb", upstream=("results", "clean"), config=(*FACTS, "labels", "report")),
         Step(
             "report",
             kind=REPORT,
-            upstream=("summary", "clean", "participants", "outcomes", "effects", "survival", "payback", "appendix"),
-            config=("name", "min_cell"),
-            code=("analysis.report.merge", "analysis.report.export", "analysis.report.scan"),
+            # the notebooks in report order, then results.json (the evaluator's texts quote it)
+            upstream=(
+                "summary",
+                "clean",
+                "participants",
+                "outcomes",
+                "effects",
+                "survival",
+                "payback",
+                "appendix",
+                "results",
+            ),
+            config=("name", "min_cell", "report"),
+            texts=True,
+            code=(
+                "analysis.report.merge",
+                "analysis.report.export",
+                "analysis.report.scan",
+                "analysis.report.evaluator_text",
+            ),
             outputs=("report.html",),
         ),
     )
@@ -358,4 +382,4 @@ def with_report(
     saving = tuple(s.name for s in steps if any(p.startswith("sections/") for p in s.outputs))
     order = report_order or tuple(s.name for s in (*steps, *after))
     results = replace(STEPS["results"], upstream=saving)
-    return StepTable((*steps, results, *after, replace(STEPS["report"], upstream=order)))
+    return StepTable((*steps, results, *after, replace(STEPS["report"], upstream=(*order, "results"))))

@@ -222,6 +222,74 @@ class SurveySpec(_Strict):
         return self
 
 
+# The evaluator's own texts: one Markdown file per point of the report, in ``data/raw/<project>/text/``
+# (the default file names; ``report.text`` in project.yml may name others). Where each point
+# goes in the report is declared in :data:`analysis.report.evaluator_text.POINTS`.
+TEXT_FOLDER = "text"
+TEXT_FILES: dict[str, str] = {
+    "background": "bakgrund.md",
+    "questions": "fragor.md",
+    "method": "metod.md",
+    "qualitative_findings": "kvalitativa_resultat.md",
+    "analysis": "analys.md",
+    "conclusions": "slutsatser.md",
+    "recommendations": "rekommendationer.md",
+}
+REPORT_TYPES = ("delrapport", "slutrapport")
+
+
+class ReportMeta(_Strict):
+    """``report:`` in project.yml: who wrote the report, which report it is, and the evaluator's text files."""
+
+    authors: list[str] = Field(default_factory=list, description="the evaluators who wrote the report")
+    organisation: str | None = Field(default=None, description="the evaluator's organisation")
+    type: Literal["delrapport", "slutrapport"] | None = Field(
+        default=None, description="delrapport (with number) or slutrapport"
+    )
+    number: int | None = Field(default=None, ge=1, description="the number of a delrapport (1, 2, ...)")
+    date: dt.date | None = None
+    version: str | None = None
+    text: dict[str, str] = Field(default_factory=dict, description="point -> file name in text/, when not the default")
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _known_type(cls, v: Any) -> Any:
+        if v is not None and v not in REPORT_TYPES:
+            raise ValueError(
+                f"unknown report type '{v}'{did_you_mean(str(v), REPORT_TYPES)}; allowed: delrapport, slutrapport"
+            )
+        return v
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    @field_validator("text")
+    @classmethod
+    def _known_points(cls, v: dict[str, str]) -> dict[str, str]:
+        for point, name in v.items():
+            if point not in TEXT_FILES:
+                raise ValueError(
+                    f"unknown point '{point}'{did_you_mean(point, TEXT_FILES)}; allowed: {', '.join(TEXT_FILES)}"
+                )
+            if not name.endswith(".md") or "/" in name or "\\" in name or name.startswith("."):
+                raise ValueError(f"{point}: '{name}' must be the name of a .md file in the text/ folder (no folders)")
+        return v
+
+    @model_validator(mode="after")
+    def _number_with_type(self) -> ReportMeta:
+        if self.type == "delrapport" and self.number is None:
+            raise ValueError("type: delrapport needs its number (number: 1, 2, ...)")
+        if self.type != "delrapport" and self.number is not None:
+            raise ValueError("number is the number of a delrapport; write type: delrapport or remove number")
+        return self
+
+    def text_file(self, point: str) -> str:
+        """The file name of ``point`` in the text folder."""
+        return self.text.get(point, TEXT_FILES[point])
+
+
 class ProjectConfig(_Strict):
     """The validated contents of ``project.yml``."""
 
@@ -271,6 +339,7 @@ class ProjectConfig(_Strict):
     survey: SurveySpec | None = None
     payback: PaybackConfig | None = None
     files: dict[str, FileSpec] = Field(default_factory=dict)
+    report: ReportMeta = Field(default_factory=ReportMeta, description="report metadata and the evaluator's text files")
     planted_truth: dict[str, Any] = Field(
         default_factory=dict, description="synthetic examples only: what the generator planted"
     )
@@ -345,6 +414,10 @@ class Project(BaseModel):
     @property
     def yml_path(self) -> Path:
         return self.raw_dir / "project.yml"
+
+    def text_path(self, point: str) -> Path:
+        """The evaluator's Markdown file for ``point`` (one of :data:`TEXT_FILES`), present or not."""
+        return self.raw_dir / TEXT_FOLDER / self.config.report.text_file(point)
 
 
 def parse_config(data: Any, path: Path) -> ProjectConfig:

@@ -47,6 +47,21 @@ def _project_meta(root: Path, name: str) -> dict:
         return {"name": name, "owner": "–", "period": "–"}
 
 
+def _report_line(root: Path, name: str, lang: str) -> str:
+    """Which report and its date (``report:`` in project.yml), e.g. "Slutrapport, 2016-03-01"; '' when not given."""
+    from analysis.project.config import load_project
+    from analysis.project.errors import FoljevalError
+    from analysis.report.tables import unbreakable
+    from analysis.report.text import report_label
+
+    try:
+        meta = load_project(root / "data" / "raw" / name).config.report
+    except FoljevalError:
+        return ""
+    parts = [report_label(meta, lang), meta.date.isoformat() if meta.date else None]
+    return unbreakable(", ".join(p for p in parts if p))
+
+
 def index_rows(root: Path, projects: list[str], lang: str) -> list[dict]:
     rows = []
     for name in projects:
@@ -68,6 +83,7 @@ def index_rows(root: Path, projects: list[str], lang: str) -> list[dict]:
                     if isinstance(meta.get("period"), dict)
                     else "–"
                 ),
+                "report": _report_line(root, name, lang),
                 "status": status,
                 "message": (run or {}).get("message") or "",
                 "link": f"{name}/report.html" if (rep / "report.html").is_file() else None,
@@ -119,8 +135,9 @@ def index_html(rows: list[dict], lang: str) -> str:
             )
         cls = ' class="fe-row-failed"' if r["status"] == "failed" else ""
         period = "<br>".join(html.escape(x) for x in r["period"].split(" – "))
+        report = f'<br><span class="fe-note">{html.escape(r["report"])}</span>' if r.get("report") else ""
         cells = [
-            (cell + f'<br><span class="fe-note">{html.escape(r["id"])}</span>', "fe-text"),
+            (cell + f'<br><span class="fe-note">{html.escape(r["id"])}</span>{report}', "fe-text"),
             (html.escape(r["owner"]), "fe-text"),
             (period, "fe-text fe-nowrap"),
             (r["participants"], ""),

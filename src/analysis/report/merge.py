@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import nbformat
@@ -70,9 +70,20 @@ def number_captions(nb, lang: str) -> tuple[int, int]:
     return counter["table"], counter["figure"]
 
 
-def merge_notebooks(paths: Iterable[Path], lang: str, title: str) -> nbformat.NotebookNode:
-    """Concatenate the report cells of executed notebooks (in the given order) into one notebook."""
+def merge_notebooks(
+    paths: Iterable[Path], lang: str, title: str, inserts: Mapping[tuple[str, str], list] | None = None
+) -> nbformat.NotebookNode:
+    """Concatenate the report cells of executed notebooks (in the given order) into one notebook.
+
+    ``inserts`` holds cells placed ``("before" | "after", notebook stem)`` (the evaluator's texts,
+    :func:`analysis.report.evaluator_text.text_cells`); a place whose notebook is not merged is an error.
+    """
     paths = list(paths)
+    inserts = dict(inserts or {})
+    stems = {Path(p).stem for p in paths}
+    lost = sorted(f"{where} {stem}" for where, stem in inserts if stem not in stems)
+    if lost:
+        raise ValueError(f"cells to insert {', '.join(lost)}: no such notebook in the report")
     first = nbformat.read(paths[0], as_version=4)
     merged = nbformat.v4.new_notebook()
     merged.metadata = {
@@ -82,7 +93,10 @@ def merge_notebooks(paths: Iterable[Path], lang: str, title: str) -> nbformat.No
     }
     for path in paths:
         nb = first if path == paths[0] else nbformat.read(path, as_version=4)
-        merged.cells.extend(report_cells(nb, Path(path).stem))
+        stem = Path(path).stem
+        merged.cells.extend(copy.deepcopy(inserts.get(("before", stem), [])))
+        merged.cells.extend(report_cells(nb, stem))
+        merged.cells.extend(copy.deepcopy(inserts.get(("after", stem), [])))
     number_captions(merged, lang)
     ids = [c.id for c in merged.cells]
     assert len(ids) == len(set(ids)), "cell ids must be unique"

@@ -20,6 +20,7 @@ from analysis.report.format import formatter
 from analysis.report.headlines import Headlines, headlines
 from analysis.report.i18n import t
 from analysis.report.tables import unbreakable
+from analysis.report.text import report_facts
 
 
 def fmt_sek(value: float | None, lang: str) -> str:
@@ -37,7 +38,7 @@ def load_results(report_dir: Path) -> dict:
 
 def facts(config, data_end, lang: str) -> list[tuple[str, str]]:
     """The project facts of the title page, from project.yml and the cleaning manifest."""
-    rows = [
+    rows = report_facts(config.report, lang) + [
         (t("rep_fact_owner", lang), config.owner),
         (t("rep_fact_region", lang), config.region or "–"),
         (t("rep_fact_project_number", lang), config.project_number or "–"),

@@ -1,4 +1,4 @@
-"""Small pieces of report prose: lists of words and plural agreement, in the report language.
+"""Small pieces of report prose: lists of words, plural agreement and the report's own facts, in the report language.
 
 Example
 -------
@@ -24,3 +24,22 @@ def join_words(words: Sequence[str], lang: str, last: str | None = None) -> str:
 def plural(n: int | float, noun: str, lang: str) -> str:
     """The form of ``noun`` (a key ``noun_<noun>_one`` / ``noun_<noun>_many``) that agrees with ``n``."""
     return t(f"noun_{noun}_{'one' if n == 1 else 'many'}", lang)
+
+
+def report_label(meta, lang: str) -> str | None:
+    """ "Delrapport 2" / "Slutrapport" (``report.type`` of project.yml), None when not given."""
+    if meta.type is None:
+        return None
+    return t(f"rep_report_{meta.type}", lang, n=meta.number) if meta.number else t(f"rep_report_{meta.type}", lang)
+
+
+def report_facts(meta, lang: str) -> list[tuple[str, str]]:
+    """The report's own facts (``report:`` in project.yml): which report, date, version, authors, organisation."""
+    rows = [
+        (t("rep_fact_report", lang), report_label(meta, lang)),
+        (t("rep_fact_report_date", lang), meta.date.isoformat() if meta.date else None),
+        (t("rep_fact_version", lang), meta.version),
+        (t("rep_fact_authors", lang), join_words(meta.authors, lang) if meta.authors else None),
+        (t("rep_fact_organisation", lang), meta.organisation),
+    ]
+    return [(k, v) for k, v in rows if v]
