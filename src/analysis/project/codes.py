@@ -286,5 +286,7 @@ SURVEY_WAVES = DOMAINS["wave"].codes
 # config defaults and by every analysis that can run without a config).
 DEFAULT_WORK_OR_STUDY: tuple[str, ...] = ("work", "subsidised_work", "study", "work_and_study")
 DEFAULT_PANEL_WORK_OR_STUDY: tuple[str, ...] = ("work", "study")
-DEFAULT_SELF_SUPPORTING: tuple[str, ...] = ("wage", "student_aid", "none")
+# Own income from work or study. "none" (no income at all, e.g. supported by a partner) is not counted
+# unless a project says so in project.yml: the report names the sources counted either way.
+DEFAULT_SELF_SUPPORTING: tuple[str, ...] = ("wage", "student_aid")
 DEFAULT_COMPETING_EVENTS: tuple[str, ...] = ("moved", "sick")

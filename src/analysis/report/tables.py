@@ -142,7 +142,9 @@ def _figure_html(pt: PublishedTable, caption: str, head: str, body: list[str], n
         f"<tbody>{''.join(body)}</tbody></table>",
     ]
     if notes:
-        parts.append(f'<p class="fe-note">{html.escape(" ".join(notes))}</p>')
+        # the notes are escaped; only <code> (a project.yml field named in a note) stays markup
+        text = html.escape(" ".join(notes)).replace("&lt;code&gt;", "<code>").replace("&lt;/code&gt;", "</code>")
+        parts.append(f'<p class="fe-note">{text}</p>')
     parts.append("</figure>")
     return "".join(parts)
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from analysis.disclosure.published import PublishedTable
+from analysis.project.codes import DEFAULT_SELF_SUPPORTING
 from analysis.project.contract import panel_measures
 from analysis.report.display import show_figure, show_text
 from analysis.report.figures import hidden_note, panels
@@ -89,7 +90,7 @@ class OutcomesSection(SectionResult):
                     row_header=t("tab_col_exit_vs_followup", lang),
                 )
         show_text(f"## {t('sec_outcomes_income', lang)}")
-        codes = ", ".join(t(f"tab_income_{c}", lang) for c in income.meta["self_supporting_codes"])
-        show_published(
-            income, t("tab_cap_income", lang), lang, labels=labels, note=t("sec_income_note", lang, codes=codes)
-        )
+        chosen = list(income.meta["self_supporting_codes"])
+        codes = ", ".join(t(f"tab_income_{c}", lang) for c in chosen)
+        key = "sec_income_note" if chosen == list(DEFAULT_SELF_SUPPORTING) else "sec_income_note_chosen"
+        show_published(income, t("tab_cap_income", lang), lang, labels=labels, note=t(key, lang, codes=codes))
