@@ -82,9 +82,12 @@ def report(
         "other steps are left as they are",
     ),
     root: Path = typer.Option(None, "--root", help="repository root (default: found from the working directory)"),
+    no_pdf: bool = typer.Option(
+        False, "--no-pdf", help="do not print report.pdf (A4, made by a Chromium-based browser: Edge, Chrome, Chromium)"
+    ),
 ) -> None:
     """Clean, analyse and report projects: runs the steps (notebooks through papermill) and writes
-    reports/<project>/report.html, results.json and the executed notebooks, then reports/index.html.
+    reports/<project>/report.html, report.pdf, results.json and the executed notebooks, then reports/index.html.
 
     A step whose inputs (raw files, the parts of project.yml it reads, its code, the outputs it
     reads) are unchanged since the last good build is skipped and its outputs are kept; the
@@ -118,13 +121,16 @@ def report(
             f"{'this project' if len(busy) == 1 else 'these projects'}; wait until it has finished and run again"
         )
     runs = run_reports(
-        names, root=root, jobs=jobs, lang=lang, progress=sys.stderr.isatty(), force=force, only=tuple(only or ())
+        names, root=root, jobs=jobs, lang=lang, progress=sys.stderr.isatty(), force=force, only=tuple(only or ()),
+        pdf=not no_pdf,
     )
     for run in runs:
         _say(run.summary_line())
         if not run.up_to_date:
             for line in run.step_lines():
                 _say(line)
+        if run.pdf_note:
+            _say(f"    {run.pdf_note}")
     index = root / "reports" / "index.html"
     if index.exists():
         _say(f"index: {index}")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.pipeline.inputs import sha256_file
-from analysis.pipeline.kernel import ProjectKernel, run_notebook
+from analysis.pipeline.kernel import ProjectKernel, one_line, run_notebook
 from analysis.pipeline.plan import Decision, StepInputs, decide
 from analysis.pipeline.state import PROCESSED, STATE_FILE, StepRecord, state_text
 from analysis.pipeline.steps import NOTEBOOK, REPORT, RESULTS, Step, StepTable
@@ -43,6 +43,9 @@ class Build:
     ran: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     notebook_seconds: dict[str, float] = field(default_factory=dict)
+    browser: str | None = None  # prints report.pdf (None: no PDF)
+    pdf_note: str = ""  # why no PDF was made, when one was asked for
+    pdf_seconds: float | None = None
 
     def decide(self, step: Step, outputs: dict[str, dict[str, str]]) -> Decision:
         return decide(
@@ -129,6 +132,21 @@ def _run(build: Build, step: Step, staging: Path, kernel: ProjectKernel) -> None
             [staging / str(s.executed_notebook) for s in build.table.report_order], build.lang, name
         )
         export_html(merged, staging / "report.html", lang=build.lang, title=name)
+        if build.browser:
+            _print_pdf(build, staging, name)
+
+
+def _print_pdf(build: Build, staging: Path, title: str) -> None:
+    """``report.pdf`` from ``report.html``; a browser that fails leaves the report without a PDF and says why."""
+    from analysis.report.pdf import write_pdf
+
+    try:
+        build.pdf_seconds = write_pdf(
+            staging / "report.html", staging / "report.pdf", str(build.browser), lang=build.lang, title=title
+        )
+    except Exception as e:  # noqa: BLE001 - the HTML report stands without its PDF
+        (staging / "report.pdf").unlink(missing_ok=True)
+        build.pdf_note = f"report.pdf not made: {build.browser} failed ({type(e).__name__}: {one_line(e)})"
 
 
 def _listing(staging: Path, staging_processed: Path) -> dict[str, tuple[int, int]]:

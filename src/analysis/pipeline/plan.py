@@ -45,9 +45,11 @@ class StepInputs:
         lang: str,
         notebooks_dir: Path,
         env: Mapping[str, str] | None = None,
+        pdf: bool = False,
     ) -> None:
         self.table, self.project, self.root, self.lang = table, project, Path(root), lang
         self.notebooks_dir = Path(notebooks_dir)
+        self.pdf = pdf  # the report step prints report.pdf
         self.env = os.environ if env is None else env
         self.config = project.config.model_dump(mode="json")
         self._cache: dict[str, str] = {}
@@ -70,7 +72,10 @@ class StepInputs:
             d["params"] = fp.sha256_json(self.params())
             modules = fp.notebook_imports(path)
         else:
-            d["params"] = fp.sha256_json({"lang": self.lang})
+            params: dict[str, object] = {"lang": self.lang}
+            if step.kind == REPORT:
+                params["pdf"] = self.pdf
+            d["params"] = fp.sha256_json(params)
             modules = set(step.code)
         d.update({f"code:{rel}": digest for rel, digest in fp.code_files(sorted(modules)).items()})
         d.update(fp.config_inputs(self.config, step.config))
