@@ -148,7 +148,13 @@ def planted(tmp_path_factory):
     (root / "notebooks").symlink_to(ROOT / "notebooks")
     env = {"SOURCE_DATE_EPOCH": "1700000000", "FOLJEVAL_KEY": "", "COLUMNS": "200"}
     outputs = {}
-    for args in (["check", "lack"], ["check", "trasig"], ["clean", "lack"], ["clean", "trasig"], ["report", "--all", "--no-pdf"]):
+    for args in (
+        ["check", "lack"],
+        ["check", "trasig"],
+        ["clean", "lack"],
+        ["clean", "trasig"],
+        ["report", "--all", "--no-pdf"],
+    ):
         result = CliRunner().invoke(app, [*args, "--root", str(root)], env=env)
         outputs[" ".join(args)] = (result.exit_code, result.output, result.exception)
     return root, outputs

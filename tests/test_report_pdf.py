@@ -4,7 +4,6 @@ without a browser the report is still built and the run says why there is no PDF
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 

@@ -167,7 +167,9 @@ def test_a_second_run_of_the_same_project_is_refused(root):
     for args in (["clean", "mini"], ["erase", "mini", "--yes"]):
         refused = CliRunner().invoke(app, [*args, "--root", str(root)])
         assert refused.exit_code == 1 and "another foljeval run" in refused.output, (args, refused.output)
-    run = build_project("mini", root, steps=runs_steps(), pdf=False)  # what `foljeval report --all --jobs 2` meets in its worker
+    run = build_project(
+        "mini", root, steps=runs_steps(), pdf=False
+    )  # what `foljeval report --all --jobs 2` meets in its worker
     assert run.refused and not run.ok and run.summary_line().startswith("REFUSED mini: project mini")
     assert _outputs(root) == before  # a refused run writes nothing
     (root / "gate" / "open").write_text("1")

@@ -121,7 +121,13 @@ def report(
             f"{'this project' if len(busy) == 1 else 'these projects'}; wait until it has finished and run again"
         )
     runs = run_reports(
-        names, root=root, jobs=jobs, lang=lang, progress=sys.stderr.isatty(), force=force, only=tuple(only or ()),
+        names,
+        root=root,
+        jobs=jobs,
+        lang=lang,
+        progress=sys.stderr.isatty(),
+        force=force,
+        only=tuple(only or ()),
         pdf=not no_pdf,
     )
     for run in runs:

@@ -302,7 +302,9 @@ def _build_locked(
     staging_processed: Path | None = None
     try:
         try:
-            build = _plan(project, root, lang, Path(notebooks_dir or paths.notebooks_dir(root)), table, force, only, pdf)
+            build = _plan(
+                project, root, lang, Path(notebooks_dir or paths.notebooks_dir(root)), table, force, only, pdf
+            )
             language, min_cell = build.lang, build.project.config.min_cell
             if _last_run_ok(live_report) and build.up_to_date():
                 run.ok, run.up_to_date, run.report, run.skipped = True, True, live_report / "report.html", build.skipped

@@ -82,7 +82,7 @@ def footer_template(title: str, lang: str) -> str:
     """Chromium's footer: the report's name and "Sida N av M" (Chromium fills in the numbers)."""
     page = t("rep_pdf_page", lang, page='<span class="pageNumber"></span>', pages='<span class="totalPages"></span>')
     return (
-        '<div style="font-family: \'DejaVu Sans\', Arial, sans-serif; font-size: 8pt; color: #333; width: 100%;'
+        "<div style=\"font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 8pt; color: #333; width: 100%;"
         ' margin: 0 15mm; display: flex; justify-content: space-between;">'
         f"<span>{html.escape(title)}</span><span>{page}</span></div>"
     )
