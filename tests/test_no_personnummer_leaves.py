@@ -153,7 +153,7 @@ def planted(tmp_path_factory):
         ["check", "trasig"],
         ["clean", "lack"],
         ["clean", "trasig"],
-        ["report", "--all", "--no-pdf"],
+        ["report", "--all", "--no-pdf", "--one-language"],
     ):
         result = CliRunner().invoke(app, [*args, "--root", str(root)], env=env)
         outputs[" ".join(args)] = (result.exit_code, result.output, result.exception)

@@ -85,6 +85,9 @@ def report(
     no_pdf: bool = typer.Option(
         False, "--no-pdf", help="do not print report.pdf (A4, made by a Chromium-based browser: Edge, Chrome, Chromium)"
     ),
+    one_language: bool = typer.Option(
+        False, "--one-language", help="build the report in its language only, not also report.en.html (report.sv.html)"
+    ),
 ) -> None:
     """Clean, analyse and report projects: runs the steps (notebooks through papermill) and writes
     reports/<project>/report.html, report.pdf, results.json and the executed notebooks, then reports/index.html.
@@ -129,6 +132,7 @@ def report(
         force=force,
         only=tuple(only or ()),
         pdf=not no_pdf,
+        other_language=not one_language,
     )
     for run in runs:
         _say(run.summary_line())

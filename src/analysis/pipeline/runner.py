@@ -90,7 +90,8 @@ class ProjectRun:
     skipped: dict[str, str] = field(default_factory=dict)  # step -> why it was skipped
     up_to_date: bool = False  # nothing ran and nothing was written
     pdf_note: str = ""  # why report.pdf was not made, when it was asked for
-    pdf_seconds: float | None = None  # the time Chromium took to print report.pdf
+    pdf_seconds: float | None = None  # the time Chromium took to print report.pdf (both languages)
+    other_seconds: float | None = None  # the time the report in the other language took (its PDF included)
 
     def summary_line(self) -> str:
         """One line for the console: status, project, what ran, time and the report's path or the cause."""
@@ -196,6 +197,7 @@ def build_project(
     force: bool = False,
     only: tuple[str, ...] = (),
     pdf: bool = True,
+    other_language: bool = True,
 ) -> ProjectRun:
     """Build one project's report, running the steps whose inputs changed; never raises for a project error.
 
@@ -218,6 +220,8 @@ def build_project(
     pdf : bool
         Print ``report.pdf`` beside ``report.html`` (when a browser is found,
         :func:`analysis.report.pdf.find_browser`; otherwise the run says why not).
+    other_language : bool
+        Also build the report in the other language (``report.en.html`` beside a Swedish one).
     """
     os.environ.setdefault("PYTHONHASHSEED", "0")  # kernels inherit it: set order cannot vary between runs
     root = Path(root).resolve()
@@ -228,14 +232,30 @@ def build_project(
         with workspace.project_lock(project, root):
             workspace.recover_project(project, root)
             return _build_locked(
-                project, root, lang, notebooks_dir, progress, steps or steps_module.STEPS, force, tuple(only), pdf
+                project,
+                root,
+                lang,
+                notebooks_dir,
+                progress,
+                steps or steps_module.STEPS,
+                force,
+                tuple(only),
+                (pdf, other_language),
             )
     except ProjectBusyError as e:
         return ProjectRun(project, ok=False, message=one_line(e), refused=True)
 
 
 def _plan(
-    project: str, root: Path, lang: str | None, notebooks_dir: Path, table: StepTable, force: bool, only, pdf: bool
+    project: str,
+    root: Path,
+    lang: str | None,
+    notebooks_dir: Path,
+    table: StepTable,
+    force: bool,
+    only,
+    pdf: bool,
+    other: bool,
 ):
     """The build's starting point: project.yml loaded, notebooks checked, the last good build's record read."""
     from analysis.pipeline.execute import Build
@@ -257,13 +277,14 @@ def _plan(
         root=root,
         lang=language,
         notebooks_dir=notebooks_dir,
-        inputs=StepInputs(table, proj, root, language, notebooks_dir, pdf=browser is not None),
+        inputs=StepInputs(table, proj, root, language, notebooks_dir, pdf=browser is not None, other_language=other),
         previous=read_state(live[0]),
         live=live,
         force=force,
         only=frozenset(only),
         wanted=wanted_steps(table, only) if only else frozenset(),
         browser=browser,
+        other_language=other,
         pdf_note="" if browser or not pdf else f"report.pdf not made: {where}",
     )
 
@@ -285,7 +306,7 @@ def _build_locked(
     table: StepTable,
     force: bool,
     only: tuple[str, ...],
-    pdf: bool = True,
+    outputs: tuple[bool, bool] = (True, True),
 ) -> ProjectRun:
     from analysis.pipeline.execute import execute
 
@@ -303,7 +324,7 @@ def _build_locked(
     try:
         try:
             build = _plan(
-                project, root, lang, Path(notebooks_dir or paths.notebooks_dir(root)), table, force, only, pdf
+                project, root, lang, Path(notebooks_dir or paths.notebooks_dir(root)), table, force, only, *outputs
             )
             language, min_cell = build.lang, build.project.config.min_cell
             if _last_run_ok(live_report) and build.up_to_date():
@@ -319,6 +340,7 @@ def _build_locked(
                 finally:
                     run.ran, run.skipped, run.notebook_seconds = build.ran, build.skipped, build.notebook_seconds
                     run.pdf_note, run.pdf_seconds = build.pdf_note, build.pdf_seconds
+                    run.other_seconds = build.other_seconds
                 _publish(run, staging, staging_processed, root, min_cell)
         except FoljevalError as e:
             run.ok, run.message = False, one_line(e)
@@ -433,6 +455,7 @@ def run_reports(
     force: bool = False,
     only: tuple[str, ...] = (),
     pdf: bool = True,
+    other_language: bool = True,
 ) -> list[ProjectRun]:
     """Build the reports of ``projects`` (``jobs`` in parallel), then ``reports/index.html``.
 
@@ -450,8 +473,9 @@ def run_reports(
         Show a progress bar (project and notebook) on stderr.
     notebooks_dir : Path, optional
         Where the steps' notebooks are (default ``<root>/notebooks``).
-    steps, force, only, pdf
-        As for :func:`build_project`: the steps table, run every step, run these steps, print report.pdf.
+    steps, force, only, pdf, other_language
+        As for :func:`build_project`: the steps table, run every step, run these steps, print report.pdf,
+        build the report in the other language too.
 
     Returns
     -------
@@ -464,6 +488,7 @@ def run_reports(
     root = Path(root or paths.repo_root()).resolve()
     # the table itself goes to the worker processes (a table set at run time is not in a fresh process)
     options: dict[str, Any] = {"steps": steps or steps_module.STEPS, "force": force, "only": tuple(only), "pdf": pdf}
+    options["other_language"] = other_language
     runs: dict[str, ProjectRun] = {}
     with _Bar(progress, projects) as bar:
         if jobs <= 1 or len(projects) <= 1:

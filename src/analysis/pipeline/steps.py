@@ -25,7 +25,10 @@ how inputs are fingerprinted and :mod:`analysis.pipeline.state` for the record k
 The two steps without a notebook are done by the runner: ``results`` merges the sections
 into ``results.json`` and validates it; ``report`` merges the executed notebooks in the order
 of its ``upstream``, exports ``report.html`` and prints it to ``report.pdf`` (when a browser
-is there and ``--no-pdf`` is not given; whether a PDF is made is one of its inputs). The summary (``00_summary``) reads
+is there and ``--no-pdf`` is not given), then runs the report's notebooks again in the other
+language (the cleaning step's saved section is shown, the raw data are not cleaned again) into
+``report.en.html`` / ``report.en.pdf`` (``report.sv.*`` beside an English report) unless
+``--one-language`` is given. Whether a PDF and a second language are made are inputs of the step. The summary (``00_summary``) reads
 ``results.json`` and therefore comes after ``results`` in the table, while the report places
 it first: execution order and report order are both declared here, not taken from file names.
 
@@ -338,7 +341,7 @@ STEPS = StepTable(
             upstream=("summary", "clean", "participants", "outcomes", "effects", "survival", "payback", "appendix"),
             config=("name", "min_cell"),
             code=("analysis.report.merge", "analysis.report.export", "analysis.report.scan", "analysis.report.pdf"),
-            outputs=("report.html", "report.pdf"),
+            outputs=("report.html", "report.pdf", "report.*.html", "report.*.pdf"),
         ),
     )
 )

@@ -141,8 +141,11 @@ def add_toc(page: str, label: str, top: int = 1) -> tuple[str, list[tuple[int, s
     return head.replace(TOC_PLACEHOLDER, toc, 1) + body, headings
 
 
-def export_html(nb, out_path: Path, *, lang: str, title: str) -> Path:
-    """Write ``nb`` (a merged, executed notebook) as a self-contained report page."""
+def export_html(nb, out_path: Path, *, lang: str, title: str, other: tuple[str, str] | None = None) -> Path:
+    """Write ``nb`` (a merged, executed notebook) as a self-contained report page.
+
+    ``other`` is (language, file name) of the same report in the other language, linked at the top.
+    """
     from nbconvert import HTMLExporter  # imported here: the index and error pages do not need it
     from traitlets.config import Config
 
@@ -163,6 +166,9 @@ def export_html(nb, out_path: Path, *, lang: str, title: str) -> Path:
             "brand": "foljeval",
             "toc_label": t("rep_toc", lang),
             "footer": t("rep_footer", lang),
+            "other_lang": other[0] if other else "",
+            "other_href": other[1] if other else "",
+            "other_label": t("rep_other_language", lang) if other else "",
         },
         "metadata": {"name": title},
     }

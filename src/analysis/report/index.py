@@ -71,6 +71,7 @@ def index_rows(root: Path, projects: list[str], lang: str) -> list[dict]:
                 "status": status,
                 "message": (run or {}).get("message") or "",
                 "link": f"{name}/report.html" if (rep / "report.html").is_file() else None,
+                "other": _other_reports(rep, name),
                 "error_link": f"{name}/error.html" if status == "failed" and (rep / "error.html").is_file() else None,
                 "participants": h.fmt_count(h.enrolled, lang) if status == "ok" else "–",
                 "targets": h.fmt_targets(lang) if status == "ok" else "–",
@@ -80,6 +81,21 @@ def index_rows(root: Path, projects: list[str], lang: str) -> list[dict]:
             }
         )
     return rows
+
+
+def _other_reports(rep: Path, name: str) -> list[tuple[str, str]]:
+    """(language, link) of the report in the other language and of the PDFs beside the report."""
+    found = [(p.name.split(".")[1], f"{name}/{p.name}") for p in sorted(rep.glob("report.*.html"))]
+    return [(lang, link) for lang, link in found if lang in ("sv", "en")]
+
+
+def _links(r: dict) -> str:
+    """The report's other language (with hreflang) and its PDFs, under the project's name."""
+    parts = []
+    for lang, link in r.get("other") or []:
+        text = t("rep_other_language", "sv" if lang == "en" else "en")
+        parts.append(f'<a href="{html.escape(link)}" hreflang="{lang}" lang="{lang}">{html.escape(text)}</a>')
+    return f'<br><span class="fe-note">{" · ".join(parts)}</span>' if parts else ""
 
 
 def _with_interval(text: str) -> str:
@@ -120,7 +136,7 @@ def index_html(rows: list[dict], lang: str) -> str:
         cls = ' class="fe-row-failed"' if r["status"] == "failed" else ""
         period = "<br>".join(html.escape(x) for x in r["period"].split(" – "))
         cells = [
-            (cell + f'<br><span class="fe-note">{html.escape(r["id"])}</span>', "fe-text"),
+            (cell + f'<br><span class="fe-note">{html.escape(r["id"])}</span>' + _links(r), "fe-text"),
             (html.escape(r["owner"]), "fe-text"),
             (period, "fe-text fe-nowrap"),
             (r["participants"], ""),

@@ -9,9 +9,12 @@ usual places on Windows and macOS and ``chromium``, ``chromium-browser``,
 ``google-chrome`` or ``microsoft-edge`` on the ``PATH``. Without one the report is built
 all the same and the build says, in one line, that the PDF was not made and why.
 
-Chromium stamps the time of printing into the PDF's information dictionary; that stamp is
-replaced by a fixed one of the same length (offsets stay valid), so that the same page gives
-the same PDF bytes and incremental builds equal full ones.
+Chromium stamps the time of printing into the PDF's information dictionary, and writes a link
+to a file beside the page (the other language's PDF) as an absolute ``file://`` address of the
+run's temporary folder. The stamp is replaced by a fixed one of the same length and such a link
+by the file's name, padded with spaces after the string (offsets stay valid), so that the same
+page gives the same PDF bytes, incremental builds equal full ones and the links work where the
+report is published.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from analysis.report.i18n import t
 
 BROWSER_ENV = "FOLJEVAL_BROWSER"
 LINUX_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "microsoft-edge")
-MARGIN = {"top": "16mm", "bottom": "18mm", "left": "15mm", "right": "15mm"}  # as @page in foljeval.css
+MARGIN: Any = {"top": "16mm", "bottom": "18mm", "left": "15mm", "right": "15mm"}  # as @page in foljeval.css
 _STAMP = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}")
 
 
@@ -93,6 +97,17 @@ def fix_stamps(pdf: bytes) -> bytes:
     return _STAMP.sub(lambda m: b"/" + m.group(1) + b" (D:20000101000000", pdf)
 
 
+def relative_links(pdf: bytes, folder: Path) -> bytes:
+    """Links to files in ``folder`` (absolute ``file://`` addresses) as bare file names, same length."""
+    base = re.escape(Path(folder).resolve().as_uri().encode() + b"/")
+
+    def repl(m: re.Match) -> bytes:
+        name = m.group(1)
+        return b"/URI (" + name + b")" + b" " * (len(m.group(0)) - len(name) - 7)
+
+    return re.sub(rb"/URI \(" + base + rb"([^/()\\]+)\)", repl, pdf)
+
+
 def write_pdf(html_path: Path, pdf_path: Path, browser: str, *, lang: str, title: str) -> float:
     """Print ``html_path`` to ``pdf_path`` (A4, page numbers in the footer) with ``browser``; the seconds it took."""
     from playwright.sync_api import sync_playwright
@@ -116,5 +131,5 @@ def write_pdf(html_path: Path, pdf_path: Path, browser: str, *, lang: str, title
             )
         finally:
             b.close()
-    Path(pdf_path).write_bytes(fix_stamps(pdf))
+    Path(pdf_path).write_bytes(relative_links(fix_stamps(pdf), Path(html_path).parent))
     return time.perf_counter() - started

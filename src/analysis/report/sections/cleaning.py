@@ -11,6 +11,10 @@ published again as the flow and the comparison group. Rows of other files
 
 from __future__ import annotations
 
+import pickle
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from analysis.clean.result import CleanResult
 from analysis.disclosure.published import Cell, Column, PublishedTable, linked_cell, small_count_cell
 from analysis.disclosure.suppression import protect_linked
@@ -20,7 +24,13 @@ from analysis.report.labels import Labels
 from analysis.report.section import SectionResult
 from analysis.report.tables import show_published
 
+if TYPE_CHECKING:
+    from analysis.pipeline.notebook import NotebookContext
+
 PERSON_FILES = frozenset({"participants", "comparison"})
+# The cleaning section (published tables only, no person's row) kept beside the processed data, so that
+# the report in the other language shows it without cleaning the raw data again.
+SAVED_SECTION = "cleaning_section.pickle"
 
 
 def files_table(result: CleanResult) -> PublishedTable:
@@ -211,3 +221,20 @@ class CleaningSection(SectionResult):
                 note=t("clean_notes_note", lang, min=notes.min_cell),
                 code_columns=("file", "column", "label"),
             )
+
+
+def save_section_for_other_language(section: CleaningSection, processed_dir: Path) -> Path:
+    """Keep ``section`` in ``processed_dir`` for the report in the other language (:func:`show_saved_section`)."""
+    path = Path(processed_dir) / SAVED_SECTION
+    path.write_bytes(pickle.dumps(section, protocol=5))
+    return path
+
+
+def show_saved_section(ctx: NotebookContext) -> None:
+    """Show the cleaning section that the cleaning step saved, in ``ctx.lang``, and save its results node again."""
+    from analysis.project import paths
+
+    staged = ctx.processed_dir / SAVED_SECTION
+    path = staged if staged.is_file() else paths.processed_dir(ctx.project.id, ctx.root) / SAVED_SECTION
+    section = pickle.loads(path.read_bytes())
+    ctx.publish(section)
