@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from analysis.clean.result import CleanResult
 from analysis.disclosure.published import Cell, Column, PublishedTable, linked_cell, small_count_cell
@@ -23,9 +23,6 @@ from analysis.report.i18n import t
 from analysis.report.labels import Labels
 from analysis.report.section import SectionResult
 from analysis.report.tables import show_published
-
-if TYPE_CHECKING:
-    from analysis.pipeline.notebook import NotebookContext
 
 PERSON_FILES = frozenset({"participants", "comparison"})
 # The cleaning section (published tables only, no person's row) kept beside the processed data, so that
@@ -230,8 +227,12 @@ def save_section_for_other_language(section: CleaningSection, processed_dir: Pat
     return path
 
 
-def show_saved_section(ctx: NotebookContext) -> None:
-    """Show the cleaning section that the cleaning step saved, in ``ctx.lang``, and save its results node again."""
+def show_saved_section(ctx: Any) -> None:
+    """Show the cleaning section that the cleaning step saved, in ``ctx.lang``, and save its results node again.
+
+    ``ctx`` is the notebook's :class:`analysis.pipeline.notebook.NotebookContext` (not imported: the
+    report stage does not import the pipeline).
+    """
     from analysis.project import paths
 
     staged = ctx.processed_dir / SAVED_SECTION
