@@ -76,3 +76,39 @@ def test_every_example_report_and_the_index_pass(browser, tmp_path_factory):
     assert len(pages) == len(EXAMPLES), status
     found = {p.relative_to(root).as_posix(): problems(browser, p) for p in [*pages, root / "reports" / "index.html"]}
     assert {k: v for k, v in found.items() if v} == {}
+
+
+NARROW_JS = """
+() => {
+  const width = document.documentElement.clientWidth;
+  const cells = [...document.querySelectorAll('.fe-index-table td')];
+  const outside = cells.filter(td => { const r = td.getBoundingClientRect(); return r.left < 0 || r.right > width + 0.5; });
+  return {scroll: document.scrollingElement.scrollWidth, width, cells: cells.length,
+          outside: outside.map(td => td.getAttribute('data-label') + ': ' + td.textContent.trim().slice(0, 30))};
+}
+"""
+
+
+def test_the_index_is_readable_on_a_phone(browser, tmp_path_factory):
+    from conftest import ROOT
+
+    root, _ = built_examples(tmp_path_factory)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto((root / "reports" / "index.html").as_uri(), wait_until="load")
+    shots = ROOT / "test-artifacts" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "example-index-390.png"), full_page=True)
+    found = page.evaluate(NARROW_JS)
+    page.close()
+    assert found["cells"] >= 9 * len(EXAMPLES)
+    assert found["scroll"] <= found["width"] and found["outside"] == [], found
+
+
+def test_the_phone_check_finds_a_wide_index(browser, tmp_path):
+    wide = '<table class="fe-index-table" style="display:table"><tr>' + "<td>123456789</td>" * 12 + "</tr></table>"
+    (tmp_path / "wide.html").write_text(f"<html><body>{wide}</body></html>", encoding="utf-8")
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto((tmp_path / "wide.html").as_uri())
+    found = page.evaluate(NARROW_JS)
+    page.close()
+    assert found["scroll"] > found["width"] and found["outside"]

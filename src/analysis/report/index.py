@@ -148,7 +148,10 @@ def index_html(rows: list[dict], lang: str) -> str:
         ]
         body.append(
             f'<tr{cls} data-project="{html.escape(r["id"])}">'
-            + "".join(f'<td class="{k}">{c}</td>' if k else f"<td>{c}</td>" for c, k in cells)
+            + "".join(
+                f'<td data-label="{html.escape(col)}"' + (f' class="{k}">' if k else ">") + f"{c}</td>"
+                for (c, k), col in zip(cells, cols)
+            )
             + "</tr>"
         )
     return (
