@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import zlib
 
-_OBJ = re.compile(rb"(\d+) 0 obj\s*(.*?)endobj", re.DOTALL)
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.DOTALL)
+_OBJ = re.compile(rb"(\d+) 0 obj")
+_STREAM = re.compile(rb"/Length (\d+)(?!\s+\d+\s+R).*?stream\r?\n", re.DOTALL)
 _HEX = re.compile(rb"<([0-9A-Fa-f\s]+)>")
 
 
@@ -22,7 +22,10 @@ class Pdf:
     def __init__(self, data: bytes):
         if not data.startswith(b"%PDF-"):
             raise ValueError("not a PDF file")
-        self.objects = {int(n): body for n, body in _OBJ.findall(data)}
+        # each object runs to the next one's start (a stream's bytes may hold "endobj" by chance)
+        starts = [(int(m.group(1)), m.start()) for m in _OBJ.finditer(data) if data[m.start() - 1 : m.start()] in b"\n\r"]
+        ends = [s for _, s in starts[1:]] + [len(data)]
+        self.objects = {n: data[s:e] for (n, s), e in zip(starts, ends)}
         self.maps = [_cmap(s) for s in map(self.stream, self.objects) if s and b"beginbf" in s]
         self.pages = [self._page(b) for _, b in sorted(self.objects.items()) if re.search(rb"/Type\s*/Page\b", b)]
 
@@ -31,7 +34,7 @@ class Pdf:
         m = _STREAM.search(body)
         if not m:
             return None
-        raw = m.group(1)
+        raw = body[m.end() : m.end() + int(m.group(1))]
         return zlib.decompress(raw) if b"/FlateDecode" in body[: m.start()] else raw
 
     def _page(self, body: bytes) -> dict:
