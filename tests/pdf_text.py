@@ -23,7 +23,9 @@ class Pdf:
         if not data.startswith(b"%PDF-"):
             raise ValueError("not a PDF file")
         # each object runs to the next one's start (a stream's bytes may hold "endobj" by chance)
-        starts = [(int(m.group(1)), m.start()) for m in _OBJ.finditer(data) if data[m.start() - 1 : m.start()] in b"\n\r"]
+        starts = [
+            (int(m.group(1)), m.start()) for m in _OBJ.finditer(data) if data[m.start() - 1 : m.start()] in b"\n\r"
+        ]
         ends = [s for _, s in starts[1:]] + [len(data)]
         self.objects = {n: data[s:e] for (n, s), e in zip(starts, ends)}
         self.maps = [_cmap(s) for s in map(self.stream, self.objects) if s and b"beginbf" in s]

@@ -98,31 +98,10 @@ def report(
     survival, appendix, results, summary, report.
 
     Exits non-zero when any project fails; the others still finish and the index shows the failure."""
-    from analysis.pipeline import steps
     from analysis.pipeline.runner import run_reports
 
     root = (root or paths.repo_root()).resolve()
-    if lang not in (None, "sv", "en"):
-        _fail(f"--lang must be sv or en, got {lang!r}")
-    names = _projects(root) if all_ or not projects else list(projects)
-    unknown = [p for p in names if not (root / "data" / "raw" / p / "project.yml").is_file()]
-    if unknown:
-        _fail(
-            f"no project.yml for {', '.join(unknown)} under {root / 'data' / 'raw'}; `foljeval list` shows the projects"
-        )
-    if not names:
-        _fail(f"no projects under {root / 'data' / 'raw'}; create one with `foljeval new NAME`")
-    unknown_steps = [s for s in only or [] if s not in steps.STEPS.names]
-    if unknown_steps:
-        _fail(f"--only {', '.join(unknown_steps)}: no such step; the steps are {', '.join(steps.STEPS.names)}")
-    if force and only:
-        _fail("--force runs every step; give --force or --only, not both")
-    busy = [p for p in names if workspace.is_locked(p, root)]
-    if busy:
-        _fail(
-            f"{', '.join(busy)}: another foljeval run (report, clean or erase) is working on "
-            f"{'this project' if len(busy) == 1 else 'these projects'}; wait until it has finished and run again"
-        )
+    names = _report_projects(root, projects, all_, lang, only, force)
     runs = run_reports(
         names,
         root=root,
@@ -146,6 +125,36 @@ def report(
         _say(f"index: {index}")
     if not all(r.ok for r in runs):
         raise typer.Exit(1)
+
+
+def _report_projects(
+    root: Path, projects: list[str] | None, all_: bool, lang: str | None, only: list[str] | None, force: bool
+) -> list[str]:
+    """The projects ``foljeval report`` builds; fails with the reason when the arguments cannot be run."""
+    from analysis.pipeline import steps
+
+    if lang not in (None, "sv", "en"):
+        _fail(f"--lang must be sv or en, got {lang!r}")
+    names = _projects(root) if all_ or not projects else list(projects)
+    unknown = [p for p in names if not (root / "data" / "raw" / p / "project.yml").is_file()]
+    if unknown:
+        _fail(
+            f"no project.yml for {', '.join(unknown)} under {root / 'data' / 'raw'}; `foljeval list` shows the projects"
+        )
+    if not names:
+        _fail(f"no projects under {root / 'data' / 'raw'}; create one with `foljeval new NAME`")
+    unknown_steps = [s for s in only or [] if s not in steps.STEPS.names]
+    if unknown_steps:
+        _fail(f"--only {', '.join(unknown_steps)}: no such step; the steps are {', '.join(steps.STEPS.names)}")
+    if force and only:
+        _fail("--force runs every step; give --force or --only, not both")
+    busy = [p for p in names if workspace.is_locked(p, root)]
+    if busy:
+        _fail(
+            f"{', '.join(busy)}: another foljeval run (report, clean or erase) is working on "
+            f"{'this project' if len(busy) == 1 else 'these projects'}; wait until it has finished and run again"
+        )
+    return names
 
 
 @app.command()
