@@ -220,11 +220,12 @@ class CleaningSection(SectionResult):
             )
 
 
-def save_section_for_other_language(section: CleaningSection, processed_dir: Path) -> Path:
-    """Keep ``section`` in ``processed_dir`` for the report in the other language (:func:`show_saved_section`)."""
-    path = Path(processed_dir) / SAVED_SECTION
-    path.write_bytes(pickle.dumps(section, protocol=5))
-    return path
+def save_section_for_other_language(section: CleaningSection, processed_dir: Path) -> None:
+    """Keep ``section`` in ``processed_dir`` for the report in the other language (:func:`show_saved_section`).
+
+    Returns nothing, so nothing of it is printed into the report.
+    """
+    (Path(processed_dir) / SAVED_SECTION).write_bytes(pickle.dumps(section, protocol=5))
 
 
 def show_saved_section(ctx: Any) -> None:
