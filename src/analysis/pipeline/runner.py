@@ -474,8 +474,7 @@ def run_reports(
     notebooks_dir : Path, optional
         Where the steps' notebooks are (default ``<root>/notebooks``).
     steps, force, only, pdf, other_language
-        As for :func:`build_project`: the steps table, run every step, run these steps, print report.pdf,
-        build the report in the other language too.
+        As for :func:`build_project`.
 
     Returns
     -------
@@ -487,8 +486,8 @@ def run_reports(
 
     root = Path(root or paths.repo_root()).resolve()
     # the table itself goes to the worker processes (a table set at run time is not in a fresh process)
-    options: dict[str, Any] = {"steps": steps or steps_module.STEPS, "force": force, "only": tuple(only), "pdf": pdf}
-    options["other_language"] = other_language
+    options: dict[str, Any] = {"steps": steps or steps_module.STEPS, "force": force, "only": tuple(only)}
+    options |= {"pdf": pdf, "other_language": other_language}
     runs: dict[str, ProjectRun] = {}
     with _Bar(progress, projects) as bar:
         if jobs <= 1 or len(projects) <= 1:
