@@ -12,9 +12,9 @@ all the same and the build says, in one line, that the PDF was not made and why.
 Chromium stamps the time of printing into the PDF's information dictionary, and writes a link
 to a file beside the page (the other language's PDF) as an absolute ``file://`` address of the
 run's temporary folder. The stamp is replaced by a fixed one of the same length and such a link
-by the file's name, padded with spaces after the string (offsets stay valid), so that the same
-page gives the same PDF bytes, incremental builds equal full ones and the links work where the
-report is published.
+by the file's name (the cross-reference table is rewritten for the new offsets), so that the
+same page gives the same PDF bytes wherever it was printed, incremental builds equal full ones
+and the links work where the report is published.
 """
 
 from __future__ import annotations
@@ -93,19 +93,39 @@ def footer_template(title: str, lang: str) -> str:
 
 
 def fix_stamps(pdf: bytes) -> bytes:
-    """The PDF with its creation and modification times replaced by a fixed time of the same length."""
-    return _STAMP.sub(lambda m: b"/" + m.group(1) + b" (D:20000101000000", pdf)
+    """The PDF with its creation and modification times replaced by a fixed time of the same length, and the
+    ids of its structure elements (Chromium's DOM node numbers, which differ from run to run) numbered in
+    the order they first occur, with as many digits."""
+    pdf = _STAMP.sub(lambda m: b"/" + m.group(1) + b" (D:20000101000000", pdf)
+    numbers: dict[bytes, bytes] = {}
+
+    def renumber(m: re.Match) -> bytes:
+        digits = m.group(1)
+        new = numbers.setdefault(digits, b"%0*d" % (len(digits), len(numbers) + 1))
+        return b"(node" + new + b")"
+
+    return re.sub(rb"\(node(\d+)\)", renumber, pdf)
 
 
 def relative_links(pdf: bytes, folder: Path) -> bytes:
-    """Links to files in ``folder`` (absolute ``file://`` addresses) as bare file names, same length."""
+    """Links to files in ``folder`` (absolute ``file://`` addresses) as bare file names."""
     base = re.escape(Path(folder).resolve().as_uri().encode() + b"/")
+    new, n = re.subn(rb"/URI \(" + base + rb"([^/()\\]+)\)", rb"/URI (\1)", pdf)
+    return _rewrite_xref(new) if n else pdf
 
-    def repl(m: re.Match) -> bytes:
-        name = m.group(1)
-        return b"/URI (" + name + b")" + b" " * (len(m.group(0)) - len(name) - 7)
 
-    return re.sub(rb"/URI \(" + base + rb"([^/()\\]+)\)", repl, pdf)
+def _rewrite_xref(pdf: bytes) -> bytes:
+    """The classic cross-reference table and ``startxref`` computed again from where the objects now start."""
+    at = pdf.rindex(b"\nxref\n") + 1
+    trailer = pdf.index(b"trailer", at)
+    count = int(pdf[at:trailer].split(b"\n")[1].split()[1])
+    starts = {int(m.group(1)): m.start() for m in re.finditer(rb"(?m)^(\d+) 0 obj", pdf[:at])}
+    rows = [b"0000000000 65535 f \n"] + [
+        (b"%010d 00000 n \n" % starts[i]) if i in starts else b"0000000000 65535 f \n" for i in range(1, count)
+    ]
+    table = b"xref\n0 %d\n" % count + b"".join(rows)
+    tail = re.sub(rb"startxref\s+\d+", b"startxref\n%d" % at, pdf[trailer:])
+    return pdf[:at] + table + tail
 
 
 def write_pdf(html_path: Path, pdf_path: Path, browser: str, *, lang: str, title: str) -> float:
