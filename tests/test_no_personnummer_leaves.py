@@ -182,7 +182,7 @@ def test_check_clean_and_report_ran_without_tracebacks(planted):
         assert "Traceback" not in text, command
     assert outputs["check lack"][0] == 0 and outputs["clean lack"][0] == 0
     assert outputs["check trasig"][0] == 1 and "required column missing" in outputs["check trasig"][1]
-    report = outputs["report --all"][1]
+    report = outputs["report --all --no-pdf --one-language"][1]
     assert "ok      lack" in report and "FAILED  trasig" in report
 
 
