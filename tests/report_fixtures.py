@@ -113,9 +113,11 @@ def built_twice(base: Path) -> tuple[Path, dict[str, bytes], list]:
         make_mini(root)
         nbdir = tiny_notebooks(base / "notebooks")
         os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
-        run_reports(["mini"], root=root, notebooks_dir=nbdir, steps=TINY_STEPS)
+        run_reports(["mini"], root=root, notebooks_dir=nbdir, steps=TINY_STEPS, pdf=False, other_language=False)
         first = reports_bytes(root)
-        runs = run_reports(["mini"], root=root, notebooks_dir=nbdir, steps=TINY_STEPS, force=True)
+        runs = run_reports(
+            ["mini"], root=root, notebooks_dir=nbdir, steps=TINY_STEPS, force=True, pdf=False, other_language=False
+        )
         _BUILT[key] = (root, first, runs)
     return _BUILT[key]
 

@@ -148,7 +148,13 @@ def planted(tmp_path_factory):
     (root / "notebooks").symlink_to(ROOT / "notebooks")
     env = {"SOURCE_DATE_EPOCH": "1700000000", "FOLJEVAL_KEY": "", "COLUMNS": "200"}
     outputs = {}
-    for args in (["check", "lack"], ["check", "trasig"], ["clean", "lack"], ["clean", "trasig"], ["report", "--all"]):
+    for args in (
+        ["check", "lack"],
+        ["check", "trasig"],
+        ["clean", "lack"],
+        ["clean", "trasig"],
+        ["report", "--all", "--no-pdf", "--one-language"],
+    ):
         result = CliRunner().invoke(app, [*args, "--root", str(root)], env=env)
         outputs[" ".join(args)] = (result.exit_code, result.output, result.exception)
     return root, outputs
@@ -176,7 +182,7 @@ def test_check_clean_and_report_ran_without_tracebacks(planted):
         assert "Traceback" not in text, command
     assert outputs["check lack"][0] == 0 and outputs["clean lack"][0] == 0
     assert outputs["check trasig"][0] == 1 and "required column missing" in outputs["check trasig"][1]
-    report = outputs["report --all"][1]
+    report = outputs["report --all --no-pdf --one-language"][1]
     assert "ok      lack" in report and "FAILED  trasig" in report
 
 

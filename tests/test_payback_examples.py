@@ -12,7 +12,7 @@ from example_reports import built_examples
 
 pytestmark = pytest.mark.slow  # builds reports (runs the notebooks); not in `make test-fast`
 
-HEADING = '<h1 id="lonar-sig-projektet-en-samhallsekonomisk-kalkyl"'
+HEADING = '<h2 id="lonar-sig-projektet-en-samhallsekonomisk-kalkyl"'
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def _load(root, project):
     results = json.loads((rep / "results.json").read_text(encoding="utf-8"))
     html = (rep / "report.html").read_text(encoding="utf-8")
     start = html.index(HEADING)
-    end = html.index("<h1 id=", start + 1)  # the appendix follows
+    end = html.index("<h2 id=", start + 1)  # the appendix follows
     return results.get("payback"), html[start:end]
 
 

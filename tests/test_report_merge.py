@@ -102,7 +102,8 @@ def test_export_is_offline_hides_code_and_has_a_toc(two_notebooks, tmp_path):
         "jp-InputArea-editor",
     ):
         assert absent not in page, absent
-    assert '<a href="#mal">Mål</a>' in page and 'id="mal-2"' in page
+    # one h1, the first heading (a report's title, not in the contents); the later headings one level down
+    assert '<h1 id="mal">Mål</h1>' in page and '<a href="#mal-2">Mål</a>' in page and '<h2 id="mal-2">' in page
     from analysis.report.scan import scan_text
 
     assert scan_text(page, "r.html") == []

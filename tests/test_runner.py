@@ -69,9 +69,9 @@ def test_summary_runs_last_and_sees_results(build):
     title = html.index(">Miniprojektet</h1>")
     assert (
         title
-        < html.index(">Sammanfattning</h1>")
-        < html.index(">Data och datakvalitet</h1>")
-        < html.index(">Hur rapporten gjordes</h1>")
+        < html.index(">Sammanfattning</h2>")  # one h1, the title: the sections are h2
+        < html.index(">Data och datakvalitet</h2>")
+        < html.index(">Hur rapporten gjordes</h2>")
     )
     summary = (root / "reports" / "mini" / "notebooks" / "00_summary.ipynb").read_text(encoding="utf-8")
     assert "Inskrivna deltagare" in summary and "Testkommunen" in summary
@@ -103,7 +103,9 @@ def test_failure_is_isolated_and_parallel(tmp_path, capsys):
         ],
     )
     table = with_report((Step("ok", "01_ok.ipynb"), Step("check", "02_check.ipynb")))
-    runs = run_reports(["bad", "good"], jobs=2, root=root, notebooks_dir=nbdir, steps=table)
+    runs = run_reports(
+        ["bad", "good"], jobs=2, root=root, notebooks_dir=nbdir, steps=table, pdf=False, other_language=False
+    )
     bad, good = runs[:2]
     assert (bad.project, good.project) == ("bad", "good")
     assert good.ok and not bad.ok
@@ -132,7 +134,7 @@ def test_cli_exits_non_zero_when_a_project_fails(tmp_path, monkeypatch):
     make_mini(root)
     (root / "notebooks").mkdir()
     write_notebook(root / "notebooks" / "01_fail.ipynb", "fail", ["raise RuntimeError('stop here')"])
-    result = CliRunner().invoke(app, ["report", "mini", "--root", str(root)])
+    result = CliRunner().invoke(app, ["report", "mini", "--root", str(root), "--no-pdf", "--one-language"])
     assert result.exit_code == 1
     assert "FAILED  mini: notebook 01_fail.ipynb, cell fail-02 (In [3]): RuntimeError: stop here" in result.output
 
@@ -165,7 +167,7 @@ def test_publication_scan_fails_the_project_and_removes_the_findings(tmp_path, p
         ],
     )
     table = with_report((Step("leak", "01_leak.ipynb", outputs=("sections/*",)),))
-    run = run_reports(["mini"], root=root, notebooks_dir=nbdir, steps=table)[0]
+    run = run_reports(["mini"], root=root, notebooks_dir=nbdir, steps=table, pdf=False, other_language=False)[0]
     assert not run.ok
     assert "the publication scan failed" in run.message and "mini/results.json: small_cell: tiny.n = 3" in run.message
     assert "personnummer" in run.message and p not in run.message

@@ -79,7 +79,10 @@ PRELUDE = (
 
 
 def _foljeval(root: Path, *args: str, wait: bool = True):
-    cmd = [sys.executable, "-c", PRELUDE, *args, "--root", str(root)]
+    no_pdf = (
+        ["--no-pdf", "--one-language"] if args[:1] == ("report",) else []
+    )  # the PDF is tested in test_report_pdf.py
+    cmd = [sys.executable, "-c", PRELUDE, *args, "--root", str(root), *no_pdf]
     if wait:
         return subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=300)
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
@@ -166,7 +169,9 @@ def test_a_second_run_of_the_same_project_is_refused(root):
     for args in (["clean", "mini"], ["erase", "mini", "--yes"]):
         refused = CliRunner().invoke(app, [*args, "--root", str(root)])
         assert refused.exit_code == 1 and "another foljeval run" in refused.output, (args, refused.output)
-    run = build_project("mini", root, steps=runs_steps())  # what `foljeval report --all --jobs 2` meets in its worker
+    run = build_project(
+        "mini", root, steps=runs_steps(), pdf=False, other_language=False
+    )  # what `foljeval report --all --jobs 2` meets in its worker
     assert run.refused and not run.ok and run.summary_line().startswith("REFUSED mini: project mini")
     assert _outputs(root) == before  # a refused run writes nothing
     (root / "gate" / "open").write_text("1")

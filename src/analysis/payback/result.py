@@ -34,8 +34,8 @@ SPREAD_MONTHS = 36  # "cost written off over three years"
 ACTOR_COLOURS = {
     "kommun": "#0072B2",
     "region": "#009E73",
-    "kommun_region": "#56B4E9",
-    "staten": "#E69F00",
+    "kommun_region": "#3d8fc4",  # Okabe-Ito hues, darkened where they had less than 3:1 on white
+    "staten": "#a86d00",
     "arbetsformedlingen": "#CC79A7",
     "forsakringskassan": "#D55E00",
     "a_kassa": "#8C6D31",

@@ -106,9 +106,15 @@ def report(
         "other steps are left as they are",
     ),
     root: Path = typer.Option(None, "--root", help="repository root (default: found from the working directory)"),
+    no_pdf: bool = typer.Option(
+        False, "--no-pdf", help="do not print report.pdf (A4, made by a Chromium-based browser: Edge, Chrome, Chromium)"
+    ),
+    one_language: bool = typer.Option(
+        False, "--one-language", help="build the report in its language only, not also report.en.html (report.sv.html)"
+    ),
 ) -> None:
     """Clean, analyse and report projects: runs the steps (notebooks through papermill) and writes
-    reports/<project>/report.html, results.json and the executed notebooks, then reports/index.html.
+    reports/<project>/report.html, report.pdf, results.json and the executed notebooks, then reports/index.html.
 
     A step whose inputs (raw files, the parts of project.yml it reads, its code, the outputs it
     reads) are unchanged since the last good build is skipped and its outputs are kept; the
@@ -119,6 +125,37 @@ def report(
     from analysis.pipeline.runner import run_reports
 
     root = (root or paths.repo_root()).resolve()
+    names = _report_projects(root, projects, all_, lang, only, force)
+    runs = run_reports(
+        names,
+        root=root,
+        jobs=jobs,
+        lang=lang,
+        progress=sys.stderr.isatty(),
+        force=force,
+        only=tuple(only or ()),
+        pdf=not no_pdf,
+        other_language=not one_language,
+    )
+    for run in runs:
+        _say(run.summary_line())
+        if not run.up_to_date:
+            for line in run.step_lines():
+                _say(line)
+        if run.pdf_note:
+            _say(f"    {run.pdf_note}")
+    index = root / "reports" / "index.html"
+    if index.exists():
+        _say(f"index: {index}")
+    if not all(r.ok for r in runs):
+        raise typer.Exit(1)
+
+
+def _report_projects(
+    root: Path, projects: list[str] | None, all_: bool, lang: str | None, only: list[str] | None, force: bool
+) -> list[str]:
+    """The projects ``foljeval report`` builds; fails with the reason when the arguments cannot be run."""
+
     if lang not in (None, "sv", "en"):
         _fail(f"--lang must be sv or en, got {lang!r}")
     names = _report_names(root, projects, all_)
@@ -129,19 +166,7 @@ def report(
             f"{', '.join(busy)}: another foljeval run (report, clean or erase) is working on "
             f"{'this project' if len(busy) == 1 else 'these projects'}; wait until it has finished and run again"
         )
-    runs = run_reports(
-        names, root=root, jobs=jobs, lang=lang, progress=sys.stderr.isatty(), force=force, only=tuple(only or ())
-    )
-    for run in runs:
-        _say(run.summary_line())
-        if not run.up_to_date:
-            for line in run.step_lines():
-                _say(line)
-    index = root / "reports" / "index.html"
-    if index.exists():
-        _say(f"index: {index}")
-    if not all(r.ok for r in runs):
-        raise typer.Exit(1)
+    return names
 
 
 @app.command()

@@ -9,14 +9,16 @@ changed) must be among the outputs the steps table declares for it.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.pipeline.inputs import sha256_file
-from analysis.pipeline.kernel import ProjectKernel, run_notebook
+from analysis.pipeline.kernel import ProjectKernel, one_line, run_notebook
 from analysis.pipeline.plan import Decision, StepInputs, decide
 from analysis.pipeline.state import PROCESSED, STATE_FILE, StepRecord, state_text
 from analysis.pipeline.steps import NOTEBOOK, REPORT, RESULTS, Step, StepTable
@@ -43,6 +45,11 @@ class Build:
     ran: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     notebook_seconds: dict[str, float] = field(default_factory=dict)
+    browser: str | None = None  # prints report.pdf (None: no PDF)
+    pdf_note: str = ""  # why no PDF was made, when one was asked for
+    pdf_seconds: float | None = None
+    other_language: bool = False  # also build the report in the other language (report.en.html or report.sv.html)
+    other_seconds: float | None = None
 
     def decide(self, step: Step, outputs: dict[str, dict[str, str]]) -> Decision:
         return decide(
@@ -121,18 +128,102 @@ def _run(build: Build, step: Step, staging: Path, kernel: ProjectKernel) -> None
 
         write_results(staging, build.project)
     elif step.kind == REPORT:
-        from analysis.report.export import export_html
-        from analysis.report.merge import merge_notebooks
-
-        name = build.project.config.name
-        order = build.table.report_order
-        merged = merge_notebooks(
-            [staging / str(s.executed_notebook) for s in order], build.lang, name, _text_inserts(build, staging, order)
-        )
-        export_html(merged, staging / "report.html", lang=build.lang, title=name)
+        other = other_language(build.lang) if build.other_language else None
+        _report(build, staging, build.lang, staging / "notebooks", other)
+        if other:
+            t0 = time.perf_counter()
+            with _other_notebooks(build, staging, kernel, other) as folder:
+                _report(build, staging, other, folder, build.lang)
+            build.other_seconds = time.perf_counter() - t0
 
 
-def _text_inserts(build: Build, staging: Path, order: list[Step]) -> dict[tuple[str, str], list]:
+def other_language(lang: str) -> str:
+    """The language of the second report: English beside a Swedish one, Swedish beside an English one."""
+    return "en" if lang == "sv" else "sv"
+
+
+def report_name(lang: str, main: str, suffix: str = "html") -> str:
+    """``report.html`` in the build's language ``main``, ``report.<lang>.html`` in the other."""
+    return f"report.{suffix}" if lang == main else f"report.{lang}.{suffix}"
+
+
+def _report(build: Build, staging: Path, lang: str, notebooks: Path, link: str | None) -> None:
+    """Merge the executed notebooks in ``notebooks`` into the report page in ``lang`` (and its PDF)."""
+    from analysis.report.export import export_html
+    from analysis.report.merge import merge_notebooks
+
+    name = build.project.config.name
+    order = build.table.report_order
+    texts = _text_inserts(build, staging, order, lang)
+    merged = merge_notebooks([notebooks / str(s.notebook) for s in order], lang, name, texts)
+    page = staging / report_name(lang, build.lang)
+    other = (link, report_name(link, build.lang)) if link else None
+    export_html(merged, page, lang=lang, title=name, other=other)
+    if build.browser:
+        _print_pdf(build, page, page.with_suffix(".pdf"), lang, name)
+
+
+@contextlib.contextmanager
+def _other_notebooks(build: Build, staging: Path, kernel: ProjectKernel, lang: str) -> Iterator[Path]:
+    """The report's notebooks executed in ``lang`` in a folder of their own beside the run's (removed after).
+
+    The kernel writes the sections of this pass there, not into the run's folder; the cleaning
+    step is not run again: its saved section is shown in ``lang`` (``show_saved_section``).
+    """
+    scratch = Path(tempfile.mkdtemp(prefix=f"{staging.name}-{lang}-", dir=staging.parent))
+    folder = scratch / "notebooks"
+    folder.mkdir()
+    if (staging / "results.json").is_file():
+        shutil.copy2(staging / "results.json", scratch / "results.json")
+    switch = "import os; os.environ[{!r}] = {!r}"
+    try:
+        kernel.run_silently(switch.format(workspace.RUN_REPORT_DIR_ENV, str(scratch)))
+        for s in build.table.report_order:
+            src = _clean_display(scratch, str(s.notebook)) if s.raw else build.notebooks_dir / str(s.notebook)
+            run_notebook(src, folder / str(s.notebook), build.project.id, build.root, lang, kernel.fresh())
+        yield folder
+    finally:
+        with contextlib.suppress(Exception):
+            kernel.run_silently(switch.format(workspace.RUN_REPORT_DIR_ENV, str(staging)))
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _clean_display(scratch: Path, name: str) -> Path:
+    """A notebook that shows the saved cleaning section (the raw data are not read again)."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    params = new_code_cell('project = ""\nroot = ""\nlang = ""', metadata={"tags": ["parameters"]})
+    show = new_code_cell(
+        "from analysis.pipeline.notebook import setup\n"
+        "from analysis.report.sections.cleaning import show_saved_section\n\n"
+        "show_saved_section(setup(project, root, lang))"
+    )
+    nb = new_notebook(
+        cells=[params, show],
+        metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
+    )
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"{Path(name).stem}-{i:02d}"
+    path = scratch / "source" / name
+    path.parent.mkdir(exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def _print_pdf(build: Build, page: Path, pdf: Path, lang: str, title: str) -> None:
+    """``pdf`` from ``page``; a browser that fails leaves the report without a PDF and says why."""
+    from analysis.report.pdf import write_pdf
+
+    try:
+        seconds = write_pdf(page, pdf, str(build.browser), lang=lang, title=title)
+        build.pdf_seconds = (build.pdf_seconds or 0.0) + seconds
+    except Exception as e:  # noqa: BLE001 - the HTML report stands without its PDF
+        pdf.unlink(missing_ok=True)
+        build.pdf_note = f"{pdf.name} not made: {build.browser} failed ({type(e).__name__}: {one_line(e)})"
+
+
+def _text_inserts(build: Build, staging: Path, order: list[Step], lang: str) -> dict[tuple[str, str], list]:
     """The evaluator's texts by place in the merged report (``(before|after, notebook stem)``).
 
     A place whose step is not in this table's report order goes to the start ("after") or the
@@ -147,7 +238,7 @@ def _text_inserts(build: Build, staging: Path, order: list[Step]) -> dict[tuple[
     stems = {s.name: Path(str(s.notebook)).stem for s in order}
     first, last = stems[order[0].name], stems[order[-1].name]
     inserts: dict[tuple[str, str], list] = {}
-    for (where, name), cells in text_cells(build.project, results, build.lang).items():
+    for (where, name), cells in text_cells(build.project, results, lang).items():
         place = (where, stems[name]) if name in stems else ("before", first) if where == "after" else ("after", last)
         inserts.setdefault(place, []).extend(cells)
     return inserts

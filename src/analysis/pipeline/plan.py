@@ -45,9 +45,13 @@ class StepInputs:
         lang: str,
         notebooks_dir: Path,
         env: Mapping[str, str] | None = None,
+        pdf: bool = False,
+        other_language: bool = False,
     ) -> None:
         self.table, self.project, self.root, self.lang = table, project, Path(root), lang
         self.notebooks_dir = Path(notebooks_dir)
+        self.pdf = pdf  # the report step prints report.pdf
+        self.other_language = other_language  # and builds the report in the other language
         self.env = os.environ if env is None else env
         self.config = project.config.model_dump(mode="json")
         self._cache: dict[str, str] = {}
@@ -70,7 +74,11 @@ class StepInputs:
             d["params"] = fp.sha256_json(self.params())
             modules = fp.notebook_imports(path)
         else:
-            d["params"] = fp.sha256_json({"lang": self.lang})
+            params: dict[str, object] = {"lang": self.lang}
+            if step.kind == REPORT:
+                params["pdf"] = self.pdf
+                params["other_language"] = self.other_language
+            d["params"] = fp.sha256_json(params)
             modules = set(step.code)
         d.update({f"code:{rel}": digest for rel, digest in fp.code_files(sorted(modules)).items()})
         d.update(fp.config_inputs(self.config, step.config))

@@ -89,6 +89,9 @@ class ProjectRun:
     ran: dict[str, str] = field(default_factory=dict)  # step -> why it ran
     skipped: dict[str, str] = field(default_factory=dict)  # step -> why it was skipped
     up_to_date: bool = False  # nothing ran and nothing was written
+    pdf_note: str = ""  # why report.pdf was not made, when it was asked for
+    pdf_seconds: float | None = None  # the time Chromium took to print report.pdf (both languages)
+    other_seconds: float | None = None  # the time the report in the other language took (its PDF included)
 
     def summary_line(self) -> str:
         """One line for the console: status, project, what ran, time and the report's path or the cause."""
@@ -193,6 +196,8 @@ def build_project(
     steps: StepTable | None = None,
     force: bool = False,
     only: tuple[str, ...] = (),
+    pdf: bool = True,
+    other_language: bool = True,
 ) -> ProjectRun:
     """Build one project's report, running the steps whose inputs changed; never raises for a project error.
 
@@ -212,6 +217,11 @@ def build_project(
     only : tuple of str
         Run these steps even when up to date, with the out-of-date steps they need and the
         steps after them whose inputs change; leave the other steps as they are.
+    pdf : bool
+        Print ``report.pdf`` beside ``report.html`` (when a browser is found,
+        :func:`analysis.report.pdf.find_browser`; otherwise the run says why not).
+    other_language : bool
+        Also build the report in the other language (``report.en.html`` beside a Swedish one).
     """
     os.environ.setdefault("PYTHONHASHSEED", "0")  # kernels inherit it: set order cannot vary between runs
     root = Path(root).resolve()
@@ -222,18 +232,37 @@ def build_project(
         with workspace.project_lock(project, root):
             workspace.recover_project(project, root)
             return _build_locked(
-                project, root, lang, notebooks_dir, progress, steps or steps_module.STEPS, force, tuple(only)
+                project,
+                root,
+                lang,
+                notebooks_dir,
+                progress,
+                steps or steps_module.STEPS,
+                force,
+                tuple(only),
+                (pdf, other_language),
             )
     except ProjectBusyError as e:
         return ProjectRun(project, ok=False, message=one_line(e), refused=True)
 
 
-def _plan(project: str, root: Path, lang: str | None, notebooks_dir: Path, table: StepTable, force: bool, only):
+def _plan(
+    project: str,
+    root: Path,
+    lang: str | None,
+    notebooks_dir: Path,
+    table: StepTable,
+    force: bool,
+    only,
+    pdf: bool,
+    other: bool,
+):
     """The build's starting point: project.yml loaded, notebooks checked, the last good build's record read."""
     from analysis.pipeline.execute import Build
     from analysis.pipeline.plan import StepInputs, notebook_problems, wanted_steps
     from analysis.pipeline.state import read_state
     from analysis.project.config import load_project
+    from analysis.report.pdf import find_browser
 
     proj = load_project(paths.raw_dir(project, root))
     problems = notebook_problems(table, notebooks_dir)
@@ -241,18 +270,22 @@ def _plan(project: str, root: Path, lang: str | None, notebooks_dir: Path, table
         raise FoljevalError("; ".join(problems))
     language = lang or proj.config.language
     live = (paths.reports_dir(project, root), paths.processed_dir(project, root))
+    browser, where = find_browser() if pdf else (None, "")
     return Build(
         table=table,
         project=proj,
         root=root,
         lang=language,
         notebooks_dir=notebooks_dir,
-        inputs=StepInputs(table, proj, root, language, notebooks_dir),
+        inputs=StepInputs(table, proj, root, language, notebooks_dir, pdf=browser is not None, other_language=other),
         previous=read_state(live[0]),
         live=live,
         force=force,
         only=frozenset(only),
         wanted=wanted_steps(table, only) if only else frozenset(),
+        browser=browser,
+        other_language=other,
+        pdf_note="" if browser or not pdf else f"report.pdf not made: {where}",
     )
 
 
@@ -273,6 +306,7 @@ def _build_locked(
     table: StepTable,
     force: bool,
     only: tuple[str, ...],
+    outputs: tuple[bool, bool] = (True, True),
 ) -> ProjectRun:
     from analysis.pipeline.execute import execute
 
@@ -289,7 +323,9 @@ def _build_locked(
     staging_processed: Path | None = None
     try:
         try:
-            build = _plan(project, root, lang, Path(notebooks_dir or paths.notebooks_dir(root)), table, force, only)
+            build = _plan(
+                project, root, lang, Path(notebooks_dir or paths.notebooks_dir(root)), table, force, only, *outputs
+            )
             language, min_cell = build.lang, build.project.config.min_cell
             if _last_run_ok(live_report) and build.up_to_date():
                 run.ok, run.up_to_date, run.report, run.skipped = True, True, live_report / "report.html", build.skipped
@@ -303,6 +339,8 @@ def _build_locked(
                     execute(build, staging, staging_processed, step)
                 finally:
                     run.ran, run.skipped, run.notebook_seconds = build.ran, build.skipped, build.notebook_seconds
+                    run.pdf_note, run.pdf_seconds = build.pdf_note, build.pdf_seconds
+                    run.other_seconds = build.other_seconds
                 _publish(run, staging, staging_processed, root, min_cell)
         except FoljevalError as e:
             run.ok, run.message = False, one_line(e)
@@ -416,6 +454,8 @@ def run_reports(
     steps: StepTable | None = None,
     force: bool = False,
     only: tuple[str, ...] = (),
+    pdf: bool = True,
+    other_language: bool = True,
 ) -> list[ProjectRun]:
     """Build the reports of ``projects`` (``jobs`` in parallel), then ``reports/index.html``.
 
@@ -433,8 +473,8 @@ def run_reports(
         Show a progress bar (project and notebook) on stderr.
     notebooks_dir : Path, optional
         Where the steps' notebooks are (default ``<root>/notebooks``).
-    steps, force, only
-        As for :func:`build_project`: the steps table, run every step, run these steps.
+    steps, force, only, pdf, other_language
+        As for :func:`build_project`.
 
     Returns
     -------
@@ -444,6 +484,7 @@ def run_reports(
     root = Path(root or paths.repo_root()).resolve()
     # the table itself goes to the worker processes (a table set at run time is not in a fresh process)
     options: dict[str, Any] = {"steps": steps or steps_module.STEPS, "force": force, "only": tuple(only)}
+    options |= {"pdf": pdf, "other_language": other_language}
     with _Bar(progress, projects) as bar:
         if jobs <= 1 or len(projects) <= 1:
             runs = {p: build_project(p, root, lang, notebooks_dir, bar.update, **options) for p in projects}

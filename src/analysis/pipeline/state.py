@@ -98,7 +98,7 @@ def describe_change(names: list[str]) -> str:
         "code": "code",
         "upstream": "output of",
         "notebook": "the notebook",
-        "params": "the parameters (project, root, lang)",
+        "params": "the parameters (project, root, lang; for the report, whether report.pdf is printed)",
         "key": "the pseudonymisation key",
         "environment": "installed packages",
         "project_yml": "project.yml",

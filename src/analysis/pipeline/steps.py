@@ -27,7 +27,12 @@ how inputs are fingerprinted and :mod:`analysis.pipeline.state` for the record k
 The two steps without a notebook are done by the runner: ``results`` merges the sections
 into ``results.json`` and validates it; ``report`` merges the executed notebooks in the order
 of its ``upstream`` (with the evaluator's texts at their places; it also reads ``results.json``,
-which the texts quote) and exports ``report.html``. The summary (``00_summary``) reads
+which the texts quote), exports ``report.html`` and prints it to ``report.pdf`` (when a browser
+is there and ``--no-pdf`` is not given), then runs the report's notebooks again in the other
+language (the cleaning step's saved section is shown, the raw data are not cleaned again) into
+``report.en.html`` / ``report.en.pdf`` (``report.sv.*`` beside an English report) unless
+``--one-language`` is given. Whether a PDF and a second language are made are inputs of the
+step. The summary (``00_summary``) reads
 ``results.json`` and therefore comes after ``results`` in the table, while the report places
 it first: execution order and report order are both declared here, not taken from file names.
 
@@ -360,8 +365,9 @@ STEPS = StepTable(
                 "analysis.report.export",
                 "analysis.report.scan",
                 "analysis.report.evaluator_text",
+                "analysis.report.pdf",
             ),
-            outputs=("report.html",),
+            outputs=("report.html", "report.pdf", "report.*.html", "report.*.pdf"),
         ),
     )
 )

@@ -7,6 +7,13 @@ small theme (``foljeval.css``, also used by the index page). nbconvert has no
 table of contents and does not de-duplicate heading ids, so after the export the
 headings get unique ids (``1-deltagare``, ...) and a numbered table of contents is
 written into the page. Images are SVG inline or PNG as data URIs.
+
+For assistive technology (WCAG 2.1 AA) the page has one ``h1``, the report's title: every
+other heading of the notebooks moves one level down (a section is an ``h2``), so headings
+never skip a level; and every figure's SVG is an image with a name (``role="img"``,
+``aria-labelledby`` its ``<title>``, the figure's caption, and its ``<desc>``, the note
+under it), its matplotlib ids prefixed per figure so that no id occurs twice in the page.
+The numbers of every figure are in a table of the same section.
 """
 
 from __future__ import annotations
@@ -21,9 +28,13 @@ from analysis.report.i18n import t
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 TOC_PLACEHOLDER = "<!--FE-TOC-->"
-_HEADING = re.compile(r"<h([1-3])(\s[^>]*)?>(.*?)</h\1>", re.DOTALL)
+_HEADING = re.compile(r"<h([1-4])(\s[^>]*)?>(.*?)</h\1>", re.DOTALL)
 _ANCHOR = re.compile(r'<a class="anchor-link"[^>]*>.*?</a>', re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
+_FIGURE = re.compile(r'<figure class="fe-figure">(.*?)</figure>', re.DOTALL)
+_SVG_PROLOGUE = re.compile(r"<\?xml[^>]*\?>\s*(<!DOCTYPE[^>]*>\s*)?|<metadata>.*?</metadata>\s*", re.DOTALL)
+_ID_REFS = re.compile(r'(\sid="|url\(#|href="#)([^")]+)')
+_ANY_HEADING = re.compile(r"<(/?)h([1-6])\b")
 
 
 def css() -> str:
@@ -39,8 +50,54 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "section"
 
 
-def add_toc(page: str, label: str) -> tuple[str, list[tuple[int, str, str]]]:
-    """Give h1-h3 unique ids and fill the table of contents (h1 and h2) in ``page``.
+def one_h1(page: str) -> str:
+    """Keep the first ``h1`` of the page's ``<main>`` and move every later heading one level down."""
+    start = page.find("<main")
+    first = page.find("</h1>", start)
+    if start < 0 or first < 0:
+        return page
+    cut = first + len("</h1>")
+
+    def down(m: re.Match) -> str:
+        return f"<{m.group(1)}h{min(int(m.group(2)) + 1, 6)}"
+
+    return page[:cut] + _ANY_HEADING.sub(down, page[cut:])
+
+
+def _text(fragment: str) -> str:
+    return " ".join(html_lib.unescape(_TAG.sub(" ", fragment)).split())
+
+
+def label_figures(page: str) -> str:
+    """Every figure's SVG as a named image (caption as title, note as description) with ids unique in the page."""
+    count = 0
+
+    def repl(m: re.Match) -> str:
+        nonlocal count
+        inner = m.group(1)
+        start = inner.find("<svg")
+        if start < 0:
+            return m.group(0)
+        count += 1
+        prefix = f"fe-fig{count}-"
+        inner = _SVG_PROLOGUE.sub("", inner[:start]) + _SVG_PROLOGUE.sub("", inner[start:])
+        inner = _ID_REFS.sub(lambda r: r.group(1) + prefix + r.group(2), inner)
+        caption = re.search(r"<figcaption[^>]*>(.*?)</figcaption>", inner, re.DOTALL)
+        note = re.search(r'<p class="fe-note">(.*?)</p>', inner, re.DOTALL)
+        title = _text(caption.group(1)) if caption else ""
+        parts = [f'<title id="{prefix}title">{html_lib.escape(title)}</title>']
+        if note:
+            parts.append(f'<desc id="{prefix}desc">{html_lib.escape(_text(note.group(1)))}</desc>')
+        names = " ".join(f"{prefix}{k}" for k in ("title", "desc")[: len(parts)])
+        head_end = inner.index(">", inner.index("<svg")) + 1
+        opening = inner[: head_end - 1] + f' role="img" aria-labelledby="{names}">'
+        return f'<figure class="fe-figure">{opening}{"".join(parts)}{inner[head_end:]}</figure>'
+
+    return _FIGURE.sub(repl, page)
+
+
+def add_toc(page: str, label: str, top: int = 1) -> tuple[str, list[tuple[int, str, str]]]:
+    """Give headings unique ids and fill the table of contents (levels ``top`` and ``top + 1``) in ``page``.
 
     Returns the new page and the headings as (level, id, text).
     """
@@ -63,10 +120,10 @@ def add_toc(page: str, label: str) -> tuple[str, list[tuple[int, str, str]]]:
     body = _HEADING.sub(repl, body)
     items, open_sub = [], False
     for level, hid, text in headings:
-        if level > 2:
+        if level > top + 1 or level < top:
             continue
         link = f'<a href="#{hid}">{html_lib.escape(text)}</a>'
-        if level == 1:
+        if level == top:
             if open_sub:
                 items.append("</ol></li>")
                 open_sub = False
@@ -80,12 +137,15 @@ def add_toc(page: str, label: str) -> tuple[str, list[tuple[int, str, str]]]:
             items.append(f"<li>{link}</li>")
     if items:
         items.append("</ol></li>" if open_sub else "</li>")
-    toc = f"<h2>{html_lib.escape(label)}</h2>\n<ol>{''.join(items)}</ol>"
+    toc = f'<p class="fe-toc-title">{html_lib.escape(label)}</p>\n<ol>{"".join(items)}</ol>'
     return head.replace(TOC_PLACEHOLDER, toc, 1) + body, headings
 
 
-def export_html(nb, out_path: Path, *, lang: str, title: str) -> Path:
-    """Write ``nb`` (a merged, executed notebook) as a self-contained report page."""
+def export_html(nb, out_path: Path, *, lang: str, title: str, other: tuple[str, str] | None = None) -> Path:
+    """Write ``nb`` (a merged, executed notebook) as a self-contained report page.
+
+    ``other`` is (language, file name) of the same report in the other language, linked at the top.
+    """
     from nbconvert import HTMLExporter  # imported here: the index and error pages do not need it
     from traitlets.config import Config
 
@@ -106,11 +166,14 @@ def export_html(nb, out_path: Path, *, lang: str, title: str) -> Path:
             "brand": "foljeval",
             "toc_label": t("rep_toc", lang),
             "footer": t("rep_footer", lang),
+            "other_lang": other[0] if other else "",
+            "other_href": other[1] if other else "",
+            "other_label": t("rep_other_language", lang) if other else "",
         },
         "metadata": {"name": title},
     }
     page, _ = exporter.from_notebook_node(nb, resources=res)
-    page, _ = add_toc(page, t("rep_toc", lang))
+    page, _ = add_toc(label_figures(one_h1(page)), t("rep_toc", lang), top=2)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(page, encoding="utf-8")

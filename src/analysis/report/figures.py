@@ -19,9 +19,10 @@ from analysis.disclosure.published import PublishedTable
 from analysis.report.format import formatter
 from analysis.report.i18n import t
 from analysis.report.labels import Labels
-from analysis.report.style import PALETTE, set_style
+from analysis.report.style import PALETTE, diverging, set_style
 
-HIDDEN_GREY = "#b0b0b0"
+HIDDEN_GREY = "#6b6b6b"  # hatched in white: not the grey of a scale's middle answer
+HIDDEN_HATCH = "#ffffff"
 
 
 def _bars(
@@ -144,15 +145,11 @@ def answers_figure(pt: PublishedTable, scale_labels: list[str], lang: str, label
     Items with fewer than ``min_cell`` answers (N hidden) are not drawn. None when nothing can be drawn.
     """
     set_style()
-    import seaborn as sns
-
     k = len(scale_labels)
     rows = [r for r in pt.rows if pt.cell(r, "n").value]
     if not rows:
         return None
-    colors = list(sns.color_palette("RdBu", k))
-    if k % 2:  # the neutral middle of RdBu is near white (1.07:1 on the page): a mid grey instead (3.4:1)
-        colors[k // 2] = (0.55, 0.55, 0.55)
+    colors = diverging(k)  # dark red to dark blue, every colour 3:1 on white (a light middle would vanish)
     fig, ax = plt.subplots(figsize=(9, 0.55 * len(rows) + 2.0))
     fmt = formatter(lang)
     any_hidden = False
@@ -168,7 +165,7 @@ def answers_figure(pt: PublishedTable, scale_labels: list[str], lang: str, label
             left += width
         if left < 100 - 1e-9:
             any_hidden = True
-            ax.barh(y, 100 - left, left=left, color=HIDDEN_GREY, edgecolor="#555555", hatch="//", height=0.7)
+            ax.barh(y, 100 - left, left=left, color=HIDDEN_GREY, edgecolor=HIDDEN_HATCH, hatch="//", height=0.7)
     ax.set_yticks(
         range(len(rows)),
         [f"{labels(pt.rows_are, r)} ({t('n', lang)} = {fmt.count(pt.cell(r, 'n').value)})" for r in rows],
@@ -181,7 +178,7 @@ def answers_figure(pt: PublishedTable, scale_labels: list[str], lang: str, label
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors[v]) for v in range(k)]
     names = list(scale_labels)
     if any_hidden:
-        handles.append(plt.Rectangle((0, 0), 1, 1, facecolor=HIDDEN_GREY, edgecolor="#555555", hatch="//"))
+        handles.append(plt.Rectangle((0, 0), 1, 1, facecolor=HIDDEN_GREY, edgecolor=HIDDEN_HATCH, hatch="//"))
         names.append(t("tab_hidden_answers", lang, min_cell=pt.min_cell))
     ax.legend(
         handles,

@@ -87,6 +87,7 @@ def index_rows(root: Path, projects: list[str], lang: str) -> list[dict]:
                 "status": status,
                 "message": (run or {}).get("message") or "",
                 "link": f"{name}/report.html" if (rep / "report.html").is_file() else None,
+                "other": _other_reports(rep, name),
                 "error_link": f"{name}/error.html" if status == "failed" and (rep / "error.html").is_file() else None,
                 "participants": h.fmt_count(h.enrolled, lang) if status == "ok" else "–",
                 "targets": h.fmt_targets(lang) if status == "ok" else "–",
@@ -96,6 +97,21 @@ def index_rows(root: Path, projects: list[str], lang: str) -> list[dict]:
             }
         )
     return rows
+
+
+def _other_reports(rep: Path, name: str) -> list[tuple[str, str]]:
+    """(language, link) of the report in the other language and of the PDFs beside the report."""
+    found = [(p.name.split(".")[1], f"{name}/{p.name}") for p in sorted(rep.glob("report.*.html"))]
+    return [(lang, link) for lang, link in found if lang in ("sv", "en")]
+
+
+def _links(r: dict) -> str:
+    """The report's other language (with hreflang) and its PDFs, under the project's name."""
+    parts = []
+    for lang, link in r.get("other") or []:
+        text = t("rep_other_language", "sv" if lang == "en" else "en")
+        parts.append(f'<a href="{html.escape(link)}" hreflang="{lang}" lang="{lang}">{html.escape(text)}</a>')
+    return f'<br><span class="fe-note">{" · ".join(parts)}</span>' if parts else ""
 
 
 def _with_interval(text: str) -> str:
@@ -137,7 +153,7 @@ def index_html(rows: list[dict], lang: str) -> str:
         period = "<br>".join(html.escape(x) for x in r["period"].split(" – "))
         report = f'<br><span class="fe-note">{html.escape(r["report"])}</span>' if r.get("report") else ""
         cells = [
-            (cell + f'<br><span class="fe-note">{html.escape(r["id"])}</span>{report}', "fe-text"),
+            (cell + f'<br><span class="fe-note">{html.escape(r["id"])}</span>{report}' + _links(r), "fe-text"),
             (html.escape(r["owner"]), "fe-text"),
             (period, "fe-text fe-nowrap"),
             (r["participants"], ""),
@@ -149,7 +165,10 @@ def index_html(rows: list[dict], lang: str) -> str:
         ]
         body.append(
             f'<tr{cls} data-project="{html.escape(r["id"])}">'
-            + "".join(f'<td class="{k}">{c}</td>' if k else f"<td>{c}</td>" for c, k in cells)
+            + "".join(
+                f'<td data-label="{html.escape(col)}"' + (f' class="{k}">' if k else ">") + f"{c}</td>"
+                for (c, k), col in zip(cells, cols)
+            )
             + "</tr>"
         )
     return (

@@ -11,6 +11,10 @@ published again as the flow and the comparison group. Rows of other files
 
 from __future__ import annotations
 
+import pickle
+from pathlib import Path
+from typing import Any
+
 from analysis.clean.result import CleanResult
 from analysis.disclosure.published import Cell, Column, PublishedTable, linked_cell, small_count_cell
 from analysis.disclosure.suppression import protect_linked
@@ -21,6 +25,9 @@ from analysis.report.section import SectionResult
 from analysis.report.tables import show_published
 
 PERSON_FILES = frozenset({"participants", "comparison"})
+# The cleaning section (published tables only, no person's row) kept beside the processed data, so that
+# the report in the other language shows it without cleaning the raw data again.
+SAVED_SECTION = "cleaning_section.pickle"
 
 
 def files_table(result: CleanResult) -> PublishedTable:
@@ -211,3 +218,25 @@ class CleaningSection(SectionResult):
                 note=t("clean_notes_note", lang, min=notes.min_cell),
                 code_columns=("file", "column", "label"),
             )
+
+
+def save_section_for_other_language(section: CleaningSection, processed_dir: Path) -> None:
+    """Keep ``section`` in ``processed_dir`` for the report in the other language (:func:`show_saved_section`).
+
+    Returns nothing, so nothing of it is printed into the report.
+    """
+    (Path(processed_dir) / SAVED_SECTION).write_bytes(pickle.dumps(section, protocol=5))
+
+
+def show_saved_section(ctx: Any) -> None:
+    """Show the cleaning section that the cleaning step saved, in ``ctx.lang``, and save its results node again.
+
+    ``ctx`` is the notebook's :class:`analysis.pipeline.notebook.NotebookContext` (not imported: the
+    report stage does not import the pipeline).
+    """
+    from analysis.project import paths
+
+    staged = ctx.processed_dir / SAVED_SECTION
+    path = staged if staged.is_file() else paths.processed_dir(ctx.project.id, ctx.root) / SAVED_SECTION
+    section = pickle.loads(path.read_bytes())
+    ctx.publish(section)

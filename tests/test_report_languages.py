@@ -1,0 +1,66 @@
+"""The report in both languages: report.html in the project's language, report.en.html beside it,
+linked to each other with hreflang; the index links both; the second language does not clean again."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from analysis.pipeline.runner import run_reports
+from report_fixtures import TINY_STEPS, make_mini, tiny_notebooks
+
+pytestmark = pytest.mark.slow  # builds reports
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    base = tmp_path_factory.mktemp("languages")
+    root, nbdir = base / "repo", tiny_notebooks(base / "nb")
+    make_mini(root)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    run = run_reports(["mini"], root=root, notebooks_dir=nbdir, steps=TINY_STEPS, pdf=False)[0]
+    assert run.ok, run.message
+    yield root, nbdir, run
+    mp.undo()
+
+
+def _link(page: str) -> list[tuple[str, str, str]]:
+    return re.findall(r'<a class="fe-lang-switch fe-screen-only" href="([^"]+)" hreflang="(\w+)" lang="(\w+)">', page)
+
+
+def test_both_languages_are_built_and_linked(built):
+    root, _, run = built
+    folder = root / "reports" / "mini"
+    sv = (folder / "report.html").read_text(encoding="utf-8")
+    en = (folder / "report.en.html").read_text(encoding="utf-8")
+    assert '<html lang="sv">' in sv and '<html lang="en">' in en
+    assert _link(sv) == [("report.en.html", "en", "en")] and _link(en) == [("report.html", "sv", "sv")]
+    # the cleaning section in both; saving it for the other language prints nothing (not even its path)
+    assert ">Data och datakvalitet</h2>" in sv and ">Data and data quality</h2>" in en
+    assert "PosixPath" not in sv
+    assert run.other_seconds is not None and run.other_seconds > 0
+    index = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    assert 'href="mini/report.html"' in index and 'href="mini/report.en.html" hreflang="en"' in index
+
+
+def test_the_second_language_does_not_clean_again(built):
+    root, nbdir, _ = built
+    processed = root / "data" / "processed" / "mini"
+    before = {p.name: p.stat().st_mtime_ns for p in processed.iterdir()}
+    run = run_reports(["mini"], root=root, notebooks_dir=nbdir, steps=TINY_STEPS, pdf=False, only=("report",))[0]
+    assert run.ok and set(run.ran) == {"report"}, (run.message, run.ran)
+    assert {p.name: p.stat().st_mtime_ns for p in processed.iterdir()} == before  # not rewritten
+    again = run_reports(["mini"], root=root, notebooks_dir=nbdir, steps=TINY_STEPS, pdf=False)[0]
+    assert again.up_to_date
+
+
+def test_one_language_builds_no_second_report(tmp_path):
+    root = tmp_path / "repo"
+    make_mini(root)
+    nbdir = tiny_notebooks(tmp_path / "nb")
+    run = run_reports(["mini"], root=root, notebooks_dir=nbdir, steps=TINY_STEPS, pdf=False, other_language=False)[0]
+    assert run.ok, run.message
+    page = (root / "reports" / "mini" / "report.html").read_text(encoding="utf-8")
+    assert _link(page) == [] and not (root / "reports" / "mini" / "report.en.html").exists()
