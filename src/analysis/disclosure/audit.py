@@ -10,7 +10,7 @@ pin a cell that each table alone protects. This module writes what a reader know
 largest value it can take:
 
 * every shown count is known; ``<5`` (a primary cell) means 1 to ``min_cell - 1``; ``..``
-  (a complementary cell) means at least ``min_cell``; any other hidden count at least 0;
+  (a complementary cell) means at least ``min_cell``; a null without a marker does not exist;
 * a cell's **identity** is what it counts, not where it stands: (population, the values of the
   table's row and column variables), so ``participants/tables/gender_by_track`` row *female*,
   column *total* and ``participants/tables/gender`` row *female* are the same unknown. Tables
@@ -121,9 +121,11 @@ class _Programme:
             self._know(key, float(value), label)
         elif shown.isdigit():
             self._know(key, float(shown), label)
-        else:
+        elif shown:
             self.hidden_at.setdefault(key, label)
             self._bound(key, shown)
+        # a null without a marker is a number that does not exist (not computed): no unknown, and the
+        # relations it would enter say nothing
         return key
 
     def _know(self, key: Key, value: float, label: str) -> None:
