@@ -66,6 +66,7 @@ tables = st.integers(1, 5).flatmap(
 )
 
 
+@pytest.mark.slow  # 120 tables, two linear programmes per hidden cell
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables, st.sampled_from([3, 5]))
 def test_no_small_visible_cell_and_no_hidden_cell_recoverable(rows, min_cell):

@@ -86,6 +86,7 @@ def test_exported_figures_are_named_images_with_unique_ids():
     assert "<h1>T</h1><h2>Del</h2>" in page  # one h1: the title; the sections one level down
 
 
+@pytest.mark.slow  # builds a report
 def test_the_example_report_figures_are_named(tmp_path_factory):
     from example_reports import built_examples
 

@@ -6,8 +6,8 @@ free text, headers, file and sheet names; and fuzzed project.yml files) must be 
 refused with a FoljevalError naming the file; every raw row kept or quarantined; no planted
 personnummer in any output. Any other exception fails the test, so a catch-all cannot pass it.
 
-The full run (1000 inputs in two halves, marker ``fuzz``) is part of ``make test``; ``make test-fast`` runs a
-150-input slice. The long run is ``benchmarks/fuzz/run.py``. Inputs come from fixed seeds: the same
+The full run (1000 inputs in two halves, and a 60-input slice of another seed; marker ``fuzz``) is part
+of ``make test``; ``make test-fast`` (unit tests under a minute) runs no fuzzing. The long run is ``benchmarks/fuzz/run.py``. Inputs come from fixed seeds: the same
 inputs on every run, so a failure here is reproducible (and goes into the crash corpus with its fix).
 """
 
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, seed, settings
 
 import fuzz_files as ff
 
-FULL, QUICK = 1000, 150  # the full run is two halves (this file and test_fuzz_files_more.py: xdist runs both at once)
+FULL, QUICK = 1000, 60  # the full run is two halves (this file and test_fuzz_files_more.py: xdist runs both at once)
 
 
 def fuzz(tmp_path, n: int, stream: int) -> None:
@@ -49,5 +49,6 @@ def test_whole_files_first_half_of_the_thousand(tmp_path):
     fuzz(tmp_path, FULL // 2, stream=1401)
 
 
+@pytest.mark.fuzz  # in `make test` with the thousand; `make test-fast` has no fuzzing
 def test_whole_files_quick_slice(tmp_path):
     fuzz(tmp_path, QUICK, stream=1400)

@@ -41,6 +41,7 @@ def test_find_browser_honours_the_variable_and_knows_windows_paths(tmp_path):
     assert missing is None and "chromium" in why and "FOLJEVAL_BROWSER" in why
 
 
+@pytest.mark.slow  # builds a report
 def test_without_a_browser_the_report_is_built_and_says_why(tmp_path, monkeypatch):
     root = tmp_path / "repo"
     make_mini(root)
