@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Debian's Chromium for the browser tests (each browser test module skips itself without it)
+CHROMIUM = os.environ.get("FOLJEVAL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the tests of a module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
 
 
 def luhn_digit(nine: str) -> int:

@@ -9,17 +9,16 @@ that breaks it.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from access_check import PAGE_CHECK_JS
+from conftest import CHROMIUM
 from example_reports import EXAMPLES, built_examples
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).is_file():
     pytest.skip("browser test skipped: Debian's chromium is not installed", allow_module_level=True)
 
@@ -30,16 +29,6 @@ BROKEN = """<!DOCTYPE html><html><head><title> </title></head><body>
 <figure><svg width="10" height="10"><rect width="5" height="5"/></svg></figure>
 <figure><svg role="img" aria-labelledby="nowhere"><rect width="5" height="5"/></svg></figure>
 <img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><a href="#x"></a></body></html>"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
 
 
 def problems(browser, path: Path) -> list[str]:

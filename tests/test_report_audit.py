@@ -31,11 +31,9 @@ def _c(v):
     return {"count": None, "shown": {"count": v}}
 
 
-def test_a_cell_each_table_protects_is_pinned_by_the_two_together():
-    """Tabell A hides the track counts; Tabell B (by sex) shows the same persons in work: A's study follows."""
+def _track_and_by_gender():
+    """The track table hides study (<5) and work (..); the table by sex shows the 27 in work."""
     track = _table("enrolled", "track", {"study": _c("<5"), "work": _c(".."), "missing": _c(40), "total": _c(70)})
-    alone = {"participants": {"tables": {"track": track}}}
-    assert audit_report(alone, 5).ok  # safe on its own
     by_gender = _table(
         "enrolled",
         "gender",
@@ -47,6 +45,13 @@ def test_a_cell_each_table_protects_is_pinned_by_the_two_together():
         "track",
         ["work", "total"],
     )
+    return track, by_gender
+
+
+def test_a_cell_each_table_protects_is_pinned_by_the_two_together():
+    """Tabell A hides the track counts; Tabell B (by sex) shows the same persons in work: A's study follows."""
+    track, by_gender = _track_and_by_gender()
+    assert audit_report({"participants": {"tables": {"track": track}}}, 5).ok  # safe on its own
     assert audit_report({"participants": {"tables": {"gender_by_track": by_gender}}}, 5).ok
     both = {"participants": {"tables": {"track": track, "gender_by_track": by_gender}}}
     found = [f.text for f in audit_report(both, 5).recovered]
@@ -130,18 +135,7 @@ def test_the_publication_scan_refuses_a_recoverable_cell_without_repeating_it(tm
 
     from analysis.report.scan import scan_report
 
-    track = _table("enrolled", "track", {"study": _c("<5"), "work": _c(".."), "missing": _c(40), "total": _c(70)})
-    by_gender = _table(
-        "enrolled",
-        "gender",
-        {
-            "female": {"work": _c(12), "total": _c(30)},
-            "male": {"work": _c(15), "total": _c(40)},
-            "total": {"work": _c(27), "total": _c(70)},
-        },
-        "track",
-        ["work", "total"],
-    )
+    track, by_gender = _track_and_by_gender()
     results = {"participants": {"tables": {"track": track, "gender_by_track": by_gender}}}
     (tmp_path / "results.json").write_text(json.dumps(results), encoding="utf-8")
     findings = [f for f in scan_report(tmp_path, 5) if f.kind == "recoverable"]

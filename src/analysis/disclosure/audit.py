@@ -454,8 +454,7 @@ def _nested_populations(p: _Programme) -> None:
         population, dims = key
         if any(var in TIME_VARYING for var, _ in dims):  # the status at exit is not the status six months later
             continue
-        outer = NESTED.get(
-            str(population).rsplit("_", 1)[0] if str(population).startswith("followed_up") else population
-        )
+        # "followed_up_6": those followed up six months after exit
+        outer = NESTED.get("followed_up" if str(population).startswith("followed_up_") else population)
         if outer and (outer, dims) in seen:
             p.at_most.append(([key], (outer, dims)))

@@ -98,18 +98,7 @@ def combination_range(
     if idx.size == 0:
         return known, known
     pos = {int(c): k for k, c in enumerate(idx)}
-    a_eq, b_eq = [], []
-    for interior, total in lines:
-        row = np.zeros(idx.size)
-        rhs = 0.0
-        for c, sign in [(c, 1.0) for c in interior] + [(total, -1.0)]:
-            if hid[c]:
-                row[pos[c]] += sign
-            else:
-                rhs -= sign * vals[c]
-        if row.any():
-            a_eq.append(row)
-            b_eq.append(rhs)
+    a_eq, b_eq = _line_equations(vals, lines, hid, idx)
     obj = np.zeros(idx.size)
     for c, w in weights.items():
         if hid[c]:
