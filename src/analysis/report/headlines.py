@@ -19,7 +19,7 @@ from typing import Any
 
 from analysis.report.format import NBSP, formatter
 from analysis.report.i18n import t
-from analysis.report.labels import variable_label
+from analysis.report.labels import in_sentence, variable_label
 
 
 @dataclass
@@ -82,7 +82,7 @@ class Headlines:
         """The outcome of the headline effect in words (a share outcome: "arbete eller studier")."""
         if not self.effect or self.effect_is_share():
             return t("rep_outcome_wos", lang)
-        return variable_label(str(self.effect.get("outcome")), lang)
+        return in_sentence(variable_label(str(self.effect.get("outcome")), lang))
 
     def fmt_survival(self, lang: str) -> str:
         s, f = self.survival_12, formatter(lang)

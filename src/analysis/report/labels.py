@@ -46,6 +46,22 @@ PREFIXES: dict[str, str] = {
 _PROJECT: dict[str, Any] = {}
 
 
+def in_sentence(label: str) -> str:
+    """A label as it reads inside a sentence: "I arbete eller studier" -> "i arbete eller studier".
+
+    Only the first letter is lowered, and not when the first word is an abbreviation ("ESF-stöd").
+
+    Example
+    -------
+    >>> in_sentence("I arbete eller studier 12 månader efter start"), in_sentence("ESF-stöd")
+    ('i arbete eller studier 12 månader efter start', 'ESF-stöd')
+    """
+    first = label.split(" ", 1)[0]
+    if not label or (len(first) > 1 and first[:2].isupper()):
+        return label
+    return label[0].lower() + label[1:]
+
+
 def use_project_labels(labels: Any) -> None:
     """Use the ``labels:`` of a project.yml (a ``ProjectLabels``) for tracks, covariates and outcomes."""
     _PROJECT.clear()

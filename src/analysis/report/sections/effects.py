@@ -16,7 +16,7 @@ from analysis.effects.balance import BalanceResult
 from analysis.report.display import show_figure, show_text
 from analysis.report.format import formatter
 from analysis.report.i18n import t, table
-from analysis.report.labels import Labels, covariate_label
+from analysis.report.labels import Labels, covariate_label, in_sentence
 from analysis.report.section import SectionResult, show_no_data
 from analysis.report.sections import design, effects_robust
 from analysis.report.sections.effect_format import estimator_label, outcome_label, show_estimates, stage_label
@@ -124,10 +124,10 @@ class EffectsSection(SectionResult):
         label = outcome_label(o.spec, lang)
         show_text(f"### {t('eff_outcome_heading', lang, outcome=label)}")
         if node["status"] == "suppressed":
-            show_text(t("eff_suppressed", lang, outcome=label, min_cell=res.min_cell))
+            show_text(t("eff_suppressed", lang, outcome=in_sentence(label), min_cell=res.min_cell))
             return
         if node["status"] != "ok":
-            show_text(t("eff_skipped", lang, outcome=label, min_cell=res.min_cell))
+            show_text(t("eff_skipped", lang, outcome=in_sentence(label), min_cell=res.min_cell))
             return
         if o.spec.kind == "binary":
             note = t("eff_table_note_pp", lang, p1=fmt.percent(o.mean_treated), p0=fmt.percent(o.mean_control))
@@ -148,7 +148,7 @@ class EffectsSection(SectionResult):
         )
         value = None if truth is None else (fmt.pp(truth) if binary else fmt.number(truth, 0))
         fnote = t("eff_planted_note", lang, value=value) if value is not None else None
-        cap = t("eff_forest_caption", lang, outcome=label.lower() if lang == "en" else label)
+        cap = t("eff_forest_caption", lang, outcome=in_sentence(label))
         show_figure(ax.figure, cap, note=fnote, lang=lang)
 
     def _show_diagnostics(self, lang: str) -> None:
@@ -172,7 +172,7 @@ class EffectsSection(SectionResult):
         cols = [f"smd_{s}" for s in stages] + [f"vr_{s}" for s in ("before", "ipw") if s in stages]
         show_published(
             balance,
-            t("eff_balance_caption", lang, outcome=label),
+            t("eff_balance_caption", lang, outcome=in_sentence(label)),
             lang,
             labels=Labels(lang),
             columns=cols,
