@@ -180,6 +180,10 @@ def _write_yml(out: Path, truth: dict) -> None:
             {"synthetic": True, "id_type": "personnummer", "min_cell": 5},
         ),
         (
+            "The project's own aim is that families leave income support: the first page leads with it",
+            {"main_outcome": "off_income_support"},
+        ),
+        (
             "Success: subsidised municipal jobs count as work",
             {
                 "work_or_study": ["work", "subsidised_work", "study", "work_and_study"],

@@ -306,6 +306,11 @@ class ProjectConfig(_Strict):
     planned_participants: int | None = Field(default=None, ge=1)
     target_group: str | None = None
     language: Literal["sv", "en"] = "sv"
+    main_outcome: Literal["work_or_study", "self_supporting", "off_income_support"] = Field(
+        default="work_or_study",
+        description="the project's own main outcome, shown first on the report's first page: in work or study, "
+        "self-supporting (both at exit) or off income support 6/12/24 months after start (monthly panel)",
+    )
     synthetic: bool = Field(default=False, description="true only for made-up demo data")
     id_type: Literal["personnummer", "pseudonym"] = "personnummer"
     min_cell: int = Field(default=5, ge=1)

@@ -8,12 +8,49 @@ through the whole report. Every table passed here must already have gone through
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
+from collections.abc import Iterator
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import HTML, display
+from IPython.display import HTML
+from IPython.display import display as _display
+
+APPENDIX = "appendix"
+"""Output metadata ``{"foljeval": {"place": "appendix"}}``: the merge moves such outputs to the appendix."""
+
+_place: list[str] = []
+
+
+@contextlib.contextmanager
+def in_appendix() -> Iterator[None]:
+    """Publish what is shown inside the block in the report's appendix, not where it is shown.
+
+    Diagnostics (balance tables, Love plots, propensity overlap, proportional-hazards
+    tests) are for the reader who checks the method; the body stays readable for a
+    board. The notebook still shows them in place (it is run by hand too); the merge
+    into ``report.html`` (:func:`analysis.report.merge.merge_notebooks`) moves them.
+
+    Example
+    -------
+    >>> with in_appendix():  # doctest: +SKIP
+    ...     show_text("## Diagnostik")
+    """
+    _place.append(APPENDIX)
+    try:
+        yield
+    finally:
+        _place.pop()
+
+
+def display(obj) -> None:
+    """IPython's display, with the place of the output (body or appendix) in its metadata."""
+    if _place:
+        _display(obj, metadata={"foljeval": {"place": _place[-1]}})
+    else:
+        _display(obj)
 
 
 def show_table(df: pd.DataFrame, caption: str, note: str | None = None, index: bool = True) -> None:

@@ -5,7 +5,9 @@ On the way, what belongs to the notebook and not to the report is dropped
 (``notebook-only`` and ``parameters`` cells, code cells without output, stderr
 streams such as warnings), every cell gets a unique, fixed id (nbformat would
 replace duplicates with random ones and make the HTML differ from run to run),
-and tables and figures are numbered through the whole report ("Tabell 3.").
+tables and figures are numbered through the whole report ("Tabell 3."), and the
+outputs a section published :func:`~analysis.report.display.in_appendix` (its
+diagnostics) move to one appendix cell before the appendix notebook's own.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import nbformat
 
 from analysis.report.i18n import t
 
+APPENDIX_STEM = "99_appendix"
 DROP_TAGS = {"notebook-only", "parameters", "injected-parameters"}
 _CAPTION = re.compile(r'(<figcaption class="fe-caption fe-caption-(table|figure)">)')
 
@@ -48,6 +51,37 @@ def report_cells(nb, stem: str) -> list:
         cell.metadata = {k: v for k, v in cell.metadata.items() if k == "tags"}
         out.append(cell)
     return out
+
+
+def _place(output) -> str | None:
+    return (output.get("metadata", {}).get("foljeval") or {}).get("place")
+
+
+def move_to_appendix(cells: list, lang: str) -> tuple[list, list]:
+    """Take the outputs placed in the appendix out of ``cells``: (body cells, the appendix cell or nothing).
+
+    A body cell left without outputs is dropped; the appendix cell starts with a heading of its own.
+    """
+    body: list = []
+    moved: list = []
+    for cell in cells:
+        outputs = cell.get("outputs")
+        if cell.cell_type != "code" or not any(_place(o) == "appendix" for o in outputs):
+            body.append(cell)
+            continue
+        moved.extend(o for o in outputs if _place(o) == "appendix")
+        cell.outputs = [o for o in outputs if _place(o) != "appendix"]
+        if cell.outputs:
+            body.append(cell)
+    if not moved:
+        return body, []
+    heading = nbformat.v4.new_markdown_cell(
+        f"# {t('rep_diagnostics_appendix_heading', lang)}\n\n{t('rep_diagnostics_appendix_intro', lang)}"
+    )
+    heading.id = _cell_id("diagnostics", 0)
+    cell = nbformat.v4.new_code_cell(outputs=moved)
+    cell.id = _cell_id("diagnostics", 1)
+    return body, [heading, cell]
 
 
 def number_captions(nb, lang: str) -> tuple[int, int]:
@@ -91,12 +125,21 @@ def merge_notebooks(
         "language_info": {"name": "python"},
         "title": title,
     }
+    cells: list = []
+    appendix_at = None
     for path in paths:
         nb = first if path == paths[0] else nbformat.read(path, as_version=4)
         stem = Path(path).stem
-        merged.cells.extend(copy.deepcopy(inserts.get(("before", stem), [])))
-        merged.cells.extend(report_cells(nb, stem))
-        merged.cells.extend(copy.deepcopy(inserts.get(("after", stem), [])))
+        if stem == APPENDIX_STEM:
+            appendix_at = len(cells)
+        cells.extend(copy.deepcopy(inserts.get(("before", stem), [])))
+        cells.extend(report_cells(nb, stem))
+        cells.extend(copy.deepcopy(inserts.get(("after", stem), [])))
+    anchor = cells[appendix_at] if appendix_at is not None and appendix_at < len(cells) else None
+    body, appendix = move_to_appendix(cells, lang)
+    # the moved diagnostics go before the appendix notebook's cells (at the end without one)
+    at = next((i for i, c in enumerate(body) if c is anchor), len(body))
+    merged.cells.extend(body[:at] + appendix + body[at:])
     number_captions(merged, lang)
     ids = [c.id for c in merged.cells]
     assert len(ids) == len(set(ids)), "cell ids must be unique"

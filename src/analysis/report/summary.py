@@ -16,6 +16,7 @@ from pathlib import Path
 
 from IPython.display import HTML, display
 
+from analysis.report.board import board_html, main_key_figure
 from analysis.report.format import formatter
 from analysis.report.headlines import Headlines, headlines
 from analysis.report.i18n import t
@@ -84,12 +85,27 @@ def key_figures(h: Headlines, lang: str) -> list[tuple[str, str, str | None]]:
     ]
 
 
-def findings_sentences(h: Headlines, lang: str) -> list[str]:
-    """Generated sentences for the summary, each from the translation table."""
+def board_key_figures(results: dict, h: Headlines, figures: list, main_outcome: str, lang: str) -> list:
+    """The key figures of the first page: the project's main outcome first; no empty effect box without a comparison."""
+    main = main_key_figure(results, main_outcome, lang)
+    out = ([main] if main else []) + list(figures)
+    no_comparison = ((results.get("effects") or {}).get("no_data") or {}).get("effects") == "no_comparison"
+    if h.effect is None and no_comparison:  # the board block says why there is no effect; "–" says nothing
+        effect_label = t("rep_kf_effect_on", lang, outcome=h.effect_outcome(lang))
+        out = [x for x in out if x[0] != effect_label]
+    return out
+
+
+def findings_sentences(h: Headlines, lang: str, *, board: bool = False) -> list[str]:
+    """Generated sentences for the summary, each from the translation table.
+
+    With ``board`` the targets and the effect are left out: the board's part of the
+    page (:mod:`analysis.report.board`) shows them in full.
+    """
     out = []
     if h.enrolled is not None:
         out.append(t("rep_sum_enrolled", lang, n=h.fmt_count(h.enrolled, lang)))
-    for target in h.targets:
+    for target in [] if board else h.targets:
         label = target.get(f"label_{lang}") or target.get("label_sv") or target.get("id")
         status = target.get("status", "not_measurable")
         out.append(t(f"rep_sum_target_{status}", lang, label=label))
@@ -101,7 +117,9 @@ def findings_sentences(h: Headlines, lang: str) -> list[str]:
         n = s.get("unknown_shown") or h.fmt_count(s["unknown"], lang)
         key = "rep_sum_unknown_exit" if s.get("among") != "among_all" else "rep_sum_unknown_exit_all"
         out.append(t(key, lang, n=n))
-    if h.effect:
+    if board:
+        pass
+    elif h.effect:
         out.append(t("rep_sum_effect_on", lang, outcome=h.effect_outcome(lang), value=h.fmt_effect(lang)))
     elif "effects" in h.sections:
         out.append(t("rep_sum_no_effect", lang))
@@ -118,24 +136,32 @@ def split_value(text: str, pointer: str | None = None) -> str:
     return f'<span class="fe-value"{ref}>{html.escape(main)}</span>{detail}'
 
 
-def summary_html(results: dict, lang: str) -> str:
+def summary_html(results: dict, lang: str, *, data_end=None, main_outcome: str = "work_or_study") -> str:
+    """The summary: key figures, then (given ``data_end``) the board's page, then the findings in sentences."""
     h = headlines(results)
+    board = data_end is not None
+    figures = key_figures(h, lang)
+    if board:
+        figures = board_key_figures(results, h, figures, main_outcome, lang)
     boxes = "".join(
         f'<div class="fe-keyfigure">{split_value(v, ptr)}<span class="fe-label">{html.escape(k)}</span></div>'
-        for k, v, ptr in key_figures(h, lang)
+        for k, v, ptr in figures
     )
-    sentences = findings_sentences(h, lang)
+    sentences = findings_sentences(h, lang, board=board)
     items = (
         "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
         or f"<li>{html.escape(t('rep_sum_nothing', lang))}</li>"
     )
+    page = board_html(results, data_end, main_outcome, h.enrolled, lang) if board else ""
     return (
         f'<h1>{html.escape(t("rep_summary_heading", lang))}</h1><div class="fe-keyfigures">{boxes}</div>'
-        f'<ul class="fe-findings">{items}</ul><p class="fe-note">{html.escape(t("rep_summary_note", lang))}</p>'
+        f'<ul class="fe-findings">{items}</ul>{page}<p class="fe-note">{html.escape(t("rep_summary_note", lang))}</p>'
     )
 
 
 def show_summary(ctx) -> None:
     """Show the title page and the summary for a :class:`analysis.pipeline.notebook.NotebookContext`."""
     display(HTML(title_page_html(ctx.config, ctx.data_end.date(), ctx.lang)))
-    display(HTML(summary_html(load_results(ctx.results_dir), ctx.lang)))
+    results = load_results(ctx.results_dir)
+    page = summary_html(results, ctx.lang, data_end=ctx.data_end.date(), main_outcome=ctx.config.main_outcome)
+    display(HTML(page))

@@ -13,9 +13,10 @@ import html
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from IPython.display import HTML, display
+from IPython.display import HTML
 
 from analysis.disclosure.published import Cell, Column, PublishedTable
+from analysis.report.display import display
 from analysis.report.format import NO_VALUE, Formatter, formatter
 from analysis.report.i18n import t
 from analysis.report.labels import Labels

@@ -13,7 +13,7 @@ from typing import Any, cast
 from analysis.disclosure.published import Cell, PublishedTable
 from analysis.effects.analysis import EffectsAnalysis, effects_analysis
 from analysis.effects.balance import BalanceResult
-from analysis.report.display import show_figure, show_text
+from analysis.report.display import in_appendix, show_figure, show_text
 from analysis.report.format import formatter
 from analysis.report.i18n import t, table
 from analysis.report.labels import Labels, covariate_label, in_sentence
@@ -159,11 +159,14 @@ class EffectsSection(SectionResult):
         node = self.tree["outcomes"][res.main_outcome]
         label = outcome_label(m.spec, lang)
         show_text(f"## {t('eff_diag_heading', lang)}")
-        show_text(t("eff_diag_intro", lang))
-        self._show_balance(m, node, label, lang)
-        self._show_overlap(m, lang)
-        self._show_diag_facts(node, lang)
+        show_text(t("eff_diag_in_appendix", lang))
         design.show_diagnostics(node, "file", lang)  # every adjustment, then the one plain-words warning
+        with in_appendix():  # the balance tables and figures are for the reader who checks the method
+            show_text(f"## {t('eff_diag_heading', lang)}")
+            show_text(t("eff_diag_intro", lang))
+            self._show_balance(m, node, label, lang)
+            self._show_overlap(m, lang)
+            self._show_diag_facts(node, lang)
 
     def _show_balance(self, m, node: dict, label: str, lang: str) -> None:
         """The covariate balance table (SMD and variance ratios per stage) and its Love plot."""

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from analysis.disclosure.published import Cell, PublishedTable
-from analysis.report.display import show_figure, show_text
+from analysis.report.display import in_appendix, show_figure, show_text
 from analysis.report.format import formatter
 from analysis.report.i18n import t, table
 from analysis.report.labels import Labels, cox_term_label
@@ -209,10 +209,14 @@ class SurvivalSection(SectionResult):
         show_figure(ax.figure, t("surv_cox_figure", lang), lang=lang)
         if res.ph_test is not None:
             bad = res.ph_test[res.ph_test["p"] < 0.05]
-            if bad.empty:
-                show_text(t("surv_ph_ok", lang, p=fmt.p_text(float(res.ph_test["p"].min()))))
-            else:
-                show_text(t("surv_ph_bad", lang, terms=", ".join(cox_term_label(k, lang) for k in bad.index)))
+            if not bad.empty:  # the reader of the body needs to know how to read the ratios
+                show_text(t("surv_ph_bad_short", lang))
+            with in_appendix():
+                show_text(f"## {t('surv_ph_heading', lang)}")
+                if bad.empty:
+                    show_text(t("surv_ph_ok", lang, p=fmt.p_text(float(res.ph_test["p"].min()))))
+                else:
+                    show_text(t("surv_ph_bad", lang, terms=", ".join(cox_term_label(k, lang) for k in bad.index)))
 
     def _show_planted(self, lang: str) -> None:
         pt = self.tree.get("planted_check")
