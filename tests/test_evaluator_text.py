@@ -355,3 +355,18 @@ def test_foljeval_check_checks_the_references_against_the_last_results(mini_proj
     out = " ".join(second.output.split())
     assert f"{folder.name}/text/analys.md, line 2: {{{{ participants.flow.enroled.count }}}}" in out
     assert "has no 'enroled'" in out and "Traceback" not in out
+
+
+def test_the_other_languages_report_uses_a_translation_or_marks_the_original_with_its_language(tmp_path):
+    proj = _project(tmp_path, {"bakgrund.md": "# Bakgrund\n\nProjektet startade.", "slutsatser.md": "Det gick bra."})
+    (proj.raw_dir / "text" / "en").mkdir()
+    (proj.raw_dir / "text" / "en" / "bakgrund.md").write_text("# Background\n\nThe project began.", encoding="utf-8")
+    en = rendered_points(proj, RESULTS, "en")
+    assert "The project began." in en["background"] and 'lang="sv"' not in en["background"]
+    # no translation of the conclusions: the Swedish text, its language on the element, a note in English
+    c = en["conclusions"]
+    assert c.startswith('<div lang="sv">') and "Det gick bra." in c
+    assert 'lang="en">The evaluator wrote this section in Swedish' in c
+    assert c.index("</h1>") < c.index("The evaluator wrote")  # the note under the heading
+    sv = rendered_points(proj, RESULTS, "sv")  # the report in the texts' own language is unchanged
+    assert "Projektet startade." in sv["background"] and "lang=" not in sv["conclusions"]

@@ -106,8 +106,12 @@ def text_inputs(raw_dir: Path, file_of: Callable[[str], str]) -> dict[str, str]:
 
     out: dict[str, str] = {}
     for point in TEXT_FILES:
-        path = Path(raw_dir) / TEXT_FOLDER / file_of(point)
-        out[f"text:{mask_personnummer(path.name)}"] = sha256_file(path) if path.is_file() else "missing"
+        # the original and its translations (text/<lang>/<file>, for the report in the other language)
+        for sub in ("", "sv/", "en/"):
+            path = Path(raw_dir) / TEXT_FOLDER / f"{sub}{file_of(point)}"
+            if sub and not path.is_file():
+                continue  # an absent translation is not an input: the key set stays as it was without one
+            out[f"text:{sub}{mask_personnummer(path.name)}"] = sha256_file(path) if path.is_file() else "missing"
     return out
 
 

@@ -238,14 +238,39 @@ def read_text(path: Path, where: str) -> str:
         raise TextError(f"{where}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
 
 
+def text_source(project, point: str, lang: str) -> tuple[Path, str]:
+    """The file of ``point`` for a report in ``lang`` and the language it is written in.
+
+    The texts are written in the project's language; a translation for the report in the
+    other language lies in ``text/<lang>/`` under the same name (``text/en/bakgrund.md``).
+    Without one the original is used, marked with its language (WCAG 3.1.2, language of parts).
+    """
+    path = project.text_path(point)
+    own = project.config.language
+    translated = path.parent / lang / path.name
+    if lang != own and translated.is_file():
+        return translated, lang
+    return path, own
+
+
+def _mark_language(html_text: str, text_lang: str, lang: str) -> str:
+    """A text in another language than the report: its language on the element and a note under its heading."""
+    if text_lang == lang:
+        return html_text
+    note = f'<p class="fe-note" lang="{lang}">{html.escape(t("text_not_translated", lang))}</p>'
+    m = re.search(r"</h[1-6]>", html_text)
+    cut = m.end() if m else 0
+    return f'<div lang="{text_lang}">{html_text[:cut]}{note}{html_text[cut:]}</div>'
+
+
 def rendered_points(project, results: dict | None, lang: str) -> dict[str, str]:
     """The HTML of every point whose file exists (point -> HTML), in the order of :data:`POINTS`."""
     out = {}
     for p in POINTS:
-        path = project.text_path(p.name)
+        path, text_lang = text_source(project, p.name, lang)
         if not path.is_file():
             continue
-        where = f"{path.parent.name}/{path.name}"
+        where = "/".join(path.relative_to(project.raw_dir).parts)
         html_text = render_point(
             read_text(path, where),
             point=p.name,
@@ -255,7 +280,7 @@ def rendered_points(project, results: dict | None, lang: str) -> dict[str, str]:
             heading=point_heading(p.name, lang),
         )
         if html_text:
-            out[p.name] = html_text
+            out[p.name] = _mark_language(html_text, text_lang, lang)
     return out
 
 
@@ -266,10 +291,10 @@ def text_problems(project, results: dict | None, lang: str) -> list[str]:
     """
     problems = []
     for p in POINTS:
-        path = project.text_path(p.name)
+        path, _ = text_source(project, p.name, lang)
         if not path.is_file():
             continue
-        where = f"{project.raw_dir.name}/{path.parent.name}/{path.name}"
+        where = f"{project.raw_dir.name}/" + "/".join(path.relative_to(project.raw_dir).parts)
         try:
             text = read_text(path, where)
             if results is None:

@@ -28,6 +28,8 @@ from analysis.report.i18n import t
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 TOC_PLACEHOLDER = "<!--FE-TOC-->"
+TOC_HERE = '<div class="fe-toc-here"></div>'
+"""Where the summary ends: on a phone and in print the table of contents comes here, after the first page."""
 _HEADING = re.compile(r"<h([1-4])(\s[^>]*)?>(.*?)</h\1>", re.DOTALL)
 _ANCHOR = re.compile(r'<a class="anchor-link"[^>]*>.*?</a>', re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
@@ -138,6 +140,9 @@ def add_toc(page: str, label: str, top: int = 1) -> tuple[str, list[tuple[int, s
     if items:
         items.append("</ol></li>" if open_sub else "</li>")
     toc = f'<p class="fe-toc-title">{html_lib.escape(label)}</p>\n<ol>{"".join(items)}</ol>'
+    if TOC_HERE in body:  # the same list after the summary (shown instead of the side bar on phones and paper)
+        inline = f'<nav class="fe-toc-inline" aria-label="{html_lib.escape(label)}">{toc}</nav>'
+        body = body.replace(TOC_HERE, inline, 1)
     return head.replace(TOC_PLACEHOLDER, toc, 1) + body, headings
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from analysis.report.board import board_html, main_key_figure
+from analysis.report.export import TOC_HERE
 from analysis.report.format import formatter
 from analysis.report.headlines import Headlines, headlines
 from analysis.report.i18n import t
@@ -156,6 +157,7 @@ def summary_html(results: dict, lang: str, *, data_end=None, main_outcome: str =
     return (
         f'<h1>{html.escape(t("rep_summary_heading", lang))}</h1><div class="fe-keyfigures">{boxes}</div>'
         f'<ul class="fe-findings">{items}</ul>{page}<p class="fe-note">{html.escape(t("rep_summary_note", lang))}</p>'
+        + (TOC_HERE if board else "")
     )
 
 
