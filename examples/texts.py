@@ -231,6 +231,40 @@ TEXTS = {
 }
 
 
+NOTE_EN = (
+    "> **Example text:** made-up text that shows where the evaluator's own sections go in the report. "
+    "The numbers in the text come from the report's results.json through references such as "
+    "`{{ targets.<id>.value }}`."
+)
+
+# Translations for the report in the other language (text/en/): barnfamiljer-goteborg has two, to show
+# both a translated section and an untranslated one (shown in Swedish, marked as such)
+TRANSLATIONS: dict[str, dict[str, str]] = {
+    "barnfamiljer-goteborg": {
+        "bakgrund.md": "\n\n".join(
+            (
+                "# Background",
+                NOTE_EN,
+                "The district wanted to break long-term income support in families with children through close, "
+                "joined-up support to both parents. The project reached {{ targets.reached.value }} families; the "
+                "target was {{ targets.reached.threshold }}.",
+            )
+        )
+        + "\n",
+        "slutsatser.md": "\n\n".join(
+            (
+                "# Conclusions",
+                NOTE_EN,
+                "The project reached its target group. Twelve months after exit "
+                "{{ outcomes.work_or_study.12.among_all.share }} of the parents were in work or study, and of those "
+                "who found work {{ survival.kaplan_meier.total.total.s12.0 }} still had it a year later.",
+            )
+        )
+        + "\n",
+    }
+}
+
+
 def write(folder: Path, project: str) -> None:
     """Append ``report:`` to ``folder/project.yml`` and write ``folder/text/*.md`` for ``project``."""
     meta, files = TEXTS[project]()
@@ -243,3 +277,6 @@ def write(folder: Path, project: str) -> None:
     (folder / "text").mkdir(exist_ok=True)
     for name, text in files.items():
         (folder / "text" / name).write_text(text, encoding="utf-8")
+    for name, text in TRANSLATIONS.get(project, {}).items():
+        (folder / "text" / "en").mkdir(exist_ok=True)
+        (folder / "text" / "en" / name).write_text(text, encoding="utf-8")
