@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: help report test test-fast lint lab clean lock examples check-examples benchmark
+.PHONY: help report test test-fuzz test-fast lint lab clean lock examples check-examples benchmark
 
 help:
 	@echo "make report   build reports/<project>/report.html for every project and reports/index.html"
 	@echo "make test     lint, format check, type check and the whole test suite"
 	@echo "make test-fast  the unit tests only (no example report builds), under a minute"
+	@echo "make test-fuzz  the 1000-input whole-file fuzz run (CI runs it after make test)"
 	@echo "make lint     ruff (lint + format check) and mypy on src/"
 	@echo "make benchmark  list the benchmarks; make benchmark NAME=<name> runs one"
 	@echo "make lab PROJECT=<project>  open JupyterLab on notebooks/, every notebook bound to that project"
@@ -33,7 +34,11 @@ report: $(STAMP)
 	$(BIN)/foljeval report --all --jobs $(JOBS)
 
 test: lint
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q -m "not fuzz_long"
+
+# the 1000-input whole-file fuzz run (two halves, one per worker); CI runs it after `make test`
+test-fuzz: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q -m fuzz_long
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) -q -m "not slow and not browser and not fuzz"

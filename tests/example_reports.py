@@ -44,7 +44,7 @@ def built_examples(tmp_path_factory, lang: str | None = None) -> tuple[Path, dic
                     (raw / name).symlink_to(ROOT / "data" / "raw" / name)
             if not (root / "notebooks").exists():
                 (root / "notebooks").symlink_to(ROOT / "notebooks")
-            runs = run_reports(EXAMPLES, jobs=1, lang=lang, root=root, pdf=False, other_language=False)
+            runs = run_reports(EXAMPLES, jobs=2, lang=lang, root=root, pdf=False, other_language=False)
             marker.write_text(
                 json.dumps({r.project: {"ok": r.ok, "message": r.message} for r in runs}), encoding="utf-8"
             )

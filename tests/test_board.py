@@ -222,3 +222,19 @@ def test_diagnostics_move_to_the_appendix_before_its_own_cells(tmp_path):
     assert texts[3] == "<p>balance</p><p>love plot</p>" and texts[4] == "# Hur rapporten gjordes"
     ids = [c.id for c in merged.cells]
     assert len(ids) == len(set(ids))
+
+
+def _did(last_month: int, pretrend_p: float) -> dict:
+    rows = {str(m): {"estimate": [0.1, 0.05, 0.15]} for m in range(-3, last_month + 1)}
+    overall = {"work_or_study": {"never": {"estimate": [0.146, 0.105, 0.187], "pretrend_p": pretrend_p}}}
+    return {"main": {"control": "never"}, "overall": {"rows": overall}, "event": {"rows": rows}}
+
+
+def test_the_second_method_is_reconciled_in_one_sentence_or_left_out():
+    effects = _effects()
+    agree = board.did_sentence({"effects": {**effects, "did": _did(12, 0.4)}}, "sv")
+    assert "+14,6 procentenheter" in agree and "samma håll" in agree
+    pretrend = board.did_sentence({"effects": {**effects, "did": _did(12, 0.001)}}, "sv")
+    assert "redan före start" in pretrend
+    # estimated for months 0-1 only (no comparisons later): an average of those says nothing to a board
+    assert board.did_sentence({"effects": {**effects, "did": _did(1, 0.4)}}, "sv") is None

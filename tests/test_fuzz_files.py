@@ -6,8 +6,9 @@ free text, headers, file and sheet names; and fuzzed project.yml files) must be 
 refused with a FoljevalError naming the file; every raw row kept or quarantined; no planted
 personnummer in any output. Any other exception fails the test, so a catch-all cannot pass it.
 
-The full run (1000 inputs in two halves, and a 60-input slice of another seed; marker ``fuzz``) is part
-of ``make test``; ``make test-fast`` (unit tests under a minute) runs no fuzzing. The long run is ``benchmarks/fuzz/run.py``. Inputs come from fixed seeds: the same
+The 1000-input run (two halves, marker ``fuzz_long``) is ``make test-fuzz``, which CI (``.ci/run``) runs
+after ``make test``; ``make test`` runs the 60-input slice of another seed (marker ``fuzz``) and keeps
+under five minutes; ``make test-fast`` runs no fuzzing. Longer runs are ``benchmarks/fuzz/run.py``. Inputs come from fixed seeds: the same
 inputs on every run, so a failure here is reproducible (and goes into the crash corpus with its fix).
 """
 
@@ -45,10 +46,11 @@ def fuzz(tmp_path, n: int, stream: int) -> None:
 
 
 @pytest.mark.fuzz
+@pytest.mark.fuzz_long
 def test_whole_files_first_half_of_the_thousand(tmp_path):
     fuzz(tmp_path, FULL // 2, stream=1401)
 
 
-@pytest.mark.fuzz  # in `make test` with the thousand; `make test-fast` has no fuzzing
+@pytest.mark.fuzz  # in `make test`; the thousand is `make test-fuzz`; `make test-fast` has no fuzzing
 def test_whole_files_quick_slice(tmp_path):
     fuzz(tmp_path, QUICK, stream=1400)

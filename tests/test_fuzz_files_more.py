@@ -9,5 +9,6 @@ from test_fuzz_files import FULL, fuzz
 
 
 @pytest.mark.fuzz
+@pytest.mark.fuzz_long
 def test_whole_files_second_half_of_the_thousand(tmp_path):
     fuzz(tmp_path, FULL - FULL // 2, stream=1402)

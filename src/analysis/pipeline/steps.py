@@ -342,7 +342,12 @@ STEPS = StepTable(
             code=("analysis.report.results_file",),
             outputs=("results.json",),
         ),
-        Step("summary", "00_summary.ipynb", upstream=("results", "clean"), config=(*FACTS, "labels", "report")),
+        Step(
+            "summary",
+            "00_summary.ipynb",
+            upstream=("results", "clean"),
+            config=(*FACTS, "labels", "report", "main_outcome"),
+        ),
         Step(
             "report",
             kind=REPORT,

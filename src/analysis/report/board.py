@@ -29,6 +29,7 @@ from analysis.report.headlines import _dig, _finite
 from analysis.report.i18n import t
 from analysis.report.sections.targets import target_label
 
+TARGETS_POINTER = "/targets/table"
 VERDICTS = ("met", "within_margin", "not_met", "not_yet")
 EFFECT_MONTHS = (6, 12, 24)
 
@@ -43,6 +44,7 @@ class TargetLine:
     interval: str
     verdict: str
     pace: str | None = None
+    id: str = ""
 
 
 def verdict(row: dict) -> str:
@@ -114,7 +116,7 @@ def target_lines(results: dict, data_end: dt.date, lang: str) -> list[TargetLine
             line_pace = pace(int(value), float(row["threshold"]), period, data_end, lang)
         label = target_label(defs[tid], lang) if tid in defs else tid
         n_text = n_marker or ("–" if n is None else f.count(n))
-        out.append(TargetLine(label, value_text, n_text, ci_text, v, line_pace))
+        out.append(TargetLine(label, value_text, n_text, ci_text, v, line_pace, tid))
     return out
 
 
@@ -135,17 +137,21 @@ def targets_html(lines: list[TargetLine], lang: str) -> str:
         judged = html.escape(t(f"board_verdict_{x.verdict}", lang))
         if x.pace:
             judged += f'<br><span class="fe-detail">{html.escape(x.pace)}</span>'
-        cells = [(x.value, "tab_col_value"), (x.n, "board_col_n"), (x.interval, "board_col_ci")]
+        # every cell names its value in results.json (data-results), as in every other table of the report
+        ptr = f"{TARGETS_POINTER}/rows/{x.id}"
+        cells = [(x.value, "tab_col_value", "value"), (x.n, "board_col_n", "n"), (x.interval, "board_col_ci", "ci")]
         tds = "".join(
-            f'<td class="fe-num" data-label="{html.escape(t(k, lang))}">{html.escape(v)}</td>' for v, k in cells
+            f'<td class="fe-num" data-label="{html.escape(t(k, lang))}" data-results="{ptr}/{key}">'
+            f"{html.escape(v)}</td>"
+            for v, k, key in cells
         )
         verdict_label = html.escape(t("board_col_verdict", lang))
         rows.append(
-            f'<tr><th scope="row">{html.escape(x.label)}</th>{tds}'
-            f'<td class="fe-verdict fe-verdict-{x.verdict}" data-label="{verdict_label}">{judged}</td></tr>'
+            f'<tr><th scope="row">{html.escape(x.label)}</th>{tds}<td class="fe-verdict fe-verdict-{x.verdict}" '
+            f'data-label="{verdict_label}" data-results="{ptr}/status">{judged}</td></tr>'
         )
     return (
-        f'<div class="fe-scroll"><table class="fe-table fe-board-targets"><caption>{html.escape(t("board_targets_caption", lang))}'
+        f'<div class="fe-scroll"><table class="fe-table fe-board-targets" data-results="{TARGETS_POINTER}"><caption>{html.escape(t("board_targets_caption", lang))}'
         f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
         f'<p class="fe-note">{html.escape(t("board_verdict_note", lang))}</p>'
     )
@@ -269,6 +275,10 @@ def did_sentence(results: dict, lang: str) -> str | None:
     control = _dig(did, "main", "control") or next(iter(rows), None)
     got = rows.get(control) if control else None
     if not isinstance(got, dict) or not isinstance(got.get("estimate"), list) or not _finite(got["estimate"][0]):
+        return None
+    event = _dig(did, "event", "rows") or {}
+    post = [int(k) for k, v in event.items() if int(k) >= 0 and isinstance(v, dict) and v.get("estimate")]
+    if not post or max(post) < 6:  # an average of the first months says nothing a board can use
         return None
     est, lo, hi = got["estimate"]
     f = formatter(lang)

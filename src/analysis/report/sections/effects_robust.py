@@ -64,6 +64,10 @@ def did_figure(pt: PublishedTable, lang: str) -> Any:
     return fig
 
 
+SHORT_DID_MONTHS = 6
+"""Below this many months after start with an estimate, the DiD's average is said to cover only those."""
+
+
 def show_did(tree: dict[str, Any], no_data: dict[str, str], names: dict[str, str], lang: str) -> None:
     """The heading, the plain-words reading, the event-study figure and the two tables of the DiD."""
     show_text(f"## {t('eff_did_heading', lang)}")
@@ -91,6 +95,9 @@ def show_did(tree: dict[str, Any], no_data: dict[str, str], names: dict[str, str
                 hi=fmt.pp(hi),
             )
         )
+    post = [int(r) for r in ev.rows if int(r) >= 0 and ev.cell(r, "estimate").value is not None]
+    if post and max(post) < SHORT_DID_MONTHS:  # an average of the first months only must say so
+        show_text(t("eff_did_short_window", lang, control=control, last=max(post)))
     pre = node.get("pretrend")
     if pre and pre.get("p") is not None:
         key = "eff_did_pretrend_ok" if pre["p"] >= 0.05 else "eff_did_pretrend_bad"
