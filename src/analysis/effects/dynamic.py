@@ -136,10 +136,12 @@ def panel_design_effects(
         frame, config.comparison, list(config.panel_work_or_study), months, data_end, panel=panel
     )
     out = PanelDesignEffects(design, min_cell=min_cell)
+    cache: dict = {}  # the outcomes of the same person-months share one propensity fit (it ignores the outcome)
     for k in months:
         name = f"wos_{k}m"
         sample = panel_sample(design, name)
-        out.outcomes[name] = estimate_outcome(sample, OutcomeSpec(name, "binary", k, "panel"), min_cell, options)
+        spec = OutcomeSpec(name, "binary", k, "panel")
+        out.outcomes[name] = estimate_outcome(sample, spec, min_cell, options, propensity_cache=cache)
     out.protocol = target_trial_protocol(
         config.comparison,
         "panel",

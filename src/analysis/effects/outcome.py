@@ -117,7 +117,20 @@ def _screen(sample: Sample, spec: OutcomeSpec, min_cell: int) -> OutcomeEffects:
     return o
 
 
-def _drop_off_support(sample: Sample, ps: PropensityResult) -> tuple[Sample, PropensityResult, int]:
+def _propensity(sample: Sample, cache: dict | None) -> PropensityResult:
+    """The propensity fit of ``sample``, shared through ``cache`` by samples of the same persons."""
+    signature = (sample.X.index.to_numpy().tobytes(), sample.d.tobytes(), tuple(sample.X.columns))
+    ps = cache.get(signature) if cache is not None else None
+    if ps is None:
+        ps = fit_propensity(sample.X, sample.d)
+        if cache is not None:
+            cache[signature] = ps
+    return ps
+
+
+def _drop_off_support(
+    sample: Sample, ps: PropensityResult, cache: dict | None = None
+) -> tuple[Sample, PropensityResult, int]:
     """Comparison persons that the covariates separate perfectly from every participant (quasi-complete
     separation with only comparison persons on the separated side) are outside the support of the ATT:
     they would get zero weight and no match. They are left out and the score refitted; a separation
@@ -131,7 +144,7 @@ def _drop_off_support(sample: Sample, ps: PropensityResult) -> tuple[Sample, Pro
             break
         dropped += int(rows.sum())
         sample = _subset(sample, ~rows)
-        ps = fit_propensity(sample.X, sample.d)
+        ps = _propensity(sample, cache)
     return sample, ps, dropped
 
 
@@ -151,13 +164,8 @@ def estimate_outcome(
     o = _screen(sample, spec, min_cell)
     if o.skipped or o.suppressed:
         return o
-    signature = (sample.X.index.to_numpy().tobytes(), sample.d.tobytes(), tuple(sample.X.columns))
-    ps = propensity_cache.get(signature) if propensity_cache is not None else None
-    if ps is None:
-        ps = fit_propensity(sample.X, sample.d)
-        if propensity_cache is not None:
-            propensity_cache[signature] = ps
-    sample, ps, off = _drop_off_support(sample, ps)
+    ps = _propensity(sample, propensity_cache)
+    sample, ps, off = _drop_off_support(sample, ps, propensity_cache)
     o.sample, o.n_treated, o.n_control = sample, sample.n_treated, sample.n_control
     o.propensity = ps
     results, o.errors, o.balance, o.trimmed = run_estimators(sample, ps, options)
