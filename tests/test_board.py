@@ -238,3 +238,16 @@ def test_the_second_method_is_reconciled_in_one_sentence_or_left_out():
     assert "redan före start" in pretrend
     # estimated for months 0-1 only (no comparisons later): an average of those says nothing to a board
     assert board.did_sentence({"effects": {**effects, "did": _did(1, 0.4)}}, "sv") is None
+
+
+def test_the_payback_net_says_whether_the_project_paid_for_itself_only_against_a_comparison():
+    horizons = {"rows": {"public": {"net_60": [-57183.6, -108820.9, -5546.2]}}}
+    pb = {"cost": {"per_participant_sek": 58782.4}, "horizons_months": [12, 60], "horizons": horizons}
+    comparison = board.cost_lines({"payback": {**pb, "design": "comparison"}}, 382, "sv")
+    assert (
+        f"−57{NB}000" in comparison[-1]
+        and "ännu inte hade betalat sig" in comparison[-1]
+        and "efter 5 år" in comparison[-1]
+    )
+    gross = board.cost_lines({"payback": {**pb, "design": "before_after"}}, 382, "sv")
+    assert "före/efter-kalkyl" in gross[-1] and "betalat sig" not in gross[-1]

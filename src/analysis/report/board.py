@@ -358,7 +358,11 @@ def _payback_net(results: dict, lang: str) -> list[str]:
     f = formatter(lang)
     key = "board_payback_net" if pb.get("design") == "comparison" else "board_payback_net_gross"
     years = max(months) // 12
-    return [t(key, lang, years=years, value=f.sek(_thousands(est)), lo=f.sek(_thousands(lo)), hi=f.sek(_thousands(hi)))]
+    text = t(key, lang, years=years, value=f.sek(_thousands(est)), lo=f.sek(_thousands(lo)), hi=f.sek(_thousands(hi)))
+    verdict = "paid" if lo > 0 else "not_paid" if hi < 0 else "open"  # the whole interval on one side, or not
+    if pb.get("design") != "comparison":  # a before/after calculation cannot tell whether it paid for itself
+        return [text]
+    return [f"{text} {t(f'board_payback_{verdict}', lang, years=years)}"]
 
 
 # -- the page ----------------------------------------------------------------------------------
