@@ -61,7 +61,7 @@ def _subset(sample: Sample, keep: np.ndarray) -> Sample:
     )
 
 
-def trimmed(sample: Sample, ps: PropensityResult, rule) -> tuple[Sample, PropensityResult, dict[str, int]]:
+def trimmed(sample: Sample, ps: PropensityResult, rule, refit=None) -> tuple[Sample, PropensityResult, dict[str, int]]:
     """The sample the weighting estimators use after a score-based trimming rule (refitted score).
 
     ``"none"`` and ``"support"`` keep the sample (support trimming happens inside IPW/AIPW, as
@@ -77,7 +77,7 @@ def trimmed(sample: Sample, ps: PropensityResult, rule) -> tuple[Sample, Propens
     if keep.all():
         return sample, ps, dropped
     sub = _subset(sample, keep)
-    return sub, fit_propensity(sub.X, sub.d), dropped
+    return sub, (refit(sub) if refit is not None else fit_propensity(sub.X, sub.d)), dropped
 
 
 def failure_code(err: Exception) -> str:
@@ -93,11 +93,14 @@ def failure_code(err: Exception) -> str:
 
 
 def run_estimators(
-    sample: Sample, ps: PropensityResult, options: EffectOptions
+    sample: Sample, ps: PropensityResult, options: EffectOptions, refit=None
 ) -> tuple[list[EffectResult], dict[str, str], BalanceResult, dict[str, int]]:
     """Every estimator on ``sample``; returns results, failure codes by estimator (:func:`failure_code`),
-    balance and trimming counts. The messages of the failures go to the log, never to the page."""
-    tsample, tps, dropped = trimmed(sample, ps, options.trimming)
+    balance and trimming counts. The messages of the failures go to the log, never to the page.
+
+    ``refit(sample)`` fits the score of the trimmed sample (a cached fit: outcomes of the same persons share it).
+    """
+    tsample, tps, dropped = trimmed(sample, ps, options.trimming, refit)
     support = options.trimming == "support"
     calls = {
         "regression": lambda: regression_adjustment(sample),

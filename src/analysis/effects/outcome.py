@@ -168,7 +168,8 @@ def estimate_outcome(
     sample, ps, off = _drop_off_support(sample, ps, propensity_cache)
     o.sample, o.n_treated, o.n_control = sample, sample.n_treated, sample.n_control
     o.propensity = ps
-    results, o.errors, o.balance, o.trimmed = run_estimators(sample, ps, options)
+    refit = (lambda s: _propensity(s, propensity_cache)) if propensity_cache is not None else None
+    results, o.errors, o.balance, o.trimmed = run_estimators(sample, ps, options, refit)
     if off:
         o.trimmed = {**o.trimmed, "n_off_support_control": off}
     o.estimates = EffectTable(results)
