@@ -94,7 +94,8 @@ def board_key_figures(results: dict, h: Headlines, figures: list, main_outcome: 
     if h.effect is None and no_comparison:  # the board block says why there is no effect; "–" says nothing
         effect_label = t("rep_kf_effect_on", lang, outcome=h.effect_outcome(lang))
         out = [x for x in out if x[0] != effect_label]
-    return out
+    # a box with only "–" tells a board nothing (survival without a monthly panel, say); the sections say why
+    return [x for x in out if x[1] != "–"]
 
 
 def findings_sentences(h: Headlines, lang: str, *, board: bool = False) -> list[str]:
