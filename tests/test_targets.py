@@ -253,3 +253,16 @@ def test_a_share_target_at_0_or_100_percent_is_shown_not_a_crash(page):
         page.clear()
         TargetsSection("targets", res.published()).show("sv")
         assert any("<svg" in x for x in page), "the targets figure was not drawn"
+
+
+def test_participants_reached_counts_those_registered_without_a_personnummer_as_the_flow_does():
+    """A SUS export lists some participants without a personnummer: the target and the flow agree."""
+    from analysis.tables.participants import participant_flow
+
+    p = frame(20)
+    anonymous = p.head(7)[["start_date", "end_date"]].reset_index(drop=True)
+    targets = [{"id": "reach", "metric": "participants_reached", "threshold": 25}]
+    tables = {"participants": p, "anonymous": anonymous}
+    t = by_id(evaluate_targets(config(targets), tables, END))
+    flow = participant_flow(p, END, anonymous=anonymous)
+    assert t.loc["reach", "n"] == 27 == flow.counts["enrolled"] and t.loc["reach", "status"] == "met"

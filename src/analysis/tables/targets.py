@@ -36,7 +36,8 @@ followup_contact_every_months
     booking) between start, each contact, and the end of enrolment (or
     data_end). No contact dates recorded -> not measurable.
 participants_reached
-    The enrolled count against the threshold (a count); ``planned`` is
+    The enrolled count (with the participants registered without a personnummer, as in
+    the flow) against the threshold (a count); ``planned`` is
     ``planned_participants``. Not yet reached while data_end is before the end
     of the project period -> not_measurable (recruitment is still open).
 share_work_or_study_at_exit
@@ -188,8 +189,15 @@ def _at_exit(config, tables, data_end) -> Counted | None:
 
 
 def _reached(config, tables, data_end) -> Counted:
-    """A count metric: the enrolled persons (``successes`` is not used)."""
+    """A count metric: the enrolled persons (``successes`` is not used).
+
+    Participants registered without a personnummer (``tables["anonymous"]``) are enrolled too:
+    they count here as in the flow, so the target and the flow's "enrolled" are one number.
+    """
     n = int(populations(tables["participants"], data_end)["enrolled"].sum())
+    anonymous = tables.get("anonymous")
+    if anonymous is not None and len(anonymous):
+        n += int(populations(anonymous, data_end)["enrolled"].sum())
     return n, n, None
 
 
