@@ -251,3 +251,18 @@ def test_the_payback_net_says_whether_the_project_paid_for_itself_only_against_a
     )
     gross = board.cost_lines({"payback": {**pb, "design": "before_after"}}, 382, "sv")
     assert "före/efter-kalkyl" in gross[-1] and "betalat sig" not in gross[-1]
+
+
+def test_the_targets_box_the_index_and_the_table_judge_alike():
+    from analysis.report.headlines import headlines
+
+    rows = {
+        "a": {"status": "met", "ci_verdict": "uncertain", "value": 0.40, "n": 92, "ci": [0.31, 0.50], "kinds": {}},
+        "b": {"status": "met", "ci_verdict": "clearly_met", "value": 0.9, "n": 50, "ci": [0.8, 0.95], "kinds": {}},
+        "c": {"status": "not_measurable", "value": 20, "n": 20, "kinds": {"value": "count"}},
+    }
+    results = {"targets": _targets(rows, _defs(a="A", b="B", c="C"))}
+    h = headlines(results)  # what the summary's box and the portfolio index show
+    assert h.fmt_targets("sv") == "1 av 2 (1 inom felmarginalen, 1 ej mätbart än)"
+    lines = board.target_lines(results, dt.date(2021, 1, 1), "sv")
+    assert [x.verdict for x in lines].count("met") == h.targets_met == 1

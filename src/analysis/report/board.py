@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analysis.report.format import NBSP, formatter
-from analysis.report.headlines import _dig, _finite
+from analysis.report.headlines import _dig, _finite, target_verdict
 from analysis.report.i18n import t
 from analysis.report.sections.targets import target_label
 
@@ -47,28 +47,7 @@ class TargetLine:
     id: str = ""
 
 
-def verdict(row: dict) -> str:
-    """uppnått / inom felmarginalen / inte uppnått / ännu inte mätbart, from a target's status and interval.
-
-    A share target is *met* only when its whole 95 % interval lies at or above the
-    threshold, *not met* only when it lies below; an interval that covers the
-    threshold is *within the margin of error* whichever side the point falls on.
-
-    Example
-    -------
-    >>> verdict({"status": "met", "ci_verdict": "uncertain", "kinds": {}})
-    'within_margin'
-    >>> verdict({"status": "met", "kinds": {"value": "count"}})
-    'met'
-    """
-    status = row.get("status", "not_measurable")
-    if status == "not_measurable":
-        return "not_yet"
-    if (row.get("kinds") or {}).get("value") == "count":
-        return status
-    return {"clearly_met": "met", "clearly_not_met": "not_met", "uncertain": "within_margin"}.get(
-        row.get("ci_verdict") or "", status
-    )
+verdict = target_verdict  # the one rule, shared with the headlines of the summary and the index
 
 
 def pace(enrolled: int, threshold: float, period: dict, data_end: dt.date, lang: str) -> str | None:

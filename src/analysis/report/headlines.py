@@ -38,17 +38,26 @@ class Headlines:
     sections: tuple[str, ...] = ()
     pointers: dict[str, str] = field(default_factory=dict)
 
+    def _verdicts(self) -> list[str]:
+        return [target_verdict(x) for x in self.targets]
+
     @property
     def targets_met(self) -> int:
-        return sum(1 for x in self.targets if x.get("status") == "met")
+        """Targets met: the whole margin of error at or above the threshold (a count: reached)."""
+        return self._verdicts().count("met")
 
     @property
     def targets_not_met(self) -> int:
-        return sum(1 for x in self.targets if x.get("status") == "not_met")
+        return self._verdicts().count("not_met")
+
+    @property
+    def targets_within_margin(self) -> int:
+        """Share targets whose margin of error covers the threshold: neither met nor missed yet."""
+        return self._verdicts().count("within_margin")
 
     @property
     def targets_not_measurable(self) -> int:
-        return len(self.targets) - self.targets_met - self.targets_not_met
+        return self._verdicts().count("not_yet")
 
     # -- formatted for the summary and the index -------------------------------------------
     def fmt_count(self, value: int | None, lang: str = "sv") -> str:
@@ -59,9 +68,12 @@ class Headlines:
             return "–"
         measurable = len(self.targets) - self.targets_not_measurable
         text = t("rep_targets_met_of", lang, met=self.targets_met, n=measurable)
-        if self.targets_not_measurable:  # "0 av 2 (1 ej mätbart än)": not yet measurable is not failure
-            text += " " + t("rep_targets_not_yet", lang, k=self.targets_not_measurable)
-        return text
+        parts = []  # "0 av 2 (1 inom felmarginalen, 1 ej mätbart än)": neither is failure
+        if self.targets_within_margin:
+            parts.append(t("board_kf_within_margin", lang, k=self.targets_within_margin))
+        if self.targets_not_measurable:
+            parts.append(t("board_kf_not_yet", lang, k=self.targets_not_measurable))
+        return text + (f" ({', '.join(parts)})" if parts else "")
 
     def fmt_effect(self, lang: str) -> str:
         e, f = self.effect, formatter(lang)
@@ -132,6 +144,31 @@ def _dig(d: Any, *keys: str) -> Any:
     return d
 
 
+def target_verdict(row: dict) -> str:
+    """uppnått / inom felmarginalen / inte uppnått / ännu inte mätbart, from a target's status and interval.
+
+    A share target is *met* only when its whole 95 % interval lies at or above the
+    threshold, *not met* only when it lies below; an interval that covers the
+    threshold is *within the margin of error* whichever side the point falls on.
+    A count target (participants reached) has no margin of error.
+
+    Example
+    -------
+    >>> target_verdict({"status": "met", "ci_verdict": "uncertain", "kinds": {}})
+    'within_margin'
+    >>> target_verdict({"status": "met", "kinds": {"value": "count"}})
+    'met'
+    """
+    status = row.get("status", "not_measurable")
+    if status == "not_measurable":
+        return "not_yet"
+    if (row.get("kinds") or {}).get("value") == "count":
+        return status
+    return {"clearly_met": "met", "clearly_not_met": "not_met", "uncertain": "within_margin"}.get(
+        row.get("ci_verdict") or "", status
+    )
+
+
 def _targets(results: dict) -> list[dict]:
     """id, status and labels of each target, in the order of the targets table."""
     node = _dig(results, "targets", "table") or {}
@@ -139,7 +176,8 @@ def _targets(results: dict) -> list[dict]:
     out = []
     for tid in node.get("order", []):
         row = node["rows"][tid]
-        out.append({"id": tid, "status": row.get("status", "not_measurable"), **defs.get(tid, {})})
+        judged = {"status": row.get("status", "not_measurable"), "ci_verdict": row.get("ci_verdict")}
+        out.append({"id": tid, **judged, "kinds": row.get("kinds") or {}, **defs.get(tid, {})})
     return out
 
 

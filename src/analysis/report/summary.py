@@ -19,7 +19,7 @@ from IPython.display import HTML, display
 from analysis.report.board import board_html, main_key_figure
 from analysis.report.export import TOC_HERE
 from analysis.report.format import formatter
-from analysis.report.headlines import Headlines, headlines
+from analysis.report.headlines import Headlines, headlines, target_verdict
 from analysis.report.i18n import t
 from analysis.report.tables import unbreakable
 from analysis.report.text import report_facts
@@ -87,7 +87,7 @@ def key_figures(h: Headlines, lang: str) -> list[tuple[str, str, str | None]]:
 
 
 def board_key_figures(results: dict, h: Headlines, figures: list, main_outcome: str, lang: str) -> list:
-    """The key figures of the first page: the project's main outcome first; no empty effect box without a comparison."""
+    """The key figures of the first page: the project's main outcome first, no box that shows only "–"."""
     main = main_key_figure(results, main_outcome, lang)
     out = ([main] if main else []) + list(figures)
     no_comparison = ((results.get("effects") or {}).get("no_data") or {}).get("effects") == "no_comparison"
@@ -109,7 +109,7 @@ def findings_sentences(h: Headlines, lang: str, *, board: bool = False) -> list[
         out.append(t("rep_sum_enrolled", lang, n=h.fmt_count(h.enrolled, lang)))
     for target in [] if board else h.targets:
         label = target.get(f"label_{lang}") or target.get("label_sv") or target.get("id")
-        status = target.get("status", "not_measurable")
+        status = {"not_yet": "not_measurable"}.get(v := target_verdict(target), v)
         out.append(t(f"rep_sum_target_{status}", lang, label=label))
     s = h.work_or_study_exit
     if s and not s.get("suppressed") and s.get("share") is not None:
