@@ -138,8 +138,11 @@ def _penalised(y: np.ndarray, design: np.ndarray) -> np.ndarray:
     return np.asarray(fit.params)
 
 
-def fit_logit(y: np.ndarray, design: np.ndarray, maxiter: int = 25) -> LogitFit:
+def fit_logit(y: np.ndarray, design: np.ndarray, maxiter: int = 25, penalise: bool = True) -> LogitFit:
     """Logit of 0/1 ``y`` on ``design`` (first column the intercept), with separation diagnosed on the fit.
+
+    With ``penalise=False`` a separated fit keeps the last Newton step's coefficients instead of
+    the penalised fit's (for a caller that only needs the separated rows, see ``separated_rows``).
 
     Example
     -------
@@ -186,6 +189,7 @@ def fit_logit(y: np.ndarray, design: np.ndarray, maxiter: int = 25) -> LogitFit:
             reason = "separation"
         elif not converged and not failed:
             reason = "no_convergence"
-        params = _penalised(y, design)
+        if penalise or params is None or not np.all(np.isfinite(params)):
+            params = _penalised(y, design)
         return LogitFit(params, False, True, reason, n_sep, checked, float(np.abs(design @ params).max()), mask)
     return LogitFit(params, True, False, None, 0, checked, float(np.abs(design @ params).max()))

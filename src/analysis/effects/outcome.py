@@ -122,10 +122,20 @@ def _propensity(sample: Sample, cache: dict | None) -> PropensityResult:
     signature = (sample.X.index.to_numpy().tobytes(), sample.d.tobytes(), tuple(sample.X.columns))
     ps = cache.get(signature) if cache is not None else None
     if ps is None:
-        ps = fit_propensity(sample.X, sample.d)
+        # without the penalty first: when the separated rows are comparison persons only, they are
+        # dropped and the score refitted (_drop_off_support), so the slow penalised fit would be thrown away
+        ps = fit_propensity(sample.X, sample.d, penalise=False)
+        if ps.provisional and not _droppable(sample, ps):
+            ps = fit_propensity(sample.X, sample.d)
         if cache is not None:
             cache[signature] = ps
     return ps
+
+
+def _droppable(sample: Sample, ps: PropensityResult) -> bool:
+    """Separated rows that are all comparison persons (outside the support of the ATT)."""
+    rows = ps.separated_rows
+    return bool(ps.separated and rows is not None and rows.any() and not (sample.d[rows] == 1).any())
 
 
 def _drop_off_support(
@@ -139,12 +149,15 @@ def _drop_off_support(
 
     dropped = 0
     for _ in range(3):
-        rows = ps.separated_rows
-        if not ps.separated or rows is None or not rows.any() or (sample.d[rows] == 1).any():
+        if not _droppable(sample, ps):
             break
+        rows = ps.separated_rows
+        assert rows is not None
         dropped += int(rows.sum())
         sample = _subset(sample, ~rows)
         ps = _propensity(sample, cache)
+    if ps.provisional:  # still separated after three rounds: the penalised fit after all
+        ps = fit_propensity(sample.X, sample.d)
     return sample, ps, dropped
 
 

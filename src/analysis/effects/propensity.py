@@ -48,6 +48,7 @@ class PropensityResult:
     separation: str | None = None
     n_separated: int = 0
     separated_rows: np.ndarray | None = None
+    provisional: bool = False  # separated and fitted without the penalty: its scores are not for estimation
 
     @property
     def support(self) -> tuple[float, float]:
@@ -109,7 +110,7 @@ def _standardise(X: np.ndarray) -> np.ndarray:
     return (X - mu) / sd
 
 
-def fit_propensity(X: pd.DataFrame | np.ndarray, d: np.ndarray) -> PropensityResult:
+def fit_propensity(X: pd.DataFrame | np.ndarray, d: np.ndarray, penalise: bool = True) -> PropensityResult:
     """Logit of ``d`` on ``X`` (an intercept is added) by Newton–Raphson (statsmodels).
 
     The columns are standardised first (the fitted probabilities do not change)
@@ -119,6 +120,8 @@ def fit_propensity(X: pd.DataFrame | np.ndarray, d: np.ndarray) -> PropensityRes
     program); a converged fit with a large linear predictor keeps its
     maximum-likelihood estimate. Only under real separation a tiny penalty keeps
     the scores finite, and ``separated`` is set so that the report can say so.
+    With ``penalise=False`` a separated fit skips that penalised fit (the slow part) and
+    comes back ``provisional``: good for finding the separated rows, not for estimation.
 
     Example
     -------
@@ -133,7 +136,7 @@ def fit_propensity(X: pd.DataFrame | np.ndarray, d: np.ndarray) -> PropensityRes
     Z = _standardise(np.asarray(X, dtype=float))
     design = np.column_stack([np.ones(len(Z)), Z])
     d = np.asarray(d).astype(float)
-    fit = fit_logit(d, design)
+    fit = fit_logit(d, design, penalise=penalise)
     score = design @ fit.params
     ps = 1.0 / (1.0 + np.exp(-score))
     return PropensityResult(
@@ -147,4 +150,5 @@ def fit_propensity(X: pd.DataFrame | np.ndarray, d: np.ndarray) -> PropensityRes
         separation=fit.reason,
         n_separated=fit.n_separated,
         separated_rows=fit.separated_rows,
+        provisional=fit.separated and not penalise,
     )
