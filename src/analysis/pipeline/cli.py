@@ -112,6 +112,18 @@ def report(
     one_language: bool = typer.Option(
         False, "--one-language", help="build the report in its language only, not also report.en.html (report.sv.html)"
     ),
+    delivery: str = typer.Option(
+        None,
+        "--delivery",
+        help="the delivery to build, YYYY-MM-DD (the name of its folder under data/raw/PROJECT/; "
+        "default: the newest); its report goes to reports/PROJECT/YYYY-MM-DD/",
+    ),
+    new_key: bool = typer.Option(
+        False,
+        "--new-key",
+        help="rebuild every delivery with the key in use, when the earlier deliveries were built with another "
+        "key (only when that key is lost: pseudonyms change)",
+    ),
 ) -> None:
     """Clean, analyse and report projects: runs the steps (notebooks through papermill) and writes
     reports/<project>/report.html, report.pdf, results.json and the executed notebooks, then reports/index.html.
@@ -121,11 +133,24 @@ def report(
     output says which steps ran and why. Steps: clean, participants, outcomes, effects,
     survival, appendix, results, summary, report.
 
+    A project may keep each delivery's files in a folder named by its data_end
+    (data/raw/PROJECT/YYYY-MM-DD/): then every delivery's report is kept under
+    reports/PROJECT/YYYY-MM-DD/ and the newest is also at reports/PROJECT/.
+
     Exits non-zero when any project fails; the others still finish and the index shows the failure."""
     from analysis.pipeline.runner import run_reports
 
     root = (root or paths.repo_root()).resolve()
     names = _report_projects(root, projects, all_, lang, only, force)
+    if (delivery or new_key) and len(names) != 1:
+        _fail("--delivery and --new-key are for one project: name it, e.g. foljeval report c2-lycksele --delivery 2008-12-31")
+    if delivery:
+        from analysis.project.deliveries import parse_delivery
+
+        try:
+            delivery = parse_delivery(delivery).isoformat()
+        except FoljevalError as e:
+            _fail(str(e))
     runs = run_reports(
         names,
         root=root,
@@ -136,6 +161,8 @@ def report(
         only=tuple(only or ()),
         pdf=not no_pdf,
         other_language=not one_language,
+        delivery=delivery,
+        new_key=new_key,
     )
     for run in runs:
         _say(run.summary_line())
@@ -199,6 +226,7 @@ def lab(
 def clean(
     project: str = typer.Argument(..., help="project folder under data/raw/"),
     root: Path = typer.Option(None, "--root", help="repository root"),
+    delivery: str = typer.Option(None, "--delivery", help="the delivery folder YYYY-MM-DD (default: the newest)"),
 ) -> None:
     """Clean one project's raw exports into data/processed/<project>/ (parquet tables,
     rejected.csv with the rule each quarantined row broke, reconciliation.csv, manifest.json).
@@ -207,17 +235,18 @@ def clean(
 
     root = (root or paths.repo_root()).resolve()
     try:
-        proj = load_project(paths.raw_dir(project, root))
+        proj = load_project(paths.raw_dir(project, root), delivery)
+        target = paths.processed_dir(project, root, proj.delivery_name)
         with workspace.project_lock(project, root):
             workspace.recover_project(project, root)
             result = clean_project(proj, progress=_progress)
-            result.write(paths.processed_dir(project, root))
+            result.write(target)
     except FoljevalError as e:
         _fail(str(e))
     from analysis.pipeline.check_view import reconciliation_table
 
     out.print(reconciliation_table(result))
-    _say(f"wrote {paths.processed_dir(project, root)} ({len(result.problems)} problem(s) in rejected.csv)")
+    _say(f"wrote {target} ({len(result.problems)} problem(s) in rejected.csv)")
 
 
 @app.command()
@@ -226,6 +255,7 @@ def check(
     root: Path = typer.Option(None, "--root", help="repository root"),
     strict: bool = typer.Option(False, "--strict", help="exit 1 when any row would be rejected"),
     all_rows: bool = typer.Option(False, "--all-rows", help="list every quarantined row (default: the first 40)"),
+    delivery: str = typer.Option(None, "--delivery", help="the delivery folder YYYY-MM-DD (default: the newest)"),
 ) -> None:
     """Validate a project's project.yml and raw files and show what was understood: how each file was
     read (header row, title and footer rows), which headers became which column and which were ignored
@@ -240,7 +270,7 @@ def check(
 
     root = (root or paths.repo_root()).resolve()
     try:
-        proj = load_project(paths.raw_dir(project, root))
+        proj = load_project(paths.raw_dir(project, root), delivery)
         result = clean_project(proj, progress=_progress)
     except FoljevalError as e:
         _fail(str(e))
@@ -271,7 +301,7 @@ def _check_texts(proj, root: Path) -> list[str]:
 
     from analysis.report.evaluator_text import text_problems
 
-    results_path = paths.reports_dir(proj.id, root) / "results.json"
+    results_path = paths.reports_dir(proj.id, root, proj.delivery_name) / "results.json"
     results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.is_file() else None
     problems = text_problems(proj, results, proj.config.language)
     for p in problems:

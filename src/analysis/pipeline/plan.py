@@ -85,7 +85,7 @@ class StepInputs:
         if step.texts:
             d.update(fp.text_inputs(self.project.raw_dir, self.project.config.report.text_file))
         if step.raw:
-            d.update(fp.raw_inputs(self.project.raw_dir, self.config.get("files") or {}))
+            d.update(fp.raw_inputs(self.project.data_dir, self.config.get("files") or {}))
             d["key"] = self._once("key", lambda: fp.key_fingerprint(self.project.config.synthetic, self.env, self.root))
         for name in step.upstream:
             outputs = dict(upstream_outputs.get(name, {}))

@@ -28,6 +28,7 @@ from analysis.project.comparison import ComparisonSpec
 from analysis.project.config_messages import did_you_mean, mapping_lines, validation_lines
 from analysis.project.contract import DEFAULT_PANEL_DOMAIN
 from analysis.project.contract import ORDER as FILE_KINDS
+from analysis.project.deliveries import choose_delivery, find_deliveries
 from analysis.project.errors import ConfigError
 from analysis.project.metrics import SPECS as METRIC_SPECS
 from analysis.project.payback import PaybackConfig
@@ -415,10 +416,34 @@ class Project(BaseModel):
     id: str
     raw_dir: Path
     config: ProjectConfig
+    # the delivery built (its folder's name is its data_end); None: the files lie in raw_dir itself
+    delivery: dt.date | None = None
+    deliveries: tuple[dt.date, ...] = ()  # every delivery of the project, oldest first
 
     @property
     def yml_path(self) -> Path:
         return self.raw_dir / "project.yml"
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the raw files named under ``files:`` are: the delivery's folder, or the project folder."""
+        return self.raw_dir / self.delivery.isoformat() if self.delivery else self.raw_dir
+
+    @property
+    def delivery_name(self) -> str | None:
+        """``YYYY-MM-DD`` of the delivery built (None without delivery folders)."""
+        return self.delivery.isoformat() if self.delivery else None
+
+    @property
+    def previous_delivery(self) -> dt.date | None:
+        """The delivery before the one built (None for the first, or without delivery folders)."""
+        earlier = [d for d in self.deliveries if self.delivery and d < self.delivery]
+        return earlier[-1] if earlier else None
+
+    @property
+    def newest(self) -> bool:
+        """Whether this is the project's newest delivery (always, without delivery folders)."""
+        return not self.deliveries or self.delivery == self.deliveries[-1]
 
     def text_path(self, point: str) -> Path:
         """The evaluator's Markdown file for ``point`` (one of :data:`TEXT_FILES`), present or not."""
@@ -454,8 +479,11 @@ def _impossible_date(path: Path) -> str:
     return ""
 
 
-def load_project(raw_dir: str | Path) -> Project:
-    """Read and validate ``<raw_dir>/project.yml``.
+def load_project(raw_dir: str | Path, delivery: dt.date | str | None = None) -> Project:
+    """Read and validate ``<raw_dir>/project.yml``, for ``delivery`` (default: the newest delivery folder).
+
+    With delivery folders (:mod:`analysis.project.deliveries`) the project's ``data_end`` is
+    the chosen folder's name and its raw files are read from that folder (``data_dir``).
 
     Raises
     ------
@@ -479,4 +507,14 @@ def load_project(raw_dir: str | Path) -> Project:
         raise ConfigError(
             f"{path}: {_impossible_date(path)}a date that does not exist ({err}); write it as YYYY-MM-DD"
         ) from None
-    return Project(id=raw_dir.name, raw_dir=raw_dir, config=parse_config(data, path))
+    config = parse_config(data, path)
+    chosen = choose_delivery(raw_dir, delivery, config.data_end)
+    if chosen is None:
+        return Project(id=raw_dir.name, raw_dir=raw_dir, config=config)
+    return Project(
+        id=raw_dir.name,
+        raw_dir=raw_dir,
+        config=config.model_copy(update={"data_end": chosen.data_end}),
+        delivery=chosen.data_end,
+        deliveries=tuple(d.data_end for d in find_deliveries(raw_dir)),
+    )
