@@ -136,8 +136,7 @@ def _write_early(out: Path, persons, followups, survey, people) -> None:
     answered = [
         s
         for s in survey
-        if ends.get(s["pnr"]) is not None
-        and (s["wave"] == "exit" or _months(ends[s["pnr"]], 6) <= EARLY_END)
+        if ends.get(s["pnr"]) is not None and (s["wave"] == "exit" or _months(ends[s["pnr"]], 6) <= EARLY_END)
     ]
     _write_participants(rng, out, known)
     _write_followups(rng, out, [f for f in followups if f["date"] <= EARLY_END], people, label_date="2008-11-03")

@@ -143,7 +143,9 @@ def report(
     root = (root or paths.repo_root()).resolve()
     names = _report_projects(root, projects, all_, lang, only, force)
     if (delivery or new_key) and len(names) != 1:
-        _fail("--delivery and --new-key are for one project: name it, e.g. foljeval report c2-lycksele --delivery 2008-12-31")
+        _fail(
+            "--delivery and --new-key are for one project: name it, e.g. foljeval report c2-lycksele --delivery 2008-12-31"
+        )
     if delivery:
         from analysis.project.deliveries import parse_delivery
 

@@ -133,7 +133,9 @@ def setup(project: str, root: str = "", lang: str = "") -> NotebookContext:
         )
     root_path = Path(root).resolve() if root else paths.repo_root()
     # a run of `foljeval report --delivery` names its delivery; by hand, the newest delivery
-    delivery = os.environ.get(workspace.RUN_DELIVERY_ENV) if os.environ.get(workspace.RUN_PROJECT_ENV) == project else None
+    delivery = (
+        os.environ.get(workspace.RUN_DELIVERY_ENV) if os.environ.get(workspace.RUN_PROJECT_ENV) == project else None
+    )
     proj = load_project(paths.raw_dir(project, root_path), delivery or None)
     language = lang or proj.config.language
     if language not in ("sv", "en"):

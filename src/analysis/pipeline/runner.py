@@ -273,7 +273,9 @@ def build_project(
             workspace.recover_project(project, root)
             from analysis.pipeline.deliveries import build_deliveries
 
-            build = Options(lang, notebooks_dir, progress, steps or steps_module.STEPS, force, tuple(only), pdf, other_language)
+            build = Options(
+                lang, notebooks_dir, progress, steps or steps_module.STEPS, force, tuple(only), pdf, other_language
+            )
             return build_deliveries(project, root, build, delivery, new_key)
     except ProjectBusyError as e:
         return ProjectRun(project, ok=False, message=one_line(e), refused=True)

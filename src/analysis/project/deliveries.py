@@ -41,6 +41,11 @@ class Delivery:
         return self.data_end.isoformat()
 
 
+def delivery_date(name: str) -> dt.date | None:
+    """The date a delivery folder's name gives (``YYYY-MM-DD``, a real date); None for any other name."""
+    return _as_date(name)
+
+
 def _as_date(name: str) -> dt.date | None:
     m = _DATE.match(name)
     if not m:
@@ -121,4 +126,6 @@ def choose_delivery(raw_dir: Path, wanted: dt.date | str | None, yml_data_end: d
     for d in deliveries:
         if d.data_end == wanted:
             return d
-    raise ConfigError(f"--delivery {wanted.isoformat()}: no such delivery folder in {raw_dir}; the deliveries are {names}")
+    raise ConfigError(
+        f"--delivery {wanted.isoformat()}: no such delivery folder in {raw_dir}; the deliveries are {names}"
+    )
