@@ -90,6 +90,20 @@ def _check_only(only: list[str] | None, force: bool) -> None:
         _fail("--force runs every step; give --force or --only, not both")
 
 
+DELIVERY_OPTION = typer.Option(
+    None,
+    "--delivery",
+    help="the delivery to build, YYYY-MM-DD (the name of its folder under data/raw/PROJECT/; "
+    "default: the newest); its report goes to reports/PROJECT/YYYY-MM-DD/",
+)
+NEW_KEY_OPTION = typer.Option(
+    False,
+    "--new-key",
+    help="rebuild every delivery with the key in use, when the earlier deliveries were built with another "
+    "key (only when that key is lost: pseudonyms change)",
+)
+
+
 @app.command()
 def report(
     projects: list[str] = typer.Argument(
@@ -112,18 +126,8 @@ def report(
     one_language: bool = typer.Option(
         False, "--one-language", help="build the report in its language only, not also report.en.html (report.sv.html)"
     ),
-    delivery: str = typer.Option(
-        None,
-        "--delivery",
-        help="the delivery to build, YYYY-MM-DD (the name of its folder under data/raw/PROJECT/; "
-        "default: the newest); its report goes to reports/PROJECT/YYYY-MM-DD/",
-    ),
-    new_key: bool = typer.Option(
-        False,
-        "--new-key",
-        help="rebuild every delivery with the key in use, when the earlier deliveries were built with another "
-        "key (only when that key is lost: pseudonyms change)",
-    ),
+    delivery: str | None = DELIVERY_OPTION,
+    new_key: bool = NEW_KEY_OPTION,
 ) -> None:
     """Clean, analyse and report projects: runs the steps (notebooks through papermill) and writes
     reports/<project>/report.html, report.pdf, results.json and the executed notebooks, then reports/index.html.
@@ -133,26 +137,15 @@ def report(
     output says which steps ran and why. Steps: clean, participants, outcomes, effects,
     survival, appendix, results, summary, report.
 
-    A project may keep each delivery's files in a folder named by its data_end
-    (data/raw/PROJECT/YYYY-MM-DD/): then every delivery's report is kept under
-    reports/PROJECT/YYYY-MM-DD/ and the newest is also at reports/PROJECT/.
+    With delivery folders (data/raw/PROJECT/YYYY-MM-DD/) each delivery's report is kept in
+    reports/PROJECT/YYYY-MM-DD/, the newest also at reports/PROJECT/.
 
     Exits non-zero when any project fails; the others still finish and the index shows the failure."""
     from analysis.pipeline.runner import run_reports
 
     root = (root or paths.repo_root()).resolve()
     names = _report_projects(root, projects, all_, lang, only, force)
-    if (delivery or new_key) and len(names) != 1:
-        _fail(
-            "--delivery and --new-key are for one project: name it, e.g. foljeval report c2-lycksele --delivery 2008-12-31"
-        )
-    if delivery:
-        from analysis.project.deliveries import parse_delivery
-
-        try:
-            delivery = parse_delivery(delivery).isoformat()
-        except FoljevalError as e:
-            _fail(str(e))
+    delivery = _delivery_argument(delivery, new_key, names)
     runs = run_reports(
         names,
         root=root,
@@ -166,18 +159,38 @@ def report(
         delivery=delivery,
         new_key=new_key,
     )
+    _print_runs(runs, root)
+    if not all(r.ok for r in runs):
+        raise typer.Exit(1)
+
+
+def _print_runs(runs, root: Path) -> None:
+    """One line per project, the steps that ran and why (earlier deliveries first), then the index."""
     for run in runs:
         _say(run.summary_line())
-        if not run.up_to_date:
-            for line in run.step_lines():
-                _say(line)
+        for line in run.step_lines() if not run.up_to_date else [f"    {x}" for x in run.earlier]:
+            _say(line)
         if run.pdf_note:
             _say(f"    {run.pdf_note}")
     index = root / "reports" / "index.html"
     if index.exists():
         _say(f"index: {index}")
-    if not all(r.ok for r in runs):
-        raise typer.Exit(1)
+
+
+def _delivery_argument(delivery: str | None, new_key: bool, names: list[str]) -> str | None:
+    """``--delivery`` as YYYY-MM-DD; refuses it (and ``--new-key``) with more than one project."""
+    if (delivery or new_key) and len(names) != 1:
+        _fail(
+            "--delivery and --new-key are for one project: name it, e.g. foljeval report c2-lycksele --delivery 2008-12-31"
+        )
+    if not delivery:
+        return None
+    from analysis.project.deliveries import parse_delivery
+
+    try:
+        return parse_delivery(delivery).isoformat()
+    except FoljevalError as e:
+        _fail(str(e))
 
 
 def _report_projects(
@@ -228,7 +241,7 @@ def lab(
 def clean(
     project: str = typer.Argument(..., help="project folder under data/raw/"),
     root: Path = typer.Option(None, "--root", help="repository root"),
-    delivery: str = typer.Option(None, "--delivery", help="the delivery folder YYYY-MM-DD (default: the newest)"),
+    delivery: str | None = typer.Option(None, "--delivery", help="the delivery folder YYYY-MM-DD (default: the newest)"),
 ) -> None:
     """Clean one project's raw exports into data/processed/<project>/ (parquet tables,
     rejected.csv with the rule each quarantined row broke, reconciliation.csv, manifest.json).
@@ -257,7 +270,7 @@ def check(
     root: Path = typer.Option(None, "--root", help="repository root"),
     strict: bool = typer.Option(False, "--strict", help="exit 1 when any row would be rejected"),
     all_rows: bool = typer.Option(False, "--all-rows", help="list every quarantined row (default: the first 40)"),
-    delivery: str = typer.Option(None, "--delivery", help="the delivery folder YYYY-MM-DD (default: the newest)"),
+    delivery: str | None = typer.Option(None, "--delivery", help="the delivery folder YYYY-MM-DD (default: the newest)"),
 ) -> None:
     """Validate a project's project.yml and raw files and show what was understood: how each file was
     read (header row, title and footer rows), which headers became which column and which were ignored

@@ -26,16 +26,20 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from analysis.pipeline.kernel import one_line
+from analysis.pipeline.run_result import ProjectRun
 from analysis.project import paths, workspace
 from analysis.project.deliveries import find_deliveries
 from analysis.project.errors import FoljevalError
 from analysis.report.delivery_record import RECORD_FILE, other_keys, read_record, record_text, updated_record
 
-if TYPE_CHECKING:
-    from analysis.pipeline.runner import Options, ProjectRun
+
+class Builder(Protocol):
+    """What builds one delivery (:class:`analysis.pipeline.runner.Options`), under the lock the caller holds."""
+
+    def build(self, project: str, root: Path, delivery: str | None = None, force: bool = False) -> ProjectRun: ...
 
 
 def key_in_use(project, root: Path) -> str:
@@ -62,10 +66,9 @@ def key_refusal(project: str, delivery: str, fingerprint: str, record: list[dict
 
 
 def build_deliveries(
-    project: str, root: Path, options: Options, delivery: str | None = None, new_key: bool = False
+    project: str, root: Path, options: Builder, delivery: str | None = None, new_key: bool = False
 ) -> ProjectRun:
     """Build ``delivery`` (default the newest) of ``project``, the earlier ones first; see the module docstring."""
-    from analysis.pipeline.runner import ProjectRun
     from analysis.project.config import load_project
 
     try:
@@ -105,8 +108,6 @@ def build_deliveries(
 
 def _requested(last: ProjectRun, wanted: str, earlier: list[str], project: str, root: Path) -> ProjectRun:
     """With ``new_key`` the requested delivery is not the last one built: report it and name the others."""
-    from analysis.pipeline.runner import ProjectRun
-
     report = paths.reports_dir(project, root, wanted) / "report.html"
     done = [line for line in earlier if not line.startswith(f"delivery {wanted}:")]
     return ProjectRun(project, ok=last.ok, report=report, delivery=wanted, earlier=done, ran=last.ran)

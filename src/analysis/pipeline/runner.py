@@ -56,13 +56,14 @@ import os
 import queue as queue_mod
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from analysis.clean.identity import mask_personnummer
 from analysis.pipeline import steps as steps_module
 from analysis.pipeline.kernel import one_line
+from analysis.pipeline.run_result import ProjectRun
 from analysis.pipeline.steps import StepTable
 from analysis.project import paths, workspace
 from analysis.project.errors import FoljevalError, ProjectBusyError
@@ -71,57 +72,6 @@ ERROR_PAGE = "error.html"
 ERROR_FOLDER = "error"
 
 Progress = Callable[[str, str, int, int], None]  # project, step, done, total
-
-
-@dataclass
-class ProjectRun:
-    """The outcome of one project's build."""
-
-    project: str
-    ok: bool
-    report: Path | None = None
-    message: str = ""
-    notebooks: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    notebook_seconds: dict[str, float] = field(default_factory=dict)
-    refused: bool = False  # another run holds the project's lock; nothing was written
-    error_page: Path | None = None
-    ran: dict[str, str] = field(default_factory=dict)  # step -> why it ran
-    skipped: dict[str, str] = field(default_factory=dict)  # step -> why it was skipped
-    up_to_date: bool = False  # nothing ran and nothing was written
-    pdf_note: str = ""  # why report.pdf was not made, when it was asked for
-    pdf_seconds: float | None = None  # the time Chromium took to print report.pdf (both languages)
-    other_seconds: float | None = None  # the time the report in the other language took (its PDF included)
-    delivery: str | None = None  # the delivery built (YYYY-MM-DD); None: a project without delivery folders
-    earlier: list[str] = field(default_factory=list)  # one line per earlier delivery built or found up to date
-
-    def summary_line(self) -> str:
-        """One line for the console: status, project, what ran, time and the report's path or the cause."""
-        name = f"{self.project} (delivery {self.delivery})" if self.delivery else self.project
-        if self.ok and self.up_to_date:
-            return f"ok      {name}: up to date, {len(self.skipped)} steps skipped (inputs unchanged) -> {self.report}"
-        if self.ok:
-            done = f"{len(self.ran)} of {len(self.ran) + len(self.skipped)} steps run"
-            return f"ok      {name}: {done} in {self.seconds:.1f} s -> {self.report}"
-        if self.refused:
-            return f"REFUSED {name}: {self.message}"
-        where = f" -> {self.error_page}" if self.error_page else ""
-        kept = f" (the last good report is kept: {self.report})" if self.report else ""
-        return f"FAILED  {name}: {self.message}{where}{kept}"
-
-    def step_lines(self) -> list[str]:
-        """Which steps ran and why, which were skipped and why (one line per reason)."""
-        lines = [f"    {line}" for line in self.earlier]
-        for verb, steps in (("ran", self.ran), ("skipped", self.skipped)):
-            by_reason: dict[str, list[str]] = {}
-            for name, why in steps.items():
-                by_reason.setdefault(why, []).append(name)
-            lines += [f"    {verb:<8} {', '.join(names)}: {why}" for why, names in by_reason.items()]
-        return lines
-
-    def to_json(self) -> dict:
-        """What the index needs (no times, so that reruns give identical files)."""
-        return {"project": self.project, "ok": self.ok, "message": self.message, "notebooks": self.notebooks}
 
 
 class _MaskedLog(logging.Filter):
@@ -256,12 +206,9 @@ def build_project(
         :func:`analysis.report.pdf.find_browser`; otherwise the run says why not).
     other_language : bool
         Also build the report in the other language (``report.en.html`` beside a Swedish one).
-    delivery : str, optional
-        ``YYYY-MM-DD``: the delivery folder to build (default: the newest); see
-        :mod:`analysis.pipeline.deliveries`. The earlier deliveries are built first when they are
-        not up to date (the change section compares with the previous one).
-    new_key : bool
-        Rebuild every delivery with the key in use, when the earlier ones were built with another.
+    delivery, new_key : str, bool
+        The delivery folder to build (``YYYY-MM-DD``; default: the newest), and whether to rebuild
+        every delivery with the key in use (:mod:`analysis.pipeline.deliveries`).
     """
     os.environ.setdefault("PYTHONHASHSEED", "0")  # kernels inherit it: set order cannot vary between runs
     root = Path(root).resolve()
@@ -271,7 +218,7 @@ def build_project(
     try:
         with workspace.project_lock(project, root):
             workspace.recover_project(project, root)
-            from analysis.pipeline.deliveries import build_deliveries
+            from analysis.pipeline.deliveries import build_deliveries  # builds each delivery with Options.build
 
             build = Options(
                 lang, notebooks_dir, progress, steps or steps_module.STEPS, force, tuple(only), pdf, other_language
