@@ -241,7 +241,9 @@ def lab(
 def clean(
     project: str = typer.Argument(..., help="project folder under data/raw/"),
     root: Path = typer.Option(None, "--root", help="repository root"),
-    delivery: str | None = typer.Option(None, "--delivery", help="the delivery folder YYYY-MM-DD (default: the newest)"),
+    delivery: str | None = typer.Option(
+        None, "--delivery", help="the delivery folder YYYY-MM-DD (default: the newest)"
+    ),
 ) -> None:
     """Clean one project's raw exports into data/processed/<project>/ (parquet tables,
     rejected.csv with the rule each quarantined row broke, reconciliation.csv, manifest.json).
@@ -270,7 +272,9 @@ def check(
     root: Path = typer.Option(None, "--root", help="repository root"),
     strict: bool = typer.Option(False, "--strict", help="exit 1 when any row would be rejected"),
     all_rows: bool = typer.Option(False, "--all-rows", help="list every quarantined row (default: the first 40)"),
-    delivery: str | None = typer.Option(None, "--delivery", help="the delivery folder YYYY-MM-DD (default: the newest)"),
+    delivery: str | None = typer.Option(
+        None, "--delivery", help="the delivery folder YYYY-MM-DD (default: the newest)"
+    ),
 ) -> None:
     """Validate a project's project.yml and raw files and show what was understood: how each file was
     read (header row, title and footer rows), which headers became which column and which were ignored
