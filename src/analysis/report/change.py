@@ -25,6 +25,7 @@ from typing import Any
 from analysis.report.delivery_record import entry, headline_numbers, read_record
 from analysis.report.format import NO_VALUE, formatter
 from analysis.report.i18n import t
+from analysis.report.tables import unbreakable
 
 SHARE = "share"
 COUNT = "count"
@@ -111,19 +112,23 @@ def comparison_rows(prev: dict, cur: dict, results: dict, lang: str) -> list[Row
     return [r for r in rows if r.previous is not None or r.current is not None]
 
 
-def _value(x: float | None, kind: str, lang: str, status: str | None = None) -> str:
+def _value(x: float | None, kind: str, lang: str) -> str:
     f = formatter(lang)
     if x is None:
-        text = NO_VALUE
-    elif kind == COUNT:
-        text = f.count(x)
-    elif kind == SHARE:
-        text = f.percent(x)
-    else:
-        text = f.number(x, 0)
+        return NO_VALUE
+    if kind == COUNT:
+        return f.count(x)
+    if kind == SHARE:
+        return f.percent(x)
+    return f.number(x, 0)
+
+
+def _cell(x: float | None, kind: str, lang: str, status: str | None, label: str) -> str:
+    """A value cell; a target's status under its value; ``data-label`` names the column on a phone."""
+    text = html.escape(_value(x, kind, lang))
     if status:
-        text += f" ({_status(status, lang)})"
-    return text
+        text += f'<br><span class="fe-note">{html.escape(_status(status, lang))}</span>'
+    return f'<td data-label="{html.escape(label)}">{text}</td>'
 
 
 def _status(status: str, lang: str) -> str:
@@ -173,26 +178,24 @@ def method_changes(published: dict | None, recomputed: dict, results: dict, lang
 
 
 def _table(rows: list[Row], previous: str, current: str, lang: str) -> str:
-    head = "".join(
-        f'<th scope="col">{html.escape(h)}</th>'
-        for h in (
-            t("rep_change_col_measure", lang),
-            t("rep_change_col_delivery", lang, date=previous),
-            t("rep_change_col_delivery", lang, date=current),
-            t("rep_change_col_change", lang),
-        )
-    )
+    cols = [
+        t("rep_change_col_measure", lang),
+        t("rep_change_col_delivery", lang, date=previous),
+        t("rep_change_col_delivery", lang, date=current),
+        t("rep_change_col_change", lang),
+    ]
+    head = "".join(f'<th scope="col">{html.escape(unbreakable(h))}</th>' for h in cols)
     body = "".join(
-        f'<tr data-change="{html.escape(r.key)}"><th scope="row" class="fe-text">{html.escape(r.label)}</th>'
-        f"<td>{html.escape(_value(r.previous, r.kind, lang, r.previous_status))}</td>"
-        f"<td>{html.escape(_value(r.current, r.kind, lang, r.current_status))}</td>"
-        f"<td>{html.escape(change_text(r, lang))}</td></tr>"
+        f'<tr data-change="{html.escape(r.key)}"><th scope="row" class="fe-text">{html.escape(unbreakable(r.label))}</th>'
+        + _cell(r.previous, r.kind, lang, r.previous_status, cols[1])
+        + _cell(r.current, r.kind, lang, r.current_status, cols[2])
+        + f'<td data-label="{html.escape(cols[3])}">{html.escape(change_text(r, lang))}</td></tr>'
         for r in rows
     )
-    caption = html.escape(t("rep_change_caption", lang, previous=previous, current=current))
+    caption = html.escape(unbreakable(t("rep_change_caption", lang, previous=previous, current=current)))
     return (
         f'<figure class="fe-table-figure fe-change"><figcaption class="fe-caption">{caption}</figcaption>'
-        f'<table class="fe-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></figure>'
+        f'<table class="fe-table fe-change-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></figure>'
     )
 
 

@@ -18,6 +18,7 @@ from analysis.project.deliveries import delivery_date
 from analysis.report.delivery_record import headline_numbers
 from analysis.report.format import formatter
 from analysis.report.i18n import t
+from analysis.report.tables import unbreakable
 
 WIDTH, HEIGHT, PAD_X, PAD_TOP, PAD_BOTTOM = 320, 150, 34, 24, 30
 INK, ACCENT, LINE = "#1d2a33", "#1f5f8b", "#5b6770"  # contrast >= 4.5:1 on white (text) and >= 3:1 (graphics)
@@ -92,6 +93,14 @@ def trend_svg(project: str, name: str, dates: list[str], values: list[float], ke
     )
 
 
+def _delivery_link(project_reports: Path, project: str, date: str) -> str:
+    """The delivery's date, linked to its report when there is one (relative to reports/index.html)."""
+    text = html.escape(unbreakable(date))
+    if not (Path(project_reports) / date / "report.html").is_file():
+        return text
+    return f'<a href="{html.escape(f"{project}/{date}/report.html")}">{text}</a>'
+
+
 def trend_figure(project: str, name: str, project_reports: Path, lang: str) -> str:
     """The figure and its table for one project; '' when fewer than two deliveries are built."""
     series = delivery_series(project_reports)
@@ -102,7 +111,8 @@ def trend_figure(project: str, name: str, project_reports: Path, lang: str) -> s
     dates = [d for d, _ in series]
     label = _label(key, lang)
     rows = "".join(
-        f'<tr><th scope="row">{html.escape(d)}</th><td>{html.escape(_fmt(v, kind, lang))}</td></tr>'
+        f'<tr><th scope="row">{_delivery_link(project_reports, project, d)}</th>'
+        f"<td>{html.escape(_fmt(v, kind, lang))}</td></tr>"
         for d, v in zip(dates, values)
     )
     caption = html.escape(f"{name}: {t('rep_index_trend_caption', lang, measure=label)}")
