@@ -66,6 +66,19 @@ def test_the_delivery_folders_are_found_and_the_newest_is_chosen(tmp_path):
     assert early.text_path("background") == raw / "text" / "bakgrund.md"  # texts stay at the project folder
 
 
+def test_an_earlier_delivery_is_its_own_report_and_a_wrong_date_there_is_an_error(tmp_path):
+    raw = ROOT / "data" / "raw" / PROJECT
+    final, interim = load_project(raw).config.report, load_project(raw, EARLY).config.report
+    assert (final.type, final.number, final.date) == ("slutrapport", None, dt.date(2010, 3, 15))
+    assert (interim.type, interim.number, interim.date) == ("delrapport", 1, dt.date(2009, 2, 16))
+    assert interim.authors == final.authors and interim.version == final.version  # the rest is the project's
+    root = _repo(tmp_path)
+    yml = root / "data" / "raw" / PROJECT / "project.yml"
+    yml.write_text(yml.read_text(encoding="utf-8").replace("    2008-12-31:\n", "    2008-12-30:\n"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="report.deliveries names 2008-12-30, which is no delivery folder"):
+        load_project(yml.parent)
+
+
 def test_a_project_without_delivery_folders_is_read_as_before():
     flat = load_project(ROOT / "data" / "raw" / "barnfamiljer-goteborg")
     assert flat.delivery is None and flat.deliveries == () and flat.data_dir == flat.raw_dir and flat.newest
@@ -366,6 +379,25 @@ def test_a_published_figure_that_differs_from_the_recomputed_one_is_named_a_chan
         assert json.loads(path.read_text(encoding="utf-8"))["deliveries"][0]["published"]["enrolled"] == recomputed - 3
     finally:
         path.write_text(saved, encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_new_key_rebuilds_every_delivery_with_the_key_in_use(built, monkeypatch):
+    """Last of the built tests: it changes every delivery's pseudonyms."""
+    monkeypatch.setenv("FOLJEVAL_KEY", OTHER_KEY)
+    result = _cli(built, "report", PROJECT, "--new-key", "--no-pdf", "--one-language")
+    assert result.exit_code == 0, result.output
+    assert f"delivery {EARLY}: 10 steps run" in result.output
+    record = _json(built / "reports" / PROJECT / "deliveries.json")["deliveries"]
+    assert {e["key_fingerprint"] for e in record} == {key_fingerprint(OTHER_KEY.encode())}
+    # the numbers do not depend on the key; the pseudonyms do
+    for d in (EARLY, LATE):
+        results = _json(built / "reports" / PROJECT / d / "results.json")
+        assert next(e for e in record if e["data_end"] == d)["published"] == json.loads(
+            json.dumps(headline_numbers(results))
+        )
+    again = _cli(built, "report", PROJECT, "--no-pdf", "--one-language")  # the new key is now the project's
+    assert again.exit_code == 0 and "up to date" in again.output, again.output
 
 
 def test_comparison_rows_leave_out_what_neither_delivery_has():

@@ -239,6 +239,26 @@ TEXT_FILES: dict[str, str] = {
 REPORT_TYPES = ("delrapport", "slutrapport")
 
 
+class DeliveryReportMeta(_Strict):
+    """``report.deliveries.<YYYY-MM-DD>``: which report one delivery's is, when it is not the project's.
+
+    With delivery folders, an earlier delivery's report was e.g. *delrapport 1* while the
+    newest is the *slutrapport*; what is given here replaces ``report:``'s value for that delivery.
+    """
+
+    type: Literal["delrapport", "slutrapport"] | None = Field(
+        default=None, description="delrapport (with number) or slutrapport"
+    )
+    number: int | None = Field(default=None, ge=1, description="the number of a delrapport (1, 2, ...)")
+    date: dt.date | None = None
+    version: str | None = None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+
 class ReportMeta(_Strict):
     """``report:`` in project.yml: who wrote the report, which report it is, and the evaluator's text files."""
 
@@ -251,6 +271,9 @@ class ReportMeta(_Strict):
     date: dt.date | None = None
     version: str | None = None
     text: dict[str, str] = Field(default_factory=dict, description="point -> file name in text/, when not the default")
+    deliveries: dict[dt.date, DeliveryReportMeta] = Field(
+        default_factory=dict, description="per delivery folder (YYYY-MM-DD): its report's type, number, date, version"
+    )
 
     @field_validator("type", mode="before")
     @classmethod
@@ -289,6 +312,16 @@ class ReportMeta(_Strict):
     def text_file(self, point: str) -> str:
         """The file name of ``point`` in the text folder."""
         return self.text.get(point, TEXT_FILES[point])
+
+    def for_delivery(self, delivery: dt.date) -> ReportMeta:
+        """This metadata with ``deliveries.<delivery>``'s values in place of the project's."""
+        override = self.deliveries.get(delivery)
+        if override is None:
+            return self
+        given = override.model_dump(exclude_unset=True)
+        if "type" in given and "number" not in given:
+            given["number"] = None  # a slutrapport has no number, whatever the project's report has
+        return ReportMeta.model_validate(self.model_dump() | given)
 
 
 class ProjectConfig(_Strict):
@@ -509,12 +542,21 @@ def load_project(raw_dir: str | Path, delivery: dt.date | str | None = None) -> 
         ) from None
     config = parse_config(data, path)
     chosen = choose_delivery(raw_dir, delivery, config.data_end)
+    deliveries = tuple(d.data_end for d in find_deliveries(raw_dir))
+    unknown = sorted(d.isoformat() for d in config.report.deliveries if d not in deliveries)
+    if unknown:
+        folders = ", ".join(d.isoformat() for d in deliveries) or "none"
+        raise ConfigError(
+            f"{path}: report.deliveries names {', '.join(unknown)}, which is no delivery folder of the project "
+            f"(the delivery folders: {folders}); correct the date or remove it"
+        )
     if chosen is None:
         return Project(id=raw_dir.name, raw_dir=raw_dir, config=config)
+    update = {"data_end": chosen.data_end, "report": config.report.for_delivery(chosen.data_end)}
     return Project(
         id=raw_dir.name,
         raw_dir=raw_dir,
-        config=config.model_copy(update={"data_end": chosen.data_end}),
+        config=config.model_copy(update=update),
         delivery=chosen.data_end,
-        deliveries=tuple(d.data_end for d in find_deliveries(raw_dir)),
+        deliveries=deliveries,
     )
