@@ -400,6 +400,20 @@ def test_new_key_rebuilds_every_delivery_with_the_key_in_use(built, monkeypatch)
     assert again.exit_code == 0 and "up to date" in again.output, again.output
 
 
+@pytest.mark.slow
+def test_a_failed_earlier_delivery_stops_the_build_and_the_index_shows_it(tmp_path, monkeypatch):
+    root = _repo(tmp_path)
+    monkeypatch.setenv("FOLJEVAL_KEY", "")
+    (root / "data" / "raw" / PROJECT / EARLY / "deltagare.csv").write_bytes(b"Personnummer;Startdatum\n")  # no rows
+    result = _cli(root, "report", PROJECT, "--no-pdf", "--one-language")
+    text = _one_message(result)
+    assert result.exit_code == 1 and f"FAILED {PROJECT} (delivery {LATE}): the earlier delivery {EARLY} failed" in text
+    base = root / "reports" / PROJECT
+    assert (base / EARLY / "error.html").is_file() and (base / "error.html").is_file()
+    assert not (base / LATE).exists() and not (base / "report.html").exists()
+    assert _json(base / "run.json")["ok"] is False
+
+
 def test_comparison_rows_leave_out_what_neither_delivery_has():
     rows = comparison_rows(headline_numbers(_results(50, 40, 0.5)), headline_numbers(_results(60, 52, 0.55)), {}, "en")
     assert [r.key for r in rows] == ["enrolled", "exited", "work_or_study_exit"]

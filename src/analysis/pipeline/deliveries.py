@@ -90,7 +90,7 @@ def build_deliveries(
         run = options.build(project, root, name, force=new_key)
         run.delivery = name
         if not run.ok:
-            if name == names[-1]:
+            if names[-1] in (name, wanted):  # the index shows the newest delivery: it shows the failure too
                 _mark_failure(base, paths.reports_dir(project, root, name))
             break
         _record(project, root, name, fingerprint, newest=name == names[-1])
