@@ -69,8 +69,8 @@ def _target_rows(prev: dict, cur: dict, results: dict, lang: str) -> list[Row]:
                 kind,
                 _number(before.get("value")),
                 _number(now.get("value")),
-                before.get("status"),
-                now.get("status"),
+                before.get("verdict") or _as_verdict(before.get("status")),
+                now.get("verdict") or _as_verdict(now.get("status")),
             )
         )
     return rows
@@ -131,11 +131,17 @@ def _cell(x: float | None, kind: str, lang: str, status: str | None, label: str)
     return f'<td data-label="{html.escape(label)}">{text}</td>'
 
 
-def _status(status: str, lang: str) -> str:
+def _as_verdict(status: str | None) -> str | None:
+    """A target's status as the first page's verdict, for a record written before verdicts were kept."""
+    return {"not_measurable": "not_yet"}.get(status or "", status)
+
+
+def _status(verdict: str, lang: str) -> str:
+    """The verdict in the first page's words (uppnått / inom felmarginalen / inte uppnått / ännu inte mätbart)."""
     try:
-        return t(f"tab_target_status_{status}", lang)
+        return t(f"board_verdict_{verdict}", lang)
     except KeyError:
-        return status
+        return verdict
 
 
 def change_text(row: Row, lang: str) -> str:

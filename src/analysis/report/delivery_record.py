@@ -37,12 +37,16 @@ def _shown(row: dict, key: str) -> Any:
 
 
 def _target_numbers(results: dict) -> dict[str, dict]:
+    """Each target's value, kind, status and the first page's verdict (:func:`analysis.report.board.verdict`)."""
+    from analysis.report.board import verdict
+
     table = (results.get("targets") or {}).get("table") or {}
     out = {}
     for tid in table.get("order", []):
         row = table["rows"][tid]
         kind = (row.get("kinds") or {}).get("value", "share")
-        out[tid] = {"value": _shown(row, "value"), "kind": kind, "status": row.get("status", "not_measurable")}
+        status = row.get("status", "not_measurable")
+        out[tid] = {"value": _shown(row, "value"), "kind": kind, "status": status, "verdict": verdict(row)}
     return out
 
 
