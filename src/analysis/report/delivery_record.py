@@ -37,8 +37,8 @@ def _shown(row: dict, key: str) -> Any:
 
 
 def _target_numbers(results: dict) -> dict[str, dict]:
-    """Each target's value, kind, status and the first page's verdict (:func:`analysis.report.board.verdict`)."""
-    from analysis.report.board import verdict
+    """Each target's value, kind, status and verdict (:func:`analysis.report.headlines.target_verdict`, the one rule)."""
+    from analysis.report.headlines import target_verdict as verdict
 
     table = (results.get("targets") or {}).get("table") or {}
     out = {}
