@@ -12,6 +12,16 @@ Planted truth (counts as in the evaluation report of January 2010, data up to Ju
   and income source; persons not self-supporting by 12 months may become so later.
 * Surveys (SPSS): at exit and 6-12 months later, five items on a 1-5 scale; the
   probability of a positive answer (4 or 5) per item and wave is in ``planted_truth``.
+
+Two deliveries (``data/raw/c2-lycksele/<data_end>/``, the same file names)
+--------------------------------------------------------------------------
+* ``2009-06-30``: the files above (``planted_truth`` is this delivery's).
+* ``2008-12-31``: the extract the project would have sent half a year earlier, made from the
+  same persons as they stood then: only those referred by 2008-12-31; a start, action plan or
+  exit after that date not yet there (so some who have left by June 2009 are still enrolled);
+  only the follow-ups dated by then; the exit survey only of those who had left and the
+  follow-up survey only of those six months past their exit. Its export is as messy as the
+  later one (the same kinds of bad rows), written with its own random formats.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ ID = "c2-lycksele"
 SEED = 2007_0174
 PERIOD = (dt.date(2007, 1, 1), dt.date(2009, 12, 31))
 DATA_END = dt.date(2009, 6, 30)
+EARLY_END = dt.date(2008, 12, 31)  # the earlier delivery
 N_REFERRED, N_ENROLLED, N_EXITED = 174, 153, 97
 P_PLAN, P_SELF = 0.85, 0.45
 SCALE = ["Mycket dåligt", "Dåligt", "Varken bra eller dåligt", "Bra", "Mycket bra"]
@@ -91,12 +102,45 @@ def generate(out: Path) -> dict:
     _exits(rng, persons)
     followups = _followups(rng, persons)
     survey = _survey(rng, persons)
-    _write_participants(rng, out, persons)
-    _write_followups(rng, out, followups, people)
-    _write_survey(out, survey, people)
+    late = out / DATA_END.isoformat()
+    late.mkdir(parents=True, exist_ok=True)
+    _write_participants(rng, late, persons)
+    _write_followups(rng, late, followups, people)
+    _write_survey(late, survey, people)
     truth = _truth(persons, survey)
+    _write_early(out / EARLY_END.isoformat(), persons, followups, survey, people)
     _write_yml(out, truth)
     return truth
+
+
+def _as_of(p: dict, cut: dt.date) -> dict | None:
+    """A person as an extract made on ``cut`` shows them (None: not yet referred)."""
+    if p["ref"] > cut:
+        return None
+    q = dict(p)
+    if q["start"] is not None and q["start"] > cut:
+        q["start"] = q["plan"] = None
+    if q["plan"] is not None and q["plan"] > cut:
+        q["plan"] = None
+    if q["end"] is not None and q["end"] > cut:
+        q["end"], q["ex"], q["inc"] = None, None, None
+    return q
+
+
+def _write_early(out: Path, persons, followups, survey, people) -> None:
+    """The earlier delivery: the same persons, follow-ups and answers as known on EARLY_END."""
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(SEED + 20)
+    known = [q for q in (_as_of(p, EARLY_END) for p in persons) if q is not None]
+    ends = {q["pnr"]: q["end"] for q in known}
+    answered = [
+        s
+        for s in survey
+        if ends.get(s["pnr"]) is not None and (s["wave"] == "exit" or _months(ends[s["pnr"]], 6) <= EARLY_END)
+    ]
+    _write_participants(rng, out, known)
+    _write_followups(rng, out, [f for f in followups if f["date"] <= EARLY_END], people, label_date="2008-11-03")
+    _write_survey(out, answered, people)
 
 
 def _months(d0: dt.date, months: float) -> dt.date:
@@ -280,7 +324,7 @@ def _write_participants(rng, out: Path, persons) -> None:
     c.write_csv(out / "deltagare.csv", header, rows)
 
 
-def _write_followups(rng, out: Path, followups, people) -> None:
+def _write_followups(rng, out: Path, followups, people, label_date: str = "2009-02-02") -> None:
     header = ["Personnummer", "Uppföljningsdatum", "Månader efter avslut", "Sysselsättning", "Försörjningskälla"]
     rows = []
     for f in followups:
@@ -297,7 +341,7 @@ def _write_followups(rng, out: Path, followups, people) -> None:
     stranger = c.People(np.random.default_rng(SEED + 3)).make(dt.date(1983, 11, 30), False)
     rows.insert(10, [c.fmt_pnr(stranger, "10-"), "2008-09-15", "6", "Arbete", "Lön"])  # unknown_person
     rows.insert(20, [rows[21][0], "", "", "Arbete", "Lön"])  # no_followup_time
-    rows.insert(30, [rows[31][0], "2009-02-02", "12", "Praktik", "Lön"])  # unknown_label
+    rows.insert(30, [rows[31][0], label_date, "12", "Praktik", "Lön"])  # unknown_label
     c.write_csv(out / "uppfoljning.csv", header, rows)
 
 

@@ -47,7 +47,10 @@ QUESTIONS = _text(
 
 
 def _c2() -> tuple[dict, dict[str, str]]:
-    return _meta("slutrapport", dt.date(2010, 3, 15)), {
+    meta = _meta("slutrapport", dt.date(2010, 3, 15))
+    # the earlier delivery's report was the interim report (delrapport 1) of February 2009
+    meta["deliveries"] = {dt.date(2008, 12, 31): {"type": "delrapport", "number": 1, "date": dt.date(2009, 2, 16)}}
+    return meta, {
         "bakgrund.md": _text(
             "Bakgrund",
             "C2 samlade kommunens arbetsmarknadsenhet, Arbetsförmedlingen och Försäkringskassan kring personer "

@@ -471,6 +471,25 @@ def create_key_file(path: Path, repo_root: Path) -> Path:
     return path
 
 
+KEY_FINGERPRINT_LABEL = b"foljeval key fingerprint v1"
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A short public fingerprint of the key: HMAC-SHA-256 of a fixed label under it, first 16 hex digits.
+
+    Recorded per delivery (``reports/<project>/deliveries.json``) so that a delivery cleaned with
+    another key is noticed; the key cannot be recovered from it.
+
+    >>> key_fingerprint(DEMO_KEY) == key_fingerprint(DEMO_KEY) != key_fingerprint(b"another key " * 3)
+    True
+    >>> len(key_fingerprint(DEMO_KEY))
+    16
+    """
+    import hmac
+
+    return hmac.new(key, KEY_FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:16]
+
+
 def resolve_key(synthetic: bool, env: Mapping[str, str], repo_root: Path) -> tuple[bytes, str]:
     """Find the pseudonymisation key.
 

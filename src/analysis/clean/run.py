@@ -169,9 +169,9 @@ def _clean_files(
         if spec is None:
             continue
         if kind in PANEL_KINDS:
-            kept, problems, file_reports, found = _clean_panel(project.raw_dir, spec, ctx, kind)
+            kept, problems, file_reports, found = _clean_panel(project.data_dir, spec, ctx, kind)
         else:
-            kept, problems, file_reports, found = _clean_file(kind, project.raw_dir, spec, ctx)
+            kept, problems, file_reports, found = _clean_file(kind, project.data_dir, spec, ctx)
         tables[kind] = _canonical_frame(kind, kept, ctx)
         frames.append(problems.frame())
         notices.append(found.frame())

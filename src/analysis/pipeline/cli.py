@@ -90,6 +90,20 @@ def _check_only(only: list[str] | None, force: bool) -> None:
         _fail("--force runs every step; give --force or --only, not both")
 
 
+DELIVERY_OPTION = typer.Option(
+    None,
+    "--delivery",
+    help="the delivery to build, YYYY-MM-DD (the name of its folder under data/raw/PROJECT/; "
+    "default: the newest); its report goes to reports/PROJECT/YYYY-MM-DD/",
+)
+NEW_KEY_OPTION = typer.Option(
+    False,
+    "--new-key",
+    help="rebuild every delivery with the key in use, when the earlier deliveries were built with another "
+    "key (only when that key is lost: pseudonyms change)",
+)
+
+
 @app.command()
 def report(
     projects: list[str] = typer.Argument(
@@ -112,6 +126,8 @@ def report(
     one_language: bool = typer.Option(
         False, "--one-language", help="build the report in its language only, not also report.en.html (report.sv.html)"
     ),
+    delivery: str | None = DELIVERY_OPTION,
+    new_key: bool = NEW_KEY_OPTION,
 ) -> None:
     """Clean, analyse and report projects: runs the steps (notebooks through papermill) and writes
     reports/<project>/report.html, report.pdf, results.json and the executed notebooks, then reports/index.html.
@@ -121,11 +137,15 @@ def report(
     output says which steps ran and why. Steps: clean, participants, outcomes, effects,
     survival, appendix, results, summary, report.
 
+    With delivery folders (data/raw/PROJECT/YYYY-MM-DD/) each delivery's report is kept in
+    reports/PROJECT/YYYY-MM-DD/, the newest also at reports/PROJECT/.
+
     Exits non-zero when any project fails; the others still finish and the index shows the failure."""
     from analysis.pipeline.runner import run_reports
 
     root = (root or paths.repo_root()).resolve()
     names = _report_projects(root, projects, all_, lang, only, force)
+    delivery = _delivery_argument(delivery, new_key, names)
     runs = run_reports(
         names,
         root=root,
@@ -136,19 +156,41 @@ def report(
         only=tuple(only or ()),
         pdf=not no_pdf,
         other_language=not one_language,
+        delivery=delivery,
+        new_key=new_key,
     )
+    _print_runs(runs, root)
+    if not all(r.ok for r in runs):
+        raise typer.Exit(1)
+
+
+def _print_runs(runs, root: Path) -> None:
+    """One line per project, the steps that ran and why (earlier deliveries first), then the index."""
     for run in runs:
         _say(run.summary_line())
-        if not run.up_to_date:
-            for line in run.step_lines():
-                _say(line)
+        for line in run.step_lines() if not run.up_to_date else [f"    {x}" for x in run.earlier]:
+            _say(line)
         if run.pdf_note:
             _say(f"    {run.pdf_note}")
     index = root / "reports" / "index.html"
     if index.exists():
         _say(f"index: {index}")
-    if not all(r.ok for r in runs):
-        raise typer.Exit(1)
+
+
+def _delivery_argument(delivery: str | None, new_key: bool, names: list[str]) -> str | None:
+    """``--delivery`` as YYYY-MM-DD; refuses it (and ``--new-key``) with more than one project."""
+    if (delivery or new_key) and len(names) != 1:
+        _fail(
+            "--delivery and --new-key are for one project: name it, e.g. foljeval report c2-lycksele --delivery 2008-12-31"
+        )
+    if not delivery:
+        return None
+    from analysis.project.deliveries import parse_delivery
+
+    try:
+        return parse_delivery(delivery).isoformat()
+    except FoljevalError as e:
+        _fail(str(e))
 
 
 def _report_projects(
@@ -199,6 +241,9 @@ def lab(
 def clean(
     project: str = typer.Argument(..., help="project folder under data/raw/"),
     root: Path = typer.Option(None, "--root", help="repository root"),
+    delivery: str | None = typer.Option(
+        None, "--delivery", help="the delivery folder YYYY-MM-DD (default: the newest)"
+    ),
 ) -> None:
     """Clean one project's raw exports into data/processed/<project>/ (parquet tables,
     rejected.csv with the rule each quarantined row broke, reconciliation.csv, manifest.json).
@@ -207,17 +252,18 @@ def clean(
 
     root = (root or paths.repo_root()).resolve()
     try:
-        proj = load_project(paths.raw_dir(project, root))
+        proj = load_project(paths.raw_dir(project, root), delivery)
+        target = paths.processed_dir(project, root, proj.delivery_name)
         with workspace.project_lock(project, root):
             workspace.recover_project(project, root)
             result = clean_project(proj, progress=_progress)
-            result.write(paths.processed_dir(project, root))
+            result.write(target)
     except FoljevalError as e:
         _fail(str(e))
     from analysis.pipeline.check_view import reconciliation_table
 
     out.print(reconciliation_table(result))
-    _say(f"wrote {paths.processed_dir(project, root)} ({len(result.problems)} problem(s) in rejected.csv)")
+    _say(f"wrote {target} ({len(result.problems)} problem(s) in rejected.csv)")
 
 
 @app.command()
@@ -226,6 +272,9 @@ def check(
     root: Path = typer.Option(None, "--root", help="repository root"),
     strict: bool = typer.Option(False, "--strict", help="exit 1 when any row would be rejected"),
     all_rows: bool = typer.Option(False, "--all-rows", help="list every quarantined row (default: the first 40)"),
+    delivery: str | None = typer.Option(
+        None, "--delivery", help="the delivery folder YYYY-MM-DD (default: the newest)"
+    ),
 ) -> None:
     """Validate a project's project.yml and raw files and show what was understood: how each file was
     read (header row, title and footer rows), which headers became which column and which were ignored
@@ -240,7 +289,7 @@ def check(
 
     root = (root or paths.repo_root()).resolve()
     try:
-        proj = load_project(paths.raw_dir(project, root))
+        proj = load_project(paths.raw_dir(project, root), delivery)
         result = clean_project(proj, progress=_progress)
     except FoljevalError as e:
         _fail(str(e))
@@ -271,7 +320,7 @@ def _check_texts(proj, root: Path) -> list[str]:
 
     from analysis.report.evaluator_text import text_problems
 
-    results_path = paths.reports_dir(proj.id, root) / "results.json"
+    results_path = paths.reports_dir(proj.id, root, proj.delivery_name) / "results.json"
     results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.is_file() else None
     problems = text_problems(proj, results, proj.config.language)
     for p in problems:

@@ -89,6 +89,7 @@ def execute(
         workspace.RUN_PROJECT_ENV: build.project.id,
         workspace.RUN_REPORT_DIR_ENV: str(staging),
         workspace.RUN_PROCESSED_DIR_ENV: str(staging_processed),
+        workspace.RUN_DELIVERY_ENV: build.project.delivery_name or "",
     }
     records: dict[str, StepRecord] = {}
     outputs: dict[str, dict[str, str]] = {}

@@ -73,13 +73,15 @@ class NotebookContext:
         own = self.report_dir
         if not self.interactive or (own / "results.json").is_file():
             return own
-        return paths.reports_dir(self.project.id, self.root)
+        return paths.reports_dir(self.project.id, self.root, self.project.delivery_name)
 
     @property
     def _read_dir(self) -> Path:
         # A run whose notebooks do not clean reads the processed data already in place.
         staged = self.processed_dir
-        return staged if (staged / "manifest.json").is_file() else paths.processed_dir(self.project.id, self.root)
+        if (staged / "manifest.json").is_file():
+            return staged
+        return paths.processed_dir(self.project.id, self.root, self.project.delivery_name)
 
     @property
     def tables(self):
@@ -130,7 +132,11 @@ def setup(project: str, root: str = "", lang: str = "") -> NotebookContext:
             'open it with `foljeval lab PROJECT`, or set project = "..." in the parameters cell'
         )
     root_path = Path(root).resolve() if root else paths.repo_root()
-    proj = load_project(paths.raw_dir(project, root_path))
+    # a run of `foljeval report --delivery` names its delivery; by hand, the newest delivery
+    delivery = (
+        os.environ.get(workspace.RUN_DELIVERY_ENV) if os.environ.get(workspace.RUN_PROJECT_ENV) == project else None
+    )
+    proj = load_project(paths.raw_dir(project, root_path), delivery or None)
     language = lang or proj.config.language
     if language not in ("sv", "en"):
         raise FoljevalError(f"the notebook parameter 'lang' must be sv or en, got {lang!r}")

@@ -85,7 +85,7 @@ class StepInputs:
         if step.texts:
             d.update(fp.text_inputs(self.project.raw_dir, self.project.config.report.text_file))
         if step.raw:
-            d.update(fp.raw_inputs(self.project.raw_dir, self.config.get("files") or {}))
+            d.update(fp.raw_inputs(self.project.data_dir, self.config.get("files") or {}))
             d["key"] = self._once("key", lambda: fp.key_fingerprint(self.project.config.synthetic, self.env, self.root))
         for name in step.upstream:
             outputs = dict(upstream_outputs.get(name, {}))
@@ -107,7 +107,23 @@ class StepInputs:
             from analysis.report.provenance import run_date
 
             return fp.sha256_json(run_date(dict(self.env)).isoformat())
+        if name == "previous_delivery":
+            return self._previous_delivery()
         raise FoljevalError(f"unknown step input {name!r}")
+
+    def _previous_delivery(self) -> str:
+        """The previous delivery's results.json and deliveries.json entry ("none" without one)."""
+        from analysis.project import paths
+        from analysis.report.delivery_record import entry, read_record
+
+        previous = self.project.previous_delivery
+        if previous is None:
+            return fp.sha256_json("none")
+        base = paths.reports_dir(self.project.id, self.root)
+        results = base / previous.isoformat() / "results.json"
+        published = (entry(read_record(base), previous.isoformat()) or {}).get("published")
+        digest = fp.sha256_file(results) if results.is_file() else "missing"
+        return fp.sha256_json({"results": digest, "published": published})
 
 
 def decide(

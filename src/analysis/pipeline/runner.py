@@ -56,13 +56,14 @@ import os
 import queue as queue_mod
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from analysis.clean.identity import mask_personnummer
 from analysis.pipeline import steps as steps_module
 from analysis.pipeline.kernel import one_line
+from analysis.pipeline.run_result import ProjectRun
 from analysis.pipeline.steps import StepTable
 from analysis.project import paths, workspace
 from analysis.project.errors import FoljevalError, ProjectBusyError
@@ -71,54 +72,6 @@ ERROR_PAGE = "error.html"
 ERROR_FOLDER = "error"
 
 Progress = Callable[[str, str, int, int], None]  # project, step, done, total
-
-
-@dataclass
-class ProjectRun:
-    """The outcome of one project's build."""
-
-    project: str
-    ok: bool
-    report: Path | None = None
-    message: str = ""
-    notebooks: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    notebook_seconds: dict[str, float] = field(default_factory=dict)
-    refused: bool = False  # another run holds the project's lock; nothing was written
-    error_page: Path | None = None
-    ran: dict[str, str] = field(default_factory=dict)  # step -> why it ran
-    skipped: dict[str, str] = field(default_factory=dict)  # step -> why it was skipped
-    up_to_date: bool = False  # nothing ran and nothing was written
-    pdf_note: str = ""  # why report.pdf was not made, when it was asked for
-    pdf_seconds: float | None = None  # the time Chromium took to print report.pdf (both languages)
-    other_seconds: float | None = None  # the time the report in the other language took (its PDF included)
-
-    def summary_line(self) -> str:
-        """One line for the console: status, project, what ran, time and the report's path or the cause."""
-        if self.ok and self.up_to_date:
-            return f"ok      {self.project}: up to date, {len(self.skipped)} steps skipped (inputs unchanged) -> {self.report}"
-        if self.ok:
-            done = f"{len(self.ran)} of {len(self.ran) + len(self.skipped)} steps run"
-            return f"ok      {self.project}: {done} in {self.seconds:.1f} s -> {self.report}"
-        if self.refused:
-            return f"REFUSED {self.project}: {self.message}"
-        where = f" -> {self.error_page}" if self.error_page else ""
-        kept = f" (the last good report is kept: {self.report})" if self.report else ""
-        return f"FAILED  {self.project}: {self.message}{where}{kept}"
-
-    def step_lines(self) -> list[str]:
-        """Which steps ran and why, which were skipped and why (one line per reason)."""
-        lines = []
-        for verb, steps in (("ran", self.ran), ("skipped", self.skipped)):
-            by_reason: dict[str, list[str]] = {}
-            for name, why in steps.items():
-                by_reason.setdefault(why, []).append(name)
-            lines += [f"    {verb:<8} {', '.join(names)}: {why}" for why, names in by_reason.items()]
-        return lines
-
-    def to_json(self) -> dict:
-        """What the index needs (no times, so that reruns give identical files)."""
-        return {"project": self.project, "ok": self.ok, "message": self.message, "notebooks": self.notebooks}
 
 
 class _MaskedLog(logging.Filter):
@@ -140,6 +93,35 @@ def mask_logs() -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     logging.captureWarnings(False)  # a fresh start when called again in one process (tests)
     logging.captureWarnings(True)
+
+
+@dataclass(frozen=True)
+class Options:
+    """How :func:`build_project` builds: the arguments it passes on to each delivery's build."""
+
+    lang: str | None
+    notebooks_dir: Path | None
+    progress: Progress | None
+    table: StepTable
+    force: bool
+    only: tuple[str, ...]
+    pdf: bool
+    other_language: bool
+
+    def build(self, project: str, root: Path, delivery: str | None = None, force: bool = False) -> ProjectRun:
+        """Build one delivery (None: the flat files) under the project's lock, held by the caller."""
+        return _build_locked(
+            project,
+            root,
+            self.lang,
+            self.notebooks_dir,
+            self.progress,
+            self.table,
+            self.force or force,
+            self.only,
+            (self.pdf, self.other_language),
+            delivery,
+        )
 
 
 def _error_page(report_dir: Path, project: str, lang: str, message: str, last_good: bool) -> Path:
@@ -198,6 +180,8 @@ def build_project(
     only: tuple[str, ...] = (),
     pdf: bool = True,
     other_language: bool = True,
+    delivery: str | None = None,
+    new_key: bool = False,
 ) -> ProjectRun:
     """Build one project's report, running the steps whose inputs changed; never raises for a project error.
 
@@ -222,6 +206,9 @@ def build_project(
         :func:`analysis.report.pdf.find_browser`; otherwise the run says why not).
     other_language : bool
         Also build the report in the other language (``report.en.html`` beside a Swedish one).
+    delivery, new_key : str, bool
+        The delivery folder to build (``YYYY-MM-DD``; default: the newest), and whether to rebuild
+        every delivery with the key in use (:mod:`analysis.pipeline.deliveries`).
     """
     os.environ.setdefault("PYTHONHASHSEED", "0")  # kernels inherit it: set order cannot vary between runs
     root = Path(root).resolve()
@@ -231,17 +218,12 @@ def build_project(
     try:
         with workspace.project_lock(project, root):
             workspace.recover_project(project, root)
-            return _build_locked(
-                project,
-                root,
-                lang,
-                notebooks_dir,
-                progress,
-                steps or steps_module.STEPS,
-                force,
-                tuple(only),
-                (pdf, other_language),
+            from analysis.pipeline.deliveries import build_deliveries  # builds each delivery with Options.build
+
+            build = Options(
+                lang, notebooks_dir, progress, steps or steps_module.STEPS, force, tuple(only), pdf, other_language
             )
+            return build_deliveries(project, root, build, delivery, new_key)
     except ProjectBusyError as e:
         return ProjectRun(project, ok=False, message=one_line(e), refused=True)
 
@@ -256,6 +238,7 @@ def _plan(
     only,
     pdf: bool,
     other: bool,
+    delivery: str | None = None,
 ):
     """The build's starting point: project.yml loaded, notebooks checked, the last good build's record read."""
     from analysis.pipeline.execute import Build
@@ -264,12 +247,12 @@ def _plan(
     from analysis.project.config import load_project
     from analysis.report.pdf import find_browser
 
-    proj = load_project(paths.raw_dir(project, root))
+    proj = load_project(paths.raw_dir(project, root), delivery)
     problems = notebook_problems(table, notebooks_dir)
     if problems:
         raise FoljevalError("; ".join(problems))
     language = lang or proj.config.language
-    live = (paths.reports_dir(project, root), paths.processed_dir(project, root))
+    live = (paths.reports_dir(project, root, delivery), paths.processed_dir(project, root, delivery))
     browser, where = find_browser() if pdf else (None, "")
     return Build(
         table=table,
@@ -307,10 +290,12 @@ def _build_locked(
     force: bool,
     only: tuple[str, ...],
     outputs: tuple[bool, bool] = (True, True),
+    delivery: str | None = None,
 ) -> ProjectRun:
     from analysis.pipeline.execute import execute
 
-    live_report = paths.reports_dir(project, root)
+    live_report = paths.reports_dir(project, root, delivery)
+    live_processed = paths.processed_dir(project, root, delivery)
     run = ProjectRun(project, ok=False, notebooks=[str(s.notebook) for s in table.report_order])
     started = time.perf_counter()
     language, min_cell, total = lang or "sv", 5, len(table.steps)
@@ -323,16 +308,15 @@ def _build_locked(
     staging_processed: Path | None = None
     try:
         try:
-            build = _plan(
-                project, root, lang, Path(notebooks_dir or paths.notebooks_dir(root)), table, force, only, *outputs
-            )
+            nb_dir = Path(notebooks_dir or paths.notebooks_dir(root))
+            build = _plan(project, root, lang, nb_dir, table, force, only, *outputs, delivery)
             language, min_cell = build.lang, build.project.config.min_cell
             if _last_run_ok(live_report) and build.up_to_date():
                 run.ok, run.up_to_date, run.report, run.skipped = True, True, live_report / "report.html", build.skipped
             else:
                 staging = workspace.new_staging(live_report)
-                staging_processed = paths.processed_dir(project, root).with_name(
-                    staging.name.replace(f".{project}.new", f".{project}.new-processed")
+                staging_processed = live_processed.with_name(
+                    staging.name.replace(f".{live_report.name}.new", f".{live_processed.name}.new-processed")
                 )
                 (staging / "notebooks").mkdir()
                 try:
@@ -341,7 +325,7 @@ def _build_locked(
                     run.ran, run.skipped, run.notebook_seconds = build.ran, build.skipped, build.notebook_seconds
                     run.pdf_note, run.pdf_seconds = build.pdf_note, build.pdf_seconds
                     run.other_seconds = build.other_seconds
-                _publish(run, staging, staging_processed, root, min_cell)
+                _publish(run, staging, staging_processed, (live_report, live_processed), min_cell)
         except FoljevalError as e:
             run.ok, run.message = False, one_line(e)
         except Exception as e:  # noqa: BLE001 - isolation: one project's bug must not stop the others
@@ -358,15 +342,15 @@ def _build_locked(
     return run
 
 
-def _publish(run: ProjectRun, staging: Path, staging_processed: Path, root: Path, min_cell: int) -> None:
-    """Scan, then swap the new folders in: processed data first (a file of it open in Excel stops the
-    swap before anything changed), then the report."""
+def _publish(run: ProjectRun, staging: Path, staging_processed: Path, live: tuple[Path, Path], min_cell: int) -> None:
+    """Scan, then swap the new folders in (``live``: the report and processed folders): processed data
+    first (a file of it open in Excel stops the swap before anything changed), then the report."""
     _enforce_scan(staging, min_cell, run.project)
-    run.ok, run.report = True, paths.reports_dir(run.project, root) / "report.html"
+    run.ok, run.report = True, live[0] / "report.html"
     _write_run(staging, run)
     if staging_processed.is_dir():  # notebooks that do not clean leave the processed data in place
-        workspace.replace_folder(staging_processed, paths.processed_dir(run.project, root))
-    workspace.replace_folder(staging, paths.reports_dir(run.project, root))
+        workspace.replace_folder(staging_processed, live[1])
+    workspace.replace_folder(staging, live[0])
 
 
 def _record_failure(run: ProjectRun, staging: Path | None, live_report: Path, language: str, min_cell: int) -> None:
@@ -456,6 +440,8 @@ def run_reports(
     only: tuple[str, ...] = (),
     pdf: bool = True,
     other_language: bool = True,
+    delivery: str | None = None,
+    new_key: bool = False,
 ) -> list[ProjectRun]:
     """Build the reports of ``projects`` (``jobs`` in parallel), then ``reports/index.html``.
 
@@ -473,8 +459,8 @@ def run_reports(
         Show a progress bar (project and notebook) on stderr.
     notebooks_dir : Path, optional
         Where the steps' notebooks are (default ``<root>/notebooks``).
-    steps, force, only, pdf, other_language
-        As for :func:`build_project`.
+    steps, force, only, pdf, other_language, delivery, new_key
+        As for :func:`build_project` (``delivery`` only with one project).
 
     Returns
     -------
@@ -485,6 +471,8 @@ def run_reports(
     # the table itself goes to the worker processes (a table set at run time is not in a fresh process)
     options: dict[str, Any] = {"steps": steps or steps_module.STEPS, "force": force, "only": tuple(only)}
     options |= {"pdf": pdf, "other_language": other_language}
+    if delivery or new_key:
+        options |= {"delivery": delivery, "new_key": new_key}
     with _Bar(progress, projects) as bar:
         if jobs <= 1 or len(projects) <= 1:
             runs = {p: build_project(p, root, lang, notebooks_dir, bar.update, **options) for p in projects}
@@ -547,7 +535,7 @@ def _with_index(ordered: list[ProjectRun], root: Path, lang: str | None) -> list
 def _raw_bytes(root: Path, project: str) -> int:
     folder = paths.raw_dir(project, root)
     try:
-        return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+        return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())  # delivery folders included
     except OSError:
         return 0
 

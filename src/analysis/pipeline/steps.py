@@ -22,7 +22,9 @@ how inputs are fingerprinted and :mod:`analysis.pipeline.state` for the record k
 * the outputs of its ``upstream`` steps (what they wrote, by content: a step rerun that
   writes the same files does not rerun the steps after it);
 * ``extra`` inputs named by the step: ``project_yml`` (the bytes of the whole file, for the
-  appendix's checksum), ``git_commit`` and ``run_date`` (both shown in the appendix).
+  appendix's checksum), ``git_commit`` and ``run_date`` (both shown in the appendix), and
+  ``previous_delivery`` (the previous delivery's ``results.json`` and its entry in
+  ``deliveries.json``, which the summary's change section compares with).
 
 The two steps without a notebook are done by the runner: ``results`` merges the sections
 into ``results.json`` and validates it; ``report`` merges the executed notebooks in the order
@@ -49,7 +51,7 @@ from dataclasses import dataclass, field, replace
 from analysis.project.errors import FoljevalError
 
 NOTEBOOK, RESULTS, REPORT = "notebook", "results", "report"
-EXTRA_INPUTS = ("project_yml", "git_commit", "run_date")
+EXTRA_INPUTS = ("project_yml", "git_commit", "run_date", "previous_delivery")
 
 
 @dataclass(frozen=True)
@@ -347,6 +349,7 @@ STEPS = StepTable(
             "00_summary.ipynb",
             upstream=("results", "clean"),
             config=(*FACTS, "labels", "report", "main_outcome"),
+            extra=("previous_delivery",),
         ),
         Step(
             "report",

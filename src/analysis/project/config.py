@@ -28,6 +28,7 @@ from analysis.project.comparison import ComparisonSpec
 from analysis.project.config_messages import did_you_mean, mapping_lines, validation_lines
 from analysis.project.contract import DEFAULT_PANEL_DOMAIN
 from analysis.project.contract import ORDER as FILE_KINDS
+from analysis.project.deliveries import choose_delivery, find_deliveries
 from analysis.project.errors import ConfigError
 from analysis.project.metrics import SPECS as METRIC_SPECS
 from analysis.project.payback import PaybackConfig
@@ -238,6 +239,26 @@ TEXT_FILES: dict[str, str] = {
 REPORT_TYPES = ("delrapport", "slutrapport")
 
 
+class DeliveryReportMeta(_Strict):
+    """``report.deliveries.<YYYY-MM-DD>``: which report one delivery's is, when it is not the project's.
+
+    With delivery folders, an earlier delivery's report was e.g. *delrapport 1* while the
+    newest is the *slutrapport*; what is given here replaces ``report:``'s value for that delivery.
+    """
+
+    type: Literal["delrapport", "slutrapport"] | None = Field(
+        default=None, description="delrapport (with number) or slutrapport"
+    )
+    number: int | None = Field(default=None, ge=1, description="the number of a delrapport (1, 2, ...)")
+    date: dt.date | None = None
+    version: str | None = None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+
 class ReportMeta(_Strict):
     """``report:`` in project.yml: who wrote the report, which report it is, and the evaluator's text files."""
 
@@ -250,6 +271,9 @@ class ReportMeta(_Strict):
     date: dt.date | None = None
     version: str | None = None
     text: dict[str, str] = Field(default_factory=dict, description="point -> file name in text/, when not the default")
+    deliveries: dict[dt.date, DeliveryReportMeta] = Field(
+        default_factory=dict, description="per delivery folder (YYYY-MM-DD): its report's type, number, date, version"
+    )
 
     @field_validator("type", mode="before")
     @classmethod
@@ -288,6 +312,16 @@ class ReportMeta(_Strict):
     def text_file(self, point: str) -> str:
         """The file name of ``point`` in the text folder."""
         return self.text.get(point, TEXT_FILES[point])
+
+    def for_delivery(self, delivery: dt.date) -> ReportMeta:
+        """This metadata with ``deliveries.<delivery>``'s values in place of the project's."""
+        override = self.deliveries.get(delivery)
+        if override is None:
+            return self
+        given = override.model_dump(exclude_unset=True)
+        if "type" in given and "number" not in given:
+            given["number"] = None  # a slutrapport has no number, whatever the project's report has
+        return ReportMeta.model_validate(self.model_dump() | given)
 
 
 class ProjectConfig(_Strict):
@@ -415,10 +449,34 @@ class Project(BaseModel):
     id: str
     raw_dir: Path
     config: ProjectConfig
+    # the delivery built (its folder's name is its data_end); None: the files lie in raw_dir itself
+    delivery: dt.date | None = None
+    deliveries: tuple[dt.date, ...] = ()  # every delivery of the project, oldest first
 
     @property
     def yml_path(self) -> Path:
         return self.raw_dir / "project.yml"
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the raw files named under ``files:`` are: the delivery's folder, or the project folder."""
+        return self.raw_dir / self.delivery.isoformat() if self.delivery else self.raw_dir
+
+    @property
+    def delivery_name(self) -> str | None:
+        """``YYYY-MM-DD`` of the delivery built (None without delivery folders)."""
+        return self.delivery.isoformat() if self.delivery else None
+
+    @property
+    def previous_delivery(self) -> dt.date | None:
+        """The delivery before the one built (None for the first, or without delivery folders)."""
+        earlier = [d for d in self.deliveries if self.delivery and d < self.delivery]
+        return earlier[-1] if earlier else None
+
+    @property
+    def newest(self) -> bool:
+        """Whether this is the project's newest delivery (always, without delivery folders)."""
+        return not self.deliveries or self.delivery == self.deliveries[-1]
 
     def text_path(self, point: str) -> Path:
         """The evaluator's Markdown file for ``point`` (one of :data:`TEXT_FILES`), present or not."""
@@ -454,8 +512,11 @@ def _impossible_date(path: Path) -> str:
     return ""
 
 
-def load_project(raw_dir: str | Path) -> Project:
-    """Read and validate ``<raw_dir>/project.yml``.
+def load_project(raw_dir: str | Path, delivery: dt.date | str | None = None) -> Project:
+    """Read and validate ``<raw_dir>/project.yml``, for ``delivery`` (default: the newest delivery folder).
+
+    With delivery folders (:mod:`analysis.project.deliveries`) the project's ``data_end`` is
+    the chosen folder's name and its raw files are read from that folder (``data_dir``).
 
     Raises
     ------
@@ -479,4 +540,23 @@ def load_project(raw_dir: str | Path) -> Project:
         raise ConfigError(
             f"{path}: {_impossible_date(path)}a date that does not exist ({err}); write it as YYYY-MM-DD"
         ) from None
-    return Project(id=raw_dir.name, raw_dir=raw_dir, config=parse_config(data, path))
+    config = parse_config(data, path)
+    chosen = choose_delivery(raw_dir, delivery, config.data_end)
+    deliveries = tuple(d.data_end for d in find_deliveries(raw_dir))
+    unknown = sorted(d.isoformat() for d in config.report.deliveries if d not in deliveries)
+    if unknown:
+        folders = ", ".join(d.isoformat() for d in deliveries) or "none"
+        raise ConfigError(
+            f"{path}: report.deliveries names {', '.join(unknown)}, which is no delivery folder of the project "
+            f"(the delivery folders: {folders}); correct the date or remove it"
+        )
+    if chosen is None:
+        return Project(id=raw_dir.name, raw_dir=raw_dir, config=config)
+    update = {"data_end": chosen.data_end, "report": config.report.for_delivery(chosen.data_end)}
+    return Project(
+        id=raw_dir.name,
+        raw_dir=raw_dir,
+        config=config.model_copy(update=update),
+        delivery=chosen.data_end,
+        deliveries=deliveries,
+    )

@@ -25,13 +25,18 @@ def raw_dir(project: str, root: Path | None = None) -> Path:
     return (root or repo_root()) / "data" / "raw" / project
 
 
-def processed_dir(project: str, root: Path | None = None) -> Path:
-    return (root or repo_root()) / "data" / "processed" / project
+def processed_dir(project: str, root: Path | None = None, delivery: str | None = None) -> Path:
+    """``data/processed/<project>/``, or ``data/processed/<project>/<delivery>/`` for one delivery."""
+    base = (root or repo_root()) / "data" / "processed" / project
+    return base / delivery if delivery else base
 
 
-def reports_dir(project: str | None = None, root: Path | None = None) -> Path:
+def reports_dir(project: str | None = None, root: Path | None = None, delivery: str | None = None) -> Path:
+    """``reports/``, ``reports/<project>/`` (the newest delivery's report) or ``reports/<project>/<delivery>/``."""
     base = (root or repo_root()) / "reports"
-    return base / project if project else base
+    if not project:
+        return base
+    return base / project / delivery if delivery else base / project
 
 
 def notebooks_dir(root: Path | None = None) -> Path:

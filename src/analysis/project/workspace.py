@@ -42,6 +42,7 @@ from analysis.project.errors import FoljevalError, ProjectBusyError
 RUN_PROJECT_ENV = "FOLJEVAL_RUN_PROJECT"
 RUN_REPORT_DIR_ENV = "FOLJEVAL_RUN_REPORT_DIR"
 RUN_PROCESSED_DIR_ENV = "FOLJEVAL_RUN_PROCESSED_DIR"
+RUN_DELIVERY_ENV = "FOLJEVAL_RUN_DELIVERY"  # the delivery (YYYY-MM-DD) the run builds; empty: the flat files
 # The project a notebook run by hand is for when its ``project`` parameter is empty (foljeval lab).
 PROJECT_ENV = "FOLJEVAL_PROJECT"
 SCRATCH = ".scratch"
@@ -237,9 +238,21 @@ def recover(live: Path) -> list[str]:
     return done
 
 
+def _delivery_names(folder: Path) -> set[str]:
+    """The deliveries (``YYYY-MM-DD``) with a folder, or a run's leftovers, inside ``folder``."""
+    if not folder.is_dir():
+        return set()
+    names = {p.name.lstrip(".")[:10] for p in folder.iterdir() if p.name.lstrip(".")[:1].isdigit()}
+    return {n for n in names if len(n) == 10 and n[4] == "-" and n[7] == "-"}
+
+
 def recover_project(project: str, root: Path | None = None) -> list[str]:
-    """:func:`recover` for the project's processed and report folders."""
-    return recover(paths.processed_dir(project, root)) + recover(paths.reports_dir(project, root))
+    """:func:`recover` for the project's processed and report folders, and those of each delivery in them."""
+    done = recover(paths.processed_dir(project, root)) + recover(paths.reports_dir(project, root))
+    for base in (paths.processed_dir(project, root), paths.reports_dir(project, root)):
+        for name in sorted(_delivery_names(base)):
+            done += recover(base / name)
+    return done
 
 
 def derived_paths(project: str, root: Path | None = None) -> list[Path]:

@@ -184,6 +184,10 @@ def build_index(root: Path, projects: list[str] | None = None, lang: str = "sv")
     if projects is None:
         raw = root / "data" / "raw"
         projects = sorted(p.name for p in raw.iterdir() if (p / "project.yml").is_file()) if raw.is_dir() else []
-    page = simple_page(index_html(index_rows(root, projects, lang), lang), lang=lang, title=t("rep_index_title", lang))
+    from analysis.report.trend import trends_html
+
+    rows = index_rows(root, projects, lang)
+    body = index_html(rows, lang) + trends_html(root, rows, lang)  # the trend across deliveries, where there are two
+    page = simple_page(body, lang=lang, title=t("rep_index_title", lang))
     # written whole (a temporary file renamed in place): runs of other projects may build it at the same time
     return atomic_write_text(root / "reports" / "index.html", page)

@@ -237,6 +237,10 @@ def show_saved_section(ctx: Any) -> None:
     from analysis.project import paths
 
     staged = ctx.processed_dir / SAVED_SECTION
-    path = staged if staged.is_file() else paths.processed_dir(ctx.project.id, ctx.root) / SAVED_SECTION
+    path = (
+        staged
+        if staged.is_file()
+        else paths.processed_dir(ctx.project.id, ctx.root, ctx.project.delivery_name) / SAVED_SECTION
+    )
     section = pickle.loads(path.read_bytes())
     ctx.publish(section)
