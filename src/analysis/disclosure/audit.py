@@ -328,7 +328,10 @@ def _esf(p: _Programme, results: dict) -> None:
         return
     populations, codes = table.get("populations") or {}, table.get("codes") or {}
     for indicator, population in populations.items():
-        rows = {r: table["rows"][r].get(indicator, {}) for r in table["order"]}
+        if indicator not in table["rows"]:
+            continue
+        node = table["rows"][indicator]
+        rows = {sex: node[sex] for sex in ("female", "male", "total") if isinstance(node.get(sex), dict)}
         # only women and men are rows: persons of unknown sex are in the total, so no sum over the rows
         _binary_by(p, f"outcomes/esf/{indicator}", rows, "gender", population, codes.get(indicator, []), sums=False)
 

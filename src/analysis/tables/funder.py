@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from analysis.disclosure.proportions import MISSING, BinaryShares, binary_from_distribution
-from analysis.disclosure.published import Cell, Column, PublishedTable
+from analysis.disclosure.published import Column, PublishedTable
 from analysis.tables.outcomes import UNKNOWN
 
 JOB_SEEKING = "job_seeking"
@@ -31,7 +31,8 @@ GENDERS = ("female", "male", "total")
 
 
 def esf_indicators(outcomes, work_or_study: Sequence[str]) -> PublishedTable | None:
-    """One table: rows kvinnor/män/totalt, per indicator (``exit``, ``followup_6``) the base, the count and the share.
+    """One table: rows the indicators (``exit``, ``followup_6``), per sex (kvinnor, män, totalt) the base, the count
+    and the share.
 
     ``outcomes`` is an :class:`analysis.tables.outcomes.OutcomesResult`; None when it has no
     exit status by sex. The table's ``meta`` names, per indicator, the statuses counted and the
@@ -56,18 +57,16 @@ def _combined(
     shares: dict[str, BinaryShares], codes: dict[str, list[str]], populations: dict[str, str], min_cell: int
 ) -> PublishedTable:
     columns = [
-        Column(key, kind, group=indicator, digits=1 if kind == "share" else None)
-        for indicator in shares
+        Column(key, kind, group=sex, digits=1 if kind == "share" else None)
+        for sex in GENDERS
         for key, kind in (("n", "count"), ("successes", "count"), ("share", "share"))
     ]
-    table = PublishedTable("esf", columns, rows_are="gender", groups_are="esf_indicator", min_cell=min_cell)
+    table = PublishedTable("esf", columns, rows_are="esf_indicator", groups_are="gender", min_cell=min_cell)
     parts = {indicator: s.published() for indicator, s in shares.items()}
-    for row in GENDERS:
-        cells: dict[str, Cell] = {}
-        for indicator, part in parts.items():
-            for key in ("n", "successes", "share"):
-                cells[f"{indicator}/{key}"] = part.cell(row, key)
-        table.add_row(row, cells)
+    for indicator, part in parts.items():
+        table.add_row(
+            indicator, {f"{sex}/{key}": part.cell(sex, key) for sex in GENDERS for key in ("n", "successes", "share")}
+        )
     table.withheld = any(p.withheld for p in parts.values())
     table.meta["codes"] = codes
     table.meta["populations"] = populations

@@ -121,9 +121,9 @@ class OutcomesSection(SectionResult):
             lang,
             labels=labels.with_extra(
                 esf_indicator=lambda c: t(f"tab_esf_{c.split('_')[0]}", lang, months=ESF_WAVE),
-                gender={g: t(f"tab_esf_{g}", lang) for g in ("female", "male")},
+                gender={g: t(f"tab_esf_{g}", lang) for g in ("female", "male", "total")},
             ),
-            row_header=t("tab_col_sex", lang),
+            row_header=t("tab_col_indicator", lang),
             headers={"n": t("tab_col_base", lang), "successes": t("n", lang), "share": "%"},
             note=note,
         )
