@@ -12,6 +12,10 @@ Planted truth (counts as in the evaluation report of January 2010, data up to Ju
   and income source; persons not self-supporting by 12 months may become so later.
 * Surveys (SPSS): at exit and 6-12 months later, five items on a 1-5 scale; the
   probability of a positive answer (4 or 5) per item and wave is in ``planted_truth``.
+  Every respondent also answered two open questions (the evaluation's tables 9-10) that the
+  evaluator coded into five unordered categories (codes 11-15 in the same SPSS variable, with
+  value labels; the open answer itself in the free-text column, never read), probabilities in
+  ``CODED_SHARES``.
 
 Two deliveries (``data/raw/c2-lycksele/<data_end>/``, the same file names)
 --------------------------------------------------------------------------
@@ -49,6 +53,16 @@ ITEMS = {
     "q4": "Hur bedömer du projektets bidrag till din planering mot arbete eller studier?",
     "q5": "Hur bedömer du hur din livssituation har förändrats sedan du avslutade C2?",
 }
+# The open questions of the evaluation's tables 9-10, coded into categories (a categorical scale)
+CODED_ITEMS = {
+    "q6": ("Vad kommer du att göra det närmsta året?", "What will you do in the coming year?"),
+    "q7": ("Hur tror du din situation är om två år?", "How do you think your situation will be in two years?"),
+}
+CODED_SV = ["Arbete", "Studier", "Söka arbete", "Annat", "Vet inte"]
+CODED_EN = ["Work", "Studies", "Looking for work", "Other", "Don't know"]
+CODED_SHARES = {"q6": [0.35, 0.25, 0.2, 0.08, 0.12], "q7": [0.5, 0.2, 0.05, 0.1, 0.15]}
+CODED_FIRST = 11  # SPSS code of the first category (1-5 are the five-point scale's)
+OPEN_ANSWERS = {0: "Jobba inom vården", 1: "Läsa in gymnasiet på Komvux", 2: "Söka jobb", 3: "Flytta", 4: "Vet ej än"}
 POSITIVE = {"exit": {"q1": 0.75, "q2": 0.80, "q3": 0.85, "q4": 0.70}, "followup": {"q1": 0.70, "q4": 0.65, "q5": 0.80}}
 
 
@@ -365,10 +379,13 @@ def _write_survey(out: Path, survey, people) -> None:
             {"respondent": stranger, "omgang": 1.0, "fraga": item, "svar": 4.0, "kommentar": ""}
         )  # unknown_person
     recs.insert(80, dict(recs[79], fraga="q9"))  # unknown_item
+    recs += _coded_answers(survey)
     df = pd.DataFrame(recs)
     labels = {
         "omgang": {1.0: "Avslut", 2.0: "Uppföljning"},
-        "svar": {float(i + 1): lab for i, lab in enumerate(SCALE)} | {9.0: "Vet ej"},
+        "svar": {float(i + 1): lab for i, lab in enumerate(SCALE)}
+        | {9.0: "Vet ej"}
+        | {float(CODED_FIRST + i): lab for i, lab in enumerate(CODED_SV)},
     }
     c.write_sav(
         out / "enkat.sav",
@@ -383,6 +400,27 @@ def _write_survey(out: Path, survey, people) -> None:
         },
         file_label="C2 deltagarenkät (syntetisk)",
     )
+
+
+def _coded_answers(survey) -> list[dict]:
+    """The coded open answers (q6, q7) of every respondent and wave, from a generator of their own
+    (the rest of the data stay as they were); every tenth keeps its open answer as free text."""
+    rng = np.random.default_rng(SEED + 5)
+    recs = []
+    for pnr, wave in dict.fromkeys((s["pnr"], s["wave"]) for s in survey):
+        for item, shares in CODED_SHARES.items():
+            k = int(rng.choice(len(CODED_SV), p=shares))
+            recs.append(
+                {
+                    "respondent": c.fmt_pnr(pnr, "12"),
+                    "omgang": 1.0 if wave == "exit" else 2.0,
+                    "fraga": item,
+                    "svar": float(CODED_FIRST + k),
+                    "kommentar": OPEN_ANSWERS[k] if len(recs) % 10 == 0 else "",
+                }
+            )
+    recs[5]["svar"] = float(CODED_FIRST + len(CODED_SV))  # a code without a category: unknown_category
+    return recs
 
 
 def _write_yml(out: Path, truth: dict) -> None:
@@ -451,8 +489,9 @@ def _write_yml(out: Path, truth: dict) -> None:
             },
         ),
         (
-            "Survey at exit and 6-12 months later (enkat.sav): every item on one five-point scale;\n"
-            "code 9 'Vet ej' is not on the scale and is quarantined",
+            "Survey at exit and 6-12 months later (enkat.sav): q1-q5 on one five-point scale (code 9 'Vet ej'\n"
+            "is not on the scale and is quarantined); q6-q7 open answers coded into unordered categories\n"
+            "(kind: categorical, codes 11-15 labelled in the file)",
             {
                 "survey": {
                     "scales": {
@@ -460,9 +499,11 @@ def _write_yml(out: Path, truth: dict) -> None:
                             "labels_sv": SCALE,
                             "labels_en": ["Very poor", "Poor", "Neither good nor poor", "Good", "Very good"],
                             "agree_from": 4,
-                        }
+                        },
+                        "plan": {"kind": "categorical", "labels_sv": CODED_SV, "labels_en": CODED_EN},
                     },
-                    "items": [{"id": k, "text_sv": v, "scale": "bra5"} for k, v in ITEMS.items()],
+                    "items": [{"id": k, "text_sv": v, "scale": "bra5"} for k, v in ITEMS.items()]
+                    + [{"id": k, "text_sv": sv, "text_en": en, "scale": "plan"} for k, (sv, en) in CODED_ITEMS.items()],
                 },
             },
         ),

@@ -1,4 +1,7 @@
-"""Accessibility checks for the report pages (WCAG 2.1 AA), in place of axe-core, which is not installed.
+"""Accessibility checks for the report pages (WCAG 2.1 AA) beside axe-core (tests/test_axe.py).
+
+axe cannot judge whether a figure's text alternative says anything, nor the contrast of SVG
+graphics; these rules and :func:`figure_problems` (with tests/test_figure_access.py) check them.
 
 ``PAGE_CHECK_JS`` runs in the browser on a loaded page and returns its problems, one string
 each, by rule: ``html-has-lang``, ``document-title``, ``duplicate-id``, ``aria-ref`` (an

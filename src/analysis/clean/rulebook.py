@@ -100,6 +100,13 @@ RULES: dict[str, Rule] = {
         Rule("unknown_item", "item", "unknown survey item (items in project.yml: {items})", ("survey",)),
         Rule("response_off_scale", "response", "response not on the item's scale 1..{k}", ("survey",)),
         Rule(
+            "unknown_category",
+            "response",
+            "'{value}' is not a category of scale {scale} ({categories}){hint} Code the answer as one of them "
+            "(or its number 1..{k}), or add the category to survey.scales.{scale}.labels_sv in project.yml",
+            ("survey",),
+        ),
+        Rule(
             "duplicate_enrolment",
             "person_id",
             "duplicate enrolment (same person and start date as row {first})",

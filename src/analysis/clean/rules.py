@@ -11,6 +11,7 @@ from analysis.clean.result import _Notices, _Problems
 from analysis.clean.rulebook import RULES
 from analysis.clean.values import _blank
 from analysis.project.config import FileSpec
+from analysis.project.config_messages import did_you_mean
 from analysis.project.contract import FILE_COLUMNS, KEY_OF
 from analysis.project.dates import months_between
 from analysis.project.errors import FoljevalError
@@ -147,6 +148,7 @@ def _survey_rules(out: pd.DataFrame, problems: _Problems, row: pd.Series, ctx: _
             "project.yml lists a survey file but no survey: items and scales; describe them under survey:"
         )
     items = {i.id: spec.scales[i.scale] for i in spec.items}
+    item_scales = {i.id: i.scale for i in spec.items}
     unknown = out["item"].notna() & ~out["item"].isin(list(items))
     problems.add(row[unknown], RULES["unknown_item"], out.loc[unknown, "item"], items=", ".join(items))
     resp = pd.Series(np.nan, index=out.index)
@@ -163,9 +165,30 @@ def _survey_rules(out: pd.DataFrame, problems: _Problems, row: pd.Series, ctx: _
         val = num.where(num.notna(), by_label.astype(float))
         k = len(scale.labels_sv)
         bad = vals.notna() & (val.isna() | (val < 1) | (val > k) | (val % 1 != 0))
-        problems.add(row[sel][bad], RULES["response_off_scale"], vals[bad], k=k)
+        if scale.categorical:
+            _unknown_categories(problems, row[sel][bad], vals[bad], item_scales[item_id], scale)
+        else:
+            problems.add(row[sel][bad], RULES["response_off_scale"], vals[bad], k=k)
         resp[sel] = val
     out["response"] = resp.astype(float)
+
+
+def _unknown_categories(problems: _Problems, rows: pd.Series, values: pd.Series, name: str, scale) -> None:
+    """Answers of a categorical item that are none of its scale's categories, each with the closest one."""
+    if len(rows) == 0:
+        return
+    names = list(scale.labels_sv) + list(scale.labels_en or [])
+    text = values.map(lambda v: f"{v:g}" if isinstance(v, float) else str(v).strip())
+    problems.add(
+        rows,
+        RULES["unknown_category"],
+        values,
+        value=text.to_numpy(),
+        hint=text.map(lambda v: did_you_mean(v, names) or ".").to_numpy(),
+        scale=name,
+        categories=", ".join(scale.labels_sv),
+        k=len(scale.labels_sv),
+    )
 
 
 def _duplicates(rows: pd.Series, first: pd.Series, rule, problems: _Problems) -> None:

@@ -294,22 +294,46 @@ def _at_exit_by(p: _Programme, results: dict) -> None:
         if not isinstance(table, dict) or "order" not in table:  # "no_data": tables not published
             continue
         path = f"outcomes/work_or_study_at_exit_by/{by}"
-        values = [r for r in table["order"] if r != TOTAL]
-        cells = {}
-        for r in table["order"]:
-            for k in ("n", "successes"):
-                cells[(r, k)] = p.count((path, r, k), table["rows"][r], k, f"{path}: {r} ({k})")
-            dims = () if r == TOTAL else ((by, r),)
-            exited = ("exited", dims)
-            # an unknown or missing status is outside the known-status denominator
-            unknown = [("exited", tuple(sorted(dims + (("status", u),)))) for u in ("unknown", "missing")]
-            p.equal.append(([cells[(r, "n")], *[u for u in unknown if u in p.where]], exited))
-            statuses = [("exited", tuple(sorted(dims + (("status", c),)))) for c in codes]
-            if codes:
-                p.equal.append((statuses, cells[(r, "successes")]))
-            p.at_most.append(([cells[(r, "successes")]], cells[(r, "n")]))
+        _binary_by(p, path, {r: table["rows"][r] for r in table["order"]}, by, "exited", codes, sums=True)
+
+
+def _binary_by(
+    p: _Programme, path: str, rows: dict[str, dict], by: str, population: str, codes: list, sums: bool
+) -> None:
+    """A yes/no count by ``by`` drawn from a status table of ``population``: n = persons - unknown - missing,
+    successes = the sum of the statuses ``codes``; with ``sums`` the values add up to the total row."""
+    values = [r for r in rows if r != TOTAL]
+    cells = {}
+    for r, holder in rows.items():
+        for k in ("n", "successes"):
+            cells[(r, k)] = p.count((path, r, k), holder, k, f"{path}: {r} ({k})")
+        dims = () if r == TOTAL else ((by, r),)
+        persons = (population, dims)
+        # an unknown or missing status is outside the known-status denominator
+        unknown = [(population, tuple(sorted(dims + (("status", u),)))) for u in ("unknown", "missing")]
+        p.equal.append(([cells[(r, "n")], *[u for u in unknown if u in p.where]], persons))
+        statuses = [(population, tuple(sorted(dims + (("status", c),)))) for c in codes]
+        if codes:
+            p.equal.append((statuses, cells[(r, "successes")]))
+        p.at_most.append(([cells[(r, "successes")]], cells[(r, "n")]))
+    if sums:
         for k in ("n", "successes"):
             p.equal.append(([cells[(r, k)] for r in values], cells[(TOTAL, k)]))
+
+
+def _esf(p: _Programme, results: dict) -> None:
+    """ESF's indicators by sex (``outcomes/esf``): per indicator the same relations as work or study at exit."""
+    table = (results.get("outcomes") or {}).get("esf")
+    if not isinstance(table, dict) or "order" not in table:
+        return
+    populations, codes = table.get("populations") or {}, table.get("codes") or {}
+    for indicator, population in populations.items():
+        if indicator not in table["rows"]:
+            continue
+        node = table["rows"][indicator]
+        rows = {sex: node[sex] for sex in ("female", "male", "total") if isinstance(node.get(sex), dict)}
+        # only women and men are rows: persons of unknown sex are in the total, so no sum over the rows
+        _binary_by(p, f"outcomes/esf/{indicator}", rows, "gender", population, codes.get(indicator, []), sums=False)
 
 
 def _effects(p: _Programme, results: dict) -> None:
@@ -424,7 +448,7 @@ def audit_report(results: dict, min_cell: int) -> AuditResult:
     if "flow" in (results.get("participants") or {}):
         _flow(p, results["participants"]["flow"])
     for path, table in _tables(results):
-        if path in ("participants/flow", "effects/subgroups/estimates", "payback/persons"):
+        if path in ("participants/flow", "effects/subgroups/estimates", "payback/persons", "outcomes/esf"):
             continue
         if path.startswith(("outcomes/work_or_study_at_exit_by", "survival/", "effects/")):
             continue
@@ -433,6 +457,7 @@ def audit_report(results: dict, min_cell: int) -> AuditResult:
         elif TOTAL in table["order"] and any(c["key"] == "count" for c in table["columns"]):
             _distribution(p, path, table)
     _at_exit_by(p, results)
+    _esf(p, results)
     _effects(p, results)
     _survival(p, results)
     _payback(p, results)

@@ -214,7 +214,7 @@ def _survey(cfg, tables: Mapping[str, pd.DataFrame]) -> list[ConfigProblem]:
     found = []
     for name, scale in spec.scales.items():
         k = len(scale.labels_sv)
-        if not 1 <= scale.agree_from <= k:
+        if scale.agree_from is not None and not 1 <= scale.agree_from <= k:
             found.append(
                 ConfigProblem(f"survey.scales.{name}.agree_from", f"{scale.agree_from} is not a scale value 1..{k}")
             )

@@ -203,12 +203,43 @@ class SurveyItem(_Strict):
     scale: str = Field(description="name of a scale under survey.scales")
 
 
-class SurveyScale(_Strict):
-    """An ordered response scale. ``labels`` go from most negative to most positive."""
+SCALE_KINDS = ("ordinal", "categorical")
 
+
+class SurveyScale(_Strict):
+    """A response scale: ordered (``ordinal``, labels from most negative to most positive, with ``agree_from``)
+    or unordered (``categorical``: the categories an evaluator coded open answers into, no ``agree_from``)."""
+
+    kind: Literal["ordinal", "categorical"] = Field(
+        default="ordinal",
+        description="ordinal (an ordered scale with agree_from) or categorical (unordered categories, no agree_from)",
+    )
     labels_sv: list[str]
     labels_en: list[str] | None = None
-    agree_from: int = Field(description="1-based scale value from which a response counts as agreeing")
+    agree_from: int | None = Field(
+        default=None, description="1-based scale value from which a response counts as agreeing (ordinal scales)"
+    )
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _known_kind(cls, v: Any) -> Any:
+        if v not in SCALE_KINDS:
+            raise ValueError(
+                f"unknown scale kind '{v}'{did_you_mean(str(v), SCALE_KINDS)}; allowed: ordinal, categorical"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _agree_from_by_kind(self) -> SurveyScale:
+        if self.kind == "ordinal" and self.agree_from is None:
+            raise ValueError("an ordinal scale needs agree_from (or say kind: categorical for unordered categories)")
+        if self.kind == "categorical" and self.agree_from is not None:
+            raise ValueError("a categorical scale has no agree_from: its categories are not ordered; remove agree_from")
+        return self
+
+    @property
+    def categorical(self) -> bool:
+        return self.kind == "categorical"
 
 
 class SurveySpec(_Strict):

@@ -57,7 +57,7 @@ def show_table(df: pd.DataFrame, caption: str, note: str | None = None, index: b
     """Publish a (suppression-safe) table with a caption and an optional note under it."""
     body = df.to_html(index=index, na_rep="–", border=0, classes="fe-table", escape=True)
     parts = [
-        f'<figure class="fe-table-figure"><figcaption class="fe-caption fe-caption-table">{html.escape(caption)}</figcaption>',
+        f'<figure class="fe-table-figure" tabindex="0"><figcaption class="fe-caption fe-caption-table">{html.escape(caption)}</figcaption>',
         body,
     ]
     if note:

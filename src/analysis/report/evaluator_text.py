@@ -204,7 +204,7 @@ def render_point(
     body = md.renderer.render(tokens, md.options, {})
     if heading and not (tokens and tokens[0].type == "heading_open" and tokens[0].tag == "h1"):
         body = f"<h1>{html.escape(heading)}</h1>\n{body}"
-    body = body.replace("<table>", '<div class="fe-text-table-wrap"><table class="fe-text-table">')
+    body = body.replace("<table>", '<div class="fe-text-table-wrap" tabindex="0"><table class="fe-text-table">')
     body = body.replace("</table>", "</table></div>")
     notes = _footnotes_html(defs, md, point)
     out = f'<section class="fe-evaluator-text" data-point="{point}">\n{body}{notes}</section>'

@@ -173,7 +173,7 @@ def index_html(rows: list[dict], lang: str) -> str:
         )
     return (
         f"<h1>{html.escape(t('rep_index_title', lang))}</h1><p>{html.escape(t('rep_index_intro', lang))}</p>"
-        f'<figure class="fe-table-figure fe-scroll"><table class="fe-table fe-index-table"><thead><tr>{head}</tr></thead>'
+        f'<figure class="fe-table-figure fe-scroll" tabindex="0"><table class="fe-table fe-index-table"><thead><tr>{head}</tr></thead>'
         f'<tbody>{"".join(body)}</tbody></table></figure><p class="fe-note">{html.escape(t("rep_index_note", lang))}</p>'
     )
 

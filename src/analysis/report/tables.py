@@ -137,7 +137,7 @@ def _head_html(pt: PublishedTable, cols: list, labels: Labels, heads: Mapping[st
 def _figure_html(pt: PublishedTable, caption: str, head: str, body: list[str], notes: list[str]) -> str:
     """The table in a figure with its caption, its place in results.json and the notes below it."""
     parts = [
-        f'<figure class="fe-table-figure"><figcaption class="fe-caption fe-caption-table">{html.escape(caption)}'
+        f'<figure class="fe-table-figure" tabindex="0"><figcaption class="fe-caption fe-caption-table">{html.escape(caption)}'
         "</figcaption>",
         f'<table class="fe-table" data-results="{html.escape(pt.pointer or "")}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>",

@@ -1,4 +1,4 @@
-"""Participant surveys: Likert items at exit and at follow-up.
+"""Participant surveys: Likert items and coded categorical items at exit and at follow-up.
 
 Only the scale responses of items listed in ``project.yml: survey.items`` are
 read (columns ``respondent_key, wave, item, response``); free-text answers and
@@ -6,13 +6,15 @@ any other column are never read, so they can never be printed.
 
 Per item and wave: N (non-empty responses on the scale), the distribution,
 the share agreeing (``response >= scale.agree_from``) with a Wilson interval,
-and the median. Response rates: distinct respondents per wave over the
+and the median. An item on a ``categorical`` scale (open answers the evaluator coded into
+unordered categories) has no share agreeing and no median: per wave, the number and share of
+answers in each category. Response rates: distinct respondents per wave over the
 eligible persons -- exited persons for the exit wave, and exited persons with
 ``end_date + followup_after_months <= data_end`` for the follow-up wave.
 
 Disclosure: each item x wave distribution passes :func:`protect_counts`; the
 share agreeing passes :func:`protect_share`; the median is shown only when N is
-at least ``min_cell``; item x wave bars with N below ``min_cell`` are not drawn
+at least ``min_cell``; a category's share is shown only when its count and N are; item x wave bars with N below ``min_cell`` are not drawn
 (with a note).
 """
 
@@ -28,6 +30,7 @@ from analysis.disclosure.published import (
     Cell,
     Column,
     PublishedTable,
+    code,
     count_cell,
     linked_cell,
     place,
@@ -56,8 +59,12 @@ class ItemWave:
     wave: str
     scale: str
     counts: ProtectedTable  # response value 1..k (+ total)
-    agree: ProtectedShare
+    agree: ProtectedShare | None  # None on a categorical scale
     median: float | None
+
+    @property
+    def categorical(self) -> bool:
+        return self.agree is None
 
     @property
     def n(self) -> int:
@@ -72,7 +79,7 @@ class ItemWave:
 class SurveyResult:
     """Likert summaries per item and wave, and response rates."""
 
-    items: list[ItemWave]
+    items: list[ItemWave]  # ordinal and categorical
     response_rates: dict[str, ProtectedCounts | None]
     respondents: dict[str, int]
     spec: Any
@@ -80,8 +87,16 @@ class SurveyResult:
     notes: list[dict] = field(default_factory=list)
 
     @property
+    def ordinal(self) -> list[ItemWave]:
+        return [iw for iw in self.items if not iw.categorical]
+
+    @property
+    def categorical(self) -> list[ItemWave]:
+        return [iw for iw in self.items if iw.categorical]
+
+    @property
     def table(self) -> pd.DataFrame:
-        """Tidy true values (not for publishing): item, wave, n, agree, share, lower, upper, median."""
+        """Tidy true values of the ordinal items (not for publishing): item, wave, n, agree, share, lower, upper, median."""
         return pd.DataFrame(
             [
                 {
@@ -94,7 +109,8 @@ class SurveyResult:
                     "upper": iw.agree.upper,
                     "median": iw.median,
                 }
-                for iw in self.items
+                for iw in self.ordinal
+                if iw.agree is not None
             ]
         )
 
@@ -117,7 +133,8 @@ class SurveyResult:
             rows_are="survey_item",
             min_cell=self.min_cell,
         )
-        for iw in self.items:
+        for iw in self.ordinal:
+            assert iw.agree is not None
             hidden = iw.agree.hidden
             small = iw.median is None or iw.n < self.min_cell or iw.n_hidden
             table.add_row(
@@ -131,14 +148,14 @@ class SurveyResult:
                     "median": Cell(None, "..") if small and iw.n > 0 else value_cell(iw.median),
                 },
             )
-        table.meta["scales"] = {iw.item: iw.scale for iw in self.items}
-        table.withheld = any(iw.counts.exposed for iw in self.items)
+        table.meta["scales"] = {iw.item: iw.scale for iw in self.ordinal}
+        table.withheld = any(iw.counts.exposed for iw in self.ordinal)
         return table
 
     def distribution_tables(self) -> dict[str, PublishedTable]:
         """Per scale: the number of answers per response value (columns ``1`` .. ``k``) and N, per item and wave."""
         out: dict[str, PublishedTable] = {}
-        for iw in self.items:
+        for iw in self.ordinal:
             k = len(self.spec.scales[iw.scale].labels_sv)
             if iw.scale not in out:
                 cols = [Column(str(v), "count") for v in range(1, k + 1)] + [Column("n", "count")]
@@ -150,6 +167,43 @@ class SurveyResult:
             cells["n"] = count_cell(iw.counts, TOTAL, "count")
             out[iw.scale].add_row(f"{iw.item}:{iw.wave}", cells)
             out[iw.scale].withheld |= iw.counts.exposed
+        return out
+
+    def category_tables(self) -> dict[str, PublishedTable]:
+        """Per categorical item: rows the categories ``1`` .. ``k`` and the total, per wave the count and share.
+
+        Each wave's column is one distribution protected with its total (:func:`protect_counts`); a
+        share is hidden with its count, and all of them when N is hidden.
+        """
+        out: dict[str, PublishedTable] = {}
+        for item in dict.fromkeys(iw.item for iw in self.categorical):
+            waves = [iw for iw in self.categorical if iw.item == item]
+            k = len(self.spec.scales[waves[0].scale].labels_sv)
+            cols = [
+                Column(key, kind, group=iw.wave, digits=1 if kind == "share" else None)
+                for iw in waves
+                for key, kind in (("count", "count"), ("share", "share"))
+            ]
+            table = PublishedTable(
+                f"categories_{item}",
+                cols,
+                rows_are=f"scale:{waves[0].scale}",
+                groups_are="survey_wave",
+                min_cell=self.min_cell,
+            )
+            for row in [*range(1, k + 1), TOTAL]:
+                cells: dict[str, Cell] = {}
+                for iw in waves:
+                    count = count_cell(iw.counts, row, "count")
+                    hidden = count.suppressed or iw.n_hidden
+                    cells[f"{iw.wave}/count"] = count
+                    cells[f"{iw.wave}/share"] = unless(
+                        hidden, iw.counts.counts.loc[row, "count"] / iw.n if iw.n else None
+                    )
+                table.add_row(code(row), cells)
+            table.meta["item"], table.meta["scale"] = item, waves[0].scale
+            table.withheld = any(iw.counts.exposed for iw in waves)
+            out[item] = table
         return out
 
     def rates_table(self) -> PublishedTable:
@@ -179,13 +233,12 @@ class SurveyResult:
         return table
 
     def published(self) -> dict:
-        return {
-            "min_cell": self.min_cell,
-            "items": self.items_table(),
-            "distributions": self.distribution_tables(),
-            "response_rates": self.rates_table(),
-            "notes": [self._note(n) for n in self.notes],
-        }
+        out: dict[str, Any] = {"min_cell": self.min_cell}
+        if self.ordinal:
+            out |= {"items": self.items_table(), "distributions": self.distribution_tables()}
+        if self.categorical:
+            out["categories"] = self.category_tables()
+        return out | {"response_rates": self.rates_table(), "notes": [self._note(n) for n in self.notes]}
 
     def _note(self, note: dict) -> dict:
         """A note with its counts of persons protected on their own (below ``min_cell`` -> ``"<5"``)."""
@@ -207,7 +260,7 @@ def summarise_survey(
     min_cell: int = DEFAULT_MIN_CELL,
     followup_after_months: int = 6,
 ) -> SurveyResult | None:
-    """Summarise every Likert item in ``spec`` (a ``SurveySpec``) per wave.
+    """Summarise every item in ``spec`` (a ``SurveySpec``) per wave: Likert items and categorical ones.
 
     Returns None when there is no survey or no spec. Responses outside
     ``1..len(scale)`` are ignored (counted in ``notes``).
@@ -232,6 +285,9 @@ def summarise_survey(
                 )
             counts = valid.value_counts().reindex(range(1, k + 1), fill_value=0)
             prot = protect_counts(counts, min_cell)
+            if sc.categorical:  # unordered: no share agreeing, no median
+                items.append(ItemWave(it.id, w, it.scale, prot, None, None))
+                continue
             agree = protect_share(int((valid >= sc.agree_from).sum()), int(valid.size), min_cell)
             items.append(ItemWave(it.id, w, it.scale, prot, agree, float(valid.median()) if valid.size else None))
     respondents = {
@@ -239,6 +295,19 @@ def summarise_survey(
         for w in SURVEY_WAVES
         if (s["wave"] == w).any()
     }
+    rates = _response_rates(respondents, participants, data_end, followup_after_months, min_cell, notes)
+    return SurveyResult(items, rates, respondents, spec, min_cell, notes)
+
+
+def _response_rates(
+    respondents: dict[str, int],
+    participants: pd.DataFrame | None,
+    data_end: dt.date | None,
+    followup_after_months: int,
+    min_cell: int,
+    notes: list[dict],
+) -> dict[str, ProtectedCounts | None]:
+    """Per wave: respondents, non-respondents and eligible persons protected together (None without a base)."""
     rates: dict[str, ProtectedCounts | None] = {}
     for w, resp in respondents.items():
         if participants is None or data_end is None:
@@ -255,4 +324,4 @@ def summarise_survey(
             continue
         values = {"respondents": resp, "non_respondents": len(ex) - resp, "eligible": len(ex)}
         rates[w] = protect_linked(values, [(["respondents", "non_respondents"], "eligible")], min_cell)
-    return SurveyResult(items, rates, respondents, spec, min_cell, notes)
+    return rates

@@ -16,6 +16,7 @@ from analysis.report.labels import Labels, timepoint_label
 from analysis.report.section import SectionResult, show_no_data
 from analysis.report.tables import show_published
 from analysis.report.text import join_words
+from analysis.tables.funder import ESF_WAVE, esf_indicators
 from analysis.tables.outcomes import outcome_tables
 
 
@@ -38,7 +39,11 @@ def outcomes_section(tables: Mapping[str, Any], config, data_end: dt.date) -> Ou
         waves=config.followup_months_after_exit,
         panel=panel,
     )
-    return OutcomesSection("outcomes", result.published())
+    tree = result.published()
+    esf = esf_indicators(result, config.work_or_study)
+    if esf is not None:
+        tree["esf"] = esf
+    return OutcomesSection("outcomes", tree)
 
 
 class OutcomesSection(SectionResult):
@@ -94,3 +99,33 @@ class OutcomesSection(SectionResult):
         codes = ", ".join(t(f"tab_income_{c}", lang) for c in chosen)
         key = "sec_income_note" if chosen == list(DEFAULT_SELF_SUPPORTING) else "sec_income_note_chosen"
         show_published(income, t("tab_cap_income", lang), lang, labels=labels, note=t(key, lang, codes=codes))
+        self._show_funder(tree, labels, lang)
+
+    def _show_funder(self, tree: Mapping[str, Any], labels: Labels, lang: str) -> None:
+        """What a funder recognises: ESF's result indicators by sex, and where SUS's standard tables are."""
+        if "esf" not in tree:
+            return
+        esf: PublishedTable = tree["esf"]
+        show_text(f"## {t('sec_funder_heading', lang)}")
+        show_text(t("sec_funder_intro", lang))
+        codes = esf.meta["codes"]
+        words = join_words([t(f"tab_status_{c}", lang).lower() for c in codes["exit"]], lang, last=t("word_or", lang))
+        note = t("sec_funder_note_exit", lang, statuses=words)
+        if f"followup_{ESF_WAVE}" in codes:
+            note += " " + t("sec_funder_note_followup", lang, months=ESF_WAVE)
+        else:
+            note += " " + t("sec_funder_note_no_followup", lang, months=ESF_WAVE)
+        show_published(
+            esf,
+            t("tab_cap_esf", lang),
+            lang,
+            labels=labels.with_extra(
+                esf_indicator=lambda c: t(f"tab_esf_{c.split('_')[0]}", lang, months=ESF_WAVE),
+                gender={g: t(f"tab_esf_{g}", lang) for g in ("female", "male", "total")},
+            ),
+            row_header=t("tab_col_indicator", lang),
+            headers={"n": t("tab_col_base", lang), "successes": t("n", lang), "share": "%"},
+            note=note,
+        )
+        exit_table, income_table = t("tab_cap_exit_status_by_gender", lang), t("tab_cap_income", lang)
+        show_text(t("sec_funder_sus", lang, exit_table=exit_table, income_table=income_table))

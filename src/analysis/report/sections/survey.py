@@ -1,4 +1,5 @@
-"""The survey section: response rates, the share agreeing per item and wave, and the answers per option."""
+"""The survey section: response rates, the share agreeing per item and wave, the answers per option, and the
+coded categories of the categorical items (counts and shares, never a share agreeing)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,16 @@ class SurveySection(SectionResult):
                 return None
             return f"{texts[item_id]} – {t(f'tab_wave_{wave}', lang)}" if wave else texts[item_id]
 
-        return Labels(lang, {"survey_item": item})
+        scales: dict[str, Any] = {
+            f"scale:{name}": (lambda c, name=name: self._category(name, c, lang))
+            for name, sc in spec.scales.items()
+            if sc.categorical
+        }
+        return Labels(lang, {"survey_item": item, **scales})
+
+    def _category(self, scale: str, code: str, lang: str) -> str | None:
+        names = self.scale_labels(scale, lang)
+        return names[int(code) - 1] if code.isdigit() and 1 <= int(code) <= len(names) else None
 
     def scale_labels(self, scale: str, lang: str) -> list[str]:
         sc = self.context["spec"].scales[scale]
@@ -54,7 +64,7 @@ class SurveySection(SectionResult):
     def agree_words(self, lang: str) -> str | None:
         """What "agreeing" means in the words of the scale ("Bra eller mycket bra"); None when items use several."""
         spec = self.context["spec"]
-        used = {i.scale for i in spec.items}
+        used = {i.scale for i in spec.items if not spec.scales[i.scale].categorical}
         if len(used) != 1:
             return None
         scale = next(iter(used))
@@ -81,6 +91,29 @@ class SurveySection(SectionResult):
                 "rate": t("tab_col_response_rate", lang),
             },
         )
+        if "items" in tree:
+            self._show_ordinal(tree, labels, lang)
+        if tree.get("categories"):
+            self._show_categories(tree, labels, lang)
+        for note in tree.get("notes", []):
+            show_text(survey_note(note, labels, lang))
+
+    def _show_categories(self, tree: Mapping[str, Any], labels: Labels, lang: str) -> None:
+        """Per categorical item: how many answered in each coded category, per wave (no share agreeing)."""
+        show_text(t("sec_survey_categories_intro", lang))
+        for item, pt in tree["categories"].items():
+            show_published(
+                pt,
+                t("tab_cap_survey_categories", lang, item=labels("survey_item", item)),
+                lang,
+                labels=labels,
+                row_header=t("tab_col_category", lang),
+                headers={"count": t("n", lang), "share": "%"},
+                note=t("sec_survey_categories_note", lang),
+            )
+
+    def _show_ordinal(self, tree: Mapping[str, Any], labels: Labels, lang: str) -> None:
+        """The Likert items: the share agreeing per item and wave, the answers per option as a figure and tables."""
         items: PublishedTable = tree["items"]
         agree = self.agree_words(lang)
         item_labels = labels.with_extra(survey_item=lambda c: labels("survey_item", c.partition(":")[0]))
@@ -107,8 +140,6 @@ class SurveySection(SectionResult):
             names = self.scale_labels(scale, lang)
             headers = {str(v): name for v, name in enumerate(names, start=1)}
             show_published(pt, t("tab_cap_survey_distribution", lang), lang, labels=labels, headers=headers)
-        for note in tree.get("notes", []):
-            show_text(survey_note(note, labels, lang))
 
 
 def survey_note(note: dict, labels: Labels, lang: str) -> str:
