@@ -417,3 +417,17 @@ def test_a_failed_earlier_delivery_stops_the_build_and_the_index_shows_it(tmp_pa
 def test_comparison_rows_leave_out_what_neither_delivery_has():
     rows = comparison_rows(headline_numbers(_results(50, 40, 0.5)), headline_numbers(_results(60, 52, 0.55)), {}, "en")
     assert [r.key for r in rows] == ["enrolled", "exited", "work_or_study_exit"]
+
+
+def test_a_count_that_changed_by_fewer_than_min_cell_persons_shows_the_marker():
+    from bs4 import BeautifulSoup
+
+    before, after = _results(57, 40, 0.5), _results(60, 52, 0.55)
+    after["project"] = {"min_cell": 5}
+    page = change_html(after, before, EARLY, LATE, "sv")
+    cells = {
+        tr["data-change"]: [c.get_text(strip=True) for c in tr.find_all("td")]
+        for tr in BeautifulSoup(page, "html.parser").select("tr[data-change]")
+    }
+    assert cells["enrolled"] == ["57", "60", "<5"]  # three persons enrolled since: a small group, not "+3"
+    assert cells["exited"] == ["40", "52", "+12"]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from analysis.disclosure.suppression import primary_marker
 from analysis.report.delivery_record import entry, headline_numbers, read_record
 from analysis.report.format import NO_VALUE, formatter
 from analysis.report.i18n import t
@@ -144,14 +145,18 @@ def _status(verdict: str, lang: str) -> str:
         return verdict
 
 
-def change_text(row: Row, lang: str) -> str:
+def change_text(row: Row, lang: str, min_cell: int | None = None) -> str:
     """The change from the previous delivery: a count's difference, a share's in percentage points; "–"
-    unless both values are published."""
+    unless both values are published. A count that changed by fewer than ``min_cell`` persons shows the
+    small-count marker: no cell of the page shows a count below the limit (the persons enrolled since the
+    last report are a group of persons like any other)."""
     if row.previous is None or row.current is None:
         return NO_VALUE
     f = formatter(lang)
     diff = row.current - row.previous
     if row.kind == COUNT:
+        if min_cell is not None and 0 < abs(diff) < min_cell:
+            return primary_marker(min_cell)
         return f.number(diff, 0, sign=True)
     if row.kind == SHARE:
         return f"{f.pp(diff, sign=True)} {t('rep_pp', lang)}"
@@ -183,7 +188,7 @@ def method_changes(published: dict | None, recomputed: dict, results: dict, lang
     return out
 
 
-def _table(rows: list[Row], previous: str, current: str, lang: str) -> str:
+def _table(rows: list[Row], previous: str, current: str, lang: str, min_cell: int | None = None) -> str:
     cols = [
         t("rep_change_col_measure", lang),
         t("rep_change_col_delivery", lang, date=previous),
@@ -195,7 +200,7 @@ def _table(rows: list[Row], previous: str, current: str, lang: str) -> str:
         f'<tr data-change="{html.escape(r.key)}"><th scope="row" class="fe-text">{html.escape(unbreakable(r.label))}</th>'
         + _cell(r.previous, r.kind, lang, r.previous_status, cols[1])
         + _cell(r.current, r.kind, lang, r.current_status, cols[2])
-        + f'<td data-label="{html.escape(cols[3])}">{html.escape(change_text(r, lang))}</td></tr>'
+        + f'<td data-label="{html.escape(cols[3])}">{html.escape(change_text(r, lang, min_cell))}</td></tr>'
         for r in rows
     )
     caption = html.escape(unbreakable(t("rep_change_caption", lang, previous=previous, current=current)))
@@ -212,10 +217,11 @@ def change_html(
     prev, cur = headline_numbers(previous_results), headline_numbers(results)
     rows = comparison_rows(prev, cur, results, lang)
     notes = method_changes(published, prev, results, lang)
+    min_cell = (results.get("project") or {}).get("min_cell")
     parts = [
         f"<h1>{html.escape(t('rep_change_heading', lang))}</h1>",
         f"<p>{html.escape(t('rep_change_intro', lang, previous=previous, current=current))}</p>",
-        _table(rows, previous, current, lang),
+        _table(rows, previous, current, lang, min_cell),
     ]
     if any(change_text(r, lang) == NO_VALUE for r in rows):
         parts.append(f'<p class="fe-note">{html.escape(t("rep_change_dash", lang))}</p>')
