@@ -78,7 +78,8 @@ class SurveySection(SectionResult):
             show_no_data("survey", self.no_data["survey"], lang)
             return
         tree, labels = self.tree, self.labels(lang)
-        show_text(t("sec_survey_intro", lang))
+        # the scale sentence only where there are statements on a scale (not when every item is coded categories)
+        show_text(t("sec_survey_intro" if "items" in tree else "sec_survey_intro_coded", lang))
         show_published(
             tree["response_rates"],
             t("tab_cap_response_rates", lang),
