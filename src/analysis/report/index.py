@@ -115,8 +115,15 @@ def _links(r: dict) -> str:
 
 
 def _with_interval(text: str) -> str:
+    """The value over its detail in small type; the detail may wrap, an interval inside it never does."""
     main, sep, rest = text.partition(" (")
-    return html.escape(main) + (f'<br><span class="fe-note">({html.escape(rest)}</span>' if sep else "")
+    if not sep:
+        return html.escape(main)
+    detail = html.escape(rest)
+    if "\u2013" in rest:  # "95 % KI 57,6 – 68,0 %)": the label may wrap, the two numbers stay together
+        start = rest[: rest.index("\u2013")].rstrip("\u00a0 ").rfind(" ")
+        detail = f'{html.escape(rest[:start])} <span class="fe-nowrap">{html.escape(rest[start + 1 :])}</span>'
+    return html.escape(main) + f'<br><span class="fe-note">({detail}</span>'
 
 
 def index_html(rows: list[dict], lang: str) -> str:
@@ -157,7 +164,7 @@ def index_html(rows: list[dict], lang: str) -> str:
             (html.escape(r["owner"]), "fe-text"),
             (period, "fe-text fe-nowrap"),
             (r["participants"], ""),
-            (html.escape(r["targets"]), ""),
+            (_with_interval(r["targets"]), ""),  # "0 av 2" over its "(1 inom felmarginalen, …)"
             (_with_interval(r["effect"]), ""),
             (_with_interval(r["survival"]), ""),
             (r["median"], ""),
