@@ -254,3 +254,11 @@ def _split(cid: str) -> tuple[str, str | None]:
 def show_published(pt: PublishedTable, caption: str, lang: str, **kw) -> None:
     """Show one published table in the notebook (and so in the report)."""
     display(HTML(table_html(pt, caption, lang, **kw)))
+
+
+def show_compact(pt: PublishedTable, caption: str, lang: str, **kw) -> None:
+    """:func:`show_published` with narrower cells, for a wide table of small numbers (ESF's indicators by sex)."""
+    page = table_html(pt, caption, lang, **kw).replace(
+        '<table class="fe-table"', '<table class="fe-table fe-compact"', 1
+    )
+    display(HTML(page))

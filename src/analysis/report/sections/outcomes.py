@@ -14,7 +14,7 @@ from analysis.report.figures import hidden_note, panels
 from analysis.report.i18n import t
 from analysis.report.labels import Labels, timepoint_label
 from analysis.report.section import SectionResult, show_no_data
-from analysis.report.tables import show_published
+from analysis.report.tables import show_compact, show_published
 from analysis.report.text import join_words
 from analysis.tables.funder import ESF_WAVE, esf_indicators
 from analysis.tables.outcomes import outcome_tables
@@ -115,7 +115,7 @@ class OutcomesSection(SectionResult):
             note += " " + t("sec_funder_note_followup", lang, months=ESF_WAVE)
         else:
             note += " " + t("sec_funder_note_no_followup", lang, months=ESF_WAVE)
-        show_published(
+        show_compact(
             esf,
             t("tab_cap_esf", lang),
             lang,
