@@ -91,5 +91,7 @@ def test_every_published_cell_is_the_same_on_the_page_and_in_results_json(exampl
     # the tables without a pointer hold no result: the title page's facts, the run parameters, the software
     # (and the evaluator's own tables in the text sections, which are not computed)
     soup = BeautifulSoup(html, "html.parser")
-    tables = [t for t in soup.find_all("table") if "fe-text-table" not in (t.get("class") or [])]
+    # (the change since the previous delivery quotes two results.json files, each checked in its own delivery)
+    skip = {"fe-text-table", "fe-change-table"}
+    tables = [t for t in soup.find_all("table") if not skip & set(t.get("class") or [])]
     assert len([t for t in tables if not t.get("data-results")]) <= 3

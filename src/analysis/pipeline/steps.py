@@ -240,6 +240,7 @@ STEPS = StepTable(
                 "survey.items.*.scale",
                 "survey.scales.*.labels_sv",
                 "survey.scales.*.labels_en",
+                "survey.scales.*.kind",  # a coded category outside a categorical scale is quarantined
                 "min_cell",
             ),
             outputs=("processed/*", "sections/cleaning.json"),
