@@ -232,7 +232,7 @@ def test_index_rows_and_red_row(project, tmp_path):
     assert (
         "+10,2 procentenheter<br>" in page
         and "65,3\u00a0%<br>" in page
-        and "1 av 2 (1 ej mätbart än)" in page
+        and '1 av 2<br><span class="fe-note">(1 ej mätbart än)</span>' in page
         and ">40<" in page
     )
     assert 'class="fe-row-failed" data-project="other"' in page and "column &#x27;Kön&#x27;: unknown" in page
