@@ -18,9 +18,10 @@ largest value it can take:
 * the published relations: each column of a distribution adds up to its total, each row across
   groups to its total column, self-supporting to its income sources, the participant flow
   (referred = enrolled + not enrolled, enrolled = active + exited), work or study at exit by a
-  variable (persons with a known status = exited minus unknown and missing; in work or study = the sum of the
-  work-or-study statuses), each effect estimator's persons used + left out = the outcome's
-  participants (and the weighting's outside-support count), the payback persons, and, as
+  variable (persons with a known status = exited minus unknown and missing; in work or study = the
+  sum of the work-or-study statuses; the same for ESF's indicators and for SUS's income support
+  and self-support by sex, whose income sources by sex are unknowns the report never shows), each
+  effect estimator's persons used + left out = the outcome's participants (and the weighting's outside-support count), the payback persons, and, as
   inequalities, every subgroup, survival or target count at most the persons it is drawn from.
 
 ``scipy.optimize.linprog`` (HiGHS) solves it with the integrality of counts relaxed, which can
@@ -111,6 +112,15 @@ class _Programme:
         self.findings: list[Finding] = []
         self.hidden_at: dict[Key, str] = {}
         self.shown_at: dict[Key, str] = {}
+        self.free: set[Key] = set()  # counts never published: unknowns of the relations, not findings
+
+    def unpublished(self, key: Key, label: str) -> Key:
+        """A count the report never shows but relations need (e.g. the women with no income source at exit)."""
+        if key not in self.where:
+            self.where[key] = label
+            self.bounds[key] = (0.0, None)
+            self.free.add(key)
+        return key
 
     def count(self, key: Key, holder: dict, name: str, label: str) -> Key:
         """Record a published count cell under its identity ``key``; returns the key."""
@@ -176,6 +186,8 @@ class _Programme:
             "method": "highs",
         }
         for k in hidden:
+            if k in self.free:
+                continue
             c = np.zeros(len(hidden))
             c[index[k]] = 1.0
             lo, hi = linprog(c, **args), linprog(-c, **args)
@@ -298,10 +310,20 @@ def _at_exit_by(p: _Programme, results: dict) -> None:
 
 
 def _binary_by(
-    p: _Programme, path: str, rows: dict[str, dict], by: str, population: str, codes: list, sums: bool
-) -> None:
-    """A yes/no count by ``by`` drawn from a status table of ``population``: n = persons - unknown - missing,
-    successes = the sum of the statuses ``codes``; with ``sums`` the values add up to the total row."""
+    p: _Programme,
+    path: str,
+    rows: dict[str, dict],
+    by: str,
+    population: str,
+    codes: list,
+    sums: bool,
+    variable: str = "status",
+    unpublished: bool = False,
+) -> dict[tuple[str, str], Key]:
+    """A yes/no count by ``by`` drawn from a table of ``variable`` among ``population``: n = persons - unknown
+    - missing, successes = the sum of the values ``codes``; with ``sums`` the values add up to the total row.
+    With ``unpublished`` the missing count is an unknown where no table shows it (else only the unknown and
+    missing counts published enter). Returns the cells' keys by (row, ``n``/``successes``)."""
     values = [r for r in rows if r != TOTAL]
     cells = {}
     for r, holder in rows.items():
@@ -309,16 +331,19 @@ def _binary_by(
             cells[(r, k)] = p.count((path, r, k), holder, k, f"{path}: {r} ({k})")
         dims = () if r == TOTAL else ((by, r),)
         persons = (population, dims)
-        # an unknown or missing status is outside the known-status denominator
-        unknown = [(population, tuple(sorted(dims + (("status", u),)))) for u in ("unknown", "missing")]
+        # an unknown or missing value is outside the known-value denominator
+        unknown = [(population, tuple(sorted(dims + ((variable, u),)))) for u in ("unknown", "missing")]
+        if unpublished:
+            unknown = [p.unpublished(unknown[1], f"{path}: {r} (no {variable})")]
         p.equal.append(([cells[(r, "n")], *[u for u in unknown if u in p.where]], persons))
-        statuses = [(population, tuple(sorted(dims + (("status", c),)))) for c in codes]
+        statuses = [(population, tuple(sorted(dims + ((variable, c),)))) for c in codes]
         if codes:
             p.equal.append((statuses, cells[(r, "successes")]))
         p.at_most.append(([cells[(r, "successes")]], cells[(r, "n")]))
     if sums:
         for k in ("n", "successes"):
             p.equal.append(([cells[(r, k)] for r in values], cells[(TOTAL, k)]))
+    return cells
 
 
 def _esf(p: _Programme, results: dict) -> None:
@@ -334,6 +359,36 @@ def _esf(p: _Programme, results: dict) -> None:
         rows = {sex: node[sex] for sex in ("female", "male", "total") if isinstance(node.get(sex), dict)}
         # only women and men are rows: persons of unknown sex are in the total, so no sum over the rows
         _binary_by(p, f"outcomes/esf/{indicator}", rows, "gender", population, codes.get(indicator, []), sums=False)
+
+
+def _income_by_sex(p: _Programme, results: dict) -> None:
+    """SUS's income before and after by sex (``outcomes/income_by_sex``): per row the relations of a yes/no
+    count drawn from the income sources (n = persons - missing, the count = its sources' sum); the totals
+    are also the income table's (``outcomes/income``, per time point); women and men add up to the total
+    where no one's sex is unknown (no ``missing`` gender among those persons in the report)."""
+    outcomes = results.get("outcomes") or {}
+    table = outcomes.get("income_by_sex")
+    if not isinstance(table, dict) or "order" not in table:
+        return
+    income = outcomes.get("income") if isinstance(outcomes.get("income"), dict) else None
+    populations, codes = table.get("populations") or {}, table.get("codes") or {}
+    for indicator, population in populations.items():
+        if indicator not in table["rows"]:
+            continue
+        node = table["rows"][indicator]
+        rows = {sex: node[sex] for sex in ("female", "male", "total") if isinstance(node.get(sex), dict)}
+        complete = (population, (("gender", "missing"),)) not in p.where and {"female", "male", TOTAL} <= set(rows)
+        path, sources = f"outcomes/income_by_sex/{indicator}", codes.get(indicator, [])
+        cells = _binary_by(
+            p, path, rows, "gender", population, sources, sums=complete, variable="income", unpublished=True
+        )
+        timepoint = indicator.rsplit("_", 1)[1]
+        if income is None or TOTAL not in rows:
+            continue
+        key = {r: ("outcomes/income", r, timepoint, "count") for r in (*sources, "missing", TOTAL)}
+        if all(k in p.where for k in key.values()):
+            p.equal.append(([key[c] for c in sources], cells[(TOTAL, "successes")]))
+            p.equal.append(([cells[(TOTAL, "n")], key["missing"]], key[TOTAL]))
 
 
 def _effects(p: _Programme, results: dict) -> None:
@@ -448,7 +503,13 @@ def audit_report(results: dict, min_cell: int) -> AuditResult:
     if "flow" in (results.get("participants") or {}):
         _flow(p, results["participants"]["flow"])
     for path, table in _tables(results):
-        if path in ("participants/flow", "effects/subgroups/estimates", "payback/persons", "outcomes/esf"):
+        if path in (
+            "participants/flow",
+            "effects/subgroups/estimates",
+            "payback/persons",
+            "outcomes/esf",
+            "outcomes/income_by_sex",
+        ):
             continue
         if path.startswith(("outcomes/work_or_study_at_exit_by", "survival/", "effects/")):
             continue
@@ -458,6 +519,7 @@ def audit_report(results: dict, min_cell: int) -> AuditResult:
             _distribution(p, path, table)
     _at_exit_by(p, results)
     _esf(p, results)
+    _income_by_sex(p, results)
     _effects(p, results)
     _survival(p, results)
     _payback(p, results)

@@ -158,6 +158,7 @@ def distribution(
     alpha: float = 0.05,
     total_column: pd.Series | None = None,
     total_row: pd.Series | None = None,
+    prefer_rows: Sequence | None = None,
 ) -> Distribution:
     """Count ``variable`` (rows) by ``by`` (columns) and compute within-group shares.
 
@@ -178,6 +179,8 @@ def distribution(
         ``variable``, or of ``by``, among the same persons), that table's hidden mask by
         category: the margin is then hidden exactly where it is hidden there (see
         :func:`~analysis.disclosure.suppression.protect_counts`).
+    prefer_rows
+        Categories whose cells are complementary cells first (see ``protect_counts``).
     """
     values = df[variable].astype("object")
     if missing:
@@ -196,10 +199,8 @@ def distribution(
     )
     for (v, g_), k in sizes.items():
         counts.loc[v, g_] = int(k)
-    if by is None:
-        prot = protect_counts(counts["count"], min_cell)
-    else:
-        prot = protect_counts(counts, min_cell, total_column=total_column, total_row=total_row)
+    linked: dict = {"total_column": total_column, "total_row": total_row, "prefer_rows": prefer_rows}
+    prot = protect_counts(counts["count"], min_cell) if by is None else protect_counts(counts, min_cell, **linked)
     tidy = _tidy_shares(prot.counts, alpha)
     return Distribution(variable, by, tidy, prot, rows_are or variable, groups_are or by, population)
 

@@ -372,6 +372,7 @@ def protect_counts(
     protect_zeros: bool = False,
     total_column: pd.Series | None = None,
     total_row: pd.Series | None = None,
+    prefer_rows: Sequence | None = None,
 ) -> ProtectedTable:
     """Protect a 1-D (Series) or 2-D (DataFrame) table of counts.
 
@@ -394,6 +395,8 @@ def protect_counts(
     total_row
         The same for the totals row (by column label): the distribution of the column variable
         published in another table.
+    prefer_rows
+        Rows whose cells are complementary cells first (when the default choice leaves one exposed).
 
     Returns
     -------
@@ -411,19 +414,23 @@ def protect_counts(
         frame.loc[TOTAL] = frame.sum(axis=0)
         n_rows = frame.shape[0] - 1
         n_cols = frame.shape[1] - (0 if one_d else 1)
-        if one_d:
-            lines = [(list(range(n_rows)), n_rows)]
-        else:
-            lines = _lines_2d(n_rows, n_cols)
+        lines = [(list(range(n_rows)), n_rows)] if one_d else _lines_2d(n_rows, n_cols)
     else:
         lines = []
     values = frame.to_numpy(dtype=float).ravel()
     force, fixed = _linked_total(frame, total_column, total_row)
-    primary, hidden, exposed = _suppress(values, lines, min_cell, protect_zeros, force=force, fixed=fixed)
+    prefer = _row_cells(frame, prefer_rows)
+    primary, hidden, exposed = _suppress(values, lines, min_cell, protect_zeros, prefer, force=force, fixed=fixed)
     shape = frame.shape
     prim = pd.DataFrame(primary.reshape(shape), index=frame.index, columns=frame.columns)
     sec = pd.DataFrame((hidden & ~primary).reshape(shape), index=frame.index, columns=frame.columns)
     return ProtectedTable(frame, prim, sec, min_cell, one_d, margins, exposed)
+
+
+def _row_cells(frame: pd.DataFrame, rows: Sequence | None) -> frozenset[int]:
+    """Flat indices of the cells of ``rows``."""
+    w, wanted = frame.shape[1], set(rows or ())
+    return frozenset(i * w + j for i, row in enumerate(frame.index) if row in wanted for j in range(w))
 
 
 def _linked_total(

@@ -16,7 +16,7 @@ from analysis.report.labels import Labels, timepoint_label
 from analysis.report.section import SectionResult, show_no_data
 from analysis.report.tables import show_compact, show_published
 from analysis.report.text import join_words
-from analysis.tables.funder import ESF_WAVE, esf_indicators
+from analysis.tables.funder import ESF_WAVE, esf_indicators, income_by_sex
 from analysis.tables.outcomes import outcome_tables
 
 
@@ -43,6 +43,7 @@ def outcomes_section(tables: Mapping[str, Any], config, data_end: dt.date) -> Ou
     esf = esf_indicators(result, config.work_or_study)
     if esf is not None:
         tree["esf"] = esf
+        tree["income_by_sex"] = income_by_sex(tables["participants"], data_end, result, config)
     return OutcomesSection("outcomes", tree)
 
 
@@ -102,7 +103,8 @@ class OutcomesSection(SectionResult):
         self._show_funder(tree, labels, lang)
 
     def _show_funder(self, tree: Mapping[str, Any], labels: Labels, lang: str) -> None:
-        """What a funder recognises: ESF's result indicators by sex, and where SUS's standard tables are."""
+        """What a funder recognises: ESF's result indicators by sex, SUS's income before and after by sex, and
+        where SUS's exit reasons by sex are."""
         if "esf" not in tree:
             return
         esf: PublishedTable = tree["esf"]
@@ -127,5 +129,24 @@ class OutcomesSection(SectionResult):
             headers={"n": t("tab_col_base", lang), "successes": t("n", lang), "share": "%"},
             note=note,
         )
-        exit_table, income_table = t("tab_cap_exit_status_by_gender", lang), t("tab_cap_income", lang)
-        show_text(t("sec_funder_sus", lang, exit_table=exit_table, income_table=income_table))
+        if "income_by_sex" in tree:
+            self._show_income_by_sex(tree["income_by_sex"], labels, lang)
+        show_text(t("sec_funder_sus", lang, exit_table=t("tab_cap_exit_status_by_gender", lang)))
+
+    def _show_income_by_sex(self, table: PublishedTable, labels: Labels, lang: str) -> None:
+        """SUS's income support and self-support at start and at exit, by sex (after the ESF table)."""
+        codes = table.meta["codes"]
+        chosen: list[str] = next((c for k, c in codes.items() if k.startswith("self_supporting")), [])
+        words = join_words([t(f"tab_income_{c}", lang).lower() for c in chosen], lang, last=t("word_or", lang))
+        show_compact(
+            table,
+            t("tab_cap_income_by_sex", lang),
+            lang,
+            labels=labels.with_extra(
+                income_indicator=lambda c: t(f"tab_income_by_sex_{c}", lang),
+                gender={g: t(f"tab_esf_{g}", lang) for g in ("female", "male", "total")},
+            ),
+            row_header=t("tab_col_indicator", lang),
+            headers={"n": t("tab_col_base", lang), "successes": t("n", lang), "share": "%"},
+            note=t("sec_funder_note_income", lang, sources=words),
+        )
