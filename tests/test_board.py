@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import textwrap
 
 import nbformat
-import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from analysis.disclosure.intervals import wilson_interval
-from analysis.project.config import load_project
-from analysis.project.errors import ConfigError
 from analysis.report import board
 from analysis.report.merge import merge_notebooks
 from analysis.report.summary import summary_html
@@ -170,23 +166,6 @@ def test_summary_without_comparison_has_no_empty_effect_box_and_no_repeated_targ
     assert "Skattad effekt" not in page and "ingen jämförelsegrupp" in page
     assert "är uppnått" not in page and "Uppnått" in page  # the targets once, in the board's table
     assert "KI betyder 95" in page
-
-
-def test_main_outcome_typo_is_named(tmp_path):
-    d = tmp_path / "proj"
-    d.mkdir()
-    text = """
-    name: Test
-    owner: Kommunen
-    period: {start: 2020-01-01, end: 2021-12-31}
-    main_outcome: off_incomesupport
-    files:
-      participants: {path: deltagare.csv}
-    """
-    (d / "project.yml").write_text(textwrap.dedent(text), encoding="utf-8")
-    with pytest.raises(ConfigError) as e:
-        load_project(d)
-    assert "main_outcome" in str(e.value) and "off_income_support" in str(e.value)
 
 
 def _html(text: str, place: str | None = None):

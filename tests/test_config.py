@@ -127,3 +127,9 @@ def test_unknown_metric_lists_the_registry(tmp_path):
         load_project(write(tmp_path, text))
     for name in SPECS:
         assert name in str(e.value)
+
+
+def test_a_misspelt_main_outcome_names_the_field_and_the_allowed_values(tmp_path):
+    with pytest.raises(ConfigError) as e:
+        load_project(write(tmp_path, MINIMAL + "main_outcome: off_incomesupport\n"))
+    assert "main_outcome" in str(e.value) and "off_income_support" in str(e.value)

@@ -346,19 +346,24 @@ def _binary_by(
     return cells
 
 
-def _esf(p: _Programme, results: dict) -> None:
-    """ESF's indicators by sex (``outcomes/esf``): per indicator the same relations as work or study at exit."""
-    table = (results.get("outcomes") or {}).get("esf")
+def _by_sex(results: dict, name: str) -> Iterator[tuple[str, Any, dict, list]]:
+    """(indicator, population, {sex: row}, codes) of a table by sex under ``outcomes/<name>``."""
+    table = (results.get("outcomes") or {}).get(name)
     if not isinstance(table, dict) or "order" not in table:
         return
     populations, codes = table.get("populations") or {}, table.get("codes") or {}
     for indicator, population in populations.items():
-        if indicator not in table["rows"]:
-            continue
-        node = table["rows"][indicator]
-        rows = {sex: node[sex] for sex in ("female", "male", "total") if isinstance(node.get(sex), dict)}
+        node = table["rows"].get(indicator)
+        if isinstance(node, dict):
+            rows = {sex: node[sex] for sex in ("female", "male", "total") if isinstance(node.get(sex), dict)}
+            yield indicator, population, rows, codes.get(indicator, [])
+
+
+def _esf(p: _Programme, results: dict) -> None:
+    """ESF's indicators by sex (``outcomes/esf``): per indicator the same relations as work or study at exit."""
+    for indicator, population, rows, codes in _by_sex(results, "esf"):
         # only women and men are rows: persons of unknown sex are in the total, so no sum over the rows
-        _binary_by(p, f"outcomes/esf/{indicator}", rows, "gender", population, codes.get(indicator, []), sums=False)
+        _binary_by(p, f"outcomes/esf/{indicator}", rows, "gender", population, codes, sums=False)
 
 
 def _income_by_sex(p: _Programme, results: dict) -> None:
@@ -367,18 +372,10 @@ def _income_by_sex(p: _Programme, results: dict) -> None:
     are also the income table's (``outcomes/income``, per time point); women and men add up to the total
     where no one's sex is unknown (no ``missing`` gender among those persons in the report)."""
     outcomes = results.get("outcomes") or {}
-    table = outcomes.get("income_by_sex")
-    if not isinstance(table, dict) or "order" not in table:
-        return
     income = outcomes.get("income") if isinstance(outcomes.get("income"), dict) else None
-    populations, codes = table.get("populations") or {}, table.get("codes") or {}
-    for indicator, population in populations.items():
-        if indicator not in table["rows"]:
-            continue
-        node = table["rows"][indicator]
-        rows = {sex: node[sex] for sex in ("female", "male", "total") if isinstance(node.get(sex), dict)}
+    for indicator, population, rows, sources in _by_sex(results, "income_by_sex"):
         complete = (population, (("gender", "missing"),)) not in p.where and {"female", "male", TOTAL} <= set(rows)
-        path, sources = f"outcomes/income_by_sex/{indicator}", codes.get(indicator, [])
+        path = f"outcomes/income_by_sex/{indicator}"
         cells = _binary_by(
             p, path, rows, "gender", population, sources, sums=complete, variable="income", unpublished=True
         )

@@ -9,6 +9,7 @@ balance of every weighting.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,7 +94,10 @@ def failure_code(err: Exception) -> str:
 
 
 def run_estimators(
-    sample: Sample, ps: PropensityResult, options: EffectOptions, refit=None
+    sample: Sample,
+    ps: PropensityResult,
+    options: EffectOptions,
+    refit: Callable[[Sample], PropensityResult] | None = None,
 ) -> tuple[list[EffectResult], dict[str, str], BalanceResult, dict[str, int]]:
     """Every estimator on ``sample``; returns results, failure codes by estimator (:func:`failure_code`),
     balance and trimming counts. The messages of the failures go to the log, never to the page.

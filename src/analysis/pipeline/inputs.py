@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import hmac
 import json
 import os
 import re
@@ -121,6 +120,7 @@ def key_fingerprint(synthetic: bool, env: Mapping[str, str], root: Path) -> str:
     A key that cannot be found gives a fingerprint of the reason, so the cleaning step runs and
     reports it.
     """
+    from analysis.clean.identity import key_fingerprint as public_fingerprint
     from analysis.clean.identity import resolve_key
     from analysis.project.errors import FoljevalError
 
@@ -128,7 +128,8 @@ def key_fingerprint(synthetic: bool, env: Mapping[str, str], root: Path) -> str:
         key, source = resolve_key(synthetic, env, root)
     except FoljevalError as e:
         return sha256_bytes(f"no key: {e}".encode())
-    return hmac.new(key, f"foljeval step inputs|{source}".encode(), hashlib.sha256).hexdigest()
+    # the key's one public fingerprint (as recorded per delivery) and where it came from
+    return sha256_bytes(f"{public_fingerprint(key)}|{source}".encode())
 
 
 # --------------------------------------------------------------------------- notebooks

@@ -24,9 +24,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from analysis.disclosure.intervals import wilson_interval
 from analysis.report.format import NBSP, formatter
 from analysis.report.headlines import _dig, _finite, target_verdict
 from analysis.report.i18n import t
+from analysis.report.sections.effects_robust import SHORT_DID_MONTHS
 from analysis.report.sections.targets import target_label
 
 TARGETS_POINTER = "/targets/table"
@@ -144,12 +146,22 @@ def _round_persons(x: float) -> int:
 MAIN_OUTCOMES = ("work_or_study", "self_supporting", "off_income_support")
 
 
-def _panel_share(results: dict, panel: str, month: int) -> tuple[float, int] | None:
-    """(share, persons) of participants in ``panel`` status ``month`` months after their start."""
-    row = _dig(results, "effects", "panel", panel, "estimates", "rows", str(month))
+def _off_income_support(results: dict, month: int) -> tuple[float, float, float, int] | None:
+    """(share off income support, its Wilson 95 % interval, persons) ``month`` months after start.
+
+    The panel publishes the share still on income support and its N; the complement's count
+    is that share times N, so nothing is shown that the page does not already give away.
+    """
+    row = _dig(results, "effects", "panel", "income_support", "estimates", "rows", str(month))
     if not isinstance(row, dict) or not _finite(row.get("share_treated")) or not row.get("n_treated"):
         return None
-    return float(row["share_treated"]), int(row["n_treated"])
+    share, n = 1 - float(row["share_treated"]), int(row["n_treated"])
+    lo, hi = wilson_interval(_round_persons(share * n), n)
+    return share, float(lo), float(hi), n
+
+
+def _share_ci(f, share: float, lo: float, hi: float, lang: str) -> str:
+    return f"{f.percent(share)} ({t('ci95', lang)} {f.interval(lo, hi, 'share')}{_pct(lang)})"
 
 
 def main_outcome_lines(results: dict, main: str, lang: str) -> list[str]:
@@ -159,33 +171,25 @@ def main_outcome_lines(results: dict, main: str, lang: str) -> list[str]:
     N months after their start, N = 6, 12, 24); ``work_or_study`` and
     ``self_supporting`` the status and income at exit.
     """
-    from analysis.disclosure.intervals import wilson_interval
-
     f, out = formatter(lang), []
     if main == "off_income_support":
         for m in EFFECT_MONTHS:
-            got = _panel_share(results, "income_support", m)
-            if got is None:
-                continue
-            share, n = got
-            k = _round_persons((1 - share) * n)  # the published share times the published N
-            lo, hi = wilson_interval(k, n)
-            ci = f"{t('ci95', lang)} {f.interval(lo, hi, 'share')}{_pct(lang)}"
-            out.append(
-                t("board_main_off_income_support", lang, months=m, share=f.percent(1 - share), ci=ci, n=f.count(n))
-            )
+            got = _off_income_support(results, m)
+            if got is not None:
+                text = _share_ci(f, *got[:3], lang)
+                out.append(t("board_main_off_income_support", lang, months=m, share=text, n=f.count(got[3])))
         return out or [t("board_main_missing", lang, outcome=t("board_main_name_off_income_support", lang))]
     if main == "self_supporting":
         row = _dig(results, "outcomes", "income", "rows", "self_supporting", "exit") or {}
         total = _dig(results, "outcomes", "income", "rows", "total", "exit", "count")
         if _finite(row.get("share")) and total:
             bounds = row.get("ci") or [None, None]
-            ci_text = (
-                f" ({t('ci95', lang)} {f.interval(bounds[0], bounds[1], 'share')}{_pct(lang)})"
+            share = (
+                _share_ci(f, row["share"], bounds[0], bounds[1], lang)
                 if bounds[0] is not None
-                else ""
+                else f.percent(row["share"])
             )
-            return [t("board_main_self_supporting", lang, share=f.percent(row["share"]) + ci_text, n=f.count(total))]
+            return [t("board_main_self_supporting", lang, share=share, n=f.count(total))]
         return [t("board_main_missing", lang, outcome=t("board_main_name_self_supporting", lang))]
     return []  # work or study at exit is the first key figure and a sentence of the summary already
 
@@ -257,7 +261,7 @@ def did_sentence(results: dict, lang: str) -> str | None:
         return None
     event = _dig(did, "event", "rows") or {}
     post = [int(k) for k, v in event.items() if int(k) >= 0 and isinstance(v, dict) and v.get("estimate")]
-    if not post or max(post) < 6:  # an average of the first months says nothing a board can use
+    if not post or max(post) < SHORT_DID_MONTHS:  # an average of the first months says nothing a board can use
         return None
     est, lo, hi = got["estimate"]
     f = formatter(lang)
@@ -390,15 +394,9 @@ def main_key_figure(results: dict, main: str, lang: str) -> tuple[str, str, str 
     f = formatter(lang)
     if main == "off_income_support":
         for m in (12, 6, 24):
-            got = _panel_share(results, "income_support", m)
-            if got is not None:
-                from analysis.disclosure.intervals import wilson_interval
-
-                share, n = got
-                lo, hi = wilson_interval(_round_persons((1 - share) * n), n)
-                value = f"{f.percent(1 - share)} ({t('ci95', lang)} {f.interval(lo, hi, 'share')}{_pct(lang)})"
-                # no pointer: results.json holds the share still on income support, this is its complement
-                return t("board_kf_off_income_support", lang, months=m), value, None
+            got = _off_income_support(results, m)
+            if got is not None:  # no pointer: results.json holds the share still on income support
+                return t("board_kf_off_income_support", lang, months=m), _share_ci(f, *got[:3], lang), None
     if main == "self_supporting":
         row = _dig(results, "outcomes", "income", "rows", "self_supporting", "exit") or {}
         if _finite(row.get("share")):

@@ -86,16 +86,11 @@ def key_figures(h: Headlines, lang: str) -> list[tuple[str, str, str | None]]:
     ]
 
 
-def board_key_figures(results: dict, h: Headlines, figures: list, main_outcome: str, lang: str) -> list:
-    """The key figures of the first page: the project's main outcome first, no box that shows only "–"."""
+def board_key_figures(results: dict, figures: list, main_outcome: str, lang: str) -> list:
+    """The key figures of the first page: the project's main outcome first, no box that shows only "–"
+    (no effect without a comparison group, no survival without a monthly panel: the sections say why)."""
     main = main_key_figure(results, main_outcome, lang)
-    out = ([main] if main else []) + list(figures)
-    no_comparison = ((results.get("effects") or {}).get("no_data") or {}).get("effects") == "no_comparison"
-    if h.effect is None and no_comparison:  # the board block says why there is no effect; "–" says nothing
-        effect_label = t("rep_kf_effect_on", lang, outcome=h.effect_outcome(lang))
-        out = [x for x in out if x[0] != effect_label]
-    # a box with only "–" tells a board nothing (survival without a monthly panel, say); the sections say why
-    return [x for x in out if x[1] != "–"]
+    return [x for x in ([main] if main else []) + list(figures) if x[1] != "–"]
 
 
 def findings_sentences(h: Headlines, lang: str, *, board: bool = False) -> list[str]:
@@ -144,7 +139,7 @@ def summary_html(results: dict, lang: str, *, data_end=None, main_outcome: str =
     board = data_end is not None
     figures = key_figures(h, lang)
     if board:
-        figures = board_key_figures(results, h, figures, main_outcome, lang)
+        figures = board_key_figures(results, figures, main_outcome, lang)
     boxes = "".join(
         f'<div class="fe-keyfigure">{split_value(v, ptr)}<span class="fe-label">{html.escape(k)}</span></div>'
         for k, v, ptr in figures
