@@ -98,6 +98,18 @@ def test_missing_required_column_names_file_column_and_row(mini_project):
     with pytest.raises(BadFileError) as e:
         clean_project(load_project(folder))
     assert str(e.value).startswith("deltagare.csv, column 'start_date', row 1: required column missing")
+    assert "looks like" not in str(e.value)  # "Datum" is no misspelling of a start date's names
+
+
+def test_a_misspelt_header_is_named_beside_the_missing_column(mini_project):
+    folder, _ = mini_project
+    text = (folder / "deltagare.csv").read_bytes().decode("cp1252").replace("Startdatum", "Startdatm")
+    (folder / "deltagare.csv").write_bytes(text.encode("cp1252"))
+    with pytest.raises(BadFileError) as e:
+        clean_project(load_project(folder))
+    assert "column 'start_date', row 1" in str(e.value) and "'Startdatm' looks like 'startdatum' (start_date)" in str(
+        e.value
+    )
 
 
 def test_real_project_without_key_says_how_to_set_one(mini_project):

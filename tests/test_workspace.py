@@ -164,3 +164,13 @@ def test_swapped_in_folders_and_files_have_ordinary_permissions(tmp_path):
     assert stat.S_IMODE((tmp_path / "index.html").stat().st_mode) == stat.S_IMODE(
         (tmp_path / "plain.txt").stat().st_mode
     )
+
+
+def test_outside_any_checkout_the_root_is_the_checkout_the_package_runs_from(tmp_path, monkeypatch):
+    """Run from a folder that is no repository, the command falls back to its own checkout (not its src/)."""
+    from analysis.project.paths import repo_root
+    from conftest import ROOT
+
+    monkeypatch.delenv("FOLJEVAL_ROOT", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert repo_root() == ROOT.resolve()

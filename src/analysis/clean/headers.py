@@ -15,7 +15,7 @@ import pandas as pd
 from analysis.clean import labels
 from analysis.clean.readers import ROW
 from analysis.project.config import FileSpec
-from analysis.project.contract import IGNORE
+from analysis.project.contract import IGNORE, header_aliases
 from analysis.project.dates import parse_month
 from analysis.project.errors import ConfigError
 
@@ -114,3 +114,18 @@ def check_mapped_headers(spec: FileSpec, kind: str, headers: list[str], label: s
         close = difflib.get_close_matches(raw, headers, n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else f" (its headers: {', '.join(headers[:12])})"
         raise ConfigError(f"files.{kind}.columns in project.yml maps '{raw}', but {label} has no such header{hint}")
+
+
+def misspelt(missing: list[str], ignored: list[str], kind: str) -> str:
+    """``"; 'Startdatm' looks like 'Startdatum' (start_date)"`` for an unrecognised header close to a missing
+    column's accepted names, so a typo in an export is named instead of only listed (empty when none is)."""
+    aliases = header_aliases(kind)
+    hints = []
+    for column in missing:
+        names = {a.casefold(): a for a in aliases.get(column, [])}
+        for header in ignored:
+            close = difflib.get_close_matches(str(header).casefold(), list(names), n=1, cutoff=0.8)
+            if close:
+                hints.append(f"'{header}' looks like '{names[close[0]]}' ({column})")
+                break
+    return "; " + "; ".join(hints) if hints else ""

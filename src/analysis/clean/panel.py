@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.clean.context import _Context, _pseudonyms
+from analysis.clean.headers import misspelt
 from analysis.clean.persons import _describe
 from analysis.clean.readers import ROW
 from analysis.clean.result import FileReport, _Notices, _Problems
@@ -118,7 +119,8 @@ def _check_panel_columns(sources, domain: str | None, layout: str, panel: _Panel
             raise BadFileError(
                 s.label,
                 f"required column missing (found: {found}); name it as in the data contract "
-                f"(`foljeval contract`) or map it under files.{panel.kind}.columns in project.yml",
+                f"(`foljeval contract`) or map it under files.{panel.kind}.columns in project.yml"
+                + misspelt(missing, list(s.headers.ignored), panel.kind),
                 column=", ".join(missing),
                 row=s.layout.header_row or 1,
             )

@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis.clean import identity
 from analysis.clean.context import _Context, _pseudonyms
+from analysis.clean.headers import misspelt
 from analysis.clean.readers import ROW
 from analysis.clean.result import FileReport, _Notices, _Problems
 from analysis.clean.rulebook import RULES
@@ -37,7 +38,8 @@ def _check_columns(kind: str, spec: FileSpec, sources: list[Source], extra: list
             raise BadFileError(
                 s.label,
                 f"required column missing (found: {found}); name it as in the data contract "
-                f"(`foljeval contract`) or map it under files.{kind}.columns in project.yml",
+                f"(`foljeval contract`) or map it under files.{kind}.columns in project.yml"
+                + misspelt(missing, list(s.headers.ignored), kind),
                 column=", ".join(missing),
                 row=s.layout.header_row or 1,
             )

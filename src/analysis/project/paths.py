@@ -16,9 +16,8 @@ def repo_root() -> Path:
     for d in (here, *here.parents):
         if (d / "pyproject.toml").is_file() and (d / "data" / "raw").is_dir():
             return d
-    # Installed in develop mode: fall back to the source checkout.
-    src = Path(__file__).resolve().parents[2]
-    return src
+    # Installed in develop mode: fall back to the source checkout (src/analysis/project/paths.py -> the checkout)
+    return Path(__file__).resolve().parents[3]
 
 
 def raw_dir(project: str, root: Path | None = None) -> Path:
