@@ -3,12 +3,13 @@ linked to each other with hreflang; the index links both; the second language do
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
 from analysis.pipeline.runner import run_reports
-from report_fixtures import TINY_STEPS, make_mini, tiny_notebooks
+from report_fixtures import TINY_STEPS, make_mini, reports_bytes, tiny_notebooks
 
 pytestmark = pytest.mark.slow  # builds reports
 
@@ -64,3 +65,25 @@ def test_one_language_builds_no_second_report(tmp_path):
     assert run.ok, run.message
     page = (root / "reports" / "mini" / "report.html").read_text(encoding="utf-8")
     assert _link(page) == [] and not (root / "reports" / "mini" / "report.en.html").exists()
+
+
+def test_a_changed_input_reruns_the_second_language_of_its_step_only_and_gives_a_full_rebuilds_bytes(built):
+    root, nbdir, _ = built
+    folder = root / "reports" / "mini"
+    demo_en = (folder / "notebooks" / "en" / "02_demo.ipynb").stat().st_mtime_ns
+    yml = root / "data" / "raw" / "mini" / "project.yml"
+    yml.write_text(
+        yml.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8"
+    )  # the appendix shows its checksum
+    run = run_reports(["mini"], root=root, notebooks_dir=nbdir, steps=TINY_STEPS, pdf=False)[0]
+    assert run.ok and set(run.ran) == {"appendix", "report"}, (run.message, run.ran)
+    recorded = json.loads((folder / "steps.json").read_text(encoding="utf-8"))["steps"]
+    assert "notebooks/en/99_appendix.ipynb" in recorded["appendix"]["outputs"]
+    assert "notebooks/en/02_demo.ipynb" in recorded["demo"]["outputs"]
+    assert (folder / "notebooks" / "en" / "02_demo.ipynb").stat().st_mtime_ns == demo_en  # carried over, not run
+    incremental = reports_bytes(root)
+    full = run_reports(["mini"], root=root, notebooks_dir=nbdir, steps=TINY_STEPS, pdf=False, force=True)[0]
+    assert full.ok and len(full.ran) == len(TINY_STEPS.names)
+    rebuilt = reports_bytes(root)
+    assert sorted(rebuilt) == sorted(incremental)
+    assert [name for name in rebuilt if rebuilt[name] != incremental[name] and "index" not in name] == []

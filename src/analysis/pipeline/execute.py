@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.pipeline.inputs import sha256_file
-from analysis.pipeline.kernel import ProjectKernel, one_line, run_notebook
+from analysis.pipeline.kernel import ProjectKernel, run_notebook
 from analysis.pipeline.plan import Decision, StepInputs, decide
+from analysis.pipeline.second_language import SecondLanguage
 from analysis.pipeline.state import PROCESSED, STATE_FILE, StepRecord, state_text
-from analysis.pipeline.steps import NOTEBOOK, REPORT, RESULTS, Step, StepTable
+from analysis.pipeline.steps import NOTEBOOK, REPORT, RESULTS, Step, StepTable, other_language
 from analysis.project import workspace
 from analysis.project.config import Project
 from analysis.project.errors import FoljevalError
@@ -91,56 +91,96 @@ def execute(
         workspace.RUN_PROCESSED_DIR_ENV: str(staging_processed),
         workspace.RUN_DELIVERY_ENV: build.project.delivery_name or "",
     }
-    records: dict[str, StepRecord] = {}
-    outputs: dict[str, dict[str, str]] = {}
-    owner: dict[str, str] = {}  # output file -> the step that wrote it
-    with ProjectKernel(env) as kernel:
-        for i, step in enumerate(build.table):
-            if progress is not None:
-                progress(progress_name(step), i)
-            d = build.decide(step, outputs)
-            if d.run:
-                before = _listing(staging, staging_processed)
-                t0 = time.perf_counter()
-                _run(build, step, staging, kernel)
-                if step.notebook:
-                    build.notebook_seconds[step.notebook] = time.perf_counter() - t0
-                record = StepRecord(d.inputs, _written(before, staging, staging_processed))
-                _check_outputs(step, record.outputs, owner)
-                build.ran[step.name] = d.reason
-            else:
-                record = build.previous[step.name]
-                _carry_over(record, build.live[0], staging)
-                build.skipped[step.name] = d.reason
-            owner.update(dict.fromkeys(record.outputs, step.name))
-            records[step.name] = record
-            outputs[step.name] = record.outputs
+    with contextlib.ExitStack() as stack:
+        kernel = stack.enter_context(ProjectKernel(env))
+        second = None
+        if build.other_language:
+            params = (build.project.id, build.root)
+            lang = other_language(build.lang)
+            second = stack.enter_context(SecondLanguage(staging, env, lang, build.notebooks_dir, params))
+        records = _steps(build, staging, staging_processed, kernel, second, progress)
     workspace.atomic_write_text(staging / STATE_FILE, state_text(records, build.table.names))
 
 
-def _run(build: Build, step: Step, staging: Path, kernel: ProjectKernel) -> None:
+def _steps(
+    build: Build,
+    staging: Path,
+    staging_processed: Path,
+    kernel: ProjectKernel,
+    second: SecondLanguage | None,
+    progress: Callable[[str, int], None] | None,
+) -> dict[str, StepRecord]:
+    """The step loop: each step run (its second language queued) or carried over; the records."""
+    records: dict[str, StepRecord] = {}
+    outputs: dict[str, dict[str, str]] = {}
+    owner: dict[str, str] = {}  # output file -> the step that wrote it
+    hidden = f"notebooks/{second.lang}/" if second else None  # written by the second kernel, recorded on wait()
+    for i, step in enumerate(build.table):
+        if progress is not None:
+            progress(progress_name(step), i)
+        if step.kind == REPORT and second is not None:
+            _add_second_language(second.wait(), records, outputs)
+        d = build.decide(step, outputs)
+        if d.run:
+            before = _listing(staging, staging_processed, hidden)
+            t0 = time.perf_counter()
+            _run(build, step, staging, kernel, second)
+            if step.notebook:
+                build.notebook_seconds[step.notebook] = time.perf_counter() - t0
+            record = StepRecord(d.inputs, _written(before, staging, staging_processed, hidden))
+            _check_outputs(step, record.outputs, owner)
+            build.ran[step.name] = d.reason
+        else:
+            record = build.previous[step.name]
+            _carry_over(record, build.live[0], staging)
+            build.skipped[step.name] = d.reason
+        owner.update(dict.fromkeys(record.outputs, step.name))
+        records[step.name] = record
+        outputs[step.name] = record.outputs
+    return records
+
+
+def _add_second_language(
+    done: dict[str, dict[str, str]], records: dict[str, StepRecord], outputs: dict[str, dict[str, str]]
+) -> None:
+    """Record the second language's notebooks as outputs of the steps they belong to."""
+    for name, files in done.items():
+        record = StepRecord(records[name].inputs, {**records[name].outputs, **files})
+        records[name], outputs[name] = record, record.outputs
+
+
+def _run(build: Build, step: Step, staging: Path, kernel: ProjectKernel, second: SecondLanguage | None) -> None:
     if step.kind == NOTEBOOK:
         src = build.notebooks_dir / str(step.notebook)
         out = staging / "notebooks" / str(step.notebook)
         out.parent.mkdir(parents=True, exist_ok=True)
         run_notebook(src, out, build.project.id, build.root, build.lang, kernel.fresh())
+        if second is not None:
+            second.submit(step)
     elif step.kind == RESULTS:
         from analysis.report.results_file import write_results
 
         write_results(staging, build.project)
     elif step.kind == REPORT:
-        other = other_language(build.lang) if build.other_language else None
-        _report(build, staging, build.lang, staging / "notebooks", other)
-        if other:
+        _reports(build, staging, second)
+
+
+def _reports(build: Build, staging: Path, second: SecondLanguage | None) -> None:
+    """The report page (and PDF) in the build's language, then in the second one when there is one.
+
+    The PDFs are printed by one browser in a thread of their own while the next page is exported.
+    """
+    from analysis.report.pdf import PdfPrinter
+
+    with PdfPrinter(build.browser) as printer:
+        other = second.lang if second else None
+        _report(build, staging, build.lang, staging / "notebooks", other, printer)
+        if second is not None:
             t0 = time.perf_counter()
-            with _other_notebooks(build, staging, kernel, other) as folder:
-                _report(build, staging, other, folder, build.lang)
-            build.other_seconds = time.perf_counter() - t0
-
-
-def other_language(lang: str) -> str:
-    """The language of the second report: English beside a Swedish one, Swedish beside an English one."""
-    return "en" if lang == "sv" else "sv"
+            _report(build, staging, second.lang, second.folder(), build.lang, printer)
+            build.other_seconds = second.seconds + time.perf_counter() - t0
+    build.pdf_seconds = printer.seconds if printer.printed else None
+    build.pdf_note = printer.note or build.pdf_note
 
 
 def report_name(lang: str, main: str, suffix: str = "html") -> str:
@@ -148,8 +188,8 @@ def report_name(lang: str, main: str, suffix: str = "html") -> str:
     return f"report.{suffix}" if lang == main else f"report.{lang}.{suffix}"
 
 
-def _report(build: Build, staging: Path, lang: str, notebooks: Path, link: str | None) -> None:
-    """Merge the executed notebooks in ``notebooks`` into the report page in ``lang`` (and its PDF)."""
+def _report(build: Build, staging: Path, lang: str, notebooks: Path, link: str | None, printer) -> None:
+    """Merge the executed notebooks in ``notebooks`` into the report page in ``lang``; queue its PDF."""
     from analysis.report.export import export_html
     from analysis.report.merge import merge_notebooks
 
@@ -160,68 +200,7 @@ def _report(build: Build, staging: Path, lang: str, notebooks: Path, link: str |
     page = staging / report_name(lang, build.lang)
     other = (link, report_name(link, build.lang)) if link else None
     export_html(merged, page, lang=lang, title=name, other=other)
-    if build.browser:
-        _print_pdf(build, page, page.with_suffix(".pdf"), lang, name)
-
-
-@contextlib.contextmanager
-def _other_notebooks(build: Build, staging: Path, kernel: ProjectKernel, lang: str) -> Iterator[Path]:
-    """The report's notebooks executed in ``lang`` in a folder of their own beside the run's (removed after).
-
-    The kernel writes the sections of this pass there, not into the run's folder; the cleaning
-    step is not run again: its saved section is shown in ``lang`` (``show_saved_section``).
-    """
-    scratch = Path(tempfile.mkdtemp(prefix=f"{staging.name}-{lang}-", dir=staging.parent))
-    folder = scratch / "notebooks"
-    folder.mkdir()
-    if (staging / "results.json").is_file():
-        shutil.copy2(staging / "results.json", scratch / "results.json")
-    switch = "import os; os.environ[{!r}] = {!r}"
-    try:
-        kernel.run_silently(switch.format(workspace.RUN_REPORT_DIR_ENV, str(scratch)))
-        for s in build.table.report_order:
-            src = _clean_display(scratch, str(s.notebook)) if s.raw else build.notebooks_dir / str(s.notebook)
-            run_notebook(src, folder / str(s.notebook), build.project.id, build.root, lang, kernel.fresh())
-        yield folder
-    finally:
-        with contextlib.suppress(Exception):
-            kernel.run_silently(switch.format(workspace.RUN_REPORT_DIR_ENV, str(staging)))
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _clean_display(scratch: Path, name: str) -> Path:
-    """A notebook that shows the saved cleaning section (the raw data are not read again)."""
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook
-
-    params = new_code_cell('project = ""\nroot = ""\nlang = ""', metadata={"tags": ["parameters"]})
-    show = new_code_cell(
-        "from analysis.pipeline.notebook import setup\n"
-        "from analysis.report.sections.cleaning import show_saved_section\n\n"
-        "show_saved_section(setup(project, root, lang))"
-    )
-    nb = new_notebook(
-        cells=[params, show],
-        metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
-    )
-    for i, cell in enumerate(nb.cells):
-        cell.id = f"{Path(name).stem}-{i:02d}"
-    path = scratch / "source" / name
-    path.parent.mkdir(exist_ok=True)
-    nbformat.write(nb, path)
-    return path
-
-
-def _print_pdf(build: Build, page: Path, pdf: Path, lang: str, title: str) -> None:
-    """``pdf`` from ``page``; a browser that fails leaves the report without a PDF and says why."""
-    from analysis.report.pdf import write_pdf
-
-    try:
-        seconds = write_pdf(page, pdf, str(build.browser), lang=lang, title=title)
-        build.pdf_seconds = (build.pdf_seconds or 0.0) + seconds
-    except Exception as e:  # noqa: BLE001 - the HTML report stands without its PDF
-        pdf.unlink(missing_ok=True)
-        build.pdf_note = f"{pdf.name} not made: {build.browser} failed ({type(e).__name__}: {one_line(e)})"
+    printer.submit(page, page.with_suffix(".pdf"), lang, name)
 
 
 def _text_inserts(build: Build, staging: Path, order: list[Step], lang: str) -> dict[tuple[str, str], list]:
@@ -245,21 +224,27 @@ def _text_inserts(build: Build, staging: Path, order: list[Step], lang: str) -> 
     return inserts
 
 
-def _listing(staging: Path, staging_processed: Path) -> dict[str, tuple[int, int]]:
-    """(size, mtime) of every file in the temporary folders, processed ones prefixed ``processed/``."""
+def _listing(staging: Path, staging_processed: Path, hidden: str | None = None) -> dict[str, tuple[int, int]]:
+    """(size, mtime) of every file in the temporary folders, processed ones prefixed ``processed/``.
+
+    Files under ``hidden`` (the second kernel's notebooks, written while other steps run) are left out.
+    """
     out = {}
     for folder, prefix in ((staging, ""), (staging_processed, PROCESSED)):
         if folder.is_dir():
             for p in folder.rglob("*"):
-                if p.is_file():
+                rel = prefix + p.relative_to(folder).as_posix()
+                if p.is_file() and not (hidden and rel.startswith(hidden)):
                     st = p.stat()
-                    out[prefix + p.relative_to(folder).as_posix()] = (st.st_size, st.st_mtime_ns)
+                    out[rel] = (st.st_size, st.st_mtime_ns)
     return out
 
 
-def _written(before: dict[str, tuple[int, int]], staging: Path, staging_processed: Path) -> dict[str, str]:
+def _written(
+    before: dict[str, tuple[int, int]], staging: Path, staging_processed: Path, hidden: str | None = None
+) -> dict[str, str]:
     """The files a step wrote (new or changed since ``before``), with their sha256."""
-    after = _listing(staging, staging_processed)
+    after = _listing(staging, staging_processed, hidden)
     out = {}
     for rel in sorted(k for k, v in after.items() if before.get(k) != v):
         path = staging_processed / rel[len(PROCESSED) :] if rel.startswith(PROCESSED) else staging / rel

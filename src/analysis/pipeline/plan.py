@@ -16,7 +16,7 @@ from pathlib import Path
 
 from analysis.pipeline import inputs as fp
 from analysis.pipeline.state import StepRecord, changed_inputs, changed_outputs, describe_change
-from analysis.pipeline.steps import REPORT, Step, StepTable
+from analysis.pipeline.steps import LANGUAGES, REPORT, Step, StepTable, other_language
 from analysis.project.config import Project
 from analysis.project.errors import FoljevalError
 
@@ -72,6 +72,8 @@ class StepInputs:
             path = self.notebooks_dir / step.notebook
             d["notebook"] = fp.notebook_digest(path)
             d["params"] = fp.sha256_json(self.params())
+            if self.other_language:  # the step also runs its notebook for the report in the other language
+                d["second_language"] = fp.sha256_json(other_language(self.lang))
             modules = fp.notebook_imports(path)
         else:
             params: dict[str, object] = {"lang": self.lang}
@@ -90,7 +92,9 @@ class StepInputs:
         for name in step.upstream:
             outputs = dict(upstream_outputs.get(name, {}))
             if step.kind != REPORT:  # an executed notebook is read by the report step only
-                outputs.pop(self.table[name].executed_notebook or "", None)
+                up = self.table[name]
+                for executed in (up.executed_notebook, *map(up.executed_in, LANGUAGES)):
+                    outputs.pop(executed or "", None)
             d[f"upstream:{name}"] = fp.sha256_json(outputs)
         for extra in step.extra:
             d[extra] = self._once(extra, lambda e=extra: self._extra(e))

@@ -51,6 +51,14 @@ from dataclasses import dataclass, field, replace
 from analysis.project.errors import FoljevalError
 
 NOTEBOOK, RESULTS, REPORT = "notebook", "results", "report"
+LANGUAGES = ("sv", "en")  # a report's languages; the second one's notebooks go to notebooks/<lang>/
+
+
+def other_language(lang: str) -> str:
+    """The language of the second report: English beside a Swedish one, Swedish beside an English one."""
+    return "en" if lang == "sv" else "sv"
+
+
 EXTRA_INPUTS = ("project_yml", "git_commit", "run_date", "previous_delivery")
 
 
@@ -101,9 +109,13 @@ class Step:
         """Where the executed notebook goes, relative to the report folder."""
         return f"notebooks/{self.notebook}" if self.notebook else None
 
+    def executed_in(self, lang: str) -> str | None:
+        """Where the notebook executed for the report in the other language ``lang`` goes."""
+        return f"notebooks/{lang}/{self.notebook}" if self.notebook else None
+
     def writes(self, relpath: str) -> bool:
         """Whether ``relpath`` (report-relative, or ``processed/...``) is among the declared outputs."""
-        if relpath == self.executed_notebook:
+        if relpath == self.executed_notebook or relpath in (self.executed_in(lang) for lang in LANGUAGES):
             return True
         return any(fnmatch.fnmatchcase(relpath, pattern) for pattern in self.outputs)
 

@@ -128,28 +128,108 @@ def _rewrite_xref(pdf: bytes) -> bytes:
     return pdf[:at] + table + tail
 
 
+def _launch(pw: Any, browser: str) -> Any:
+    return pw.chromium.launch(executable_path=browser, headless=True, args=["--no-sandbox", "--disable-gpu"])
+
+
+def _print_page(b: Any, html_path: Path, pdf_path: Path, *, lang: str, title: str) -> None:
+    """Print one page with the launched browser ``b``."""
+    page = b.new_page()
+    try:
+        page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
+        page.emulate_media(media="print")
+        pdf = page.pdf(
+            format="A4",
+            margin=MARGIN,
+            print_background=True,
+            display_header_footer=True,
+            header_template="<span></span>",
+            footer_template=footer_template(title, lang),
+            outline=True,
+            tagged=True,
+        )
+    finally:
+        page.close()
+    Path(pdf_path).write_bytes(relative_links(fix_stamps(pdf), Path(html_path).parent))
+
+
 def write_pdf(html_path: Path, pdf_path: Path, browser: str, *, lang: str, title: str) -> float:
     """Print ``html_path`` to ``pdf_path`` (A4, page numbers in the footer) with ``browser``; the seconds it took."""
     from playwright.sync_api import sync_playwright
 
     started = time.perf_counter()
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=browser, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        b = _launch(pw, browser)
         try:
-            page = b.new_page()
-            page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
-            page.emulate_media(media="print")
-            pdf = page.pdf(
-                format="A4",
-                margin=MARGIN,
-                print_background=True,
-                display_header_footer=True,
-                header_template="<span></span>",
-                footer_template=footer_template(title, lang),
-                outline=True,
-                tagged=True,
-            )
+            _print_page(b, html_path, pdf_path, lang=lang, title=title)
         finally:
             b.close()
-    Path(pdf_path).write_bytes(relative_links(fix_stamps(pdf), Path(html_path).parent))
     return time.perf_counter() - started
+
+
+class PdfPrinter:
+    """Prints pages to PDF in a thread of its own, with one browser for all of them.
+
+    The build goes on (the next page's export) while Chromium lays out the last one. A page that
+    fails leaves no PDF and says why in :attr:`note`; the HTML report stands without it. With
+    ``browser`` None nothing is printed.
+
+    Example
+    -------
+    >>> with PdfPrinter(None) as printer:
+    ...     printer.submit(Path("report.html"), Path("report.pdf"), "sv", "Projekt")
+    >>> printer.printed
+    0
+    """
+
+    def __init__(self, browser: str | None) -> None:
+        import queue
+
+        self.browser, self.seconds, self.printed, self.note = browser, 0.0, 0, ""
+        self.jobs: queue.Queue = queue.Queue()
+        self.thread: Any = None
+
+    def __enter__(self) -> PdfPrinter:
+        return self
+
+    def submit(self, html_path: Path, pdf_path: Path, lang: str, title: str) -> None:
+        """Queue one page (printed after the ones queued before it)."""
+        if self.browser is None:
+            return
+        if self.thread is None:
+            import threading
+
+            self.thread = threading.Thread(target=self._work, name="foljeval-pdf", daemon=True)
+            self.thread.start()
+        self.jobs.put((Path(html_path), Path(pdf_path), lang, title))
+
+    def _work(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        b: Any = None
+        with sync_playwright() as pw:
+            while (job := self.jobs.get()) is not None:
+                html_path, pdf_path, lang, title = job
+                started = time.perf_counter()
+                try:
+                    b = b or _launch(pw, str(self.browser))
+                    _print_page(b, html_path, pdf_path, lang=lang, title=title)
+                    self.printed += 1
+                except Exception as e:  # noqa: BLE001 - the HTML report stands without its PDF
+                    pdf_path.unlink(missing_ok=True)
+                    self.note = f"{pdf_path.name} not made: {self.browser} failed ({type(e).__name__}: {_one_line(e)})"
+                self.seconds += time.perf_counter() - started
+            if b is not None:
+                b.close()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.thread is not None:
+            self.jobs.put(None)
+            self.thread.join()
+
+
+def _one_line(e: object) -> str:
+    """A browser's error as one line, without personnummer (a page's path could hold one)."""
+    from analysis.clean.identity import mask_personnummer
+
+    return " ".join(mask_personnummer(str(e)).split())[:300]
