@@ -30,11 +30,13 @@ The two steps without a notebook are done by the runner: ``results`` merges the 
 into ``results.json`` and validates it; ``report`` merges the executed notebooks in the order
 of its ``upstream`` (with the evaluator's texts at their places; it also reads ``results.json``,
 which the texts quote), exports ``report.html`` and prints it to ``report.pdf`` (when a browser
-is there and ``--no-pdf`` is not given), then runs the report's notebooks again in the other
-language (the cleaning step's saved section is shown, the raw data are not cleaned again) into
-``report.en.html`` / ``report.en.pdf`` (``report.sv.*`` beside an English report) unless
-``--one-language`` is given. Whether a PDF and a second language are made are inputs of the
-step. The summary (``00_summary``) reads
+is there and ``--no-pdf`` is not given), and the same from the notebooks executed in the other
+language into ``report.en.html`` / ``report.en.pdf`` (``report.sv.*`` beside an English report)
+unless ``--one-language`` is given. Those notebooks are run by each notebook step right after its
+own, in a second kernel (:mod:`analysis.pipeline.second_language`; the cleaning step's saved
+section is shown, the raw data are not cleaned again), and are the step's outputs
+(``notebooks/<lang>/``). Whether a PDF and a second language are made are inputs of the report
+step; a second language is also an input of every notebook step. The summary (``00_summary``) reads
 ``results.json`` and therefore comes after ``results`` in the table, while the report places
 it first: execution order and report order are both declared here, not taken from file names.
 
