@@ -87,3 +87,22 @@ def test_a_changed_input_reruns_the_second_language_of_its_step_only_and_gives_a
     rebuilt = reports_bytes(root)
     assert sorted(rebuilt) == sorted(incremental)
     assert [name for name in rebuilt if rebuilt[name] != incremental[name] and "index" not in name] == []
+
+
+def test_the_second_language_in_the_builds_own_kernel_gives_the_same_bytes(tmp_path, monkeypatch):
+    # --jobs N > 1 runs it in the build's kernel, in turn; the pages and notebooks must not differ
+    from analysis.pipeline import second_language
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    root, nbdir = tmp_path / "repo", tiny_notebooks(tmp_path / "nb")
+    make_mini(root)
+    beside = run_reports(["mini"], root=root, notebooks_dir=nbdir, steps=TINY_STEPS, pdf=False)[0]
+    assert beside.ok, beside.message
+    first = reports_bytes(root)
+    monkeypatch.setattr(second_language, "BESIDE", False)
+    in_turn = run_reports(["mini"], root=root, notebooks_dir=nbdir, steps=TINY_STEPS, pdf=False, force=True)[0]
+    assert in_turn.ok, in_turn.message
+    again = reports_bytes(root)
+    assert "reports/mini/notebooks/en/02_demo.ipynb" in again and sorted(again) == sorted(first)
+    assert [name for name in again if again[name] != first[name] and "index" not in name] == []
+    assert not [p.name for p in (root / "reports").iterdir() if p.name.startswith(".")]  # no scratch folder left

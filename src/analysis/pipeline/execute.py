@@ -97,7 +97,7 @@ def execute(
         if build.other_language:
             params = (build.project.id, build.root)
             lang = other_language(build.lang)
-            second = stack.enter_context(SecondLanguage(staging, env, lang, build.notebooks_dir, params))
+            second = stack.enter_context(SecondLanguage(staging, env, lang, build.notebooks_dir, params, kernel))
         records = _steps(build, staging, staging_processed, kernel, second, progress)
     workspace.atomic_write_text(staging / STATE_FILE, state_text(records, build.table.names))
 

@@ -61,6 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.clean.identity import mask_personnummer
+from analysis.pipeline import second_language
 from analysis.pipeline import steps as steps_module
 from analysis.pipeline.kernel import one_line
 from analysis.pipeline.run_result import ProjectRun
@@ -389,6 +390,7 @@ def _worker(project: str, root: str, lang: str | None, notebooks_dir: str | None
         q.put((p, name, done, total))
 
     os.environ.update(SINGLE_THREAD_ENV)  # inherited by the project's kernel
+    second_language.BESIDE = False  # the other cores build other projects
     mask_logs()
 
     return build_project(project, Path(root), lang, Path(notebooks_dir) if notebooks_dir else None, progress, **options)

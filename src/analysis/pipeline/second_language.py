@@ -29,6 +29,12 @@ from analysis.pipeline.kernel import ProjectKernel, run_notebook
 from analysis.pipeline.steps import Step
 from analysis.project import workspace
 
+# Whether the second language gets a kernel of its own, running beside the build's. False in the
+# worker processes of ``foljeval report --jobs N`` (N > 1): there the cores are busy with other
+# projects already, and a second kernel would only add its start-up and imports; the notebooks
+# then run in the build's kernel, each right after its step.
+BESIDE = True
+
 
 class SecondLanguage:
     """Runs each step's notebook in ``lang`` after the step, in a second kernel in a worker thread.
@@ -38,14 +44,24 @@ class SecondLanguage:
     SHA-256).
     """
 
-    def __init__(self, staging: Path, env: dict[str, str], lang: str, notebooks_dir: Path, params: tuple[str, Path]):
+    def __init__(
+        self,
+        staging: Path,
+        env: dict[str, str],
+        lang: str,
+        notebooks_dir: Path,
+        params: tuple[str, Path],
+        kernel: ProjectKernel,
+    ):
         self.staging, self.lang, self.notebooks_dir = staging, lang, notebooks_dir
         self.project, self.root = params
         self.scratch = Path(tempfile.mkdtemp(prefix=f"{staging.name}-{lang}-", dir=staging.parent))
-        self.kernel = ProjectKernel({**env, workspace.RUN_REPORT_DIR_ENV: str(self.scratch)})
+        self.own = BESIDE
+        self.kernel = ProjectKernel(env) if self.own else kernel  # the build's kernel when not beside it
+        self.home = str(staging)  # the build's kernel's report folder, set back after each notebook
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="foljeval-second-language")
         self.pending: list[tuple[Step, Future]] = []
-        self.seconds = 0.0  # time the worker spent running notebooks
+        self.seconds = 0.0  # time spent running notebooks in this language
 
     def folder(self) -> Path:
         """Where the executed notebooks in this language go: ``notebooks/<lang>/`` of the run's folder."""
@@ -66,7 +82,15 @@ class SecondLanguage:
         view.mkdir(parents=True, exist_ok=True)
         if (self.staging / "results.json").is_file():
             shutil.copy2(self.staging / "results.json", view / "results.json")
-        self.pending.append((step, self.pool.submit(self._run, step, view)))
+        if self.own:
+            self.pending.append((step, self.pool.submit(self._run, step, view)))
+            return
+        done: Future = Future()
+        try:
+            done.set_result(self._run(step, view))
+        finally:
+            self._switch(self.home)
+        self.pending.append((step, done))
 
     def _run(self, step: Step, view: Path) -> str:
         t0 = time.perf_counter()
@@ -74,10 +98,14 @@ class SecondLanguage:
         src = self._clean_display(name) if step.raw else self.notebooks_dir / name
         out = self.folder() / name
         out.parent.mkdir(parents=True, exist_ok=True)
-        self.kernel.run_silently(f"import os; os.environ[{workspace.RUN_REPORT_DIR_ENV!r}] = {str(view)!r}")
+        self._switch(str(view))
         run_notebook(src, out, self.project, self.root, self.lang, self.kernel.fresh())
         self.seconds += time.perf_counter() - t0
         return sha256_file(out)
+
+    def _switch(self, folder: str) -> None:
+        """Point the kernel's notebooks at ``folder`` as their report folder."""
+        self.kernel.run_silently(f"import os; os.environ[{workspace.RUN_REPORT_DIR_ENV!r}] = {folder!r}")
 
     def wait(self) -> dict[str, dict[str, str]]:
         """The notebooks run so far, by step name (``notebooks/<lang>/<nb>`` -> sha256); raises the first failure."""
@@ -116,5 +144,6 @@ class SecondLanguage:
         for _, future in self.pending:
             future.cancel()
         self.pool.shutdown(wait=True)
-        self.kernel.__exit__()
+        if self.own:
+            self.kernel.__exit__()
         shutil.rmtree(self.scratch, ignore_errors=True)
