@@ -20,20 +20,19 @@ from conftest import ROOT
 EXAMPLES = sorted(synthetic.PROJECTS)  # every bundled example project
 
 
-def built_examples(tmp_path_factory, lang: str | None = None) -> tuple[Path, dict[str, dict]]:
+def built_examples(tmp_path_factory) -> tuple[Path, dict[str, dict]]:
     """(root, {project: {"ok": bool, "message": str}}) of the example reports built for this run.
 
-    ``lang`` None builds each report in its project's language; ``"en"`` builds them all in English
-    (in a root of their own).
+    Each report is built in its project's language and in the other one, as ``make report`` does
+    (:func:`example_page` finds the page in a language).
     """
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    suffix = "" if lang is None else f"-{lang}"
-    root = shared / f"example-reports{suffix}"
+    root = shared / "example-reports"
     marker = root / "built.json"
     from filelock import FileLock
 
-    with FileLock(str(shared / f"example-reports{suffix}.lock")):  # waits while the other worker builds
+    with FileLock(str(shared / "example-reports.lock")):  # waits while the other worker builds
         if not marker.is_file():
             from analysis.pipeline.runner import run_reports
 
@@ -44,8 +43,15 @@ def built_examples(tmp_path_factory, lang: str | None = None) -> tuple[Path, dic
                     (raw / name).symlink_to(ROOT / "data" / "raw" / name)
             if not (root / "notebooks").exists():
                 (root / "notebooks").symlink_to(ROOT / "notebooks")
-            runs = run_reports(EXAMPLES, jobs=2, lang=lang, root=root, pdf=False, other_language=False)
+            runs = run_reports(EXAMPLES, jobs=2, root=root, pdf=False)
             marker.write_text(
                 json.dumps({r.project: {"ok": r.ok, "message": r.message} for r in runs}), encoding="utf-8"
             )
     return root, json.loads(marker.read_text(encoding="utf-8"))
+
+
+def example_page(root: Path, project: str, lang: str | None = None) -> Path:
+    """The example's report page in ``lang`` (None: the project's language, ``report.html``)."""
+    folder = root / "reports" / project
+    other = folder / f"report.{lang}.html"
+    return other if lang and other.is_file() else folder / "report.html"

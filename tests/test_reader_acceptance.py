@@ -16,7 +16,7 @@ import json
 
 import pytest
 
-from example_reports import EXAMPLES, built_examples
+from example_reports import EXAMPLES, built_examples, example_page
 from page_check import (
     empty_table_problems,
     figure_problems,
@@ -118,30 +118,26 @@ def test_code_elements_and_english_pages_may_hold_identifiers():
 
 
 @pytest.fixture(scope="module")
-def examples_sv(tmp_path_factory):
+def examples(tmp_path_factory):
     return built_examples(tmp_path_factory)
 
 
-@pytest.fixture(scope="module")
-def examples_en(tmp_path_factory):
-    return built_examples(tmp_path_factory, lang="en")
-
-
-def _problems(root, status, project):
+def _problems(root, status, project, lang):
     assert status[project]["ok"], status[project]["message"]
-    folder = root / "reports" / project
-    html = (folder / "report.html").read_text(encoding="utf-8")
-    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    page = example_page(root, project, lang)
+    html = page.read_text(encoding="utf-8")
+    assert f'<html lang="{lang}">' in html
+    results = json.loads((page.parent / "results.json").read_text(encoding="utf-8"))
     return reader_problems(html, results)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("project", EXAMPLES)
-def test_a_reader_finds_nothing_wrong_in_the_swedish_report(examples_sv, project):
-    assert _problems(*examples_sv, project) == []
+def test_a_reader_finds_nothing_wrong_in_the_swedish_report(examples, project):
+    assert _problems(*examples, project, "sv") == []
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("project", EXAMPLES)
-def test_a_reader_finds_nothing_wrong_in_the_english_report(examples_en, project):
-    assert _problems(*examples_en, project) == []
+def test_a_reader_finds_nothing_wrong_in_the_english_report(examples, project):
+    assert _problems(*examples, project, "en") == []

@@ -13,6 +13,7 @@ Cases (issue 18's goals in brackets):
 * ``cold``: ``foljeval report PROJECT`` with no reports and no processed data (<= 3x);
 * ``unchanged``: the same command again, nothing changed (<= 1x);
 * ``label``: after one target label in project.yml changed (<= 1.5x);
+* ``text``: after one sentence added to one of the evaluator's text files (<= 1.5x);
 * ``all --jobs 2``: ``foljeval report --all --jobs 2`` on the five examples, cold (<= 10x).
 
 The scratch root (default /tmp/foljeval-steps) holds copies of the examples' raw folders
@@ -36,7 +37,7 @@ PYTHON = REPO / ".venv" / "bin" / "python"
 FOLJEVAL = REPO / ".venv" / "bin" / "foljeval"
 EXAMPLES = ["alv-vast", "barnfamiljer-goteborg", "c2-lycksele", "etableringsresurs-vasteras", "framtidsjobb-avesta"]
 BASELINE = "import pandas, matplotlib, scipy.stats, statsmodels.api"
-GOALS = {"cold": 3.0, "unchanged": 1.0, "label": 1.5, "all --jobs 2": 10.0}
+GOALS = {"cold": 3.0, "unchanged": 1.0, "label": 1.5, "text": 1.5, "all --jobs 2": 10.0}
 LABELS = ("label_sv: 30 barnfamiljer", "label_sv: Trettio barnfamiljer")
 
 
@@ -73,6 +74,17 @@ def relabel(root: Path, project: str, round_no: int) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
+def add_sentence(root: Path, project: str, round_no: int) -> None:
+    """One sentence more at the end of the evaluator's conclusions (the first text file there is)."""
+    folder = root / "data" / "raw" / project / "text"
+    files = sorted(folder.glob("*.md")) if folder.is_dir() else []
+    if not files:
+        sys.exit(f"{folder}: no evaluator text to change; the text case needs a project with text/*.md")
+    path = next((f for f in files if f.stem == "slutsatser"), files[0])
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.rstrip("\n") + f"\n\nEn mening till, omgång {round_no + 1}.\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
@@ -103,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.exit(f"the unchanged rerun was not up to date:\n{rows['unchanged'][-1]['output']}")
         relabel(args.root, args.project, r)
         measure("label", report)
+        add_sentence(args.root, args.project, r)
+        measure("text", report)
         if not args.skip_all:
             wipe(args.root)
             measure("all --jobs 2", everything)
@@ -116,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         base = statistics.median(x["baseline"] for x in rows[case])
         summary[case] = {"seconds": secs, "baseline": base, "ratio": ratio, "goal": goal, "met": ratio <= goal}
         print(f"{case:<14} {secs:9.2f} {base:14.2f} {ratio:6.2f} {goal:6.1f}  {'yes' if ratio <= goal else 'NO'}")
-    label_out = rows["label"][-1]["output"] if rows["label"] else ""
-    print("\nwhat the label change ran:\n" + "\n".join(x for x in label_out.splitlines() if x.startswith("    ")))
+    for case in ("label", "text"):
+        out = rows[case][-1]["output"] if rows[case] else ""
+        print(f"\nwhat the {case} change ran:\n" + "\n".join(x for x in out.splitlines() if x.startswith("    ")))
     if args.json:
         args.json.write_text(json.dumps({"summary": summary, "rounds": rows}, indent=2))
     return 0

@@ -2,7 +2,7 @@
 
 The kernel is started when the first notebook of a build has to run and shared by the
 project's notebooks: before each one its namespace and execution counter are reset
-(``get_ipython().reset(new_session=True)``), while imported modules stay loaded. The
+(:func:`analysis.pipeline.kernel_reset.fresh_namespace`), while imported modules stay loaded. The
 executed notebook is scrubbed of what differs from run to run, so that a rerun on the
 same input writes the same bytes.
 """
@@ -124,7 +124,8 @@ def _manager_class() -> Callable[..., Any]:
 class ProjectKernel:
     """One python3 kernel shared by a project's notebooks, started on first use."""
 
-    RESET = "get_ipython().reset(new_session=True, aggressive=False)"
+    # get_ipython().reset(new_session=True) without its costly full collection first (kernel_reset)
+    RESET = '__import__("analysis.pipeline.kernel_reset", fromlist=["_"]).fresh_namespace()'
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         self.km: Any = None
