@@ -1,0 +1,472 @@
+"""ATT estimators over data that come in chunks: register size without a design matrix in memory.
+
+The in-memory estimators of :mod:`analysis.effects.estimators` hold the whole sample and its
+design. At register size (10 M persons) the same estimates are sums over persons, so they are
+accumulated here chunk by chunk (one parquet row group at a time, say): memory is one chunk's
+design plus ``p x p`` matrices, and the data are read a few times (*passes*, counted).
+
+Passes
+------
+0. Moments: counts, and per group the Gram matrix of ``[1, X, y]`` (shifted by the first chunk's
+   means so that the sums do not cancel). They give the column means and standard deviations the
+   propensity logit standardises with (as :func:`~analysis.effects.propensity.fit_propensity`),
+   the unadjusted difference (Welch), the OLS fit on the comparison group (regression adjustment's
+   point estimate) and the logit's first Newton step from the intercept-only solution.
+1..K. Newton-Raphson for the propensity logit: each pass accumulates the log likelihood,
+   ``Z'(d - e)`` and ``Z'WZ`` at the current coefficients (exact maximum likelihood, the
+   statsmodels fit's optimum), and the comparison group's score range (common support).
+K+1. The weighted means of IPW and AIPW and every sum their influence functions and that of
+   regression adjustment need: the standard errors are ``sqrt(sum phi_i^2) / n`` with the
+   same ``phi`` as the in-memory estimators, its square expanded into sums that one pass collects.
+
+The definitions, trimming and standard errors are those of ``unadjusted``, ``regression_adjustment``
+(continuous outcome: OLS), ``ipw_att`` and ``aipw_att``. Not here: a binary outcome's logit outcome
+model, clustered rows, and the exact separation check (a chunked logit that does not converge
+raises; the in-memory fit diagnoses such data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from analysis.effects.logit import P_EDGE
+from analysis.effects.result import EffectResult
+
+__all__ = ["Chunk", "ChunkedEffects", "chunked_did", "chunked_effects", "parquet_chunks"]
+
+TRIM_RULES = ("support", "none", "drdid")
+DRDID_CAP, DRDID_TRIM = 1 - 1e-6, 0.995  # analysis.effects.did2x2: score cap and comparison trim level
+
+
+@dataclass
+class Chunk:
+    """A block of persons: treatment ``d`` (0/1), outcome ``y``, covariates ``X`` (no intercept).
+
+    ``y_before`` is the outcome in the base period, for the difference-in-differences.
+    """
+
+    d: np.ndarray
+    y: np.ndarray
+    X: np.ndarray
+    y_before: np.ndarray | None = None
+
+
+ChunkSource = Callable[[], Iterable[Chunk]] | Sequence[Chunk]
+
+
+class _Passes:
+    """Re-reads a chunk source and counts the passes over it."""
+
+    def __init__(self, source: ChunkSource, change: bool = False):
+        if not callable(source) and iter(source) is source:
+            raise TypeError("chunks are read several times: give a sequence or a function returning an iterable")
+        self.source, self.change, self.count = source, change, 0
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        self.count += 1
+        chunks = self.source() if callable(self.source) else self.source
+        for c in chunks:
+            d = np.asarray(c.d, dtype=float)
+            if not len(d):
+                continue
+            y = np.asarray(c.y, dtype=float)
+            X = np.asarray(c.X, dtype=float).reshape(len(d), -1)
+            if self.change:
+                if c.y_before is None:
+                    raise ValueError("the difference-in-differences needs y_before in every chunk")
+                y = y - np.asarray(c.y_before, dtype=float)
+            yield d, y, X
+
+
+@dataclass
+class _Moments:
+    """Pass 0: counts, standardisation and the per-group Gram matrices in standardised coordinates."""
+
+    n: int
+    n1: int
+    mean: np.ndarray  # covariate means (all rows)
+    sd: np.ndarray  # covariate standard deviations (ddof 0; 1 where constant)
+    y_shift: float  # outcomes are centred at this value in every later sum
+    gram1: np.ndarray  # sum over treated of w w', w = [1, Z, y - y_shift]
+    gram0: np.ndarray  # the same over the comparison group
+
+    def design(self, X: np.ndarray) -> np.ndarray:
+        return np.column_stack([np.ones(len(X)), (X - self.mean) / self.sd])
+
+
+def _moments(passes: _Passes) -> _Moments:
+    shift: np.ndarray | None = None
+    grams = [np.zeros(0), np.zeros(0)]
+    for d, y, X in passes:
+        if shift is None:  # the first chunk's means: the sums of squares then do not cancel
+            shift = np.r_[X.mean(axis=0), y.mean()]
+            grams = [np.zeros((len(shift) + 1,) * 2) for _ in range(2)]
+        V = np.column_stack([np.ones(len(d)), X - shift[:-1], y - shift[-1]])
+        for g, rows in ((1, d == 1), (0, d != 1)):
+            grams[g] += V[rows].T @ V[rows]
+    if shift is None:
+        raise ValueError("no rows in the chunks")
+    G = grams[0] + grams[1]
+    n, n1 = int(round(G[0, 0])), int(round(grams[1][0, 0]))
+    if n1 == 0 or n1 == n:
+        raise ValueError("both participants and comparison persons are needed")
+    k = len(shift) - 1
+    mu = G[0, 1:] / n  # means of [X - shift, y - shift]
+    var = np.diag(G)[1 : k + 1] / n - mu[:k] ** 2
+    sd = np.sqrt(np.maximum(var, 0.0))
+    sd[sd <= 1e-12 * np.maximum(1.0, np.abs(shift[:k]))] = 1.0
+    # map [1, X - shift, y - shift] -> [1, (X - mean) / sd, y - y_shift] (y keeps its own shift)
+    M = np.eye(k + 2)
+    M[1 : k + 1, 0] = -mu[:k] / sd
+    M[1 : k + 1, 1 : k + 1] = np.diag(1 / sd)
+    g0, g1 = (M @ g @ M.T for g in grams)
+    return _Moments(n, n1, shift[:k] + mu[:k], sd, float(shift[-1]), g1, g0)
+
+
+@dataclass
+class _LogitState:
+    """The propensity logit at one set of coefficients (standardised design)."""
+
+    beta: np.ndarray
+    loglik: float
+    grad: np.ndarray
+    hess: np.ndarray
+    support: tuple[float, float]  # the comparison group's score range at beta
+
+
+def _logit_start(m: _Moments) -> _LogitState:
+    """The intercept-only solution and its derivatives, from the moments (no pass)."""
+    p1 = m.n1 / m.n
+    q = m.gram1.shape[0] - 1  # columns of [1, Z]
+    beta = np.zeros(q)
+    beta[0] = np.log(p1 / (1 - p1))
+    s1, s = m.gram1[0, :q], m.gram1[0, :q] + m.gram0[0, :q]
+    ZZ = (m.gram1 + m.gram0)[:q, :q]
+    loglik = m.n1 * np.log(p1) + (m.n - m.n1) * np.log(1 - p1)
+    return _LogitState(beta, float(loglik), s1 - p1 * s, p1 * (1 - p1) * ZZ, (beta[0], beta[0]))
+
+
+def _logit_pass(passes: _Passes, m: _Moments, beta: np.ndarray) -> _LogitState:
+    q = len(beta)
+    loglik, grad, hess = 0.0, np.zeros(q), np.zeros((q, q))
+    lo, hi = np.inf, -np.inf
+    for d, _, X in passes:
+        Z = m.design(X)
+        eta = Z @ beta
+        e = 1 / (1 + np.exp(-eta))
+        loglik += float(np.sum(d * eta - np.logaddexp(0, eta)))
+        grad += Z.T @ (d - e)
+        hess += (Z * (e * (1 - e))[:, None]).T @ Z
+        c = eta[d != 1]
+        if len(c):
+            lo, hi = min(lo, float(c.min())), max(hi, float(c.max()))
+    return _LogitState(beta, loglik, grad, hess, (lo, hi))
+
+
+def _fit_logit(passes: _Passes, m: _Moments, tol: float = 1e-10, maxiter: int = 50) -> tuple[_LogitState, int]:
+    """Newton-Raphson with step halving; returns the state at the optimum and the Newton steps taken.
+
+    It stops when the next Newton step is below ``tol`` in every standardised coefficient: the
+    returned coefficients are then within about that of the maximum, and the score range and the
+    derivatives belong to them (no further pass).
+    """
+    state = _logit_start(m)
+    for it in range(maxiter):
+        try:
+            step = np.linalg.solve(state.hess, state.grad)
+        except np.linalg.LinAlgError:  # a singular information matrix: separation or collinear columns
+            break
+        if not np.all(np.isfinite(step)):
+            break
+        if np.max(np.abs(step)) < tol:
+            return state, it
+        size = 1.0
+        new = _logit_pass(passes, m, state.beta + step)
+        while not new.loglik >= state.loglik - 1e-12 * abs(state.loglik) and size > 1e-6:
+            size /= 2  # the log likelihood is concave: a shorter step gains
+            new = _logit_pass(passes, m, state.beta + size * step)
+        state = new
+    raise ValueError(
+        "the chunked propensity logit did not converge (separation?): fit this sample with "
+        "analysis.effects.estimators, whose logit diagnoses separation exactly"
+    )
+
+
+@dataclass
+class _Ols:
+    """Regression adjustment from the moments: OLS of y on [1, Z] in the comparison group."""
+
+    b: np.ndarray
+    estimate: float
+    u: np.ndarray  # A^-1 g: a comparison person's influence on the estimate is -res_i Z_i'u / p
+    mean_treated: float  # of y - y_shift
+
+    @classmethod
+    def fit(cls, m: _Moments) -> _Ols:
+        q = m.gram0.shape[0] - 1
+        A, c = m.gram0[:q, :q], m.gram0[:q, q]
+        try:
+            b = np.linalg.solve(A, c)
+        except np.linalg.LinAlgError:
+            b = np.linalg.lstsq(A, c, rcond=None)[0]
+        zbar1 = m.gram1[0, :q] / m.n1  # treated means of [1, Z]
+        ybar1 = m.gram1[0, q] / m.n1
+        grad = m.gram1[0, :q] / m.n  # E[D Z]
+        u = np.linalg.lstsq(A / m.n, grad, rcond=None)[0]
+        return cls(b, float(ybar1 - zbar1 @ b), u, float(ybar1))
+
+
+@dataclass
+class _Sums:
+    """Sums of the final pass (outcomes centred at ``y_shift``)."""
+
+    q: int
+    s: dict[str, float] = field(default_factory=dict)
+    v: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def add(self, name: str, value) -> None:
+        if np.ndim(value):
+            self.v[name] = self.v.get(name, np.zeros(np.shape(value))) + value
+        else:
+            self.s[name] = self.s.get(name, 0.0) + float(value)
+
+
+def _weights(eta: np.ndarray, d: np.ndarray, support: tuple[float, float], trim: str):
+    """Score, participants kept ``t`` and comparison weights ``r`` of one chunk under a trimming rule."""
+    e = 1 / (1 + np.exp(-eta))
+    treated = d == 1
+    if trim == "drdid":  # did2x2: cap at 1 - 1e-6, comparison persons at or above 0.995 get no weight
+        e = np.minimum(e, DRDID_CAP)
+        r = np.where(treated | (e >= DRDID_TRIM), 0.0, e / (1 - e))
+        return e, treated, r
+    e = np.clip(e, 1e-12, 1 - 1e-12)
+    keep = ~treated | ((eta >= support[0]) & (eta <= support[1])) if trim == "support" else np.ones(len(d), bool)
+    return e, treated & keep, np.where(treated, 0.0, e / (1 - e))
+
+
+def _final_pass(passes: _Passes, m: _Moments, logit: _LogitState, ols: _Ols, trim: str) -> _Sums:
+    """One pass: every sum the weighted means and the influence functions' squares need."""
+    sums = _Sums(len(logit.beta))
+    r_max = 0.0
+    for d, y, X in passes:
+        Z = m.design(X)
+        eta = Z @ logit.beta
+        e, t, r = _weights(eta, d, logit.support, trim)
+        yc = y - m.y_shift
+        res = yc - Z @ ols.b  # y minus the comparison-group model's prediction
+        de = d - e
+        for name, value in {
+            "t": t.sum(), "ty": (t * yc).sum(), "ty2": (t * yc**2).sum(),
+            "r": r.sum(), "ry": (r * yc).sum(), "r2": (r**2).sum(), "r2y": (r**2 * yc).sum(),
+            "r2y2": (r**2 * yc**2).sum(), "n_trimmed": ((d == 1) & ~t).sum(), "edge": _at_edge(eta),
+            "tR": (t * res).sum(), "tR2": (t * res**2).sum(), "rR": (r * res).sum(),
+            "r2R": (r**2 * res).sum(), "r2R2": (r**2 * res**2).sum(),
+            "reg1": (d * (res - ols.estimate) ** 2).sum(), "reg0": ((1 - d) * (res * (Z @ ols.u)) ** 2).sum(),
+        }.items():  # fmt: skip
+            sums.add(name, value)
+        sums.add("A", (Z * (e * (1 - e))[:, None]).T @ Z)  # the logit's information at the clipped score
+        sums.add("B", (Z * (de**2)[:, None]).T @ Z)
+        sums.add("h1", Z.T @ (r * yc))
+        sums.add("h0", Z.T @ r)
+        sums.add("q1", Z.T @ (t * yc * (1 - e)))
+        sums.add("q0", Z.T @ (t * (1 - e)))
+        sums.add("s1", Z.T @ (r * yc * e))
+        sums.add("s0", Z.T @ (r * e))
+        r_max = max(r_max, float(r.max()))
+    sums.s["r_max"] = r_max
+    return sums
+
+
+def _at_edge(eta: np.ndarray) -> int:
+    e = 1 / (1 + np.exp(-eta))
+    return int(np.sum((e < P_EDGE) | (e > 1 - P_EDGE)))
+
+
+def _ipw(m: _Moments, s: _Sums) -> tuple[float, float, float, float]:
+    """IPW ATT and its standard error: ``phi = t(y - mu1)/p_t - (r(y - mu0) + Z'v (d - e))/c0``."""
+    S, V, n = s.s, s.v, m.n
+    mu1, mu0 = S["ty"] / S["t"], S["ry"] / S["r"]
+    p_t, c0 = S["t"] / n, S["r"] / n
+    H = (V["h1"] - mu0 * V["h0"]) / n  # d/d beta of E[(1 - D) r (y - mu0)]
+    v = np.linalg.solve(V["A"] / n, H)
+    sq1 = (S["ty2"] - 2 * mu1 * S["ty"] + mu1**2 * S["t"]) / p_t**2
+    # participants (r = 0): phi0 = Z'v (1 - e) / c0; comparison persons (t = 0): phi0 = (r(y - mu0) - Z'v e) / c0
+    cross = v @ (V["q1"] - mu1 * V["q0"]) / (p_t * c0)
+    sq0 = (
+        S["r2y2"] - 2 * mu0 * S["r2y"] + mu0**2 * S["r2"] - 2 * v @ (V["s1"] - mu0 * V["s0"]) + v @ V["B"] @ v
+    ) / c0**2
+    se = np.sqrt(max(sq1 - 2 * cross + sq0, 0.0)) / n
+    return float(mu1 - mu0), float(se), float(mu1), float(mu0)
+
+
+def _aipw(m: _Moments, s: _Sums) -> tuple[float, float]:
+    """AIPW ATT with the efficient influence function ``t(R - a1)/p_t - r(R - a0)/c0`` (``t r = 0``)."""
+    S, n = s.s, m.n
+    a1, a0 = S["tR"] / S["t"], S["rR"] / S["r"]
+    p_t, c0 = S["t"] / n, S["r"] / n
+    sq = (S["tR2"] - 2 * a1 * S["tR"] + a1**2 * S["t"]) / p_t**2 + (
+        S["r2R2"] - 2 * a0 * S["r2R"] + a0**2 * S["r2"]
+    ) / c0**2
+    return float(a1 - a0), float(np.sqrt(max(sq, 0.0)) / n)
+
+
+def _unadjusted(m: _Moments, outcome: str) -> EffectResult:
+    """Welch difference in means from the moments."""
+    q = m.gram1.shape[0] - 1
+    stats = []
+    for g in (m.gram1, m.gram0):
+        k = g[0, 0]
+        mean = g[0, q] / k
+        stats.append((mean, (g[q, q] - k * mean**2) / (k - 1), k))
+    (m1, v1, k1), (m0, v0, k0) = stats
+    details = {"mean_treated": m1 + m.y_shift, "mean_control": m0 + m.y_shift}
+    return EffectResult(
+        "unadjusted", outcome, float(m1 - m0), float(np.sqrt(v1 / k1 + v0 / k0)), m.n1, m.n - m.n1, "Welch", details
+    )
+
+
+@dataclass
+class ChunkedEffects:
+    """The chunked estimates: ``results`` (unadjusted, regression, ipw, aipw) and how they were reached.
+
+    Attributes
+    ----------
+    results : list of EffectResult
+        Same fields as the in-memory estimators' results; ``weights`` and ``influence`` are None
+        (they would be one value per person).
+    propensity : ndarray
+        Logit coefficients on ``[1, standardised X]`` (the columns of ``fit_propensity``'s design).
+    passes : int
+        Passes over the chunks (moments, Newton steps incl. halvings, the final pass).
+    newton_steps : int
+    """
+
+    results: list[EffectResult]
+    propensity: np.ndarray
+    passes: int
+    newton_steps: int
+    support: tuple[float, float]
+
+    def __getitem__(self, estimator: str) -> EffectResult:
+        return next(r for r in self.results if r.estimator == estimator)
+
+
+def chunked_effects(source: ChunkSource, outcome: str = "y", trim: str = "support") -> ChunkedEffects:
+    """ATT by the unadjusted difference, regression adjustment, IPW and AIPW over chunks of persons.
+
+    Parameters
+    ----------
+    source
+        A sequence of :class:`Chunk`, or a function returning a fresh iterable of them (e.g.
+        :func:`parquet_chunks`); it is read several times.
+    outcome
+        The outcome's name in the results.
+    trim
+        ``support`` (participants outside the comparison group's score range are left out, as
+        ``ipw_att(trim=True)``), ``none`` (``trim=False``) or ``drdid`` (the rule of
+        :mod:`analysis.effects.did2x2`: score capped at ``1 - 1e-6``, comparison persons at or
+        above 0.995 get no weight).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(3000, 2)); d = (rng.random(3000) < 1 / (1 + np.exp(1 - x[:, 0]))).astype(float)
+    >>> y = x @ [1.0, 0.5] + 2.0 * d + rng.normal(size=3000)  # the planted ATT is 2
+    >>> chunks = [Chunk(d[i : i + 700], y[i : i + 700], x[i : i + 700]) for i in range(0, 3000, 700)]
+    >>> fit = chunked_effects(chunks)
+    >>> [round(fit[k].estimate, 1) for k in ("regression", "ipw", "aipw")], fit.passes
+    ([1.9, 1.9, 1.9], 7)
+    """
+    if trim not in TRIM_RULES:
+        raise ValueError(f"unknown trimming rule {trim!r}; allowed: {', '.join(TRIM_RULES)}")
+    return _estimate(_Passes(source), outcome, trim)
+
+
+def chunked_did(source: ChunkSource, outcome: str = "y", trim: str = "drdid") -> ChunkedEffects:
+    """2x2 difference-in-differences: the estimators of :func:`chunked_effects` on ``y - y_before``.
+
+    With the default ``trim="drdid"`` the IPW and regression estimates and standard errors are those
+    of :func:`analysis.effects.did2x2.did_panel` (``method="ipw"`` and ``"reg"``) on the same persons;
+    ``unadjusted`` is the plain DiD (difference in mean changes, Welch standard error).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.normal(size=(2000, 1)); d = (rng.random(2000) < 1 / (1 + np.exp(-x[:, 0]))).astype(float)
+    >>> before = 3 * x[:, 0] + rng.normal(size=2000); after = before + 0.5 * x[:, 0] + 1.0 * d + rng.normal(size=2000)
+    >>> fit = chunked_did([Chunk(d, after, x, before)])
+    >>> round(fit["ipw"].estimate, 1), round(fit["regression"].estimate, 1)
+    (0.9, 1.0)
+    """
+    if trim not in TRIM_RULES:
+        raise ValueError(f"unknown trimming rule {trim!r}; allowed: {', '.join(TRIM_RULES)}")
+    return _estimate(_Passes(source, change=True), outcome, trim)
+
+
+def _estimate(passes: _Passes, outcome: str, trim: str) -> ChunkedEffects:
+    with np.errstate(over="ignore"):  # exp of a very negative score: the probability is 0, as intended
+        return _estimate_all(passes, outcome, trim)
+
+
+def _estimate_all(passes: _Passes, outcome: str, trim: str) -> ChunkedEffects:
+    m = _moments(passes)
+    ols = _Ols.fit(m)
+    logit, steps = _fit_logit(passes, m)
+    s = _final_pass(passes, m, logit, ols, trim)
+    S, n, n0 = s.s, m.n, m.n - m.n1
+    common = {"passes": passes.count}
+    reg_se = float(np.sqrt(S["reg1"] + S["reg0"]) / (m.n1 / n) / n)
+    reg = EffectResult(
+        "regression", outcome, ols.estimate, reg_se, m.n1, n0, "sandwich (OLS)",
+        {"outcome_model": "OLS", "mean_treated": ols.mean_treated + m.y_shift,
+         "mean_counterfactual": ols.mean_treated - ols.estimate + m.y_shift, **common},
+    )  # fmt: skip
+    est, se, _, _ = _ipw(m, s)
+    n_t = int(round(S["t"]))
+    trimmed = {"n_trimmed": int(round(S["n_trimmed"])), **common}
+    ipw = EffectResult(
+        "ipw", outcome, est, se, n_t, n0, "influence function (incl. propensity score)",
+        {**trimmed, "ess_control": S["r"] ** 2 / S["r2"], "max_weight_share": S["r_max"] / S["r"],
+         "n_at_boundary": int(S["edge"])},
+    )  # fmt: skip
+    a_est, a_se = _aipw(m, s)
+    aipw = EffectResult("aipw", outcome, a_est, a_se, n_t, n0, "efficient influence function", trimmed)
+    unadj = _unadjusted(m, outcome)
+    unadj.details.update(common)
+    return ChunkedEffects([unadj, reg, ipw, aipw], logit.beta, passes.count, steps, logit.support)
+
+
+def parquet_chunks(
+    path, d: str, y: str, X: Sequence[str], y_before: str | None = None
+) -> Callable[[], Iterator[Chunk]]:
+    """A chunk source reading a parquet file or a folder of them one row group at a time.
+
+    Example
+    -------
+    >>> source = parquet_chunks("persons/", d="treated", y="earnings_after", X=["age", "female"])  # doctest: +SKIP
+    >>> chunked_effects(source)["ipw"].estimate  # doctest: +SKIP
+    """
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    root = Path(path)
+    files = sorted(root.glob("*.parquet")) if root.is_dir() else [root]
+    columns = [d, y, *X] + ([y_before] if y_before else [])
+
+    def chunks() -> Iterator[Chunk]:
+        for f in files:
+            pf = pq.ParquetFile(f)
+            for i in range(pf.num_row_groups):
+                t = pf.read_row_group(i, columns=columns)
+                col = {c: t.column(c).to_numpy().astype(float, copy=False) for c in columns}
+                del t
+                Xc = np.column_stack([col[c] for c in X]) if X else np.zeros((len(col[d]), 0))
+                yield Chunk(col[d], col[y], Xc, col[y_before] if y_before else None)
+
+    return chunks
