@@ -94,7 +94,11 @@ class _Moments:
     gram0: np.ndarray  # the same over the comparison group
 
     def design(self, X: np.ndarray) -> np.ndarray:
-        return np.column_stack([np.ones(len(X)), (X - self.mean) / self.sd])
+        Z = np.empty((len(X), X.shape[1] + 1), order="F")  # column-major: every product below runs faster
+        Z[:, 0] = 1.0
+        np.subtract(X, self.mean, out=Z[:, 1:])
+        Z[:, 1:] /= self.sd
+        return Z
 
 
 def _moments(passes: _Passes) -> _Moments:
@@ -104,9 +108,13 @@ def _moments(passes: _Passes) -> _Moments:
         if shift is None:  # the first chunk's means: the sums of squares then do not cancel
             shift = np.r_[X.mean(axis=0), y.mean()]
             grams = [np.zeros((len(shift) + 1,) * 2) for _ in range(2)]
-        V = np.column_stack([np.ones(len(d)), X - shift[:-1], y - shift[-1]])
+        V = np.empty((len(d), len(shift) + 1), order="F")
+        V[:, 0] = 1.0
+        np.subtract(X, shift[:-1], out=V[:, 1:-1])
+        V[:, -1] = y - shift[-1]
         for g, rows in ((1, d == 1), (0, d != 1)):
-            grams[g] += V[rows].T @ V[rows]
+            Vg = V[rows]
+            grams[g] += Vg.T @ Vg  # one operand twice: numpy's symmetric product, half the work
     if shift is None:
         raise ValueError("no rows in the chunks")
     G = grams[0] + grams[1]
@@ -159,11 +167,17 @@ def _logit_pass(passes: _Passes, m: _Moments, beta: np.ndarray) -> _LogitState:
         e = 1 / (1 + np.exp(-eta))
         loglik += float(np.sum(d * eta - np.logaddexp(0, eta)))
         grad += Z.T @ (d - e)
-        hess += (Z * (e * (1 - e))[:, None]).T @ Z
+        hess += _gram(Z, np.sqrt(e * (1 - e)))
         c = eta[d != 1]
         if len(c):
             lo, hi = min(lo, float(c.min())), max(hi, float(c.max()))
     return _LogitState(beta, loglik, grad, hess, (lo, hi))
+
+
+def _gram(Z: np.ndarray, root_weight: np.ndarray) -> np.ndarray:
+    """``Z' diag(w) Z`` from ``sqrt(w)``: the symmetric product of one scaled copy (half a general product)."""
+    Zs = np.multiply(Z, root_weight[:, None], order="F")
+    return Zs.T @ Zs
 
 
 def _fit_logit(passes: _Passes, m: _Moments, tol: float = 1e-10, maxiter: int = 50) -> tuple[_LogitState, int]:
@@ -267,14 +281,11 @@ def _final_pass(passes: _Passes, m: _Moments, logit: _LogitState, ols: _Ols, tri
             "reg1": (d * (res - ols.estimate) ** 2).sum(), "reg0": ((1 - d) * (res * (Z @ ols.u)) ** 2).sum(),
         }.items():  # fmt: skip
             sums.add(name, value)
-        sums.add("A", (Z * (e * (1 - e))[:, None]).T @ Z)  # the logit's information at the clipped score
-        sums.add("B", (Z * (de**2)[:, None]).T @ Z)
-        sums.add("h1", Z.T @ (r * yc))
-        sums.add("h0", Z.T @ r)
-        sums.add("q1", Z.T @ (t * yc * (1 - e)))
-        sums.add("q0", Z.T @ (t * (1 - e)))
-        sums.add("s1", Z.T @ (r * yc * e))
-        sums.add("s0", Z.T @ (r * e))
+        sums.add("A", _gram(Z, np.sqrt(e * (1 - e))))  # the logit's information at the clipped score
+        sums.add("B", _gram(Z, np.abs(de)))
+        weights = np.column_stack([r * yc, r, t * yc * (1 - e), t * (1 - e), r * yc * e, r * e])
+        for name, column in zip(("h1", "h0", "q1", "q0", "s1", "s0"), (Z.T @ weights).T):
+            sums.add(name, column)
         r_max = max(r_max, float(r.max()))
     sums.s["r_max"] = r_max
     return sums
@@ -466,7 +477,9 @@ def parquet_chunks(
                 t = pf.read_row_group(i, columns=columns)
                 col = {c: t.column(c).to_numpy().astype(float, copy=False) for c in columns}
                 del t
-                Xc = np.column_stack([col[c] for c in X]) if X else np.zeros((len(col[d]), 0))
+                Xc = np.empty((len(col[d]), len(X)), order="F")  # filled column by column: contiguous
+                for j, c in enumerate(X):
+                    Xc[:, j] = col[c]
                 yield Chunk(col[d], col[y], Xc, col[y_before] if y_before else None)
 
     return chunks
