@@ -79,6 +79,9 @@ def assert_same(chunked, reference) -> None:
         assert (got.n_treated, got.n_control, got.se_method) == (ref.n_treated, ref.n_control, ref.se_method), name
         if "n_trimmed" in ref.details:
             assert got.details["n_trimmed"] == ref.details["n_trimmed"], name
+        for key in ("ess_control", "max_weight_share", "mean_treated", "mean_counterfactual", "mean_control"):
+            if key in ref.details:
+                assert got.details[key] == pytest.approx(ref.details[key], rel=1e-8), (name, key)
 
 
 @pytest.mark.parametrize("dataset", ["simulated", "jtrain3"])
@@ -125,6 +128,19 @@ def test_did_equals_did_panel_and_the_estimators_on_the_change(dataset):
     assert_same(chunked_did(chunks, trim="support"), reference)
     if dataset == "simulated":
         assert abs(fit["ipw"].estimate - TAU) < 4 * fit["ipw"].se
+
+
+def test_a_reused_propensity_logit_gives_the_same_numbers_in_two_passes():
+    data = controls_first(simulate(seed=6))
+    chunks = split(data, uneven(data))
+    first = chunked_effects(chunks)
+    fresh, reused = chunked_did(chunks), chunked_did(chunks[::-1], propensity=first)  # other chunk order
+    assert reused.passes == 2 and reused.newton_steps == 0 and fresh.passes > 2
+    for name in ("unadjusted", "regression", "ipw", "aipw"):
+        assert reused[name].estimate == pytest.approx(fresh[name].estimate, abs=1e-8)
+        assert reused[name].se == pytest.approx(fresh[name].se, rel=1e-6)
+    with pytest.raises(ValueError, match="other persons"):
+        chunked_did(chunks[1:], propensity=first)  # one comparison person fewer
 
 
 def test_parquet_row_groups_give_the_same_numbers(tmp_path):

@@ -353,6 +353,9 @@ class ChunkedEffects:
     passes : int
         Passes over the chunks (moments, Newton steps incl. halvings, the final pass).
     newton_steps : int
+        0 when the logit of an earlier fit was reused (``propensity=``).
+    support : tuple of float
+        The comparison group's range of the linear predictor (common support).
     """
 
     results: list[EffectResult]
@@ -360,12 +363,16 @@ class ChunkedEffects:
     passes: int
     newton_steps: int
     support: tuple[float, float]
+    logit: _LogitState = field(repr=False)
+    moments: _Moments = field(repr=False)
 
     def __getitem__(self, estimator: str) -> EffectResult:
         return next(r for r in self.results if r.estimator == estimator)
 
 
-def chunked_effects(source: ChunkSource, outcome: str = "y", trim: str = "support") -> ChunkedEffects:
+def chunked_effects(
+    source: ChunkSource, outcome: str = "y", trim: str = "support", propensity: ChunkedEffects | None = None
+) -> ChunkedEffects:
     """ATT by the unadjusted difference, regression adjustment, IPW and AIPW over chunks of persons.
 
     Parameters
@@ -380,6 +387,10 @@ def chunked_effects(source: ChunkSource, outcome: str = "y", trim: str = "suppor
         ``ipw_att(trim=True)``), ``none`` (``trim=False``) or ``drdid`` (the rule of
         :mod:`analysis.effects.did2x2`: score capped at ``1 - 1e-6``, comparison persons at or
         above 0.995 get no weight).
+    propensity
+        An earlier fit on the same persons and covariates (another outcome, or the DiD): its
+        propensity logit is reused, saving the Newton passes. The persons are checked to be the
+        same by their counts and covariate means and standard deviations.
 
     Example
     -------
@@ -392,17 +403,18 @@ def chunked_effects(source: ChunkSource, outcome: str = "y", trim: str = "suppor
     >>> [round(fit[k].estimate, 1) for k in ("regression", "ipw", "aipw")], fit.passes
     ([1.9, 1.9, 1.9], 7)
     """
-    if trim not in TRIM_RULES:
-        raise ValueError(f"unknown trimming rule {trim!r}; allowed: {', '.join(TRIM_RULES)}")
-    return _estimate(_Passes(source), outcome, trim)
+    return _estimate(_Passes(source), outcome, trim, propensity)
 
 
-def chunked_did(source: ChunkSource, outcome: str = "y", trim: str = "drdid") -> ChunkedEffects:
+def chunked_did(
+    source: ChunkSource, outcome: str = "y", trim: str = "drdid", propensity: ChunkedEffects | None = None
+) -> ChunkedEffects:
     """2x2 difference-in-differences: the estimators of :func:`chunked_effects` on ``y - y_before``.
 
     With the default ``trim="drdid"`` the IPW and regression estimates and standard errors are those
     of :func:`analysis.effects.did2x2.did_panel` (``method="ipw"`` and ``"reg"``) on the same persons;
     ``unadjusted`` is the plain DiD (difference in mean changes, Welch standard error).
+    ``propensity`` reuses the logit of an earlier fit on the same persons (see :func:`chunked_effects`).
 
     Example
     -------
@@ -414,20 +426,32 @@ def chunked_did(source: ChunkSource, outcome: str = "y", trim: str = "drdid") ->
     >>> round(fit["ipw"].estimate, 1), round(fit["regression"].estimate, 1)
     (0.9, 1.0)
     """
+    return _estimate(_Passes(source, change=True), outcome, trim, propensity)
+
+
+def _estimate(passes: _Passes, outcome: str, trim: str, reuse: ChunkedEffects | None) -> ChunkedEffects:
     if trim not in TRIM_RULES:
         raise ValueError(f"unknown trimming rule {trim!r}; allowed: {', '.join(TRIM_RULES)}")
-    return _estimate(_Passes(source, change=True), outcome, trim)
-
-
-def _estimate(passes: _Passes, outcome: str, trim: str) -> ChunkedEffects:
     with np.errstate(over="ignore"):  # exp of a very negative score: the probability is 0, as intended
-        return _estimate_all(passes, outcome, trim)
+        return _estimate_all(passes, outcome, trim, reuse)
 
 
-def _estimate_all(passes: _Passes, outcome: str, trim: str) -> ChunkedEffects:
+def _same_persons(m: _Moments, other: _Moments) -> bool:
+    return (m.n, m.n1) == (other.n, other.n1) and bool(
+        np.allclose(m.mean, other.mean, rtol=1e-10, atol=1e-12 * float(np.max(m.sd)))
+        and np.allclose(m.sd, other.sd, rtol=1e-10)
+    )
+
+
+def _estimate_all(passes: _Passes, outcome: str, trim: str, reuse: ChunkedEffects | None) -> ChunkedEffects:
     m = _moments(passes)
     ols = _Ols.fit(m)
-    logit, steps = _fit_logit(passes, m)
+    if reuse is not None:
+        if not _same_persons(m, reuse.moments):
+            raise ValueError("propensity= is a fit on other persons or covariates (counts, means or sds differ)")
+        logit, steps = reuse.logit, 0
+    else:
+        logit, steps = _fit_logit(passes, m)
     s = _final_pass(passes, m, logit, ols, trim)
     S, n, n0 = s.s, m.n, m.n - m.n1
     common = {"passes": passes.count}
@@ -449,7 +473,7 @@ def _estimate_all(passes: _Passes, outcome: str, trim: str) -> ChunkedEffects:
     aipw = EffectResult("aipw", outcome, a_est, a_se, n_t, n0, "efficient influence function", trimmed)
     unadj = _unadjusted(m, outcome)
     unadj.details.update(common)
-    return ChunkedEffects([unadj, reg, ipw, aipw], logit.beta, passes.count, steps, logit.support)
+    return ChunkedEffects([unadj, reg, ipw, aipw], logit.beta, passes.count, steps, logit.support, logit, m)
 
 
 def parquet_chunks(
