@@ -151,12 +151,14 @@ def test_parquet_row_groups_give_the_same_numbers(tmp_path):
     table = pa.table({"d": d, "y": y, "x1": X[:, 0], "x2": X[:, 1], "x3": X[:, 2], "before": before})
     pq.write_table(table, tmp_path / "part-0.parquet", row_group_size=400)
     source = parquet_chunks(tmp_path, d="d", y="y", X=["x1", "x2", "x3"], y_before="before")
-    assert len(list(source())) == 4
-    from_file = chunked_did(source)
+    batches = parquet_chunks(tmp_path, d="d", y="y", X=["x1", "x2", "x3"], y_before="before", batch_rows=150)
+    assert [len(c.d) for c in source()] == [400, 400, 400, 300]
+    assert max(len(c.d) for c in batches()) == 150
     in_chunks = chunked_did([Chunk(d, y, X, before)])
-    for name in ("unadjusted", "regression", "ipw", "aipw"):
-        assert from_file[name].estimate == pytest.approx(in_chunks[name].estimate, abs=1e-10)
-        assert from_file[name].se == pytest.approx(in_chunks[name].se, rel=1e-10)
+    for from_file in (chunked_did(source), chunked_did(batches)):
+        for name in ("unadjusted", "regression", "ipw", "aipw"):
+            assert from_file[name].estimate == pytest.approx(in_chunks[name].estimate, abs=1e-10)
+            assert from_file[name].se == pytest.approx(in_chunks[name].se, rel=1e-10)
 
 
 def test_passes_are_counted_and_memory_is_per_chunk():

@@ -11,9 +11,11 @@
    earnings in a base year and a later year, linear in the covariates plus a person level and
    noise, with a **planted ATT of exactly 12,000 SEK** for every participant (no unobserved
    confounding, so every adjusted estimator and the DiD are unbiased for it).
-2. ``chunked``: :func:`analysis.effects.chunked.chunked_effects` on the later year and
-   :func:`~analysis.effects.chunked.chunked_did` on the change, reading the parquet row group by
-   row group (``parquet_chunks``): wall time, passes, peak RSS.
+2. ``chunked``: :func:`analysis.effects.chunked.chunked_effects` on the later year,
+   :func:`~analysis.effects.chunked.chunked_did` on the change with its own propensity logit, and
+   again reusing the cross-section's logit (``propensity=``), reading the parquet row group by row
+   group (``parquet_chunks``; ``--batch-rows`` reads smaller batches): wall and CPU time, passes,
+   peak RSS.
 3. ``in-memory`` (only up to ``--compare-max`` persons, default 1 M): the whole file read into
    pandas and the in-memory estimators (``fit_propensity``, ``regression_adjustment``, ``ipw_att``,
    ``aipw_att``, ``did_panel``) on the same data: wall time, peak RSS and the largest difference.
@@ -150,19 +152,25 @@ def summary(fit) -> dict:
     return {r.estimator: {"estimate": r.estimate, "se": r.se, "n_treated": r.n_treated} for r in fit.results}
 
 
-def chunked(work: Path) -> dict:
+def chunked(work: Path, batch_rows: int | None) -> dict:
+    """The cross-section, the DiD with its own logit, and the DiD reusing the cross-section's logit."""
     from analysis.effects.chunked import chunked_did, chunked_effects, parquet_chunks
 
     base_rss = rss_mib()
     path = work / "persons.parquet"
     out: dict = {"baseline_rss_mib": base_rss.get("rss_mib")}
-    for name, call, y_before in (("cross_section", chunked_effects, None), ("did", chunked_did, "earnings_base")):
-        source = parquet_chunks(path, d="treated", y="earnings_later", X=COVARIATES, y_before=y_before)
+    first = None
+    for name, call, y_before in (
+        ("cross_section", chunked_effects, None),
+        ("did", chunked_did, "earnings_base"),
+        ("did_reused_logit", chunked_did, "earnings_base"),
+    ):
+        source = parquet_chunks(path, "treated", "earnings_later", COVARIATES, y_before, batch_rows)
         start, cpu = time.perf_counter(), time.process_time()
-        fit = call(source, outcome="earnings_later")
+        fit = call(source, outcome="earnings_later", propensity=first if name == "did_reused_logit" else None)
         out[name] = {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu}
-        out[name].update({"passes": fit.passes, "results": summary(fit)})
-        out[name]["n_trimmed"] = fit["ipw"].details["n_trimmed"]
+        out[name].update({"passes": fit.passes, "results": summary(fit), "n_trimmed": fit["ipw"].details["n_trimmed"]})
+        first = first or fit
     return {**out, **rss_mib()}
 
 
@@ -203,6 +211,7 @@ def run_phase(phase: str, args) -> dict:
     """Run one phase in a fresh process (its own peak RSS) and read its JSON."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--phase", phase, "--persons", str(args.persons)]
     cmd += ["--row-group", str(args.row_group), "--seed", str(args.seed), "--work", str(args.work)]
+    cmd += ["--batch-rows", str(args.batch_rows)] if args.batch_rows else []
     done = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -219,6 +228,7 @@ def compare(chunk: dict, memory: dict) -> dict:
     pairs += [(did[k], v) for k, v in memory["did"]["did_panel"].items()]
     return {
         "max_abs_estimate_diff": max(abs(a["estimate"] - b["estimate"]) for a, b in pairs),
+        "max_rel_estimate_diff": max(abs(a["estimate"] / b["estimate"] - 1) for a, b in pairs),
         "max_rel_se_diff": max(abs(a["se"] / b["se"] - 1) for a, b in pairs),
         "compared": len(pairs),
     }
@@ -228,7 +238,7 @@ def report(out: dict) -> None:
     g, c = out["generate"], out["chunked"]
     print(f"persons {out['persons']:,}, participants {g['treated']:,}, planted ATT {ATT:,.0f} SEK")
     print(f"generate: {g['seconds']:.1f} s, peak {g.get('peak_mib', 0):.0f} MiB, parquet {g['file_mib']:.0f} MiB")
-    for part in ("cross_section", "did"):
+    for part in ("cross_section", "did", "did_reused_logit"):
         p = c[part]
         print(
             f"chunked {part}: {p['seconds']:.1f} s wall, {p['cpu_seconds']:.1f} s CPU, "
@@ -254,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--work", type=Path, default=Path("/tmp/foljeval-chunked"))
     ap.add_argument("--keep", action="store_true", help="keep the parquet file")
+    ap.add_argument("--batch-rows", type=int, help="read the row groups in batches of this many rows")
     ap.add_argument("--compare-max", type=int, default=1_000_000, help="in-memory comparison up to this size")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--phase", choices=["generate", "chunked", "in-memory"], help=argparse.SUPPRESS)
@@ -261,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.phase:
         phases = {
             "generate": lambda: generate(args.persons, args.row_group, args.seed, args.work),
-            "chunked": lambda: chunked(args.work),
+            "chunked": lambda: chunked(args.work, args.batch_rows),
             "in-memory": lambda: in_memory(args.work),
         }
         print(json.dumps(phases[args.phase]()))

@@ -477,9 +477,12 @@ def _estimate_all(passes: _Passes, outcome: str, trim: str, reuse: ChunkedEffect
 
 
 def parquet_chunks(
-    path, d: str, y: str, X: Sequence[str], y_before: str | None = None
+    path, d: str, y: str, X: Sequence[str], y_before: str | None = None, batch_rows: int | None = None
 ) -> Callable[[], Iterator[Chunk]]:
-    """A chunk source reading a parquet file or a folder of them one row group at a time.
+    """A chunk source reading a parquet file, or a folder of them, one row group at a time.
+
+    With ``batch_rows`` the row groups are read in batches of at most that many rows instead, so
+    that the memory does not depend on how the file was written.
 
     Example
     -------
@@ -494,11 +497,16 @@ def parquet_chunks(
     files = sorted(root.glob("*.parquet")) if root.is_dir() else [root]
     columns = [d, y, *X] + ([y_before] if y_before else [])
 
+    def tables(f: Path):
+        pf = pq.ParquetFile(f)
+        if batch_rows:
+            yield from pf.iter_batches(batch_size=batch_rows, columns=columns)
+        else:
+            yield from (pf.read_row_group(i, columns=columns) for i in range(pf.num_row_groups))
+
     def chunks() -> Iterator[Chunk]:
         for f in files:
-            pf = pq.ParquetFile(f)
-            for i in range(pf.num_row_groups):
-                t = pf.read_row_group(i, columns=columns)
+            for t in tables(f):
                 col = {c: t.column(c).to_numpy().astype(float, copy=False) for c in columns}
                 del t
                 Xc = np.empty((len(col[d]), len(X)), order="F")  # filled column by column: contiguous
