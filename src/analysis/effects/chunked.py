@@ -69,16 +69,22 @@ class _Passes:
         self.count += 1
         chunks = self.source() if callable(self.source) else self.source
         for c in chunks:
-            d = np.asarray(c.d, dtype=float)
-            if not len(d):
-                continue
-            y = np.asarray(c.y, dtype=float)
-            X = np.asarray(c.X, dtype=float).reshape(len(d), -1)
-            if self.change:
-                if c.y_before is None:
-                    raise ValueError("the difference-in-differences needs y_before in every chunk")
-                y = y - np.asarray(c.y_before, dtype=float)
-            yield d, y, X
+            arrays = self._arrays(c)
+            del c
+            if arrays is not None:
+                yield arrays
+            del arrays  # before the next chunk is read
+
+    def _arrays(self, c: Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        d = np.asarray(c.d, dtype=float)
+        if not len(d):
+            return None
+        y = np.asarray(c.y, dtype=float)
+        if self.change:
+            if c.y_before is None:
+                raise ValueError("the difference-in-differences needs y_before in every chunk")
+            y = y - np.asarray(c.y_before, dtype=float)
+        return d, y, np.asarray(c.X, dtype=float).reshape(len(d), -1)
 
 
 @dataclass
@@ -112,9 +118,14 @@ def _moments(passes: _Passes) -> _Moments:
         V[:, 0] = 1.0
         np.subtract(X, shift[:-1], out=V[:, 1:-1])
         V[:, -1] = y - shift[-1]
-        for g, rows in ((1, d == 1), (0, d != 1)):
-            Vg = V[rows]
-            grams[g] += Vg.T @ Vg  # one operand twice: numpy's symmetric product, half the work
+        # the smaller group's rows are copied, the larger group's Gram is the total minus it (no
+        # cancellation to speak of: the part subtracted is at most half); V'V of one operand is
+        # numpy's symmetric product, half the work
+        small = 1 if 2 * np.count_nonzero(d == 1) <= len(d) else 0
+        Vs = V[(d == 1) == bool(small)]
+        g_small = Vs.T @ Vs
+        grams[small] += g_small
+        grams[1 - small] += V.T @ V - g_small
     if shift is None:
         raise ValueError("no rows in the chunks")
     G = grams[0] + grams[1]
@@ -162,22 +173,30 @@ def _logit_pass(passes: _Passes, m: _Moments, beta: np.ndarray) -> _LogitState:
     loglik, grad, hess = 0.0, np.zeros(q), np.zeros((q, q))
     lo, hi = np.inf, -np.inf
     for d, _, X in passes:
-        Z = m.design(X)
-        eta = Z @ beta
-        e = 1 / (1 + np.exp(-eta))
-        loglik += float(np.sum(d * eta - np.logaddexp(0, eta)))
-        grad += Z.T @ (d - e)
-        hess += _gram(Z, np.sqrt(e * (1 - e)))
-        c = eta[d != 1]
-        if len(c):
-            lo, hi = min(lo, float(c.min())), max(hi, float(c.max()))
+        ll, g, h, (c_lo, c_hi) = _logit_chunk(m, beta, d, X)
+        loglik, grad, hess = loglik + ll, grad + g, hess + h
+        lo, hi = min(lo, c_lo), max(hi, c_hi)
     return _LogitState(beta, loglik, grad, hess, (lo, hi))
 
 
-def _gram(Z: np.ndarray, root_weight: np.ndarray) -> np.ndarray:
-    """``Z' diag(w) Z`` from ``sqrt(w)``: the symmetric product of one scaled copy (half a general product)."""
-    Zs = np.multiply(Z, root_weight[:, None], order="F")
-    return Zs.T @ Zs
+def _logit_chunk(m: _Moments, beta: np.ndarray, d: np.ndarray, X: np.ndarray):
+    """One chunk's log likelihood, score, information and comparison score range (its design freed on return)."""
+    Z = m.design(X)
+    eta = Z @ beta
+    e = 1 / (1 + np.exp(-eta))
+    c = eta[d != 1]
+    support = (float(c.min()), float(c.max())) if len(c) else (np.inf, -np.inf)
+    return float(np.sum(d * eta - np.logaddexp(0, eta))), Z.T @ (d - e), _gram(Z, np.sqrt(e * (1 - e))), support
+
+
+def _gram(Z: np.ndarray, root_weight: np.ndarray, block: int = 1 << 17) -> np.ndarray:
+    """``Z' diag(w) Z`` from ``sqrt(w)``: the symmetric product of one scaled copy (half a general
+    product), ``block`` rows at a time so that the copy stays small beside the chunk."""
+    out = np.zeros((Z.shape[1], Z.shape[1]))
+    for i in range(0, len(Z), block):
+        Zs = np.multiply(Z[i : i + block], root_weight[i : i + block, None], order="F")
+        out += Zs.T @ Zs
+    return out
 
 
 def _fit_logit(passes: _Passes, m: _Moments, tol: float = 1e-10, maxiter: int = 50) -> tuple[_LogitState, int]:
@@ -264,31 +283,33 @@ def _weights(eta: np.ndarray, d: np.ndarray, support: tuple[float, float], trim:
 def _final_pass(passes: _Passes, m: _Moments, logit: _LogitState, ols: _Ols, trim: str) -> _Sums:
     """One pass: every sum the weighted means and the influence functions' squares need."""
     sums = _Sums(len(logit.beta))
-    r_max = 0.0
+    sums.s["r_max"] = 0.0
     for d, y, X in passes:
-        Z = m.design(X)
-        eta = Z @ logit.beta
-        e, t, r = _weights(eta, d, logit.support, trim)
-        yc = y - m.y_shift
-        res = yc - Z @ ols.b  # y minus the comparison-group model's prediction
-        de = d - e
-        for name, value in {
-            "t": t.sum(), "ty": (t * yc).sum(), "ty2": (t * yc**2).sum(),
-            "r": r.sum(), "ry": (r * yc).sum(), "r2": (r**2).sum(), "r2y": (r**2 * yc).sum(),
-            "r2y2": (r**2 * yc**2).sum(), "n_trimmed": ((d == 1) & ~t).sum(), "edge": _at_edge(eta),
-            "tR": (t * res).sum(), "tR2": (t * res**2).sum(), "rR": (r * res).sum(),
-            "r2R": (r**2 * res).sum(), "r2R2": (r**2 * res**2).sum(),
-            "reg1": (d * (res - ols.estimate) ** 2).sum(), "reg0": ((1 - d) * (res * (Z @ ols.u)) ** 2).sum(),
-        }.items():  # fmt: skip
-            sums.add(name, value)
-        sums.add("A", _gram(Z, np.sqrt(e * (1 - e))))  # the logit's information at the clipped score
-        sums.add("B", _gram(Z, np.abs(de)))
-        weights = np.column_stack([r * yc, r, t * yc * (1 - e), t * (1 - e), r * yc * e, r * e])
-        for name, column in zip(("h1", "h0", "q1", "q0", "s1", "s0"), (Z.T @ weights).T):
-            sums.add(name, column)
-        r_max = max(r_max, float(r.max()))
-    sums.s["r_max"] = r_max
+        _final_chunk(sums, m, logit, ols, trim, d, y, X)
     return sums
+
+
+def _final_chunk(sums: _Sums, m: _Moments, logit: _LogitState, ols: _Ols, trim: str, d, y, X) -> None:
+    Z = m.design(X)
+    eta = Z @ logit.beta
+    e, t, r = _weights(eta, d, logit.support, trim)
+    yc = y - m.y_shift
+    res = yc - Z @ ols.b  # y minus the comparison-group model's prediction
+    for name, value in {
+        "t": t.sum(), "ty": (t * yc).sum(), "ty2": (t * yc**2).sum(),
+        "r": r.sum(), "ry": (r * yc).sum(), "r2": (r**2).sum(), "r2y": (r**2 * yc).sum(),
+        "r2y2": (r**2 * yc**2).sum(), "n_trimmed": ((d == 1) & ~t).sum(), "edge": _at_edge(eta),
+        "tR": (t * res).sum(), "tR2": (t * res**2).sum(), "rR": (r * res).sum(),
+        "r2R": (r**2 * res).sum(), "r2R2": (r**2 * res**2).sum(),
+        "reg1": (d * (res - ols.estimate) ** 2).sum(), "reg0": ((1 - d) * (res * (Z @ ols.u)) ** 2).sum(),
+    }.items():  # fmt: skip
+        sums.add(name, value)
+    sums.add("A", _gram(Z, np.sqrt(e * (1 - e))))  # the logit's information at the clipped score
+    sums.add("B", _gram(Z, np.abs(d - e)))
+    weights = np.column_stack([r * yc, r, t * yc * (1 - e), t * (1 - e), r * yc * e, r * e])
+    for name, column in zip(("h1", "h0", "q1", "q0", "s1", "s0"), (Z.T @ weights).T):
+        sums.add(name, column)
+    sums.s["r_max"] = max(sums.s["r_max"], float(r.max()))
 
 
 def _at_edge(eta: np.ndarray) -> int:
@@ -504,14 +525,18 @@ def parquet_chunks(
         else:
             yield from (pf.read_row_group(i, columns=columns) for i in range(pf.num_row_groups))
 
+    def numbers(t, name: str) -> np.ndarray:
+        return t.column(name).to_numpy().astype(float, copy=False)
+
     def chunks() -> Iterator[Chunk]:
         for f in files:
             for t in tables(f):
-                col = {c: t.column(c).to_numpy().astype(float, copy=False) for c in columns}
-                del t
-                Xc = np.empty((len(col[d]), len(X)), order="F")  # filled column by column: contiguous
+                Xc = np.empty((t.num_rows, len(X)), order="F")  # filled column by column: contiguous
                 for j, c in enumerate(X):
-                    Xc[:, j] = col[c]
-                yield Chunk(col[d], col[y], Xc, col[y_before] if y_before else None)
+                    Xc[:, j] = numbers(t, c)
+                chunk = Chunk(numbers(t, d), numbers(t, y), Xc, numbers(t, y_before) if y_before else None)
+                del t, Xc  # the table's covariate columns are copied: only the chunk keeps memory
+                yield chunk
+                del chunk  # before the next row group is read
 
     return chunks
