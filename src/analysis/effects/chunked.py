@@ -502,8 +502,9 @@ def parquet_chunks(
 ) -> Callable[[], Iterator[Chunk]]:
     """A chunk source reading a parquet file, or a folder of them, one row group at a time.
 
-    With ``batch_rows`` the row groups are read in batches of at most that many rows instead, so
-    that the memory does not depend on how the file was written.
+    With ``batch_rows`` the row groups are read in batches of at most that many rows instead: the
+    arrays of a chunk then no longer depend on how the file was written (pyarrow's own read
+    buffers still do, in part).
 
     Example
     -------
