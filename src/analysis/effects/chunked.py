@@ -156,37 +156,55 @@ class _LogitState:
     support: tuple[float, float]  # the comparison group's score range at beta
 
 
-def _logit_start(m: _Moments) -> _LogitState:
-    """The intercept-only solution and its derivatives, from the moments (no pass)."""
-    p1 = m.n1 / m.n
+def _logit_start(m: _Moments, outcome: bool = False) -> _LogitState:
+    """The intercept-only solution and its derivatives, from the moments (no pass).
+
+    The propensity logit is ``d`` on everyone; the outcome logit (``outcome``) is a binary ``y`` on
+    the comparison group.
+    """
     q = m.gram1.shape[0] - 1  # columns of [1, Z]
+    if outcome:
+        G, n = m.gram0, m.n - m.n1
+        ones = G[:q, 0]  # sum of [1, Z] over the comparison group
+        mean = G[0, q] / n + m.y_shift
+        if not 0 < mean < 1:
+            raise ValueError("a binary outcome needs both values in the comparison group")
+        sum_target = G[:q, q] + m.y_shift * ones
+    else:
+        G, n = m.gram1 + m.gram0, m.n
+        ones, mean, sum_target = G[:q, 0], m.n1 / m.n, m.gram1[:q, 0]
     beta = np.zeros(q)
-    beta[0] = np.log(p1 / (1 - p1))
-    s1, s = m.gram1[0, :q], m.gram1[0, :q] + m.gram0[0, :q]
-    ZZ = (m.gram1 + m.gram0)[:q, :q]
-    loglik = m.n1 * np.log(p1) + (m.n - m.n1) * np.log(1 - p1)
-    return _LogitState(beta, float(loglik), s1 - p1 * s, p1 * (1 - p1) * ZZ, (beta[0], beta[0]))
+    beta[0] = np.log(mean / (1 - mean))
+    loglik = n * (mean * np.log(mean) + (1 - mean) * np.log(1 - mean))
+    grad, hess = sum_target - mean * ones, mean * (1 - mean) * G[:q, :q]
+    return _LogitState(beta, float(loglik), grad, hess, (beta[0], beta[0]))
 
 
-def _logit_pass(passes: _Passes, m: _Moments, beta: np.ndarray) -> _LogitState:
+def _logit_pass(passes: _Passes, m: _Moments, beta: np.ndarray, outcome: bool = False) -> _LogitState:
     q = len(beta)
     loglik, grad, hess = 0.0, np.zeros(q), np.zeros((q, q))
     lo, hi = np.inf, -np.inf
-    for d, _, X in passes:
-        ll, g, h, (c_lo, c_hi) = _logit_chunk(m, beta, d, X)
+    for d, y, X in passes:
+        if outcome and not np.all((y == 0) | (y == 1) | (d == 1)):
+            raise ValueError("kind='binary' needs an outcome of 0 and 1")
+        ll, g, h, (c_lo, c_hi) = _logit_chunk(m, beta, y if outcome else d, X, d, outcome)
         loglik, grad, hess = loglik + ll, grad + g, hess + h
         lo, hi = min(lo, c_lo), max(hi, c_hi)
     return _LogitState(beta, loglik, grad, hess, (lo, hi))
 
 
-def _logit_chunk(m: _Moments, beta: np.ndarray, d: np.ndarray, X: np.ndarray):
-    """One chunk's log likelihood, score, information and comparison score range (its design freed on return)."""
+def _logit_chunk(m: _Moments, beta: np.ndarray, target: np.ndarray, X: np.ndarray, d: np.ndarray, controls: bool):
+    """One chunk's log likelihood, score, information (over the comparison group only with
+    ``controls``) and the comparison group's range of the linear predictor; its design is freed on return."""
     Z = m.design(X)
     eta = Z @ beta
     e = 1 / (1 + np.exp(-eta))
     c = eta[d != 1]
     support = (float(c.min()), float(c.max())) if len(c) else (np.inf, -np.inf)
-    return float(np.sum(d * eta - np.logaddexp(0, eta))), Z.T @ (d - e), _gram(Z, np.sqrt(e * (1 - e))), support
+    w = (d != 1).astype(float) if controls else np.ones(len(d))
+    target = np.where(w > 0, target, 0.0)  # a participant's outcome does not enter the outcome logit
+    loglik = float(np.sum(w * (target * eta - np.logaddexp(0, eta))))
+    return loglik, Z.T @ (w * (target - e)), _gram(Z, np.sqrt(w * e * (1 - e))), support
 
 
 def _gram(Z: np.ndarray, root_weight: np.ndarray, block: int = 1 << 17) -> np.ndarray:
@@ -199,14 +217,16 @@ def _gram(Z: np.ndarray, root_weight: np.ndarray, block: int = 1 << 17) -> np.nd
     return out
 
 
-def _fit_logit(passes: _Passes, m: _Moments, tol: float = 1e-10, maxiter: int = 50) -> tuple[_LogitState, int]:
+def _fit_logit(
+    passes: _Passes, m: _Moments, outcome: bool = False, tol: float = 1e-10, maxiter: int = 50
+) -> tuple[_LogitState, int]:
     """Newton-Raphson with step halving; returns the state at the optimum and the Newton steps taken.
 
     It stops when the next Newton step is below ``tol`` in every standardised coefficient: the
     returned coefficients are then within about that of the maximum, and the score range and the
     derivatives belong to them (no further pass).
     """
-    state = _logit_start(m)
+    state = _logit_start(m, outcome)
     for it in range(maxiter):
         try:
             step = np.linalg.solve(state.hess, state.grad)
@@ -217,39 +237,47 @@ def _fit_logit(passes: _Passes, m: _Moments, tol: float = 1e-10, maxiter: int = 
         if np.max(np.abs(step)) < tol:
             return state, it
         size = 1.0
-        new = _logit_pass(passes, m, state.beta + step)
+        new = _logit_pass(passes, m, state.beta + step, outcome)
         while not new.loglik >= state.loglik - 1e-12 * abs(state.loglik) and size > 1e-6:
             size /= 2  # the log likelihood is concave: a shorter step gains
-            new = _logit_pass(passes, m, state.beta + size * step)
+            new = _logit_pass(passes, m, state.beta + size * step, outcome)
         state = new
+    which = "outcome" if outcome else "propensity"
     raise ValueError(
-        "the chunked propensity logit did not converge (separation?): fit this sample with "
+        f"the chunked {which} logit did not converge (separation?): fit this sample with "
         "analysis.effects.estimators, whose logit diagnoses separation exactly"
     )
 
 
 @dataclass
-class _Ols:
-    """Regression adjustment from the moments: OLS of y on [1, Z] in the comparison group."""
+class _Outcome:
+    """The comparison group's outcome model: OLS of ``y - y_shift`` on ``[1, Z]`` (from the moments)
+    or, for a binary outcome, a logit of ``y`` (its own Newton passes)."""
 
+    kind: str
     b: np.ndarray
-    estimate: float
-    u: np.ndarray  # A^-1 g: a comparison person's influence on the estimate is -res_i Z_i'u / p
-    mean_treated: float  # of y - y_shift
+    steps: int = 0
 
     @classmethod
-    def fit(cls, m: _Moments) -> _Ols:
+    def fit(cls, passes: _Passes, m: _Moments, kind: str) -> _Outcome:
+        if kind == "binary":
+            state, steps = _fit_logit(passes, m, outcome=True)
+            return cls(kind, state.beta, steps)
         q = m.gram0.shape[0] - 1
         A, c = m.gram0[:q, :q], m.gram0[:q, q]
         try:
             b = np.linalg.solve(A, c)
         except np.linalg.LinAlgError:
             b = np.linalg.lstsq(A, c, rcond=None)[0]
-        zbar1 = m.gram1[0, :q] / m.n1  # treated means of [1, Z]
-        ybar1 = m.gram1[0, q] / m.n1
-        grad = m.gram1[0, :q] / m.n  # E[D Z]
-        u = np.linalg.lstsq(A / m.n, grad, rcond=None)[0]
-        return cls(b, float(ybar1 - zbar1 @ b), u, float(ybar1))
+        return cls(kind, b)
+
+    def residual(self, Z: np.ndarray, y: np.ndarray, y_shift: float) -> tuple[np.ndarray, np.ndarray | None]:
+        """``y`` minus the prediction, and for the logit ``m (1 - m)`` (d prediction / d linear predictor)."""
+        eta = Z @ self.b
+        if self.kind != "binary":
+            return y - y_shift - eta, None
+        pred = 1 / (1 + np.exp(-eta))
+        return y - pred, pred * (1 - pred)
 
 
 @dataclass
@@ -280,28 +308,28 @@ def _weights(eta: np.ndarray, d: np.ndarray, support: tuple[float, float], trim:
     return e, treated & keep, np.where(treated, 0.0, e / (1 - e))
 
 
-def _final_pass(passes: _Passes, m: _Moments, logit: _LogitState, ols: _Ols, trim: str) -> _Sums:
+def _final_pass(passes: _Passes, m: _Moments, logit: _LogitState, model: _Outcome, trim: str) -> _Sums:
     """One pass: every sum the weighted means and the influence functions' squares need."""
     sums = _Sums(len(logit.beta))
     sums.s["r_max"] = 0.0
     for d, y, X in passes:
-        _final_chunk(sums, m, logit, ols, trim, d, y, X)
+        _final_chunk(sums, m, logit, model, trim, d, y, X)
     return sums
 
 
-def _final_chunk(sums: _Sums, m: _Moments, logit: _LogitState, ols: _Ols, trim: str, d, y, X) -> None:
+def _final_chunk(sums: _Sums, m: _Moments, logit: _LogitState, model: _Outcome, trim: str, d, y, X) -> None:
     Z = m.design(X)
     eta = Z @ logit.beta
     e, t, r = _weights(eta, d, logit.support, trim)
     yc = y - m.y_shift
-    res = yc - Z @ ols.b  # y minus the comparison-group model's prediction
+    res, slope = model.residual(Z, y, m.y_shift)  # y minus the comparison-group model's prediction
+    _outcome_sums(sums, Z, d, res, slope)
     for name, value in {
         "t": t.sum(), "ty": (t * yc).sum(), "ty2": (t * yc**2).sum(),
         "r": r.sum(), "ry": (r * yc).sum(), "r2": (r**2).sum(), "r2y": (r**2 * yc).sum(),
         "r2y2": (r**2 * yc**2).sum(), "n_trimmed": ((d == 1) & ~t).sum(), "edge": _at_edge(eta),
         "tR": (t * res).sum(), "tR2": (t * res**2).sum(), "rR": (r * res).sum(),
         "r2R": (r**2 * res).sum(), "r2R2": (r**2 * res**2).sum(),
-        "reg1": (d * (res - ols.estimate) ** 2).sum(), "reg0": ((1 - d) * (res * (Z @ ols.u)) ** 2).sum(),
     }.items():  # fmt: skip
         sums.add(name, value)
     sums.add("A", _gram(Z, np.sqrt(e * (1 - e))))  # the logit's information at the clipped score
@@ -310,6 +338,30 @@ def _final_chunk(sums: _Sums, m: _Moments, logit: _LogitState, ols: _Ols, trim: 
     for name, column in zip(("h1", "h0", "q1", "q0", "s1", "s0"), (Z.T @ weights).T):
         sums.add(name, column)
     sums.s["r_max"] = max(sums.s["r_max"], float(r.max()))
+
+
+def _outcome_sums(sums: _Sums, Z: np.ndarray, d: np.ndarray, res: np.ndarray, slope: np.ndarray | None) -> None:
+    """Regression adjustment's sums: ``phi = (d (res - est) - res_c Z'u) / p`` with ``u = A^-1 g``,
+    ``A = E[(1 - d) slope Z Z']`` and ``g = E[d slope Z]`` (``slope`` 1 for OLS: both from the moments)."""
+    sums.add("dR", (d * res).sum())
+    sums.add("dR2", (d * res**2).sum())
+    sums.add("C", _gram(Z, (1 - d) * np.abs(res)))  # comparison persons' res^2 Z Z'
+    if slope is not None:
+        sums.add("g_out", Z.T @ (d * slope))
+        sums.add("A_out", _gram(Z, np.sqrt((1 - d) * slope)))
+
+
+def _regression(m: _Moments, s: _Sums, model: _Outcome) -> tuple[float, float]:
+    """Regression adjustment: the participants' mean residual, and its sandwich standard error."""
+    q = m.gram0.shape[0] - 1
+    if model.kind == "binary":
+        A, g = s.v["A_out"], s.v["g_out"]
+    else:
+        A, g = m.gram0[:q, :q], m.gram1[0, :q]
+    u = np.linalg.lstsq(A / m.n, g / m.n, rcond=None)[0]
+    est = s.s["dR"] / m.n1
+    square = s.s["dR2"] - 2 * est * s.s["dR"] + m.n1 * est**2 + u @ s.v["C"] @ u
+    return float(est), float(np.sqrt(max(square, 0.0)) / m.n1)  # sqrt(sum phi^2) / n with p = n1 / n
 
 
 def _at_edge(eta: np.ndarray) -> int:
@@ -386,13 +438,18 @@ class ChunkedEffects:
     support: tuple[float, float]
     logit: _LogitState = field(repr=False)
     moments: _Moments = field(repr=False)
+    outcome_steps: int = 0  # Newton steps of a binary outcome's logit
 
     def __getitem__(self, estimator: str) -> EffectResult:
         return next(r for r in self.results if r.estimator == estimator)
 
 
 def chunked_effects(
-    source: ChunkSource, outcome: str = "y", trim: str = "support", propensity: ChunkedEffects | None = None
+    source: ChunkSource,
+    outcome: str = "y",
+    trim: str = "support",
+    propensity: ChunkedEffects | None = None,
+    kind: str = "continuous",
 ) -> ChunkedEffects:
     """ATT by the unadjusted difference, regression adjustment, IPW and AIPW over chunks of persons.
 
@@ -412,6 +469,9 @@ def chunked_effects(
         An earlier fit on the same persons and covariates (another outcome, or the DiD): its
         propensity logit is reused, saving the Newton passes. The persons are checked to be the
         same by their counts and covariate means and standard deviations.
+    kind
+        ``continuous`` (the comparison group's outcome model is OLS) or ``binary`` (a logit, by
+        its own Newton passes), as ``Sample.kind`` for :func:`regression_adjustment` and AIPW.
 
     Example
     -------
@@ -424,7 +484,7 @@ def chunked_effects(
     >>> [round(fit[k].estimate, 1) for k in ("regression", "ipw", "aipw")], fit.passes
     ([1.9, 1.9, 1.9], 7)
     """
-    return _estimate(_Passes(source), outcome, trim, propensity)
+    return _estimate(_Passes(source), outcome, trim, propensity, kind)
 
 
 def chunked_did(
@@ -450,11 +510,15 @@ def chunked_did(
     return _estimate(_Passes(source, change=True), outcome, trim, propensity)
 
 
-def _estimate(passes: _Passes, outcome: str, trim: str, reuse: ChunkedEffects | None) -> ChunkedEffects:
+def _estimate(
+    passes: _Passes, outcome: str, trim: str, reuse: ChunkedEffects | None, kind: str = "continuous"
+) -> ChunkedEffects:
     if trim not in TRIM_RULES:
         raise ValueError(f"unknown trimming rule {trim!r}; allowed: {', '.join(TRIM_RULES)}")
+    if kind not in ("continuous", "binary"):
+        raise ValueError(f"unknown outcome kind {kind!r}; allowed: continuous, binary")
     with np.errstate(over="ignore"):  # exp of a very negative score: the probability is 0, as intended
-        return _estimate_all(passes, outcome, trim, reuse)
+        return _estimate_all(passes, outcome, trim, reuse, kind)
 
 
 def _same_persons(m: _Moments, other: _Moments) -> bool:
@@ -464,23 +528,27 @@ def _same_persons(m: _Moments, other: _Moments) -> bool:
     )
 
 
-def _estimate_all(passes: _Passes, outcome: str, trim: str, reuse: ChunkedEffects | None) -> ChunkedEffects:
+def _estimate_all(
+    passes: _Passes, outcome: str, trim: str, reuse: ChunkedEffects | None, kind: str
+) -> ChunkedEffects:
     m = _moments(passes)
-    ols = _Ols.fit(m)
+    model = _Outcome.fit(passes, m, kind)
     if reuse is not None:
         if not _same_persons(m, reuse.moments):
             raise ValueError("propensity= is a fit on other persons or covariates (counts, means or sds differ)")
         logit, steps = reuse.logit, 0
     else:
         logit, steps = _fit_logit(passes, m)
-    s = _final_pass(passes, m, logit, ols, trim)
-    S, n, n0 = s.s, m.n, m.n - m.n1
+    s = _final_pass(passes, m, logit, model, trim)
+    S, n0 = s.s, m.n - m.n1
     common = {"passes": passes.count}
-    reg_se = float(np.sqrt(S["reg1"] + S["reg0"]) / (m.n1 / n) / n)
+    reg_est, reg_se = _regression(m, s, model)
+    mean_treated = m.gram1[0, -1] / m.n1 + m.y_shift
+    name = "logit" if kind == "binary" else "OLS"
     reg = EffectResult(
-        "regression", outcome, ols.estimate, reg_se, m.n1, n0, "sandwich (OLS)",
-        {"outcome_model": "OLS", "mean_treated": ols.mean_treated + m.y_shift,
-         "mean_counterfactual": ols.mean_treated - ols.estimate + m.y_shift, **common},
+        "regression", outcome, reg_est, reg_se, m.n1, n0, f"sandwich ({name})",
+        {"outcome_model": name, "mean_treated": mean_treated, "mean_counterfactual": mean_treated - reg_est,
+         **common},
     )  # fmt: skip
     est, se, _, _ = _ipw(m, s)
     n_t = int(round(S["t"]))
@@ -494,7 +562,9 @@ def _estimate_all(passes: _Passes, outcome: str, trim: str, reuse: ChunkedEffect
     aipw = EffectResult("aipw", outcome, a_est, a_se, n_t, n0, "efficient influence function", trimmed)
     unadj = _unadjusted(m, outcome)
     unadj.details.update(common)
-    return ChunkedEffects([unadj, reg, ipw, aipw], logit.beta, passes.count, steps, logit.support, logit, m)
+    return ChunkedEffects(
+        [unadj, reg, ipw, aipw], logit.beta, passes.count, steps, logit.support, logit, m, model.steps
+    )
 
 
 def parquet_chunks(
