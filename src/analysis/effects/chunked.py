@@ -7,31 +7,33 @@ design plus ``p x p`` matrices, and the data are read a few times (*passes*, cou
 
 Passes
 ------
-0. Moments: counts, and per group the Gram matrix of ``[1, X, y]`` (shifted by the first chunk's
-   means so that the sums do not cancel). They give the column means and standard deviations the
-   propensity logit standardises with (as :func:`~analysis.effects.propensity.fit_propensity`),
-   the unadjusted difference (Welch), the OLS fit on the comparison group (regression adjustment's
-   point estimate) and the logit's first Newton step from the intercept-only solution.
-1..K. Newton-Raphson for the propensity logit: each pass accumulates the log likelihood,
-   ``Z'(d - e)`` and ``Z'WZ`` at the current coefficients (exact maximum likelihood, the
-   statsmodels fit's optimum), and the comparison group's score range (common support).
+0. Moments (:func:`analysis.effects.chunks.moments`): counts, and per group the Gram matrix of
+   ``[1, X, y]`` (shifted by the first chunk's means so that the sums do not cancel). They give
+   the column means and standard deviations the propensity logit standardises with (as
+   :func:`~analysis.effects.propensity.fit_propensity`), the unadjusted difference (Welch), the
+   OLS fit on the comparison group and the logit's first Newton step from the intercept-only solution.
+1..K. Newton-Raphson for the propensity logit (:mod:`analysis.effects.chunked_logit`): each pass
+   accumulates the log likelihood, ``Z'(d - e)`` and ``Z'WZ`` at the current coefficients (exact
+   maximum likelihood, the statsmodels fit's optimum), and the comparison group's score range
+   (common support). A binary outcome's logit on the comparison group takes its own Newton passes.
 K+1. The weighted means of IPW and AIPW and every sum their influence functions and that of
    regression adjustment need: the standard errors are ``sqrt(sum phi_i^2) / n`` with the
    same ``phi`` as the in-memory estimators, its square expanded into sums that one pass collects.
 
 The definitions, trimming and standard errors are those of ``unadjusted``, ``regression_adjustment``
-(continuous outcome: OLS), ``ipw_att`` and ``aipw_att``. Not here: a binary outcome's logit outcome
-model, clustered rows, and the exact separation check (a chunked logit that does not converge
-raises; the in-memory fit diagnoses such data).
+(OLS, or a logit for ``kind="binary"``), ``ipw_att`` and ``aipw_att``. Not here: matching,
+clustered rows, and the exact separation check (a chunked logit that does not converge raises;
+the in-memory fit diagnoses such data).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from analysis.effects.chunked_logit import LogitState, fit_logit_chunked
+from analysis.effects.chunks import Chunk, ChunkSource, Moments, Passes, gram, moments, parquet_chunks
 from analysis.effects.logit import P_EDGE
 from analysis.effects.result import EffectResult
 
@@ -39,214 +41,6 @@ __all__ = ["Chunk", "ChunkedEffects", "chunked_did", "chunked_effects", "parquet
 
 TRIM_RULES = ("support", "none", "drdid")
 DRDID_CAP, DRDID_TRIM = 1 - 1e-6, 0.995  # analysis.effects.did2x2: score cap and comparison trim level
-
-
-@dataclass
-class Chunk:
-    """A block of persons: treatment ``d`` (0/1), outcome ``y``, covariates ``X`` (no intercept).
-
-    ``y_before`` is the outcome in the base period, for the difference-in-differences.
-    """
-
-    d: np.ndarray
-    y: np.ndarray
-    X: np.ndarray
-    y_before: np.ndarray | None = None
-
-
-ChunkSource = Callable[[], Iterable[Chunk]] | Sequence[Chunk]
-
-
-class _Passes:
-    """Re-reads a chunk source and counts the passes over it."""
-
-    def __init__(self, source: ChunkSource, change: bool = False):
-        if not callable(source) and iter(source) is source:
-            raise TypeError("chunks are read several times: give a sequence or a function returning an iterable")
-        self.source, self.change, self.count = source, change, 0
-
-    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        self.count += 1
-        chunks = self.source() if callable(self.source) else self.source
-        for c in chunks:
-            arrays = self._arrays(c)
-            del c
-            if arrays is not None:
-                yield arrays
-            del arrays  # before the next chunk is read
-
-    def _arrays(self, c: Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        d = np.asarray(c.d, dtype=float)
-        if not len(d):
-            return None
-        y = np.asarray(c.y, dtype=float)
-        if self.change:
-            if c.y_before is None:
-                raise ValueError("the difference-in-differences needs y_before in every chunk")
-            y = y - np.asarray(c.y_before, dtype=float)
-        return d, y, np.asarray(c.X, dtype=float).reshape(len(d), -1)
-
-
-@dataclass
-class _Moments:
-    """Pass 0: counts, standardisation and the per-group Gram matrices in standardised coordinates."""
-
-    n: int
-    n1: int
-    mean: np.ndarray  # covariate means (all rows)
-    sd: np.ndarray  # covariate standard deviations (ddof 0; 1 where constant)
-    y_shift: float  # outcomes are centred at this value in every later sum
-    gram1: np.ndarray  # sum over treated of w w', w = [1, Z, y - y_shift]
-    gram0: np.ndarray  # the same over the comparison group
-
-    def design(self, X: np.ndarray) -> np.ndarray:
-        Z = np.empty((len(X), X.shape[1] + 1), order="F")  # column-major: every product below runs faster
-        Z[:, 0] = 1.0
-        np.subtract(X, self.mean, out=Z[:, 1:])
-        Z[:, 1:] /= self.sd
-        return Z
-
-
-def _moments(passes: _Passes) -> _Moments:
-    shift: np.ndarray | None = None
-    grams = [np.zeros(0), np.zeros(0)]
-    for d, y, X in passes:
-        if shift is None:  # the first chunk's means: the sums of squares then do not cancel
-            shift = np.r_[X.mean(axis=0), y.mean()]
-            grams = [np.zeros((len(shift) + 1,) * 2) for _ in range(2)]
-        V = np.empty((len(d), len(shift) + 1), order="F")
-        V[:, 0] = 1.0
-        np.subtract(X, shift[:-1], out=V[:, 1:-1])
-        V[:, -1] = y - shift[-1]
-        # the smaller group's rows are copied, the larger group's Gram is the total minus it (no
-        # cancellation to speak of: the part subtracted is at most half); V'V of one operand is
-        # numpy's symmetric product, half the work
-        small = 1 if 2 * np.count_nonzero(d == 1) <= len(d) else 0
-        Vs = V[(d == 1) == bool(small)]
-        g_small = Vs.T @ Vs
-        grams[small] += g_small
-        grams[1 - small] += V.T @ V - g_small
-    if shift is None:
-        raise ValueError("no rows in the chunks")
-    G = grams[0] + grams[1]
-    n, n1 = int(round(G[0, 0])), int(round(grams[1][0, 0]))
-    if n1 == 0 or n1 == n:
-        raise ValueError("both participants and comparison persons are needed")
-    k = len(shift) - 1
-    mu = G[0, 1:] / n  # means of [X - shift, y - shift]
-    var = np.diag(G)[1 : k + 1] / n - mu[:k] ** 2
-    sd = np.sqrt(np.maximum(var, 0.0))
-    sd[sd <= 1e-12 * np.maximum(1.0, np.abs(shift[:k]))] = 1.0
-    # map [1, X - shift, y - shift] -> [1, (X - mean) / sd, y - y_shift] (y keeps its own shift)
-    M = np.eye(k + 2)
-    M[1 : k + 1, 0] = -mu[:k] / sd
-    M[1 : k + 1, 1 : k + 1] = np.diag(1 / sd)
-    g0, g1 = (M @ g @ M.T for g in grams)
-    return _Moments(n, n1, shift[:k] + mu[:k], sd, float(shift[-1]), g1, g0)
-
-
-@dataclass
-class _LogitState:
-    """The propensity logit at one set of coefficients (standardised design)."""
-
-    beta: np.ndarray
-    loglik: float
-    grad: np.ndarray
-    hess: np.ndarray
-    support: tuple[float, float]  # the comparison group's score range at beta
-
-
-def _logit_start(m: _Moments, outcome: bool = False) -> _LogitState:
-    """The intercept-only solution and its derivatives, from the moments (no pass).
-
-    The propensity logit is ``d`` on everyone; the outcome logit (``outcome``) is a binary ``y`` on
-    the comparison group.
-    """
-    q = m.gram1.shape[0] - 1  # columns of [1, Z]
-    if outcome:
-        G, n = m.gram0, m.n - m.n1
-        ones = G[:q, 0]  # sum of [1, Z] over the comparison group
-        mean = G[0, q] / n + m.y_shift
-        if not 0 < mean < 1:
-            raise ValueError("a binary outcome needs both values in the comparison group")
-        sum_target = G[:q, q] + m.y_shift * ones
-    else:
-        G, n = m.gram1 + m.gram0, m.n
-        ones, mean, sum_target = G[:q, 0], m.n1 / m.n, m.gram1[:q, 0]
-    beta = np.zeros(q)
-    beta[0] = np.log(mean / (1 - mean))
-    loglik = n * (mean * np.log(mean) + (1 - mean) * np.log(1 - mean))
-    grad, hess = sum_target - mean * ones, mean * (1 - mean) * G[:q, :q]
-    return _LogitState(beta, float(loglik), grad, hess, (beta[0], beta[0]))
-
-
-def _logit_pass(passes: _Passes, m: _Moments, beta: np.ndarray, outcome: bool = False) -> _LogitState:
-    q = len(beta)
-    loglik, grad, hess = 0.0, np.zeros(q), np.zeros((q, q))
-    lo, hi = np.inf, -np.inf
-    for d, y, X in passes:
-        if outcome and not np.all((y == 0) | (y == 1) | (d == 1)):
-            raise ValueError("kind='binary' needs an outcome of 0 and 1")
-        ll, g, h, (c_lo, c_hi) = _logit_chunk(m, beta, y if outcome else d, X, d, outcome)
-        loglik, grad, hess = loglik + ll, grad + g, hess + h
-        lo, hi = min(lo, c_lo), max(hi, c_hi)
-    return _LogitState(beta, loglik, grad, hess, (lo, hi))
-
-
-def _logit_chunk(m: _Moments, beta: np.ndarray, target: np.ndarray, X: np.ndarray, d: np.ndarray, controls: bool):
-    """One chunk's log likelihood, score, information (over the comparison group only with
-    ``controls``) and the comparison group's range of the linear predictor; its design is freed on return."""
-    Z = m.design(X)
-    eta = Z @ beta
-    e = 1 / (1 + np.exp(-eta))
-    c = eta[d != 1]
-    support = (float(c.min()), float(c.max())) if len(c) else (np.inf, -np.inf)
-    w = (d != 1).astype(float) if controls else np.ones(len(d))
-    target = np.where(w > 0, target, 0.0)  # a participant's outcome does not enter the outcome logit
-    loglik = float(np.sum(w * (target * eta - np.logaddexp(0, eta))))
-    return loglik, Z.T @ (w * (target - e)), _gram(Z, np.sqrt(w * e * (1 - e))), support
-
-
-def _gram(Z: np.ndarray, root_weight: np.ndarray, block: int = 1 << 17) -> np.ndarray:
-    """``Z' diag(w) Z`` from ``sqrt(w)``: the symmetric product of one scaled copy (half a general
-    product), ``block`` rows at a time so that the copy stays small beside the chunk."""
-    out = np.zeros((Z.shape[1], Z.shape[1]))
-    for i in range(0, len(Z), block):
-        Zs = np.multiply(Z[i : i + block], root_weight[i : i + block, None], order="F")
-        out += Zs.T @ Zs
-    return out
-
-
-def _fit_logit(
-    passes: _Passes, m: _Moments, outcome: bool = False, tol: float = 1e-10, maxiter: int = 50
-) -> tuple[_LogitState, int]:
-    """Newton-Raphson with step halving; returns the state at the optimum and the Newton steps taken.
-
-    It stops when the next Newton step is below ``tol`` in every standardised coefficient: the
-    returned coefficients are then within about that of the maximum, and the score range and the
-    derivatives belong to them (no further pass).
-    """
-    state = _logit_start(m, outcome)
-    for it in range(maxiter):
-        try:
-            step = np.linalg.solve(state.hess, state.grad)
-        except np.linalg.LinAlgError:  # a singular information matrix: separation or collinear columns
-            break
-        if not np.all(np.isfinite(step)):
-            break
-        if np.max(np.abs(step)) < tol:
-            return state, it
-        size = 1.0
-        new = _logit_pass(passes, m, state.beta + step, outcome)
-        while not new.loglik >= state.loglik - 1e-12 * abs(state.loglik) and size > 1e-6:
-            size /= 2  # the log likelihood is concave: a shorter step gains
-            new = _logit_pass(passes, m, state.beta + size * step, outcome)
-        state = new
-    which = "outcome" if outcome else "propensity"
-    raise ValueError(
-        f"the chunked {which} logit did not converge (separation?): fit this sample with "
-        "analysis.effects.estimators, whose logit diagnoses separation exactly"
-    )
 
 
 @dataclass
@@ -259,9 +53,9 @@ class _Outcome:
     steps: int = 0
 
     @classmethod
-    def fit(cls, passes: _Passes, m: _Moments, kind: str) -> _Outcome:
+    def fit(cls, passes: Passes, m: Moments, kind: str) -> _Outcome:
         if kind == "binary":
-            state, steps = _fit_logit(passes, m, outcome=True)
+            state, steps = fit_logit_chunked(passes, m, outcome=True)
             return cls(kind, state.beta, steps)
         q = m.gram0.shape[0] - 1
         A, c = m.gram0[:q, :q], m.gram0[:q, q]
@@ -308,7 +102,7 @@ def _weights(eta: np.ndarray, d: np.ndarray, support: tuple[float, float], trim:
     return e, treated & keep, np.where(treated, 0.0, e / (1 - e))
 
 
-def _final_pass(passes: _Passes, m: _Moments, logit: _LogitState, model: _Outcome, trim: str) -> _Sums:
+def _final_pass(passes: Passes, m: Moments, logit: LogitState, model: _Outcome, trim: str) -> _Sums:
     """One pass: every sum the weighted means and the influence functions' squares need."""
     sums = _Sums(len(logit.beta))
     sums.s["r_max"] = 0.0
@@ -317,7 +111,7 @@ def _final_pass(passes: _Passes, m: _Moments, logit: _LogitState, model: _Outcom
     return sums
 
 
-def _final_chunk(sums: _Sums, m: _Moments, logit: _LogitState, model: _Outcome, trim: str, d, y, X) -> None:
+def _final_chunk(sums: _Sums, m: Moments, logit: LogitState, model: _Outcome, trim: str, d, y, X) -> None:
     Z = m.design(X)
     eta = Z @ logit.beta
     e, t, r = _weights(eta, d, logit.support, trim)
@@ -332,8 +126,8 @@ def _final_chunk(sums: _Sums, m: _Moments, logit: _LogitState, model: _Outcome, 
         "r2R": (r**2 * res).sum(), "r2R2": (r**2 * res**2).sum(),
     }.items():  # fmt: skip
         sums.add(name, value)
-    sums.add("A", _gram(Z, np.sqrt(e * (1 - e))))  # the logit's information at the clipped score
-    sums.add("B", _gram(Z, np.abs(d - e)))
+    sums.add("A", gram(Z, np.sqrt(e * (1 - e))))  # the logit's information at the clipped score
+    sums.add("B", gram(Z, np.abs(d - e)))
     weights = np.column_stack([r * yc, r, t * yc * (1 - e), t * (1 - e), r * yc * e, r * e])
     for name, column in zip(("h1", "h0", "q1", "q0", "s1", "s0"), (Z.T @ weights).T):
         sums.add(name, column)
@@ -345,13 +139,13 @@ def _outcome_sums(sums: _Sums, Z: np.ndarray, d: np.ndarray, res: np.ndarray, sl
     ``A = E[(1 - d) slope Z Z']`` and ``g = E[d slope Z]`` (``slope`` 1 for OLS: both from the moments)."""
     sums.add("dR", (d * res).sum())
     sums.add("dR2", (d * res**2).sum())
-    sums.add("C", _gram(Z, (1 - d) * np.abs(res)))  # comparison persons' res^2 Z Z'
+    sums.add("C", gram(Z, (1 - d) * np.abs(res)))  # comparison persons' res^2 Z Z'
     if slope is not None:
         sums.add("g_out", Z.T @ (d * slope))
-        sums.add("A_out", _gram(Z, np.sqrt((1 - d) * slope)))
+        sums.add("A_out", gram(Z, np.sqrt((1 - d) * slope)))
 
 
-def _regression(m: _Moments, s: _Sums, model: _Outcome) -> tuple[float, float]:
+def _regression(m: Moments, s: _Sums, model: _Outcome) -> tuple[float, float]:
     """Regression adjustment: the participants' mean residual, and its sandwich standard error."""
     q = m.gram0.shape[0] - 1
     if model.kind == "binary":
@@ -369,7 +163,7 @@ def _at_edge(eta: np.ndarray) -> int:
     return int(np.sum((e < P_EDGE) | (e > 1 - P_EDGE)))
 
 
-def _ipw(m: _Moments, s: _Sums) -> tuple[float, float, float, float]:
+def _ipw(m: Moments, s: _Sums) -> tuple[float, float, float, float]:
     """IPW ATT and its standard error: ``phi = t(y - mu1)/p_t - (r(y - mu0) + Z'v (d - e))/c0``."""
     S, V, n = s.s, s.v, m.n
     mu1, mu0 = S["ty"] / S["t"], S["ry"] / S["r"]
@@ -386,7 +180,7 @@ def _ipw(m: _Moments, s: _Sums) -> tuple[float, float, float, float]:
     return float(mu1 - mu0), float(se), float(mu1), float(mu0)
 
 
-def _aipw(m: _Moments, s: _Sums) -> tuple[float, float]:
+def _aipw(m: Moments, s: _Sums) -> tuple[float, float]:
     """AIPW ATT with the efficient influence function ``t(R - a1)/p_t - r(R - a0)/c0`` (``t r = 0``)."""
     S, n = s.s, m.n
     a1, a0 = S["tR"] / S["t"], S["rR"] / S["r"]
@@ -397,7 +191,7 @@ def _aipw(m: _Moments, s: _Sums) -> tuple[float, float]:
     return float(a1 - a0), float(np.sqrt(max(sq, 0.0)) / n)
 
 
-def _unadjusted(m: _Moments, outcome: str) -> EffectResult:
+def _unadjusted(m: Moments, outcome: str) -> EffectResult:
     """Welch difference in means from the moments."""
     q = m.gram1.shape[0] - 1
     stats = []
@@ -436,8 +230,8 @@ class ChunkedEffects:
     passes: int
     newton_steps: int
     support: tuple[float, float]
-    logit: _LogitState = field(repr=False)
-    moments: _Moments = field(repr=False)
+    logit: LogitState = field(repr=False)
+    moments: Moments = field(repr=False)
     outcome_steps: int = 0  # Newton steps of a binary outcome's logit
 
     def __getitem__(self, estimator: str) -> EffectResult:
@@ -484,7 +278,7 @@ def chunked_effects(
     >>> [round(fit[k].estimate, 1) for k in ("regression", "ipw", "aipw")], fit.passes
     ([1.9, 1.9, 1.9], 7)
     """
-    return _estimate(_Passes(source), outcome, trim, propensity, kind)
+    return _estimate(Passes(source), outcome, trim, propensity, kind)
 
 
 def chunked_did(
@@ -507,11 +301,11 @@ def chunked_did(
     >>> round(fit["ipw"].estimate, 1), round(fit["regression"].estimate, 1)
     (0.9, 1.0)
     """
-    return _estimate(_Passes(source, change=True), outcome, trim, propensity)
+    return _estimate(Passes(source, change=True), outcome, trim, propensity)
 
 
 def _estimate(
-    passes: _Passes, outcome: str, trim: str, reuse: ChunkedEffects | None, kind: str = "continuous"
+    passes: Passes, outcome: str, trim: str, reuse: ChunkedEffects | None, kind: str = "continuous"
 ) -> ChunkedEffects:
     if trim not in TRIM_RULES:
         raise ValueError(f"unknown trimming rule {trim!r}; allowed: {', '.join(TRIM_RULES)}")
@@ -521,24 +315,22 @@ def _estimate(
         return _estimate_all(passes, outcome, trim, reuse, kind)
 
 
-def _same_persons(m: _Moments, other: _Moments) -> bool:
+def _same_persons(m: Moments, other: Moments) -> bool:
     return (m.n, m.n1) == (other.n, other.n1) and bool(
         np.allclose(m.mean, other.mean, rtol=1e-10, atol=1e-12 * float(np.max(m.sd)))
         and np.allclose(m.sd, other.sd, rtol=1e-10)
     )
 
 
-def _estimate_all(
-    passes: _Passes, outcome: str, trim: str, reuse: ChunkedEffects | None, kind: str
-) -> ChunkedEffects:
-    m = _moments(passes)
+def _estimate_all(passes: Passes, outcome: str, trim: str, reuse: ChunkedEffects | None, kind: str) -> ChunkedEffects:
+    m = moments(passes)
     model = _Outcome.fit(passes, m, kind)
     if reuse is not None:
         if not _same_persons(m, reuse.moments):
             raise ValueError("propensity= is a fit on other persons or covariates (counts, means or sds differ)")
         logit, steps = reuse.logit, 0
     else:
-        logit, steps = _fit_logit(passes, m)
+        logit, steps = fit_logit_chunked(passes, m)
     s = _final_pass(passes, m, logit, model, trim)
     S, n0 = s.s, m.n - m.n1
     common = {"passes": passes.count}
@@ -565,49 +357,3 @@ def _estimate_all(
     return ChunkedEffects(
         [unadj, reg, ipw, aipw], logit.beta, passes.count, steps, logit.support, logit, m, model.steps
     )
-
-
-def parquet_chunks(
-    path, d: str, y: str, X: Sequence[str], y_before: str | None = None, batch_rows: int | None = None
-) -> Callable[[], Iterator[Chunk]]:
-    """A chunk source reading a parquet file, or a folder of them, one row group at a time.
-
-    With ``batch_rows`` the row groups are read in batches of at most that many rows instead: the
-    arrays of a chunk then no longer depend on how the file was written (pyarrow's own read
-    buffers still do, in part).
-
-    Example
-    -------
-    >>> source = parquet_chunks("persons/", d="treated", y="earnings_after", X=["age", "female"])  # doctest: +SKIP
-    >>> chunked_effects(source)["ipw"].estimate  # doctest: +SKIP
-    """
-    from pathlib import Path
-
-    import pyarrow.parquet as pq
-
-    root = Path(path)
-    files = sorted(root.glob("*.parquet")) if root.is_dir() else [root]
-    columns = [d, y, *X] + ([y_before] if y_before else [])
-
-    def tables(f: Path):
-        pf = pq.ParquetFile(f)
-        if batch_rows:
-            yield from pf.iter_batches(batch_size=batch_rows, columns=columns)
-        else:
-            yield from (pf.read_row_group(i, columns=columns) for i in range(pf.num_row_groups))
-
-    def numbers(t, name: str) -> np.ndarray:
-        return t.column(name).to_numpy().astype(float, copy=False)
-
-    def chunks() -> Iterator[Chunk]:
-        for f in files:
-            for t in tables(f):
-                Xc = np.empty((t.num_rows, len(X)), order="F")  # filled column by column: contiguous
-                for j, c in enumerate(X):
-                    Xc[:, j] = numbers(t, c)
-                chunk = Chunk(numbers(t, d), numbers(t, y), Xc, numbers(t, y_before) if y_before else None)
-                del t, Xc  # the table's covariate columns are copied: only the chunk keeps memory
-                yield chunk
-                del chunk  # before the next row group is read
-
-    return chunks
