@@ -100,6 +100,43 @@ def _ymd(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return y, m, day
 
 
+BIRTH_NUMBERS = 500  # three-digit birth numbers of one parity: persons of one gender born on one day
+
+
+def _rank_in_day(day: np.ndarray, male: np.ndarray) -> np.ndarray:
+    """Each person's rank (0, 1, ...) among the persons of the same gender born on the same day, in input order."""
+    n = day.size
+    order = np.lexsort((np.arange(n), male, day))
+    group = day[order] * 2 + male[order]
+    head = np.r_[True, group[1:] != group[:-1]]
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n) - np.maximum.accumulate(np.where(head, np.arange(n), 0))
+    return rank
+
+
+def spread_births(birth: np.ndarray, male: np.ndarray) -> np.ndarray:
+    """Birth dates with at most 500 persons of one gender per day (a personnummer has 500 birth numbers each).
+
+    From about 10 M persons the busiest days overflow. Per gender, in order of birth, a person
+    is moved to the day after the one of the person 500 places before, when that day is not
+    earlier than theirs (the fewest moves, each forward by a few days). No random draw is used,
+    and below the overflow (every size up to 5 M) the dates are unchanged: there the person
+    500 places before was always born on an earlier day.
+    """
+    day = birth.astype("datetime64[D]").astype(np.int64)
+    out = day.copy()
+    for sex in (False, True):
+        idx = np.flatnonzero(male == sex)
+        idx = idx[np.argsort(day[idx], kind="stable")]
+        d = day[idx]
+        a = d.copy()
+        for lo in range(BIRTH_NUMBERS, len(a), BIRTH_NUMBERS):
+            hi = min(lo + BIRTH_NUMBERS, len(a))
+            a[lo:hi] = np.maximum(d[lo:hi], a[lo - BIRTH_NUMBERS : hi - BIRTH_NUMBERS] + 1)
+        out[idx] = a
+    return out.astype("datetime64[D]")
+
+
 def personnummer(birth: np.ndarray, male: np.ndarray) -> np.ndarray:
     """Unique, check-digit-valid 12-digit personnummer (``YYYYMMDDNNNC``) as bytes ``S12``.
 
@@ -109,14 +146,9 @@ def personnummer(birth: np.ndarray, male: np.ndarray) -> np.ndarray:
     """
     n = birth.size
     day = birth.astype(np.int64)
-    order = np.lexsort((np.arange(n), male, day))
-    group = day[order] * 2 + male[order]
-    head = np.r_[True, group[1:] != group[:-1]]
-    rank_sorted = np.arange(n) - np.maximum.accumulate(np.where(head, np.arange(n), 0))
-    if rank_sorted.max(initial=0) >= 500:
+    rank = _rank_in_day(day, male)
+    if rank.max(initial=0) >= BIRTH_NUMBERS:
         raise ValueError("more than 500 persons of one gender born on one day; spread the birth dates")
-    rank = np.empty(n, np.int64)
-    rank[order] = rank_sorted
     j = (rank * 211 + day * 37) % 500
     number = 2 * j + male.astype(np.int64)
     y, m, d = _ymd(birth)
@@ -162,7 +194,7 @@ def draw_persons(n: int, months: int, seed: int = SEED, participant_share: float
     male = rng.random(n) < 0.52
     # Age 18-64 at the start, skewed young: births spread over ~47 years of days.
     age_days = (18 * 365.25 + rng.beta(1.6, 2.6, n) * 46.9 * 365.25).astype(np.int64)
-    birth = start - age_days.astype("timedelta64[D]")
+    birth = spread_births(start - age_days.astype("timedelta64[D]"), male)
     age = _completed_years(birth, start)
     education = _choice(rng, EDUCATION, n)
     origin = _choice(rng, ORIGIN, n)

@@ -4,13 +4,14 @@
 
 Generates the project with ``generate.py`` if missing (not timed), then in one process:
 
-1. ``persons``: the person files (participants, comparison group) are cleaned in
-   memory by :func:`analysis.clean.clean_project` (person-level data fit in memory
-   at any register size); their raw ids are parsed and pseudonymised to give the
-   id -> key map of the kept persons;
+1. ``persons``: :func:`analysis.clean.outofcore.clean_persons` cleans the person files
+   (participants, comparison group) with :func:`analysis.clean.clean_project` in a child
+   process, which writes the kept persons to parquet and exits; they come back
+   column-wise (keys as pyarrow strings);
 2. ``panel``: :func:`analysis.clean.outofcore.panel_to_parquet` cleans the panel CSV in
    DuckDB under ``--memory-limit`` into parquet partitioned by person, with the
-   quarantine reconciled;
+   quarantine reconciled; its distinct ids are parsed and pseudonymised a million at a
+   time and matched to the kept persons' keys in DuckDB;
 3. ``spells``: first spells after the start month and time to first work or study
    (:mod:`analysis.clean.outofcore`, bucket by bucket);
 4. ``survival``: Kaplan–Meier by group, log-rank and Cox (Efron) with foljeval's
@@ -48,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--buckets", type=int, default=32)
     ap.add_argument("--json", type=Path)
+    ap.add_argument(
+        "--in-process", action="store_true", help="clean the person files in this process (default: a child process)"
+    )
     args = ap.parse_args(argv)
 
     data = ensure_project(args.persons, args.data)
@@ -56,8 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
 
     from analysis.clean import identity
-    from analysis.clean.outofcore import first_spells_out_of_core, panel_to_parquet, time_to_first_out_of_core
-    from analysis.clean.run import clean_project
+    from analysis.clean.outofcore import (
+        clean_persons,
+        first_spells_out_of_core,
+        panel_to_parquet,
+        time_to_first_out_of_core,
+    )
     from analysis.project.config import load_project
     from analysis.project.paths import repo_root
     from analysis.survival.cox import cox_ph
@@ -76,41 +84,21 @@ def main(argv: list[str] | None = None) -> int:
         sampler.mark("persons")
         project = load_project(data)
         cfg = project.config
-        person_files = {k: v for k, v in cfg.files.items() if k in ("participants", "comparison")}
-        persons_only = project.model_copy(update={"config": cfg.model_copy(update={"files": person_files})})
-        cleaned = clean_project(persons_only)
         key, _ = identity.resolve_key(cfg.synthetic, env=os.environ, repo_root=repo_root())
-        kept = set(cleaned.tables["participants"]["person_key"]) | set(cleaned.tables["comparison"]["person_key"])
-        known: dict[str, str] = {}
-        for kind in ("participants", "comparison"):
-            raw = pd.read_csv(data / cfg.files[kind].path, sep=";", usecols=["person_id"], dtype=str)["person_id"]
-            parsed = identity.parse_personnummer(raw)
-            ok = parsed["valid"].to_numpy(bool)
-            keys = identity.pseudonymise(parsed.loc[ok, "normalized"], key)
-            known.update((r, k) for r, k in zip(raw[ok], keys) if k in kept)
-        part = cleaned.tables["participants"].assign(group=1)
-        comp = cleaned.tables["comparison"].rename(columns={"reference_date": "start_date"}).assign(group=0)
-        persons = pd.concat(
-            [
-                part[["person_key", "start_date", "group", "age_at_start", "gender"]],
-                comp[["person_key", "start_date", "group", "age_at_start", "gender"]],
-            ],
-            ignore_index=True,
-        )
-        del cleaned, part, comp
+        people = clean_persons(data, args.work / "persons", separate_process=not args.in_process)
+        persons = people.persons
 
         sampler.mark("panel")
         conv = panel_to_parquet(
             data / cfg.files["status_monthly"].path,
-            args.work,
-            known,
+            args.work / "panel",
+            kept_keys=people.kept_keys,
             key=key,
             status_values=cfg.files["status_monthly"].values.get("status", {}),
             buckets=args.buckets,
             memory_limit=args.memory_limit,
             threads=args.threads,
         )
-        del known
 
         sampler.mark("spells")
         firsts = first_spells_out_of_core(
@@ -159,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
             "seconds_total": total,
             "peak_rss": sampler.overall_peak,
             "stages": stage_table(sampler.stages),
+            "persons": {
+                "rows_read": people.rows_read,
+                "rows_kept": people.rows_kept,
+                "quarantined": people.quarantined,
+                "kept": int(len(persons)),
+            },
             "panel": {
                 "rows_read": conv.rows_read,
                 "rows_kept": conv.rows_kept,

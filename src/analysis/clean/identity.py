@@ -148,7 +148,9 @@ def _parse_unique(text: pd.Series, today: dt.date) -> pd.DataFrame:
     normalized = np.ascontiguousarray(twelve).view("S12").ravel().astype("U12").astype(object)
     out.loc[idx, "normalized"] = np.where(valid, normalized, NO_TEXT)
     out.loc[idx, "birth_date"] = pd.DatetimeIndex(np.where(valid, birth, np.datetime64("NaT")).astype("datetime64[ns]"))
-    out.loc[idx, "gender"] = np.where(valid, np.where(ten[:, 8] % 2 == 0, "female", "male"), NO_TEXT)
+    # Object scalars, so that a million rows share two strings (a text array would become a million of them).
+    gender = np.where(ten[:, 8] % 2 == 0, np.array("female", dtype=object), np.array("male", dtype=object))
+    out.loc[idx, "gender"] = np.where(valid, gender, NO_TEXT)
     out.loc[idx, "coordination"] = valid & coordination
     return out
 

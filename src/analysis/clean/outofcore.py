@@ -114,11 +114,76 @@ def _id_map(distinct_ids: pd.Series, known: dict[str, str], key: bytes | None, i
     return pd.DataFrame({"raw_id": text.where(~blank, None).astype(object), PERSON_KEY: keys, "reason": reason})
 
 
+ID_CHUNK = 1_000_000  # distinct ids parsed and pseudonymised at a time (bounds the Python strings alive)
+
+
+def _id_keys(text: pd.Series, key: bytes | None, id_type: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each raw id's pseudonymous key (None where refused) and its reason (``empty_id``, ``invalid_id`` or None)."""
+    text = text.astype(object).reset_index(drop=True)
+    blank = (text.isna() | (text.astype(str).str.strip() == "")).to_numpy()
+    keys = np.full(len(text), None, dtype=object)
+    reason = np.full(len(text), None, dtype=object)
+    reason[blank] = RULES["empty_id"].code
+    if id_type == "pseudonym":
+        found = identity.pseudonymise_external_id(text[~blank])
+        keys[~blank] = found.to_numpy()
+        usable = found.notna().to_numpy()
+    else:
+        parsed = identity.parse_personnummer(text[~blank])
+        usable = parsed["valid"].to_numpy(bool)
+        if usable.any():
+            assert key is not None, "a personnummer panel is cleaned with its pseudonymisation key"
+            keys[np.flatnonzero(~blank)[usable]] = identity.pseudonymise(
+                parsed.loc[usable, "normalized"], key
+            ).to_numpy()
+    reason[np.flatnonzero(~blank)[~usable]] = RULES["invalid_id"].code
+    return keys, reason
+
+
+def _key_id_map(con: Any, kept_keys: Any, key: bytes | None, id_type: str) -> None:
+    """Table ``id_map`` (raw id -> key or reason) from every distinct panel id, matched to the kept persons by key."""
+    import pyarrow as pa
+
+    kept = pa.table({PERSON_KEY: pa.array(kept_keys, pa.string())})
+    con.register("kept_arrow", kept)
+    con.execute("CREATE TABLE kept_keys AS SELECT DISTINCT person_key FROM kept_arrow")
+    con.unregister("kept_arrow")
+    con.execute("CREATE TABLE ids AS SELECT DISTINCT person_id AS raw_id FROM raw")
+    con.execute("CREATE TABLE id_keys (raw_id VARCHAR, person_key VARCHAR, reason VARCHAR)")
+    n = con.execute("SELECT count(*) FROM ids").fetchall()[0][0]
+    for lo in range(0, n, ID_CHUNK):
+        text = con.sql(f"SELECT raw_id FROM ids WHERE rowid >= {lo} AND rowid < {lo + ID_CHUNK}").to_arrow_table()
+        text = text["raw_id"]
+        keys, reason = _id_keys(pd.Series(text.to_pylist(), dtype=object), key, id_type)
+        chunk = pa.table(
+            {
+                "raw_id": text,
+                PERSON_KEY: pa.array(keys, pa.string(), from_pandas=True),
+                "reason": pa.array(reason, pa.string(), from_pandas=True),
+            }
+        )
+        con.register("id_chunk", chunk)
+        con.execute("INSERT INTO id_keys SELECT * FROM id_chunk")
+        con.unregister("id_chunk")
+    # A valid id whose key is not among the kept persons belongs to nobody kept, as in analysis.clean.
+    con.execute(
+        """CREATE TABLE id_map AS
+           SELECT i.raw_id,
+                  CASE WHEN i.reason IS NULL AND k.person_key IS NOT NULL THEN i.person_key END AS person_key,
+                  CASE WHEN i.reason IS NOT NULL THEN i.reason WHEN k.person_key IS NULL THEN ? END AS reason
+           FROM id_keys i LEFT JOIN kept_keys k ON i.person_key = k.person_key""",
+        [RULES["unknown_person"].code],
+    )
+    for table in ("ids", "id_keys", "kept_keys"):
+        con.execute(f"DROP TABLE {table}")
+
+
 def panel_to_parquet(
     csv_path: Path,
     out_dir: Path,
-    known_ids: dict[str, str],
+    known_ids: dict[str, str] | None = None,
     *,
+    kept_keys: Any = None,
     key: bytes | None,
     id_type: str = "personnummer",
     status_values: dict[str, str] | None = None,
@@ -138,10 +203,15 @@ def panel_to_parquet(
     out_dir : Path
         Receives ``panel/bucket=<b>/part.parquet`` (the dataset) and ``quarantine.parquet``
         (file line and reason of every row not kept).
-    known_ids : dict
+    known_ids : dict, optional
         Raw id text -> pseudonymous key of every person *kept* from the person files
         (participants and comparison group). Ids not in it are parsed: invalid ones are
         quarantined as ``invalid_id``, valid ones as ``unknown_person``.
+    kept_keys : array-like, optional
+        Instead of ``known_ids`` (cheaper at register size): the pseudonymous keys of the kept
+        persons (array or Series). Every distinct panel id is then parsed and pseudonymised, a
+        million at a time, and kept when its key is among them, as :mod:`analysis.clean` decides
+        (so an id written with a hyphen, unlike the person file, still finds its person).
     key : bytes
         Pseudonymisation key (see :func:`analysis.clean.identity.resolve_key`).
     status_values : dict, optional
@@ -153,17 +223,11 @@ def panel_to_parquet(
     out_dir = Path(out_dir)
     db, con = _panel_database(out_dir, work_dir, memory_limit, threads)
     rows_read = _load_raw_panel(con, csv_path, delimiter)
-    t["load_csv"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    _register_value_maps(con, known_ids, key, id_type, status_values)
-    t["map_distinct_values"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
+    t["load_csv"], t0 = time.perf_counter() - t0, time.perf_counter()
+    _register_value_maps(con, known_ids, kept_keys, key, id_type, status_values)
+    t["map_distinct_values"], t0 = time.perf_counter() - t0, time.perf_counter()
     _map_rows(con, buckets)
-    t["map_rows"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
+    t["map_rows"], t0 = time.perf_counter() - t0, time.perf_counter()
     dataset = _write_buckets(con, out_dir, buckets)
     counts = _write_quarantine(con, out_dir)
     t["write_parquet"] = time.perf_counter() - t0
@@ -189,7 +253,7 @@ def _load_raw_panel(con: Any, csv_path: Path, delimiter: str) -> int:
         SELECT row_number() OVER () + 1 AS line, person_id, month, status
         FROM read_csv('{Path(csv_path).as_posix()}', delim='{delimiter}', header=true, all_varchar=true, quote='',
                       columns={{'person_id': 'VARCHAR', 'month': 'VARCHAR', 'status': 'VARCHAR'}})""")
-    return con.execute("SELECT count(*) FROM raw").fetchone()[0]
+    return con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
 
 
 def _month_map(months_raw: pd.Series) -> pd.DataFrame:
@@ -227,14 +291,23 @@ def _status_map(status_raw: pd.Series, status_values: dict[str, str] | None) -> 
 
 
 def _register_value_maps(
-    con: Any, known_ids: dict[str, str], key: bytes | None, id_type: str, status_values: dict[str, str] | None
+    con: Any,
+    known_ids: dict[str, str] | None,
+    kept_keys: Any,
+    key: bytes | None,
+    id_type: str,
+    status_values: dict[str, str] | None,
 ) -> None:
     """Map each distinct id, month and status once in pandas and register the maps as DuckDB views."""
-    ids = con.execute("SELECT DISTINCT person_id FROM raw").df()["person_id"]
-    id_map = _id_map(ids, known_ids, key, id_type)
+    if (known_ids is None) == (kept_keys is None):
+        raise ValueError("give either known_ids or kept_keys")
+    if known_ids is not None:
+        ids = con.execute("SELECT DISTINCT person_id FROM raw").df()["person_id"]
+        con.register("id_map", _id_map(ids, known_ids, key, id_type))
+    else:
+        _key_id_map(con, kept_keys, key, id_type)
     month_map = _month_map(con.execute("SELECT DISTINCT month FROM raw").df()["month"])
     status_map = _status_map(con.execute("SELECT DISTINCT status FROM raw").df()["status"], status_values)
-    con.register("id_map", id_map)
     con.register("month_map", month_map)
     con.register("status_map", status_map)
 
@@ -292,15 +365,21 @@ def _month_number_sql(col: str) -> str:
     return f"(year({col}) * 12 + month({col}) - 1)"
 
 
+def arrow_keys(keys: pd.Series) -> pd.Series:
+    """Person keys as pyarrow-backed strings (a 64-character key as a Python object costs ~120 bytes, here ~70)."""
+    import pyarrow as pa
+
+    if keys.dtype == pd.ArrowDtype(pa.string()):
+        return keys
+    return pd.Series(pd.array(keys.astype(object).to_numpy(), dtype=pd.ArrowDtype(pa.string())), index=keys.index)
+
+
 def _persons_table(con, persons: pd.DataFrame, date_col: str) -> None:
+    import pyarrow as pa
+
     ref = persons[[PERSON_KEY, date_col]].dropna()
-    ref = pd.DataFrame(
-        {
-            PERSON_KEY: ref[PERSON_KEY].astype(str).to_numpy(),
-            "a": month_numbers(ref[date_col]),
-        }
-    )
-    con.register("persons_ref", ref)
+    keys = arrow_keys(ref[PERSON_KEY])
+    con.register("persons_ref", pa.table({PERSON_KEY: pa.array(keys.array), "a": month_numbers(ref[date_col])}))
 
 
 def _buckets(dataset: Path) -> list[Path]:
@@ -319,12 +398,14 @@ def _per_bucket(
     query: str,
     columns: list[str],
 ) -> pd.DataFrame:
-    """Run ``query`` on every bucket and stack the results.
+    """Run ``query`` on every bucket and stack the results (keys as pyarrow strings).
 
     ``query`` may use the CTE ``p`` (``person_key, m`` = month number, ``ws`` = in work or study,
     months after ``data_end`` dropped) and the registered table ``persons_ref`` (``person_key, a`` =
     month number of the person's ``date_col``).
     """
+    import pyarrow as pa
+
     statuses = ", ".join("'" + s.replace("'", "''") + "'" for s in work_or_study)
     cut = "" if data_end is None else f"WHERE {_month_number_sql('month')} <= {month_number(data_end)}"
     con = connect(None, memory_limit, threads, temp_dir)
@@ -333,9 +414,13 @@ def _per_bucket(
     for folder in _buckets(dataset):
         src = f"read_parquet('{(folder / '*.parquet').as_posix()}')"
         p = f"p AS (SELECT person_key, {_month_number_sql('month')} AS m, status IN ({statuses}) AS ws FROM {src} {cut})"
-        parts.append(con.execute(f"WITH {p}, {query}").df())
+        parts.append(con.sql(f"WITH {p}, {query}").to_arrow_table())
     con.close()
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    # Arrow all the way: the keys stay pyarrow strings instead of millions of Python objects.
+    out = pa.concat_tables(parts).to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)
+    return out
 
 
 def first_spells_out_of_core(
@@ -401,7 +486,7 @@ def _first_spell_frame(out: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame
     to_ts = lambda m: pd.to_datetime(pd.DataFrame({"year": m // 12, "month": m % 12 + 1, "day": 1}))  # noqa: E731
     result = pd.DataFrame(
         {
-            PERSON_KEY: out[PERSON_KEY].astype(object),
+            PERSON_KEY: arrow_keys(out[PERSON_KEY]),
             "spell_no": out["spell_no"].astype(np.int64),
             "start": to_ts(out["s"].astype(np.int64)),
             "end": to_ts(out["e"].astype(np.int64)),
@@ -412,7 +497,9 @@ def _first_spell_frame(out: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame
         }
     )
     extra = [c for c in persons.columns if c not in result.columns or c == PERSON_KEY]
-    return result.merge(persons[extra], on=PERSON_KEY, how="left")
+    return result.merge(
+        persons[extra].assign(**{PERSON_KEY: arrow_keys(persons[PERSON_KEY])}), on=PERSON_KEY, how="left"
+    )
 
 
 def time_to_first_out_of_core(
@@ -454,5 +541,111 @@ def time_to_first_out_of_core(
         [PERSON_KEY, "time", "event", "entry"],
     )
     out = out.astype({"time": np.int64, "event": np.int64, "entry": np.int64})
-    keep = persons.merge(out, on=PERSON_KEY, how="inner")
+    keep = persons.assign(**{PERSON_KEY: arrow_keys(persons[PERSON_KEY])}).merge(out, on=PERSON_KEY, how="inner")
     return keep.reset_index(drop=True)
+
+
+PERSONS = "persons.parquet"
+PERSON_FILES = ("participants", "comparison")
+
+
+@dataclass
+class PersonsCleaning:
+    """What :func:`clean_persons` kept: one row per kept person, and the person files' quarantine."""
+
+    persons: pd.DataFrame
+    rows_read: dict[str, int]
+    rows_kept: dict[str, int]
+    quarantined: dict[str, int]
+
+    @property
+    def kept_keys(self) -> pd.Series:
+        """The keys of every kept person (both groups), as :func:`panel_to_parquet` takes them."""
+        return self.persons[PERSON_KEY]
+
+
+def clean_persons(
+    data_dir: Path,
+    work_dir: Path,
+    *,
+    columns: tuple[str, ...] = ("start_date", "age_at_start", "gender"),
+    env: dict[str, str] | None = None,
+    separate_process: bool = True,
+) -> PersonsCleaning:
+    """Clean the person files of a register project with :func:`analysis.clean.clean_project`, cheaply in memory.
+
+    Only the participants and the comparison group are cleaned (the panel is left to
+    :func:`panel_to_parquet`), by the very same cleaning step, so the kept persons, their keys
+    and the quarantine are those of ``clean_project``. What differs is where it runs: in a
+    child process (``separate_process``, the default), which writes the kept persons to
+    ``work_dir/persons.parquet`` and exits, so the cleaning step's millions of Python
+    strings (and the heap they fragment) are given back before DuckDB takes the panel.
+    The persons come back column-wise: keys as pyarrow strings, ``gender`` categorical,
+    ``group`` (1 participant, 0 comparison; the comparison group's ``reference_date`` is its
+    ``start_date``) as int8.
+
+    Example
+    -------
+    >>> cleaned = clean_persons(Path("benchmarks/register_scale/data/register-1m"), Path("/tmp/ooc"))  # doctest: +SKIP
+    >>> cleaned.persons.columns.tolist()  # doctest: +SKIP
+    ['person_key', 'group', 'start_date', 'age_at_start', 'gender']
+    """
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    args = (Path(data_dir), work_dir / PERSONS, tuple(columns), env)
+    if separate_process:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn (not fork) on every platform: a fresh interpreter, as on Windows
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            counts = pool.submit(_clean_persons_to_parquet, *args).result()
+    else:
+        counts = _clean_persons_to_parquet(*args)
+    return PersonsCleaning(_read_persons(work_dir / PERSONS), **counts)
+
+
+def _clean_persons_to_parquet(
+    data_dir: Path, path: Path, columns: tuple[str, ...], env: dict[str, str] | None
+) -> dict[str, dict[str, int]]:
+    """Clean the person files, write the kept persons to ``path``; return the counts by file and by reason."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from analysis.clean.run import clean_project
+    from analysis.project.config import load_project
+
+    project = load_project(data_dir)
+    cfg = project.config
+    files = {k: v for k, v in cfg.files.items() if k in PERSON_FILES}
+    cleaned = clean_project(project.model_copy(update={"config": cfg.model_copy(update={"files": files})}), env=env)
+    parts = []
+    for group, kind in ((1, "participants"), (0, "comparison")):
+        table = cleaned.tables.get(kind)
+        if table is None:
+            continue
+        table = table.rename(columns={"reference_date": "start_date"})
+        cols = {PERSON_KEY: pa.array(table[PERSON_KEY].astype(object).to_numpy(), pa.string())}
+        cols["group"] = pa.array(np.full(len(table), group, np.int8))
+        cols.update({c: pa.Array.from_pandas(table[c]) for c in columns})
+        parts.append(pa.table(cols))
+        del table
+    persons = pa.concat_tables(parts)
+    if "gender" in persons.column_names:  # a handful of codes repeated millions of times
+        i = persons.column_names.index("gender")
+        persons = persons.set_column(i, "gender", pa.compute.dictionary_encode(persons["gender"]))
+    pq.write_table(persons, path)
+    problems = cleaned.problems.drop_duplicates(["file", "row", "rule"])  # a row may break more than one rule
+    return {
+        "rows_read": {r.file: int(r.rows_read) for r in cleaned.files},
+        "rows_kept": {r.file: int(r.rows_kept) for r in cleaned.files},
+        "quarantined": {str(k): int(v) for k, v in problems["rule"].value_counts().items()},
+    }
+
+
+def _read_persons(path: Path) -> pd.DataFrame:
+    """The persons parquet column-wise: strings as pyarrow strings, dictionaries as categoricals."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path).to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)

@@ -160,7 +160,8 @@ def _arrow_frame(table) -> pd.DataFrame | None:
         if pc.any(pc.match_substring(col.dictionary, '"')).as_py():
             return None
         codes, categories = _dictionary(col)
-        empty_at = categories.get_indexer([""])[0]
+        # searched in the arrow dictionary: an Index lookup would keep a hash table of every category alive
+        empty_at = pc.index(col.dictionary, "").as_py()
         all_empty = all_empty & (codes == empty_at) if empty_at >= 0 else False
         columns[name] = pd.Categorical.from_codes(codes, categories)
     if np.any(all_empty):
