@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.pipeline.inputs import sha256_file
-from analysis.pipeline.kernel import ProjectKernel, run_notebook
+from analysis.pipeline.kernel import ProjectKernel, one_line, run_notebook
 from analysis.pipeline.plan import Decision, StepInputs, decide
 from analysis.pipeline.second_language import SecondLanguage
 from analysis.pipeline.state import PROCESSED, STATE_FILE, StepRecord, state_text
@@ -180,7 +180,8 @@ def _reports(build: Build, staging: Path, second: SecondLanguage | None) -> None
             _report(build, staging, second.lang, second.folder(), build.lang, printer)
             build.other_seconds = second.seconds + time.perf_counter() - t0
     build.pdf_seconds = printer.seconds if printer.printed else None
-    build.pdf_note = printer.note or build.pdf_note
+    for pdf, e in printer.failed:
+        build.pdf_note = f"{pdf.name} not made: {build.browser} failed ({type(e).__name__}: {one_line(e)})"
 
 
 def report_name(lang: str, main: str, suffix: str = "html") -> str:

@@ -59,8 +59,11 @@ class SecondLanguage:
         self.own = BESIDE
         self.kernel = ProjectKernel(env) if self.own else kernel  # the build's kernel when not beside it
         self.home = str(staging)  # the build's kernel's report folder, set back after each notebook
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="foljeval-second-language")
+        self.pool = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="foljeval-second-language") if self.own else None
+        )
         self.pending: list[tuple[Step, Future]] = []
+        self.submitted = 0
         self.seconds = 0.0  # time spent running notebooks in this language
 
     def folder(self) -> Path:
@@ -76,13 +79,14 @@ class SecondLanguage:
         Called between steps, when no notebook of the build's kernel is writing: the run's
         sections and ``results.json`` are copied now into the notebook's own report folder.
         """
-        view = self.scratch / f"{len(self.pending):02d}-{step.name}"
+        self.submitted += 1
+        view = self.scratch / f"{self.submitted:02d}-{step.name}"
         if (self.staging / "sections").is_dir():
             shutil.copytree(self.staging / "sections", view / "sections")
         view.mkdir(parents=True, exist_ok=True)
         if (self.staging / "results.json").is_file():
             shutil.copy2(self.staging / "results.json", view / "results.json")
-        if self.own:
+        if self.pool is not None:
             self.pending.append((step, self.pool.submit(self._run, step, view)))
             return
         done: Future = Future()
@@ -112,7 +116,7 @@ class SecondLanguage:
         done: dict[str, dict[str, str]] = {}
         try:
             for step, future in self.pending:
-                done[step.name] = {f"notebooks/{self.lang}/{step.notebook}": future.result()}
+                done[step.name] = {str(step.executed_in(self.lang)): future.result()}
         finally:
             self.pending = []
         return done
@@ -143,7 +147,7 @@ class SecondLanguage:
         # a failed step leaves queued notebooks: drop them, let the running one end, stop the kernel
         for _, future in self.pending:
             future.cancel()
-        self.pool.shutdown(wait=True)
-        if self.own:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
             self.kernel.__exit__()
         shutil.rmtree(self.scratch, ignore_errors=True)

@@ -171,7 +171,7 @@ class PdfPrinter:
     """Prints pages to PDF in a thread of its own, with one browser for all of them.
 
     The build goes on (the next page's export) while Chromium lays out the last one. A page that
-    fails leaves no PDF and says why in :attr:`note`; the HTML report stands without it. With
+    fails leaves no PDF and its error in :attr:`failed`; the HTML report stands without it. With
     ``browser`` None nothing is printed.
 
     Example
@@ -185,7 +185,8 @@ class PdfPrinter:
     def __init__(self, browser: str | None) -> None:
         import queue
 
-        self.browser, self.seconds, self.printed, self.note = browser, 0.0, 0, ""
+        self.browser, self.seconds, self.printed = browser, 0.0, 0
+        self.failed: list[tuple[Path, Exception]] = []  # the PDFs not made, with the browser's error
         self.jobs: queue.Queue = queue.Queue()
         self.thread: Any = None
 
@@ -217,7 +218,7 @@ class PdfPrinter:
                     self.printed += 1
                 except Exception as e:  # noqa: BLE001 - the HTML report stands without its PDF
                     pdf_path.unlink(missing_ok=True)
-                    self.note = f"{pdf_path.name} not made: {self.browser} failed ({type(e).__name__}: {_one_line(e)})"
+                    self.failed.append((pdf_path, e))
                 self.seconds += time.perf_counter() - started
             if b is not None:
                 b.close()
@@ -226,10 +227,3 @@ class PdfPrinter:
         if self.thread is not None:
             self.jobs.put(None)
             self.thread.join()
-
-
-def _one_line(e: object) -> str:
-    """A browser's error as one line, without personnummer (a page's path could hold one)."""
-    from analysis.clean.identity import mask_personnummer
-
-    return " ".join(mask_personnummer(str(e)).split())[:300]
