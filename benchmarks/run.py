@@ -26,6 +26,16 @@ BENCHMARKS: dict[str, tuple[str, list[str], str]] = {
         ["--persons", "5000000", "--memory-limit", "3GB"],
         "the panel steps out of core (DuckDB over partitioned parquet)",
     ),
+    "effects-chunked": (
+        "register_scale/effects_chunked.py",
+        ["--persons", "10000000"],
+        "propensity logit, regression, IPW, AIPW and DiD by chunked accumulation at register size",
+    ),
+    "scaling": (
+        "register_scale/scaling.py",
+        ["--out", "/tmp/foljeval-scaling-json"],
+        "the register path's time and peak per stage at 10 k / 100 k / 1 M / 5 M / 10 M persons, and the slope",
+    ),
     "comparison": (
         "comparison/run.py",
         ["--reps", "500", "--jobs", "2"],
