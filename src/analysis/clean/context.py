@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -11,6 +13,9 @@ from analysis.clean import identity
 from analysis.clean.values import _per_value
 from analysis.project.config import Project
 from analysis.project.dates import plausible_window
+
+if TYPE_CHECKING:
+    from analysis.clean.register import RegisterPanel
 
 
 class _Context:
@@ -28,6 +33,8 @@ class _Context:
         self.episodes: pd.DataFrame | None = None  # every kept enrolment when episodes are kept
         # Dates outside it are typos (9907 for 2007): quarantined, never cast or analysed.
         self.dates = plausible_window(self.config.data_end)
+        self.register_file: Path | None = None  # a panel this large is cleaned out of core (clean.register)
+        self.register: RegisterPanel | None = None
 
 
 @_per_value

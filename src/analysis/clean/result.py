@@ -68,6 +68,7 @@ class CleanResult:
     key_source: str
     notices: pd.DataFrame = field(default_factory=lambda: _Notices.empty())
     counts: dict[str, Any] = field(default_factory=dict)  # anonymous rows, derived values, ...
+    register: Any = None  # clean.register.RegisterPanel: the panel cleaned out of core, as parquet by person
 
     def __post_init__(self) -> None:
         # File names, sheet names and raw headers are shown in check, the report and the manifest:
@@ -113,12 +114,20 @@ class CleanResult:
                 "key_source": self.key_source,
                 "processed_version": PROCESSED_VERSION,
                 "files": [f.to_dict() for f in self.files],
-                "tables": {name: int(len(df)) for name, df in self.tables.items()},
+                "tables": self.table_rows(),
+                "panel_storage": "partitioned by person" if self.register is not None else "one file",
                 "panel_domain": self.project.config.panel_domain,
                 "counts": self.counts,
                 "notices": self.notice_counts().to_dict(orient="records"),
             }
         )
+
+    def table_rows(self) -> dict[str, int]:
+        """Rows per processed table (the out-of-core panel's too)."""
+        rows = {name: int(len(df)) for name, df in self.tables.items()}
+        if self.register is not None:
+            rows["status_monthly"] = int(self.register.rows_kept)
+        return rows
 
     def notice_counts(self) -> pd.DataFrame:
         """Kept rows worth knowing about, per file, column, notice and value (e.g. an unknown label)."""
@@ -144,12 +153,16 @@ class CleanResult:
         with staged_folder(Path(folder)) as staging:
             for name, df in self.tables.items():
                 write_table(staging, name, df)
+            if self.register is not None:  # parquet by person, moved rather than copied (gigabytes)
+                self.register.move_to(staging)
             self.problems.to_csv(staging / "rejected.csv", index=False)
             self.notices.to_csv(staging / "notices.csv", index=False)
             self.reconciliation.to_csv(staging / "reconciliation.csv", index=False)
             (staging / "manifest.json").write_text(
                 json.dumps(self.manifest(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
             )
+        if self.register is not None:
+            self.register.dataset = Path(folder) / "status_monthly"
 
 
 PROCESSED_VERSION = 2

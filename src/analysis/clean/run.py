@@ -13,6 +13,7 @@ from analysis.clean import identity
 from analysis.clean.context import _Context
 from analysis.clean.panel import PANEL_KINDS, _clean_panel
 from analysis.clean.persons import _clean_file
+from analysis.clean.register import clean_register_panel, register_panel_file
 from analysis.clean.result import CleanResult, FileReport, _Notices, _Problems
 from analysis.project.config import Project
 from analysis.project.contract import KINDS, ORDER, PERSON_KEY, columns_of, panel_measures
@@ -68,6 +69,8 @@ def _data_end(ctx: _Context, tables: dict[str, pd.DataFrame]) -> dt.date:
     for kind in PANEL_KINDS:
         if kind in tables and len(tables[kind]):
             candidates.append(tables[kind]["month"].max() + pd.offsets.MonthEnd(0))
+    if ctx.register is not None and ctx.register.last_month is not None:
+        candidates.append(ctx.register.last_month + pd.offsets.MonthEnd(0))
     found = [c for c in candidates if pd.notna(c)]
     return (max(found) if found else pd.Timestamp(ctx.config.period.end)).date()
 
@@ -124,6 +127,7 @@ def clean_project(
     key, key_source = _pseudonymisation_key(project.config, env)
     ctx = _Context(project, key)
     ctx.progress = progress
+    ctx.register_file = register_panel_file(project, env)
     tables, frames, notices, reports = _clean_files(project, ctx)
     counts = _derived(ctx, tables)
     problems_df = pd.concat(frames, ignore_index=True) if frames else _Problems([]).frame()
@@ -131,6 +135,8 @@ def clean_project(
     notices_df = pd.concat(notices, ignore_index=True) if notices else _Notices.empty()
     notices_df = notices_df.sort_values(["file", "row", "column"], kind="stable").reset_index(drop=True)
     validate_tables(tables)
+    if ctx.register is not None:  # the rows it keeps are valid by construction; the participants' are checked
+        validate_tables({"status_monthly": ctx.register.participant_rows})
     return CleanResult(
         project=project,
         tables=tables,
@@ -140,6 +146,7 @@ def clean_project(
         key_source=key_source,
         notices=notices_df,
         counts=counts,
+        register=ctx.register,
     )
 
 
@@ -168,6 +175,13 @@ def _clean_files(
         spec = cfg.files.get(kind)
         if spec is None:
             continue
+        if kind == "status_monthly" and ctx.register_file is not None:
+            ctx.register = clean_register_panel(ctx.register_file, spec, ctx)
+            ctx.register.participant_rows = _canonical_frame(kind, ctx.register.participant_rows, ctx)
+            frames.append(ctx.register.problems)
+            notices.append(ctx.register.notices)
+            reports.append(ctx.register.report)
+            continue
         if kind in PANEL_KINDS:
             kept, problems, file_reports, found = _clean_panel(project.data_dir, spec, ctx, kind)
         else:
@@ -194,6 +208,8 @@ def _derived(ctx: _Context, tables: dict[str, pd.DataFrame]) -> dict[str, object
         counts["episodes"] = int(len(ctx.episodes))
         counts["persons_with_several_episodes"] = int((ctx.episodes["episode"] > 1).sum())
     panel = tables.get("status_monthly")
+    if panel is None and ctx.register is not None:  # only the participants' rows are needed here
+        panel = ctx.register.participant_rows
     p = tables.get("participants")
     if panel is not None and p is not None and panel_measures(ctx.config.panel_domain, "income_support"):
         need = p["support_before_months"].isna() & p["start_date"].notna()

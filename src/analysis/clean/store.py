@@ -47,15 +47,23 @@ class ProcessedTables(Mapping):
         self.folder = Path(folder)
         if not (self.folder / "participants.parquet").is_file():
             raise FoljevalError(f"{self.folder}: no processed data; run `foljeval clean {self.folder.name}` first")
-        self._names = [n for n in TABLES if (self.folder / f"{n}.parquet").is_file()]
+        self._names = [n for n in TABLES if (self.folder / f"{n}.parquet").is_file() or (self.folder / n).is_dir()]
         self._loaded: dict[str, pd.DataFrame] = {}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self._names:
             raise KeyError(name)
         if name not in self._loaded:
-            self._loaded[name] = pd.read_parquet(self.folder / f"{name}.parquet")
+            path = self.folder / f"{name}.parquet"
+            self._loaded[name] = pd.read_parquet(path) if path.is_file() else read_partitioned(self.folder / name)
         return self._loaded[name]
+
+    @property
+    def panel_dataset(self) -> Path | None:
+        """The monthly panel as parquet partitioned by person (``status_monthly/bucket=<b>/``), when the
+        cleaning step took the register path (:mod:`analysis.clean.register`); else None."""
+        folder = self.folder / "status_monthly"
+        return folder if folder.is_dir() else None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
@@ -77,6 +85,26 @@ class ProcessedTables(Mapping):
 
     def __repr__(self) -> str:
         return f"ProcessedTables({str(self.folder)!r}, tables={self._names}, loaded={list(self._loaded)})"
+
+
+def read_partitioned(folder: Path) -> pd.DataFrame:
+    """A panel written by the register path, whole, in the dtypes of the in-memory path's file.
+
+    Rows come sorted by person key and month (the in-memory file keeps the raw file's order);
+    the key and the status are categorical, the month ``datetime64[ns]``.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parts = sorted(folder.glob("bucket=*/*.parquet"), key=lambda p: (int(p.parent.name.split("=")[1]), p.name))
+    if not parts:
+        return pd.DataFrame({"person_key": [], "month": pd.Series([], dtype="datetime64[ns]"), "status": []})
+    df = pa.concat_tables([pq.read_table(p) for p in parts]).to_pandas()
+    df = df.sort_values(["person_key", "month"], kind="stable", ignore_index=True)
+    for c in ("person_key", "status"):
+        df[c] = df[c].astype("category")
+    df["month"] = df["month"].astype("datetime64[ns]")
+    return df
 
 
 def read_processed(folder: str | Path) -> dict[str, pd.DataFrame]:

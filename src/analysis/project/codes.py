@@ -248,6 +248,8 @@ DOMAINS: dict[str, Domain] = {
                 "försörjningsstöd": "income_support",
                 "ekonomiskt bistånd": "income_support",
                 "arbetssökande": "job_seeking",
+                "öppet arbetslös": "job_seeking",  # Arbetsförmedlingen's category in register extracts
+                "arbetslös": "job_seeking",
                 "sjuk": "sick",
                 "sjukskriven": "sick",
                 "övrigt": "other",
