@@ -197,3 +197,33 @@ def test_no_personnummer_in_the_messages(tmp_path):
     for col in ("message", "value"):
         text = register.problems[col].astype(str)
         assert not identity.looks_like_personnummer(text).any(), col
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """A generated register project (3,000 persons, 10 % participants) cleaned by both paths and written."""
+    from test_register_generator import gen
+
+    root = tmp_path_factory.mktemp("generated")
+    gen.generate(root / "raw", 3_000, 36, participant_share=0.10)
+    memory, register = both_paths(root / "raw")
+    memory.write(root / "memory")
+    register.write(root / "register")
+    return load_project(root / "raw"), ProcessedTables(root / "memory"), ProcessedTables(root / "register")
+
+
+def test_survival_from_the_buckets_equals_the_whole_panel(generated):
+    from analysis.survival.analysis import survival_analysis
+
+    project, memory, register = generated
+    end = project.config.data_end
+    a = survival_analysis(memory, project.config, end)
+    b = survival_analysis(register, project.config, end)
+    assert a.available and b.available and a.n_spells_all > 1000
+    assert (a.n_spells_all, a.n_left_censored, a.n_reentries) == (b.n_spells_all, b.n_left_censored, b.n_reentries)
+    assert "status_monthly" not in register._loaded  # the whole panel was never read
+    assert a.to_results() == b.to_results()
+    key = ["group", "person_key"]
+    pd.testing.assert_frame_equal(
+        a.first.sort_values(key, ignore_index=True), b.first.sort_values(key, ignore_index=True), check_dtype=False
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,9 +13,6 @@ from analysis.clean import identity
 from analysis.clean.values import _per_value
 from analysis.project.config import Project
 from analysis.project.dates import plausible_window
-
-if TYPE_CHECKING:
-    from analysis.clean.register import RegisterPanel
 
 
 class _Context:
@@ -34,7 +31,7 @@ class _Context:
         # Dates outside it are typos (9907 for 2007): quarantined, never cast or analysed.
         self.dates = plausible_window(self.config.data_end)
         self.register_file: Path | None = None  # a panel this large is cleaned out of core (clean.register)
-        self.register: RegisterPanel | None = None
+        self.register: Any = None  # its clean.register.RegisterPanel
 
 
 @_per_value

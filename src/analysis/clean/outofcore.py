@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.clean import identity, labels
+from analysis.clean.duck import connect  # also imported from here by panel_design and the benchmarks
 from analysis.clean.rulebook import RULES
 from analysis.project.codes import DEFAULT_PANEL_WORK_OR_STUDY
 from analysis.project.contract import PERSON_KEY
@@ -75,20 +76,6 @@ class PanelConversion:
         rows = [("rows read", self.rows_read), ("rows kept", self.rows_kept)]
         rows += [(f"quarantined: {k}", v) for k, v in sorted(self.quarantined.items())]
         return pd.DataFrame(rows, columns=["", "rows"]).set_index("")
-
-
-def connect(database: Path | None = None, memory_limit: str = "3GB", threads: int = 2, temp_dir: Path | None = None):
-    """A DuckDB connection with a memory limit that spills to ``temp_dir``."""
-    import duckdb
-
-    con = duckdb.connect(str(database) if database else ":memory:")
-    con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.execute(f"SET threads = {int(threads)}")
-    con.execute("SET preserve_insertion_order = true")
-    if temp_dir is not None:
-        Path(temp_dir).mkdir(parents=True, exist_ok=True)
-        con.execute(f"SET temp_directory = '{Path(temp_dir).as_posix()}'")
-    return con
 
 
 def _id_map(distinct_ids: pd.Series, known: dict[str, str], key: bytes | None, id_type: str) -> pd.DataFrame:

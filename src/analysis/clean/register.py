@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.clean.context import _Context
+from analysis.clean.duck import connect
 from analysis.clean.headers import HeaderMap, check_mapped_headers, map_headers, recogniser
 from analysis.clean.panel import (
     KIND,
@@ -161,8 +162,6 @@ def clean_register_panel(path: Path, spec: FileSpec, ctx: _Context) -> RegisterP
     >>> panel.report.rows_read == panel.report.rows_kept + panel.report.rows_rejected  # doctest: +SKIP
     True
     """
-    from analysis.clean.outofcore import connect
-
     label = path.name
     text = _read_header(path, spec, label)
     panel = _panel_of(KIND)

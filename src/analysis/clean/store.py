@@ -91,16 +91,51 @@ def read_partitioned(folder: Path) -> pd.DataFrame:
     """A panel written by the register path, whole, in the dtypes of the in-memory path's file.
 
     Rows come sorted by person key and month (the in-memory file keeps the raw file's order);
-    the key and the status are categorical, the month ``datetime64[ns]``.
+    the key and the status are categorical, the month ``datetime64[ns]``. At register size
+    read it :func:`by_bucket` or :func:`panel_rows_of` some persons instead.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    parts = sorted(folder.glob("bucket=*/*.parquet"), key=lambda p: (int(p.parent.name.split("=")[1]), p.name))
+    parts = [f for b in bucket_folders(folder) for f in sorted(b.glob("*.parquet"))]
     if not parts:
         return pd.DataFrame({"person_key": [], "month": pd.Series([], dtype="datetime64[ns]"), "status": []})
-    df = pa.concat_tables([pq.read_table(p) for p in parts]).to_pandas()
-    df = df.sort_values(["person_key", "month"], kind="stable", ignore_index=True)
+    return _panel_frame(pa.concat_tables([pq.read_table(p) for p in parts]).to_pandas())
+
+
+def bucket_folders(folder: Path) -> list[Path]:
+    """The ``bucket=<b>`` folders of a partitioned panel, in bucket order."""
+    found = [p for p in Path(folder).glob("bucket=*") if p.is_dir()]
+    return sorted(found, key=lambda p: int(p.name.split("=")[1]))
+
+
+def by_bucket(folder: Path) -> Iterator[pd.DataFrame]:
+    """Each bucket of a partitioned panel in turn (every person's rows are in one bucket)."""
+    import pyarrow.parquet as pq
+
+    for b in bucket_folders(folder):
+        yield _panel_frame(pq.read_table(b).to_pandas())
+
+
+def panel_rows_of(folder: Path, keys: pd.Series) -> pd.DataFrame:
+    """The rows of the persons ``keys`` (e.g. the participants) from a partitioned panel."""
+    import pyarrow as pa
+
+    from analysis.clean.duck import connect
+
+    con = connect(None, "2GB", 2)
+    con.register("wanted", pa.table({"person_key": pa.array(keys.astype(str).to_numpy(), pa.string())}))
+    src = (Path(folder) / "bucket=*" / "*.parquet").as_posix()
+    df = con.execute(
+        f"SELECT p.person_key, p.month, p.status FROM read_parquet('{src}', hive_partitioning = false) p "
+        "SEMI JOIN wanted w ON p.person_key = w.person_key"
+    ).df()
+    con.close()
+    return _panel_frame(df)
+
+
+def _panel_frame(df: pd.DataFrame) -> pd.DataFrame:
+    df = df[["person_key", "month", "status"]].sort_values(["person_key", "month"], kind="stable", ignore_index=True)
     for c in ("person_key", "status"):
         df[c] = df[c].astype("category")
     df["month"] = df["month"].astype("datetime64[ns]")

@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.clean.store import panel_rows_of
 from analysis.disclosure.published import place, small_count_cell
 from analysis.disclosure.suppression import DEFAULT_MIN_CELL
-from analysis.project.contract import panel_measures
+from analysis.project.contract import PERSON_KEY, panel_measures
+from analysis.survival.by_bucket import spell_counts, time_to_first_by_bucket
 from analysis.survival.cif import CumulativeIncidenceResult, aalen_johansen, aalen_johansen_by
 from analysis.survival.cox import ConvergenceError, CoxPHResult, cox_ph_frame
 from analysis.survival.km import KaplanMeierGroups, kaplan_meier_by
@@ -259,25 +261,34 @@ def _survival_analysis(
         times=tuple(times),
         competing_events=tuple(config.competing_events),
     )
-    panel = tables.get("status_monthly")
-    if panel is None or panel.empty:
+    dataset = getattr(tables, "panel_dataset", None)  # a register panel stored by person: read by bucket
+    panel = None if dataset is not None else tables.get("status_monthly")
+    if dataset is None and (panel is None or panel.empty):
         return SurvivalAnalysis(False, "no_panel", **base)
     if not panel_measures(getattr(config, "panel_domain", None) or "activity", "work_or_study"):
         return SurvivalAnalysis(False, "panel_without_work_or_study", **base)
     part = tables["participants"]
     part = part[part["start_date"].notna()].copy()
     part["cohort"] = _cohort(part, config.cohort_by)
+    if dataset is not None:
+        panel = panel_rows_of(dataset, part[PERSON_KEY])  # the participants' months: the spells shown are theirs
     spells = build_spells(panel, config.panel_work_or_study, config.bridge_gap_months, data_end)
     firsts = first_spell_after(spells, part)
     res = SurvivalAnalysis(True, **base)
-    res.n_spells_all = int(len(spells))
-    res.n_left_censored = int(spells["left_censored"].sum()) if len(spells) else 0
-    res.n_reentries = int((spells["spell_no"] > 1).sum()) if len(spells) else 0
+    if dataset is not None:
+        counts = spell_counts(dataset, config.panel_work_or_study, config.bridge_gap_months, data_end)
+    else:
+        counts = _counts_of(spells)
+    res.n_spells_all, res.n_left_censored, res.n_reentries = (
+        counts["spells"],
+        counts["left_censored"],
+        counts["reentries"],
+    )
     res.spells = firsts
     if len(firsts):
         _fit_spell_curves(res, firsts, config, mc)
         _fit_cox(res, firsts, config)
-    first = _time_to_first_both(tables, panel, part, config, data_end)
+    first = _time_to_first_both(tables, panel, part, config, data_end, dataset)
     res.first = first
     pf = first[first["group"] == "participants"]
     if len(pf):
@@ -307,15 +318,29 @@ def _fit_spell_curves(res: SurvivalAnalysis, firsts: pd.DataFrame, config, mc: i
         res.logrank[by] = logrank_test(sub["duration"], sub["event"], sub[by], order=big, trend=ordered)
 
 
+def _counts_of(spells: pd.DataFrame) -> dict[str, int]:
+    if not len(spells):
+        return {"spells": 0, "left_censored": 0, "reentries": 0}
+    n_left, n_again = int(spells["left_censored"].sum()), int((spells["spell_no"] > 1).sum())
+    return {"spells": int(len(spells)), "left_censored": n_left, "reentries": n_again}
+
+
 def _time_to_first_both(
-    tables: dict[str, pd.DataFrame], panel: pd.DataFrame, part: pd.DataFrame, config, data_end
+    tables: dict[str, pd.DataFrame], panel: pd.DataFrame, part: pd.DataFrame, config, data_end, dataset=None
 ) -> pd.DataFrame:
-    """Time from start to first work or study (competing exits) of the participants and, if any, the comparison group."""
+    """Time from start to first work or study (competing exits) of the participants and, if any, the comparison group.
+
+    ``panel`` holds (at least) the participants' months; with ``dataset`` (a register panel stored by person)
+    the comparison group's are read from it bucket by bucket."""
     first = time_to_first(panel, part, config.panel_work_or_study, config.competing_events, data_end)
     first["group"] = "participants"
     comp = tables.get("comparison")
     if comp is not None and len(comp) and "reference_date" in comp:
-        cf = time_to_first(panel, comp, config.panel_work_or_study, (), data_end, date_col="reference_date")
+        wos = config.panel_work_or_study
+        if dataset is not None:
+            cf = time_to_first_by_bucket(dataset, comp, wos, (), data_end, date_col="reference_date")
+        else:
+            cf = time_to_first(panel, comp, wos, (), data_end, date_col="reference_date")
         cf["group"] = "comparison"
         first = pd.concat([first, cf], ignore_index=True)
     return first
