@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from analysis.effects.hidden_bias import sensitivity_analysis
 from analysis.effects.missing import impute, numeric_missing, with_indicators
 from analysis.effects.outcome import OutcomeEffects, estimate_imputed, estimate_outcome
 from analysis.effects.panel import EventStudyResult, event_panel, event_study
+from analysis.effects.panel_source import PanelSource
 from analysis.effects.protocol import target_trial_protocol
 from analysis.effects.publish import (
     DesignCounts,
@@ -299,12 +301,12 @@ def effects_analysis(
         clear_panel_cache()
 
 
-def _event_studies(res: EffectsAnalysis, frame: pd.DataFrame, panel, config, window) -> None:
+def _event_studies(res: EffectsAnalysis, frame: pd.DataFrame, panel: PanelSource, config, window) -> None:
     for name in PANEL_OUTCOMES:
         if not panel_measures(getattr(config, "panel_domain", None) or "activity", name):
             continue  # e.g. work or study from an income-support panel: it would be 0 for everyone
         statuses = ["income_support"] if name == "income_support" else list(config.panel_work_or_study)
-        long = event_panel(frame, panel, statuses, window)
+        long = panel.long_rows(frame, partial(event_panel, statuses=statuses, window=window))
         if len(long) and (long["group"] == 1).any():
             es = event_study(long, name, ref=-1, min_cell=res.min_cell)
             if len(es.estimates):
@@ -318,13 +320,15 @@ def _effects_analysis(tables, config, data_end, *, window, robustness=True) -> E
     res = EffectsAnalysis(available=False, min_cell=min_cell, options=EffectOptions.from_spec(spec))
     truth = getattr(config, "planted_truth", None) or {}
     res.planted = {v: float(truth[key]) for key, v in PLANTED_KEYS.items() if key in truth}
-    panel = tables.get("status_monthly")
-    if panel is not None and len(panel) and len(frame):
+    panel = PanelSource(tables)
+    if panel.available and len(frame):
         _event_studies(res, frame, panel, config, window)
         if spec.source == "panel" and (frame["treated"] == 1).any():
             from analysis.effects.dynamic import panel_design_effects
 
-            res.panel_design = panel_design_effects(frame, panel, config, data_end, res.options, min_cell)
+            res.panel_design = panel_design_effects(
+                frame, panel.whole, config, data_end, res.options, min_cell, dataset=panel.dataset
+            )
     n1 = int((frame["treated"] == 1).sum()) if len(frame) else 0
     n0 = int((frame["treated"] == 0).sum()) if len(frame) else 0
     res.n_participants, res.n_comparison = n1, n0

@@ -25,10 +25,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
+from analysis.effects.panel_source import PanelSource
 from analysis.project.config import DEFAULT_EFFECT_MONTHS_AFTER_START
 from analysis.project.contract import PERSON_KEY, panel_measures
 from analysis.project.dates import month_number, month_numbers
@@ -295,20 +297,29 @@ def panel_status_at(
     return out
 
 
+def status_at(
+    source: PanelSource,
+    frame: pd.DataFrame,
+    months: Sequence[int],
+    statuses: Sequence[str],
+    data_end: dt.date | pd.Timestamp,
+) -> pd.DataFrame:
+    """:func:`panel_status_at` from the whole panel or a register panel stored by person (bucket by bucket)."""
+    return source.per_person(
+        frame, partial(panel_status_at, months=list(months), statuses=list(statuses), data_end=data_end)
+    )
+
+
 def outcome_frame(
     frame: pd.DataFrame, tables: dict[str, pd.DataFrame], config, data_end: dt.date | pd.Timestamp
 ) -> tuple[pd.DataFrame, list[OutcomeSpec]]:
     """Every outcome column for the persons in ``frame`` and their specifications."""
     specs: list[OutcomeSpec] = []
     out = pd.DataFrame(index=frame.index)
-    panel = tables.get("status_monthly")
+    panel = PanelSource(tables)
     months = list(getattr(config, "effect_months_after_start", None) or DEFAULT_EFFECT_MONTHS_AFTER_START)
-    if (
-        panel is not None
-        and len(panel)
-        and panel_measures(getattr(config, "panel_domain", None) or "activity", "work_or_study")
-    ):
-        wos = panel_status_at(frame, panel, months, config.panel_work_or_study, data_end)
+    if panel.available and panel_measures(getattr(config, "panel_domain", None) or "activity", "work_or_study"):
+        wos = status_at(panel, frame, months, config.panel_work_or_study, data_end)
         for m in months:
             out[f"wos_{m}m"] = wos[f"wos_{m}m"]
             specs.append(OutcomeSpec(f"wos_{m}m", "binary", m, "panel"))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from scipy import stats
 from analysis.disclosure.suppression import DEFAULT_MIN_CELL
 from analysis.effects.attgt import NEVER, Z975, by_cohort, event_time, group_time_att, overall, sup_t_critical
 from analysis.effects.design import covariate_matrix, panel_codes, persons, resolve_covariates
+from analysis.effects.panel_source import PanelSource
 from analysis.project.contract import panel_measures
 from analysis.project.dates import month_number, month_numbers
 
@@ -260,9 +262,9 @@ def did_analysis(
     """
     min_cell = int(getattr(config, "min_cell", DEFAULT_MIN_CELL))
     res = DidResult(window=window, min_cell=min_cell, seed=seed)
-    panel = tables.get("status_monthly")
+    panel = PanelSource(tables)
     frame = persons(tables)
-    if panel is None or not len(panel):
+    if not panel.available:
         res.reason = "no_panel"
         return res
     if not len(frame) or not (frame["treated"] == 1).any():
@@ -285,7 +287,7 @@ def did_analysis(
 
 def _estimate_outcomes(
     frame: pd.DataFrame,
-    panel: pd.DataFrame,
+    panel: PanelSource,
     config,
     data_end: dt.date | pd.Timestamp,
     X: np.ndarray,
@@ -301,7 +303,7 @@ def _estimate_outcomes(
         if not panel_measures(domain, outcome):
             continue
         statuses = ["income_support"] if outcome == "income_support" else list(config.panel_work_or_study)
-        Y, periods = outcome_grid(frame, panel, statuses, data_end)
+        Y, periods = panel.grid(frame, partial(outcome_grid, statuses=statuses, data_end=data_end))
         for control in controls:
             if control == "never" and not np.isinf(G).any():
                 continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -117,11 +118,12 @@ PERSON_COUNTS = (
 
 def panel_design_effects(
     frame: pd.DataFrame,
-    panel: pd.DataFrame,
+    panel: pd.DataFrame | None,
     config,
     data_end: dt.date | pd.Timestamp,
     options: EffectOptions,
     min_cell: int,
+    dataset: Path | None = None,
 ) -> PanelDesignEffects:
     """Build the panel-built comparison and estimate every panel outcome against it.
 
@@ -133,7 +135,7 @@ def panel_design_effects(
     """
     months = list(config.effect_months_after_start)
     design = build_panel_design(
-        frame, config.comparison, list(config.panel_work_or_study), months, data_end, panel=panel
+        frame, config.comparison, list(config.panel_work_or_study), months, data_end, panel=panel, dataset=dataset
     )
     out = PanelDesignEffects(design, min_cell=min_cell)
     cache: dict = {}  # the outcomes of the same person-months share one propensity fit (it ignores the outcome)

@@ -53,11 +53,12 @@ from analysis.effects.design import (
     build_design,
     covariate_matrix,
     outcome_frame,
-    panel_status_at,
     persons,
     resolve_covariates,
+    status_at,
 )
 from analysis.effects.matching import _cell_axis, nearest_neighbours
+from analysis.effects.panel_source import PanelSource
 from analysis.effects.propensity import fit_propensity
 
 PLACEBO_MONTHS = (-12, -6)
@@ -251,10 +252,10 @@ class SensitivityResult:
 
 
 def _placebo_samples(frame, tables, config, data_end, X, complete, months) -> dict[int, Sample]:
-    panel = tables.get("status_monthly")
-    if panel is None or not len(panel):
+    panel = PanelSource(tables)
+    if not panel.available:
         return {}
-    wos = panel_status_at(frame, panel, list(months), config.panel_work_or_study, data_end)
+    wos = status_at(panel, frame, list(months), config.panel_work_or_study, data_end)
     out = {}
     for m in months:
         spec = OutcomeSpec(f"wos_{m}m", "binary", m, "panel")

@@ -38,6 +38,7 @@ from analysis.effects.design import (
     resolve_covariates,
 )
 from analysis.effects.estimators import aipw_att, ipw_att, regression_adjustment
+from analysis.effects.panel_source import PanelSource
 from analysis.effects.result import Z975
 
 ESTIMATOR = {"aipw": aipw_att, "ipw": ipw_att, "regression": regression_adjustment}
@@ -246,7 +247,7 @@ def subgroup_effects(
     source = source or config.comparison.source
     if not len(frame) or not (frame["treated"] == 0).any() and source != "panel":
         return None
-    if source == "panel" and tables.get("status_monthly") is not None:
+    if source == "panel" and PanelSource(tables).available:
         sample, rows = _panel_sample(frame, tables, config, data_end, outcome)
         age = "age"
     else:
@@ -268,9 +269,9 @@ def _panel_sample(frame, tables, config, data_end, outcome):
     from analysis.effects.panel_design import build_panel_design, panel_sample
 
     months = sorted({int(outcome.split("_")[1].rstrip("m")), *config.effect_months_after_start})
-    design = build_panel_design(
-        frame, config.comparison, list(config.panel_work_or_study), months, data_end, panel=tables["status_monthly"]
-    )
+    src = PanelSource(tables)
+    wos = list(config.panel_work_or_study)
+    design = build_panel_design(frame, config.comparison, wos, months, data_end, panel=src.whole, dataset=src.dataset)
     sample = panel_sample(design, outcome)
     rows = design.rows.loc[sample.X.index]
     if "track" in frame:
