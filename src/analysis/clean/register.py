@@ -300,34 +300,42 @@ def _value_maps(con: Any, ctx: _Context, spec: FileSpec, missing: frozenset[str]
 
 
 def _map_rows(con: Any, ctx: _Context) -> None:
-    """Table ``mapped``: each row's line, value indexes, key, month, code, refused and not-kept-person flags."""
+    """Tables ``keys`` (each kept person's key, its code in key order and its bucket) and ``mapped`` (each row's
+    line, value indexes, key code, month, status code and whether it was refused or is nobody kept)."""
     import pyarrow as pa
 
     kept = ctx.participant_keys.append(ctx.comparison_keys)
     con.register("kept_arrow", pa.table({PERSON_KEY: pa.array(kept.astype(object).to_numpy(), pa.string())}))
-    # known per distinct id, not per row: a join of ten million keys instead of hundreds of millions of rows
-    con.execute(f"""CREATE TABLE id_known AS
-                    SELECT i.idx, i.code AS {PERSON_KEY}, i.bad, k.{PERSON_KEY} IS NOT NULL AS known
-                    FROM person_id_map i LEFT JOIN (SELECT DISTINCT {PERSON_KEY} FROM kept_arrow) k
-                         ON i.code = k.{PERSON_KEY}""")
+    # per distinct id, not per row: joins of millions of keys instead of hundreds of millions of rows
+    con.execute(f"""CREATE TABLE keys AS
+                    SELECT {PERSON_KEY}, CAST(row_number() OVER (ORDER BY {PERSON_KEY}) AS INTEGER) AS key_code,
+                           CAST(hash({PERSON_KEY}) % {BUCKETS} AS INTEGER) AS bucket
+                    FROM (SELECT DISTINCT code AS {PERSON_KEY} FROM person_id_map WHERE NOT bad
+                          INTERSECT SELECT {PERSON_KEY} FROM kept_arrow)""")
     con.unregister("kept_arrow")
-    con.execute(f"""
+    con.execute(f"""CREATE TABLE id_lookup AS
+                    SELECT i.v, i.idx, i.bad, k.key_code
+                    FROM person_id_map i LEFT JOIN keys k ON i.code = k.{PERSON_KEY}""")
+    # integers through the rows; the key text is joined back only when the kept rows are written
+    con.execute("""
         CREATE TABLE mapped AS
         SELECT r.line, i.idx AS id_idx, m.idx AS month_idx, s.idx AS status_idx,
-               k.{PERSON_KEY}, m.code AS month, s.code AS status,
-               (i.bad OR m.bad OR s.bad) AS bad, NOT (i.bad OR m.bad OR s.bad) AND NOT k.known AS unknown
+               i.key_code, m.code AS month, s.code AS status,
+               (i.bad OR m.bad OR s.bad) AS bad, NOT (i.bad OR m.bad OR s.bad) AND i.key_code IS NULL AS unknown
         FROM raw r
-        JOIN person_id_map i ON r.person_id IS NOT DISTINCT FROM i.v
-        JOIN id_known k ON k.idx = i.idx
+        JOIN id_lookup i ON r.person_id IS NOT DISTINCT FROM i.v
         JOIN month_map m ON r.month IS NOT DISTINCT FROM m.v
         JOIN status_map s ON r.status IS NOT DISTINCT FROM s.v""")
     con.execute("DROP TABLE raw")
-    # the first row of a person and month (by file line) is kept, later ones are duplicates
-    con.execute(f"""
-        CREATE TABLE kept AS
-        SELECT line, {PERSON_KEY}, month, status, CAST(hash({PERSON_KEY}) % {BUCKETS} AS INTEGER) AS bucket,
-               row_number() OVER (PARTITION BY {PERSON_KEY}, month ORDER BY line) AS nth
-        FROM mapped WHERE NOT bad AND NOT unknown""")
+    # the first row of a person and month (by file line) is kept, later ones are duplicates: found by an
+    # aggregate (which spills) instead of a window over every row (a sort of hundreds of millions)
+    con.execute("""
+        CREATE TABLE dup_lines AS
+        SELECT m.line FROM mapped m
+        JOIN (SELECT key_code, month, min(line) AS first FROM mapped WHERE NOT bad AND NOT unknown
+              GROUP BY key_code, month HAVING count(*) > 1) d
+          ON m.key_code = d.key_code AND m.month = d.month
+        WHERE NOT m.bad AND NOT m.unknown AND m.line > d.first""")
 
 
 def _one_rule(rule: str, column: str, **fields: object) -> tuple[str, str]:
@@ -351,7 +359,7 @@ def _row_problems(con: Any, found: list[pd.DataFrame], notes: list[pd.DataFrame]
         FROM value_rules v JOIN mapped m
              ON (v.src = 0 AND m.id_idx = v.idx) OR (v.src = 1 AND m.month_idx = v.idx) OR (v.src = 2 AND m.status_idx = v.idx)
         UNION ALL SELECT line, 'person_id', 'unknown_person', ?, ?, 3, 0 FROM mapped WHERE unknown
-        UNION ALL SELECT line, '{dup_rule.column}', '{dup_rule.code}', ?, ?, 4, 0 FROM kept WHERE nth > 1
+        UNION ALL SELECT line, '{dup_rule.column}', '{dup_rule.code}', ?, ?, 4, 0 FROM dup_lines
         ORDER BY row, "column", src, ord""",
         [*unknown, *dup],
     ).df()
@@ -372,12 +380,17 @@ def _row_problems(con: Any, found: list[pd.DataFrame], notes: list[pd.DataFrame]
     return problems, notices[_Notices.COLUMNS]
 
 
+KEPT = f"""SELECT k.{PERSON_KEY}, m.month, m.status, k.bucket, m.key_code, m.line FROM mapped m
+           JOIN keys k ON m.key_code = k.key_code
+           WHERE NOT m.bad AND NOT m.unknown AND m.line NOT IN (SELECT line FROM dup_lines)"""
+
+
 def _write_kept(con: Any, out: Path) -> tuple[int, pd.Timestamp | None]:
     """Write the kept rows as ``out/bucket=<b>/*.parquet`` (sorted by person and month); return rows and last month."""
-    con.execute(f"""COPY (SELECT {PERSON_KEY}, month, status, bucket FROM kept WHERE nth = 1
-                          ORDER BY bucket, {PERSON_KEY}, month)
+    con.execute(f"""COPY (SELECT {PERSON_KEY}, month, status, bucket FROM ({KEPT}) ORDER BY bucket, key_code, month)
                     TO '{out.as_posix()}' (FORMAT parquet, PARTITION_BY (bucket))""")
-    n, last = con.execute("SELECT count(*), max(month) FROM kept WHERE nth = 1").fetchall()[0]
+    src = (out / "bucket=*" / "*.parquet").as_posix()
+    n, last = con.execute(f"SELECT count(*), max(month) FROM read_parquet('{src}')").fetchall()[0]
     return int(n), (pd.Timestamp(last) if last is not None else None)
 
 
@@ -387,8 +400,7 @@ def _participant_rows(con: Any, ctx: _Context) -> pd.DataFrame:
 
     keys = pa.table({PERSON_KEY: pa.array(ctx.participant_keys.astype(object).to_numpy(), pa.string())})
     con.register("participant_keys", keys)
-    out = con.execute(f"""SELECT k.{PERSON_KEY}, k.month, k.status FROM kept k
-                          SEMI JOIN participant_keys p ON k.{PERSON_KEY} = p.{PERSON_KEY}
-                          WHERE k.nth = 1 ORDER BY k.line""").df()
+    out = con.execute(f"""SELECT k.{PERSON_KEY}, k.month, k.status FROM ({KEPT}) k
+                          SEMI JOIN participant_keys p ON k.{PERSON_KEY} = p.{PERSON_KEY} ORDER BY k.line""").df()
     con.unregister("participant_keys")
     return out
