@@ -256,3 +256,25 @@ def assert_close(x, y, path: str, rtol: float = 1e-12) -> None:
         assert (x != x and y != y) or x == pytest.approx(y, rel=rtol, abs=1e-15), (path, x, y)
     else:
         assert x == y, (path, x, y)
+
+
+def test_targets_outcomes_and_payback_from_the_buckets(generated):
+    from analysis.payback.inputs import choose_basis, person_months
+    from analysis.report.sections.outcomes import outcomes_section
+    from analysis.tables.targets import evaluate_targets
+
+    project, memory, register = generated
+    cfg, end = project.config, project.config.data_end
+    ta, tb = evaluate_targets(cfg, memory, end), evaluate_targets(cfg, register, end)
+    assert ta.to_results() == tb.to_results() and len(ta.table) >= 2
+    assert outcomes_section(memory, cfg, end).to_results() == outcomes_section(register, cfg, end).to_results()
+    assert choose_basis(memory) == choose_basis(register) == "status"
+    from analysis.effects.design import persons
+
+    a, b = (
+        person_months(persons(memory), memory, "status", 24, end),
+        person_months(persons(register), register, "status", 24, end),
+    )
+    pd.testing.assert_frame_equal(a.participants, b.participants)
+    pd.testing.assert_frame_equal(a.comparison, b.comparison)
+    assert "status_monthly" not in register._loaded

@@ -122,6 +122,13 @@ class CleanResult:
             }
         )
 
+    @property
+    def report_tables(self) -> dict[str, pd.DataFrame]:
+        """The tables as the report's checks see them: with the register path, the panel is the participants' rows."""
+        if self.register is None:
+            return self.tables
+        return {**self.tables, "status_monthly": self.register.participant_rows}
+
     def table_rows(self) -> dict[str, int]:
         """Rows per processed table (the out-of-core panel's too)."""
         rows = {name: int(len(df)) for name, df in self.tables.items()}

@@ -134,6 +134,15 @@ def panel_rows_of(folder: Path, keys: pd.Series) -> pd.DataFrame:
     return _panel_frame(df)
 
 
+def panel_for(tables: Mapping[str, Any], keys: pd.Series) -> pd.DataFrame | None:
+    """The monthly panel for analyses of the persons ``keys`` (the participants): their rows read by key
+    from a register panel stored by person, else the whole table (None without a panel)."""
+    dataset = getattr(tables, "panel_dataset", None)
+    if dataset is not None:
+        return panel_rows_of(dataset, keys)
+    return tables.get("status_monthly")
+
+
 def _panel_frame(df: pd.DataFrame) -> pd.DataFrame:
     df = df[["person_key", "month", "status"]].sort_values(["person_key", "month"], kind="stable", ignore_index=True)
     for c in ("person_key", "status"):

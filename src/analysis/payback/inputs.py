@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.effects.panel_source import PanelSource
 from analysis.project.dates import month_numbers
 
 BASES = ("income", "status", "followups")
@@ -75,7 +76,7 @@ def choose_basis(tables, requested: str = "auto") -> str | None:
     """The basis to price: the requested one if its table is there, else the first available (None: none)."""
     have = {
         "income": tables.get("income_monthly") is not None and len(tables["income_monthly"]) > 0,
-        "status": tables.get("status_monthly") is not None and len(tables["status_monthly"]) > 0,
+        "status": PanelSource(tables).available,
         "followups": "income_at_exit" in tables["participants"]
         and tables["participants"]["income_at_exit"].notna().any(),
     }
@@ -180,8 +181,9 @@ def person_months(
             first, last = int(month_numbers(inc["month"]).min()), min(end, int(month_numbers(inc["month"]).max()))
             rows = _panel_rows(f, inc, "income_source", months, end)
             out[g] = _fill_none(f, rows, first, last, months)
-        elif basis == "status":
-            out[g] = _panel_rows(f, tables["status_monthly"], "status", months, end)
+        elif basis == "status":  # bucket by bucket from a register panel stored by person
+            parts = [_panel_rows(f.iloc[rows], p, "status", months, end) for rows, p in PanelSource(tables).parts(f)]
+            out[g] = pd.concat(parts, ignore_index=True)
         else:
             out[g] = _followup_rows(f, tables.get("followups"), months, end) if g == 1 else None
         got = out[g]

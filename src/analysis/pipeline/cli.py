@@ -297,7 +297,7 @@ def check(
     tracked = tracked_warning(proj.id, proj.raw_dir, root, proj.config.synthetic)
     if tracked:
         _say(f"warning: {tracked}", err)
-    config_problems = check_report_inputs(proj, result.tables, result.data_end)
+    config_problems = check_report_inputs(proj, result.report_tables, result.data_end)
     for p in config_problems:
         _say(f"{p.severity}: {p}", err if p.severity == ERROR else out)
     errors = [p for p in config_problems if p.severity == ERROR]

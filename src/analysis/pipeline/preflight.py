@@ -66,6 +66,8 @@ class ConfigProblem:
 
 
 def _filled(tables: Mapping[str, pd.DataFrame], table: str, column: str) -> bool:
+    if table == "status_monthly" and getattr(tables, "panel_dataset", None) is not None:
+        return True  # the register path keeps only rows with a status
     df = tables.get(table)
     return df is not None and column in df and bool(df[column].notna().any())
 

@@ -57,6 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.clean.store import panel_for
 from analysis.disclosure.intervals import wilson_interval
 from analysis.disclosure.published import Cell, Column, PublishedTable, place, small_count_cell, unless, value_cell
 from analysis.disclosure.suppression import primary_marker, protect_share
@@ -94,7 +95,7 @@ def _within_months(config, tables, data_end, months: int, kind: str) -> Counted 
     e = _enrolled(p, data_end)
     e = e[e["start_date"] + pd.DateOffset(months=months) <= end]
     limit = e.set_index(PERSON_KEY)["start_date"] + pd.DateOffset(months=months)
-    panel = tables.get("status_monthly")
+    panel = panel_for(tables, e[PERSON_KEY])
     followups = tables.get("followups")
     if kind == "work_or_study":
         ok_codes, exit_col, fu_col = set(config.work_or_study), "exit_status", "status"
@@ -109,6 +110,7 @@ def _within_months(config, tables, data_end, months: int, kind: str) -> Counted 
         measurable and panel is not None and not panel.empty and (kind == "work_or_study" or not (has_exit or has_fu))
     )
     if use_panel:
+        assert panel is not None
         note = None if kind == "work_or_study" else "panel_proxy"
         # select the participants' rows first (isin on a categorical works on its categories):
         # a register panel has tens of millions of comparison rows that a merge would copy

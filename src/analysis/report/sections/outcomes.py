@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from analysis.clean.store import panel_for
 from analysis.disclosure.published import PublishedTable
 from analysis.project.codes import DEFAULT_SELF_SUPPORTING
 from analysis.project.contract import panel_measures
@@ -28,7 +29,7 @@ def outcomes_section(tables: Mapping[str, Any], config, data_end: dt.date) -> Ou
     >>> section = outcomes_section(ctx.tables, ctx.config, ctx.data_end.date())  # doctest: +SKIP
     >>> section.to_results()["work_or_study"]["rows"]["exit"]["among_all"]["share"]  # doctest: +SKIP
     """
-    panel = tables.get("status_monthly")
+    panel = panel_for(tables, tables["participants"]["person_key"])
     if not panel_measures(getattr(config, "panel_domain", None), "work_or_study"):
         panel = None  # an income-support panel cannot tell work or study after exit
     result = outcome_tables(
