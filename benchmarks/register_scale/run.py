@@ -226,6 +226,35 @@ def reference_effects(work: Path, name: str, sampler: Sampler) -> dict:
 
 
 # --------------------------------------------------------------------------- main
+_FLOOR = """
+import sys, time, resource
+import pyarrow.csv as pv
+t0 = time.perf_counter()
+rows = 0
+for name in sys.argv[1:]:
+    rows += pv.read_csv(name).num_rows
+print(time.perf_counter() - t0, rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def read_floor(data: Path) -> dict:
+    """The read floor: every raw CSV read once with pyarrow (all cores), in a fresh process.
+
+    The pipeline's time is reported as a multiple of this in the same run (issue 18): what no
+    cleaning step can go below, since it has to read the files at least once.
+    """
+    files = sorted(str(f) for f in data.iterdir() if f.suffix.lower() in {".csv", ".txt", ".tsv"})
+    out = subprocess.run([sys.executable, "-c", _FLOOR, *files], check=True, capture_output=True, text=True)
+    seconds, rows, peak = out.stdout.split()
+    return {
+        "seconds": float(seconds),
+        "rows": int(rows),
+        "bytes": sum(Path(f).stat().st_size for f in files),
+        "peak_rss": int(peak),
+        "files": [Path(f).name for f in files],
+    }
+
+
 def _label(n: int) -> str:
     return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1000}k"
 
@@ -254,7 +283,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--no-reference", action="store_true", help="skip the lifelines/statsmodels side-by-side stage")
     ap.add_argument("--json", type=Path, help="also write the measurements here")
+    ap.add_argument(
+        "--register",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="the cleaning step's register path: auto = by the panel file's size (the product's rule), "
+        "on = always (FOLJEVAL_REGISTER_PANEL_BYTES=0), off = never",
+    )
     args = ap.parse_args(argv)
+    if args.register != "auto":  # the kernel inherits the environment
+        os.environ["FOLJEVAL_REGISTER_PANEL_BYTES"] = "0" if args.register == "on" else str(10**15)
 
     data = ensure_project(args.persons, args.data)
     work = (args.work or Path("/tmp/foljeval-bench")).resolve()
@@ -266,9 +304,13 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
     }
+    results["read_floor"] = read_floor(data)
     with Sampler() as sampler:
         results["pipeline"] = run_pipeline(name, work, sampler)
         pipeline_peak = sampler.overall_peak
+        from analysis.clean.store import read_manifest
+
+        results["panel_storage"] = read_manifest(work / "data" / "processed" / name).get("panel_storage")
         stages = stage_table(sampler.stages)
         if not args.no_reference:
             results["survival_reference"] = reference_survival(work / "data" / "processed" / name, sampler)
@@ -279,7 +321,13 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"\n{name}: raw files -> report.html in {results['pipeline']['seconds']:.1f} s, "
-        f"peak RSS {pipeline_peak / 2**30:.2f} GiB (process tree)"
+        f"peak RSS {pipeline_peak / 2**30:.2f} GiB (process tree); panel stored as {results['panel_storage']}"
+    )
+    floor = results["read_floor"]
+    results["pipeline"]["floor_ratio"] = results["pipeline"]["seconds"] / floor["seconds"]
+    print(
+        f"read floor (pyarrow, every raw CSV once, {floor['bytes'] / 1e9:.2f} GB): {floor['seconds']:.1f} s; "
+        f"pipeline = {results['pipeline']['floor_ratio']:.1f}x the floor"
     )
     print(f"{'stage':<12}{'wall s':>9}{'peak RSS GiB':>14}")
     for s in stages:

@@ -29,7 +29,12 @@ def spells_frame(
 ) -> tuple[pd.DataFrame, dict]:
     """First spells of participants and comparison persons with covariates, and timings."""
     t0 = time.perf_counter()
-    panel = pd.read_parquet(processed / "status_monthly.parquet")
+    if (processed / "status_monthly").is_dir():  # the register path stores the panel by person bucket
+        from analysis.clean.store import read_partitioned
+
+        panel = read_partitioned(processed / "status_monthly")
+    else:
+        panel = pd.read_parquet(processed / "status_monthly.parquet")
     part = pd.read_parquet(processed / "participants.parquet")
     comp_path = processed / "comparison.parquet"
     persons = [part.assign(group=1)]
