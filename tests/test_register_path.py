@@ -158,11 +158,15 @@ def test_a_register_export_as_an_authority_sends_it(tmp_path):
             assert not any(p[-10:].encode() in data for p in ids), path
 
 
-def test_the_work_folder_is_removed(tmp_path, mini_project):
+def test_the_work_folder_stays_with_the_project_and_is_removed(tmp_path, mini_project):
+    # DuckDB's spill files hold raw ids: beside the processed data (erase removes it), not in the system's temp
     folder, _ = mini_project
     before = set(Path(tempfile.gettempdir()).glob("foljeval-register-*"))
     result = clean_project(load_project(folder), env=REGISTER)
+    work = tmp_path / "data" / "processed" / "mini.work"
+    assert result.register is not None and result.register.dataset.is_relative_to(work)
     result.write(tmp_path / "out")
+    assert not work.exists()
     assert set(Path(tempfile.gettempdir()).glob("foljeval-register-*")) == before
     del result
 

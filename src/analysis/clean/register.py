@@ -18,6 +18,7 @@ income-support panel read from amounts, several files or sheets, Excel and SPSS 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -165,8 +166,7 @@ def clean_register_panel(path: Path, spec: FileSpec, ctx: _Context) -> RegisterP
     label = path.name
     text = _read_header(path, spec, label)
     panel = _panel_of(KIND)
-    # the work folder holds DuckDB's spill files (raw ids among them) and the kept rows until they are written
-    work = Path(tempfile.mkdtemp(prefix="foljeval-register-"))
+    work = _work_folder(ctx.project)
     con = connect(None, MEMORY_LIMIT, 2, work / "spill")
     try:
         n_read = _load(con, path, text)
@@ -179,7 +179,7 @@ def clean_register_panel(path: Path, spec: FileSpec, ctx: _Context) -> RegisterP
         participants = _participant_rows(con, ctx)
     except BaseException:
         con.close()
-        shutil.rmtree(work, ignore_errors=True)
+        _remove_work(str(work))
         raise
     con.close()
     shutil.rmtree(work / "spill", ignore_errors=True)
@@ -190,8 +190,32 @@ def clean_register_panel(path: Path, spec: FileSpec, ctx: _Context) -> RegisterP
     report.columns, report.recognised_by = dict(text.headers.recognised), dict(text.headers.how)
     report.ignored, report.ignored_columns = dict(text.headers.ignored), list(text.headers.ignored)
     out = RegisterPanel(work / "panel", report, problems, notices, rows_kept, last, participants)
-    out._cleanup = weakref.finalize(out, shutil.rmtree, str(work), True)  # also when it is never written
+    out._cleanup = weakref.finalize(out, _remove_work, str(work))  # also when it is never written
     return out
+
+
+def _work_folder(project) -> Path:
+    """A new folder for DuckDB's spill files and the kept rows until they are written.
+
+    The spill files hold raw ids, so they stay with the project's data, not in the system's
+    temporary folder: ``data/processed/<project>.work/`` when the project lies in ``data/raw/``
+    (``foljeval erase`` removes it); elsewhere (a project folder given by path) the temporary folder.
+    """
+    raw = Path(project.raw_dir)
+    if raw.parent.name != "raw" or raw.parent.parent.name != "data":
+        return Path(tempfile.mkdtemp(prefix="foljeval-register-"))
+    base = raw.parent.parent / "processed" / f"{project.id}.work"
+    base.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="clean-", dir=base))
+
+
+def _remove_work(work: str) -> None:
+    """Remove a work folder, and ``<project>.work`` with it when nothing else is in it."""
+    shutil.rmtree(work, ignore_errors=True)
+    parent = Path(work).parent
+    if parent.name.endswith(".work"):
+        with contextlib.suppress(OSError):  # another run's folder is in it, or it is gone
+            parent.rmdir()
 
 
 def _source(label: str, path: Path, text: _Text):
