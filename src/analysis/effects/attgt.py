@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.effects.did2x2 import control_weights, did_panel, fit_score
+from analysis.effects.did2x2 import control_weights, did_panel, fit_score_coefficients
 
 NEVER = np.inf
 Z975 = float(stats.norm.ppf(0.975))
@@ -74,16 +74,21 @@ def _on_support(X: np.ndarray, treated: np.ndarray) -> tuple[np.ndarray, np.ndar
     An indicator column on which the cohort's persons all have the same value (a level nobody of a
     small cohort has) would separate the score: comparison persons with the other value can never
     resemble the cohort and get zero weight in the limit. They are left out, and the column with
-    them; so are columns constant in the cell.
+    them; so are columns constant in the cell. (Minimum and maximum instead of sorting a million
+    values per column and cell.)
     """
     rows = np.ones(len(X), dtype=bool)
     cols = np.ones(X.shape[1], dtype=bool)
-    cols[0] = True
+    if not len(X):
+        return rows, cols
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    Xt = X[treated]
+    lo_t, hi_t = (Xt.min(axis=0), Xt.max(axis=0)) if len(Xt) else (lo, lo + 1.0)
     for j in range(1, X.shape[1]):
         x = X[:, j]
-        values = np.unique(x[treated])
-        if len(values) == 1 and np.isin(x, (0.0, 1.0)).all() or len(np.unique(x)) == 1:
-            rows &= x == values[0]
+        single = len(Xt) > 0 and lo_t[j] == hi_t[j]
+        if single and bool(np.all((x == 0.0) | (x == 1.0))) or lo[j] == hi[j]:
+            rows &= x == (Xt[0, j] if len(Xt) else x[0])
             cols[j] = False
     return rows, cols
 
@@ -149,9 +154,10 @@ def group_time_att(
     col = {int(p): j for j, p in enumerate(periods)}
     G = np.asarray(G, dtype=float)
     X = np.ones((n, 1)) if X is None else np.asarray(X, dtype=float)
-    observed = ~np.isnan(Y)
+    Y = np.asfortranarray(Y, dtype=float)  # every cell reads two columns of it
+    observed = np.asfortranarray(~np.isnan(Y))
     rows, infl = [], []
-    scores: dict[bytes, np.ndarray] = {}
+    scores = _ScoreCache()
     for g, t, base in _cells_to_estimate(G, periods, window, base_period, anticipation):
         row, psi_full = _estimate_cell(
             Y, G, X, observed, col, (g, t, base), control, anticipation, method, (min_treated, min_control), scores
@@ -159,6 +165,28 @@ def group_time_att(
         rows.append(row)
         infl.append(psi_full)
     return _group_time_result(rows, infl, n, G, method, control, base_period)
+
+
+@dataclass
+class _ScoreCache:
+    """The last fitted score (a cell with the same cohort and sample reuses it: a complete panel's cells of
+    one cohort all have the same sample) and each cohort's last coefficients, which start the next fit:
+    a sample that differs by the few persons missing a month needs one or two Newton steps, not six.
+    Only one score is kept: the cells run cohort by cohort, and a million persons' score is 8 MB."""
+
+    key: bytes = b""
+    score: np.ndarray | None = None
+    starts: dict[tuple[int, bytes], np.ndarray] = field(default_factory=dict)
+
+    def fit(self, g: int, sample: np.ndarray, cols: np.ndarray, d: np.ndarray, X: np.ndarray, method: str):
+        key = g.to_bytes(8, "little", signed=True) + np.packbits(sample).tobytes() + cols.tobytes()
+        if key != self.key or self.score is None:
+            near = (g, cols.tobytes())
+            self.score, coef = fit_score_coefficients(d, X, None, method, self.starts.get(near))
+            self.key = key
+            if coef is not None:
+                self.starts[near] = coef
+        return self.score
 
 
 def _estimate_cell(
@@ -172,18 +200,16 @@ def _estimate_cell(
     anticipation: int,
     method: str,
     minimum: tuple[int, int],
-    scores: dict[bytes, np.ndarray],
+    scores: _ScoreCache,
 ) -> tuple[dict, np.ndarray]:
-    """One ATT(g, t) against base period: its table row and its influence function over all persons.
-
-    ``scores`` caches fitted scores by cohort and sample, so a cell with the same sample reuses the fit.
-    """
+    """One ATT(g, t) against base period: its table row and its influence function over all persons."""
     g, t, base = cell
     n = len(G)
     treated = g == G
     ok = observed[:, col[t]] & observed[:, col[base]]
     sample = ok & (treated | _controls(G, g, t, base, control, anticipation))
-    rows_ok, cols_ok = _on_support(X[sample], treated[sample])
+    X_sample = X[sample]
+    rows_ok, cols_ok = _on_support(X_sample, treated[sample])
     sample[np.flatnonzero(sample)[~rows_ok]] = False
     n1, n0 = int((sample & treated).sum()), int((sample & ~treated).sum())
     row = {"g": g, "t": t, "e": t - g, "base": base, "n_treated": n1, "n_control": n0}
@@ -196,13 +222,11 @@ def _estimate_cell(
         return row, psi_full
     dy = Y[sample, col[t]] - Y[sample, col[base]]
     d = treated[sample].astype(float)
-    Xs = X[sample][:, cols_ok]
+    Xs = X_sample[rows_ok][:, cols_ok] if not rows_ok.all() or not cols_ok.all() else X_sample
     try:
-        key = int(g).to_bytes(8, "little", signed=True) + np.packbits(sample).tobytes()
-        if method != "reg" and key not in scores:
-            scores[key] = fit_score(d, Xs, None, method)
-        att, psi = did_panel(dy, d, Xs, method=method, pscore=scores.get(key))
-        w0 = control_weights(d, Xs, method, pscore=scores.get(key))
+        score = None if method == "reg" else scores.fit(int(g), sample, cols_ok, d, Xs, method)
+        att, psi = did_panel(dy, d, Xs, method=method, pscore=score)
+        w0 = control_weights(d, Xs, method, pscore=score)
     except (np.linalg.LinAlgError, ValueError, FloatingPointError):
         return {**row, "att": np.nan, "skipped": "failed"}, np.full(n, np.nan)
     psi_full[sample] = psi * n / int(sample.sum())

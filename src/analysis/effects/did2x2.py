@@ -39,42 +39,60 @@ def _logistic(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -700, 700)))
 
 
-def pscore_ipt(d: np.ndarray, X: np.ndarray, w: np.ndarray, maxiter: int = 200) -> np.ndarray:
+def pscore_ipt(
+    d: np.ndarray, X: np.ndarray, w: np.ndarray, maxiter: int = 200, start: np.ndarray | None = None
+) -> np.ndarray:
     """Inverse probability tilting for the ATT: minimise ``-mean(w (d X'g - (1-d) exp(X'g)))``.
 
     The first-order condition is ``sum_{d=1} w X = sum_{d=0} w exp(X'g) X``: the comparison weights
     ``exp(X'g) = e/(1-e)`` reproduce the treated covariate totals. Newton steps with a backtracking
     line search from the logit solution (the loss is convex). Returns ``e = logistic(X'g)``.
     """
+    return _logistic(X @ ipt_coefficients(d, X, w, maxiter, start))
+
+
+def ipt_coefficients(
+    d: np.ndarray, X: np.ndarray, w: np.ndarray, maxiter: int = 200, start: np.ndarray | None = None
+) -> np.ndarray:
+    """The coefficients ``g`` of :func:`pscore_ipt`, by Newton from ``start`` or the intercept-only solution.
+
+    The loss is strictly convex, so every start reaches the same minimum; a start near it (the fit of
+    the same cohort one month earlier, whose sample differs by a few persons) needs one or two steps
+    instead of six or more: at register scale the DiD fits hundreds of these on a million persons.
+    """
     n = len(d)
-    p1 = float(np.clip(np.average(d, weights=w), 1e-6, 1 - 1e-6))
-    g = np.zeros(X.shape[1])
-    g[0] = np.log(p1 / (1 - p1))  # the intercept-only solution; the loss is convex, Newton needs no better start
+    treated = d == 1
+    if start is None:
+        p1 = float(np.clip(np.average(d, weights=w), 1e-6, 1 - 1e-6))
+        g = np.zeros(X.shape[1])
+        g[0] = np.log(p1 / (1 - p1))  # the intercept-only solution; the loss is convex, Newton needs no better start
+    else:
+        g = np.asarray(start, dtype=float).copy()
 
-    def loss(gam: np.ndarray) -> float:
-        z = X @ gam
-        return float(-np.mean(w * np.where(d == 1, z, -np.exp(np.minimum(z, 700)))))
+    def loss(z: np.ndarray) -> float:
+        return float(-np.mean(w * np.where(treated, z, -np.exp(np.minimum(z, 700)))))
 
-    cur = loss(g)
+    z = X @ g
+    cur = loss(z)
     for _ in range(maxiter):
-        z = X @ g
         ez = np.exp(np.minimum(z, 700))
-        grad = -((w * np.where(d == 1, 1.0, -ez))[:, None] * X).mean(axis=0)
-        hess = (X * (w * (d == 0) * ez)[:, None]).T @ X / n
+        grad = -(X.T @ (w * np.where(treated, 1.0, -ez))) / n
+        hess = (X.T * (w * ~treated * ez)) @ X / n
         try:
             step = np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError:
             step = np.linalg.lstsq(hess, grad, rcond=None)[0]
-        t, new = 1.0, loss(g - step)
+        t, z_step = 1.0, X @ step
+        new = loss(z - z_step)
         while t > 1e-10 and not (np.isfinite(new) and new <= cur - 1e-4 * t * float(grad @ step)):
             t /= 2
-            new = loss(g - t * step)
+            new = loss(z - t * z_step)
         if not np.isfinite(new) or new > cur:
             break
-        g, old, cur = g - t * step, cur, new
+        g, z, old, cur = g - t * step, z - t * z_step, cur, new
         if np.max(np.abs(grad)) < 1e-12 or old - cur < 1e-15 * max(1.0, abs(cur)):
             break
-    return _logistic(X @ g)
+    return g
 
 
 def logit_newton(d: np.ndarray, X: np.ndarray, w: np.ndarray | None = None, maxiter: int = 50) -> np.ndarray:
@@ -257,7 +275,8 @@ def _dr_traditional(dy, d, X, w, e, keep) -> tuple[float, np.ndarray]:
 def _dr_improved(dy, d, X, w, e, trim_level) -> tuple[float, np.ndarray]:
     e, keep = _trimmed_score(e, d, trim_level)
     odds = e / (1 - e)
-    beta = _wls(dy[d == 0], X[d == 0], (w * odds)[d == 0])
+    # the comparison group's regression as zero weights on the treated: no copy of a million-row design
+    beta = _wls(dy, X, w * odds * (1 - d))
     r = dy - X @ beta
     w1 = keep * w * d
     w0 = keep * w * odds * (1 - d)
@@ -269,15 +288,24 @@ def _dr_improved(dy, d, X, w, e, trim_level) -> tuple[float, np.ndarray]:
 
 def fit_score(d: np.ndarray, X: np.ndarray, w: np.ndarray | None = None, method: str = "dr") -> np.ndarray:
     """The propensity score ``method`` uses: tilting (``dr``) or the maximum-likelihood logit (others)."""
+    return fit_score_coefficients(d, X, w, method)[0]
+
+
+def fit_score_coefficients(
+    d: np.ndarray, X: np.ndarray, w: np.ndarray | None = None, method: str = "dr", start: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`fit_score` and its coefficients (None when the logit fell back to statsmodels), from ``start``."""
     w = np.ones(len(d)) if w is None else w
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         if method == "dr":
-            return pscore_ipt(d, X, w)
+            g = ipt_coefficients(d, X, w, start=start)
+            return _logistic(X @ g), g
         try:
-            return _logistic(X @ logit_newton(d, X, w))
+            b = logit_newton(d, X, w)
+            return _logistic(X @ b), b
         except np.linalg.LinAlgError:
-            return _logistic(X @ fit_logit(d, X).params)
+            return _logistic(X @ fit_logit(d, X).params), None
 
 
 def control_weights(
