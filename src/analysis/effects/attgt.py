@@ -59,7 +59,8 @@ class GroupTime:
 
     def se(self, psi: np.ndarray) -> np.ndarray:
         """Analytic standard error(s) of influence function column(s)."""
-        return np.sqrt(np.mean(np.atleast_2d(psi.T).T ** 2, axis=0) / self.n)
+        P = np.atleast_2d(psi.T).T  # column by column: no squared copy of a persons x cells matrix
+        return np.sqrt(np.einsum("ij,ij->j", P, P) / P.shape[0] / self.n)
 
 
 def _controls(G: np.ndarray, g: float, t: int, base: int, control: str, anticipation: int) -> np.ndarray:
@@ -156,15 +157,16 @@ def group_time_att(
     X = np.ones((n, 1)) if X is None else np.asarray(X, dtype=float)
     Y = np.asfortranarray(Y, dtype=float)  # every cell reads two columns of it
     observed = np.asfortranarray(~np.isnan(Y))
-    rows, infl = [], []
+    rows = []
     scores = _ScoreCache()
-    for g, t, base in _cells_to_estimate(G, periods, window, base_period, anticipation):
-        row, psi_full = _estimate_cell(
+    cells = _cells_to_estimate(G, periods, window, base_period, anticipation)
+    psi = np.empty((n, len(cells)), order="F")  # filled column by column: no second copy by stacking
+    for k, (g, t, base) in enumerate(cells):
+        row, psi[:, k] = _estimate_cell(
             Y, G, X, observed, col, (g, t, base), control, anticipation, method, (min_treated, min_control), scores
         )
         rows.append(row)
-        infl.append(psi_full)
-    return _group_time_result(rows, infl, n, G, method, control, base_period)
+    return _group_time_result(rows, psi, n, G, method, control, base_period)
 
 
 @dataclass
@@ -235,13 +237,12 @@ def _estimate_cell(
 
 
 def _group_time_result(
-    rows: list[dict], infl: list[np.ndarray], n: int, G: np.ndarray, method: str, control: str, base_period: str
+    rows: list[dict], psi_mat: np.ndarray, n: int, G: np.ndarray, method: str, control: str, base_period: str
 ) -> GroupTime:
     """The cells as a table with standard errors from their influence functions, and the sample counts."""
     cells = pd.DataFrame(rows)
     if len(cells):
         cells["reference"] = [bool(r.get("reference", False)) for r in rows]
-    psi_mat = np.column_stack(infl) if infl else np.zeros((n, 0))
     gt = GroupTime(cells, psi_mat, G, method, control, base_period)
     if len(cells):
         cells["se"] = gt.se(psi_mat)
@@ -277,11 +278,23 @@ def _means(Y, sample, treated, jt, jb, w0) -> dict[str, float]:
 # --------------------------------------------------------------------------
 
 
-def _weight_influence(keep: np.ndarray, pg: np.ndarray, cohort_of_cell: np.ndarray, G: np.ndarray) -> np.ndarray:
-    """Influence of the estimated cohort shares ``pg`` in weights ``pg_k / sum(pg)`` (R ``did``'s ``wif``)."""
-    ind = (G[:, None] == cohort_of_cell[keep][None, :]).astype(float) - pg[keep][None, :]
-    s = pg[keep].sum()
-    return ind / s - ind.sum(axis=1, keepdims=True) * (pg[keep] / s**2)[None, :]
+def _weight_influence(cohort_of_cell: np.ndarray, pg: np.ndarray, G: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``wif @ a``: the influence of the estimated cohort shares ``pg`` in weights ``pg_k / sum(pg)`` (R
+    ``did``'s ``wif``), times the cells' estimates ``a``, without the persons x cells matrix ``wif``
+    (at a million persons and hundreds of cells it would take gigabytes).
+
+    ``wif[i, k] = ind[i, k] / s - sum_l ind[i, l] * pg_k / s**2`` with ``ind[i, k] = 1{G_i = g_k} - pg_k``
+    and ``s = sum(pg)``; a person's row of ``ind`` depends only on their cohort.
+    """
+    s = pg.sum()
+    cohorts, of_cell = np.unique(cohort_of_cell, return_inverse=True)
+    sum_a = np.bincount(of_cell, weights=a, minlength=len(cohorts))  # sum of a over a cohort's cells
+    count = np.bincount(of_cell, minlength=len(cohorts)).astype(float)
+    pos = np.clip(np.searchsorted(cohorts, G), 0, len(cohorts) - 1)
+    match = cohorts[pos] == G
+    ind_a = np.where(match, sum_a[pos], 0.0) - pg @ a  # ind @ a
+    ind_sum = np.where(match, count[pos], 0.0) - s  # ind.sum(axis=1)
+    return ind_a / s - ind_sum * (pg @ a) / s**2
 
 
 def aggregate(gt: GroupTime, keep: np.ndarray, with_wif: bool = True) -> tuple[float, np.ndarray]:
@@ -293,9 +306,11 @@ def aggregate(gt: GroupTime, keep: np.ndarray, with_wif: bool = True) -> tuple[f
     pg = np.array([pg_of[g] for g in g_cell])
     idx = np.flatnonzero(keep)
     w = pg[idx] / pg[idx].sum()
-    psi = gt.influence[:, idx] @ w
+    psi = np.zeros(gt.n)
+    for k, wk in zip(idx, w, strict=True):  # column by column: a selection of hundreds of columns is a copy
+        psi += wk * gt.influence[:, k]
     if with_wif:
-        psi = psi + _weight_influence(keep, pg, g_cell, gt.cohorts) @ att[idx]
+        psi = psi + _weight_influence(g_cell[idx], pg[idx], gt.cohorts, att[idx])
     return float(att[idx] @ w), psi
 
 
@@ -366,10 +381,8 @@ def overall(gt: GroupTime) -> dict[str, dict[str, float]]:
     gr, psi_g = by_cohort(gt)
     pg = np.array([np.mean(gt.cohorts == g) for g in gr.index])
     theta = gr["estimate"].to_numpy()
-    ind = (gt.cohorts[:, None] == gr.index.to_numpy()[None, :]).astype(float) - pg[None, :]
     s = pg.sum()
-    wif = ind / s - ind.sum(axis=1, keepdims=True) * (pg / s**2)[None, :]
-    psi_group = psi_g @ (pg / s) + wif @ theta
+    psi_group = psi_g @ (pg / s) + _weight_influence(gr.index.to_numpy(float), pg, gt.cohorts, theta)
     out["group"] = {"estimate": float(theta @ pg / s), "se": float(gt.se(psi_group)[0])}
     for v in out.values():
         v["lower"], v["upper"] = v["estimate"] - Z975 * v["se"], v["estimate"] + Z975 * v["se"]
@@ -398,6 +411,9 @@ def sup_t_critical(
     P, s = psi[:, use], se[use]
     rng = np.random.default_rng(seed)
     sup = np.empty(draws)
+    # the draws are the same whatever the block (rng.random fills row after row); at a million
+    # persons 100 rows of weights are 800 MB, so a block holds at most 20 million weights
+    block = max(1, min(block, 20_000_000 // max(n, 1)))
     for b in range(0, draws, block):
         m = min(block, draws - b)
         V = mammen(rng, (m, n))
