@@ -185,9 +185,7 @@ class _ScoreCache:
         if key != self.key or self.score is None:
             near = (g, cols.tobytes())
             self.score, coef = fit_score_coefficients(d, X, None, method, self.starts.get(near))
-            self.key = key
-            if coef is not None:
-                self.starts[near] = coef
+            self.key, self.starts[near] = key, coef
         return self.score
 
 

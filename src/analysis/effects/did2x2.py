@@ -39,16 +39,14 @@ def _logistic(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -700, 700)))
 
 
-def pscore_ipt(
-    d: np.ndarray, X: np.ndarray, w: np.ndarray, maxiter: int = 200, start: np.ndarray | None = None
-) -> np.ndarray:
+def pscore_ipt(d: np.ndarray, X: np.ndarray, w: np.ndarray, maxiter: int = 200) -> np.ndarray:
     """Inverse probability tilting for the ATT: minimise ``-mean(w (d X'g - (1-d) exp(X'g)))``.
 
     The first-order condition is ``sum_{d=1} w X = sum_{d=0} w exp(X'g) X``: the comparison weights
     ``exp(X'g) = e/(1-e)`` reproduce the treated covariate totals. Newton steps with a backtracking
     line search from the logit solution (the loss is convex). Returns ``e = logistic(X'g)``.
     """
-    return _logistic(X @ ipt_coefficients(d, X, w, maxiter, start))
+    return _logistic(X @ ipt_coefficients(d, X, w, maxiter))
 
 
 def ipt_coefficients(
@@ -293,8 +291,8 @@ def fit_score(d: np.ndarray, X: np.ndarray, w: np.ndarray | None = None, method:
 
 def fit_score_coefficients(
     d: np.ndarray, X: np.ndarray, w: np.ndarray | None = None, method: str = "dr", start: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """:func:`fit_score` and its coefficients (None when the logit fell back to statsmodels), from ``start``."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fit_score` and its coefficients; the tilting starts from ``start`` when given."""
     w = np.ones(len(d)) if w is None else w
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -305,7 +303,8 @@ def fit_score_coefficients(
             b = logit_newton(d, X, w)
             return _logistic(X @ b), b
         except np.linalg.LinAlgError:
-            return _logistic(X @ fit_logit(d, X).params), None
+            b = np.asarray(fit_logit(d, X).params, dtype=float)
+            return _logistic(X @ b), b
 
 
 def control_weights(
